@@ -1,0 +1,69 @@
+"""Settings: strict parsing, every variable documented in the README, bad values stop start-up."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from yurt.settings import SETTINGS, Settings, SettingsError
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_defaults_parse() -> None:
+    settings = Settings.from_env({})
+    assert settings.redis_url is None
+    assert settings.max_body_bytes == 1_048_576
+    assert settings.jwt_algorithms == ("HS256",)
+
+
+@pytest.mark.parametrize(
+    ("env", "name"),
+    [
+        ({"YURT_CACHE_ENABLED": "ture"}, "YURT_CACHE_ENABLED"),
+        ({"YURT_MAX_BODY_BYTES": "-5"}, "YURT_MAX_BODY_BYTES"),
+        ({"YURT_MAX_BODY_BYTES": "1e3"}, "YURT_MAX_BODY_BYTES"),
+        ({"YURT_REDIS_TIMEOUT_S": "nan"}, "YURT_REDIS_TIMEOUT_S"),
+        ({"YURT_REDIS_TIMEOUT_S": "inf"}, "YURT_REDIS_TIMEOUT_S"),
+        ({"YURT_REDIS_URL": "http://localhost:6379"}, "YURT_REDIS_URL"),
+        ({"YURT_LOG_LEVEL": "LOUD"}, "YURT_LOG_LEVEL"),
+        ({"YURT_JWT_ALGORITHMS": "none"}, "YURT_JWT_ALGORITHMS"),
+        ({"YURT_REDIS_ULR": "redis://x"}, "YURT_REDIS_ULR"),
+        ({"YURT_REDIS_CLUSTER": "true"}, "YURT_REDIS_CLUSTER"),
+        ({"YURT_JWT_PUBLIC_KEY_FILE": "/nonexistent.pem"}, "YURT_JWT_PUBLIC_KEY_FILE"),
+    ],
+)
+def test_bad_values_name_the_variable(env: dict[str, str], name: str) -> None:
+    with pytest.raises(SettingsError, match=re.escape(name)):
+        Settings.from_env(env)
+
+
+def test_booleans_accept_the_usual_spellings() -> None:
+    for raw, expected in [("true", True), ("1", True), ("Yes", True), ("off", False), ("0", False)]:
+        assert Settings.from_env({"YURT_CACHE_ENABLED": raw}).cache_enabled is expected
+
+
+def test_every_setting_is_in_the_readme_table() -> None:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    missing = [s.env for s in SETTINGS if f"`{s.env}`" not in readme]
+    assert missing == []
+
+
+def test_every_setting_is_a_field() -> None:
+    fields = set(Settings.__dataclass_fields__)
+    assert {s.attr for s in SETTINGS} <= fields
+
+
+def test_start_up_refuses_bad_config() -> None:
+    """The real entry point (wsgi.py) exits with the variable's name, before serving anything."""
+    result = subprocess.run(
+        [sys.executable, "-c", "import wsgi"],
+        cwd=ROOT, capture_output=True, text=True, timeout=60,
+        env={"PATH": "/usr/bin:/bin", "YURT_MAX_BODY_BYTES": "lots"},
+    )
+    assert result.returncode != 0
+    assert "YURT_MAX_BODY_BYTES" in result.stderr

@@ -1,0 +1,36 @@
+"""Yurt Geo: Kazakhstan's missions abroad and compatriots nearby, as an HTTP service.
+
+``create_app`` reads like a table of contents: settings → logging → services → request hooks → blueprints →
+error handlers → CLI. Nothing is built at import time.
+"""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from yurt.settings import Settings
+
+
+def create_app(settings: Settings | None = None) -> Flask:
+    from yurt import cli, observability
+    from yurt.api import docs, health, missions, nearest, ogc
+    from yurt.errors import register_error_handlers
+    from yurt.services import build_services
+
+    settings = settings or Settings.from_env()
+    observability.configure_logging(settings)
+
+    app = Flask(__name__)
+    app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
+    app.json.sort_keys = False  # type: ignore[attr-defined]
+    app.url_map.strict_slashes = False
+
+    app.extensions["yurt"] = build_services(settings)
+    observability.init_app(app, settings)
+
+    for blueprint in (health.bp, missions.bp, nearest.bp, ogc.bp, docs.bp):
+        app.register_blueprint(blueprint)
+
+    register_error_handlers(app)
+    cli.init_app(app)
+    return app

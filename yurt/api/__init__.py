@@ -1,0 +1,1 @@
+"""HTTP API: one module per audience (public missions, nearest, OGC, travellers, meetups, staff, health, docs)."""

@@ -1,0 +1,128 @@
+"""HTTP conventions shared by every blueprint: JSON bodies, query/body parsing into problems, ETags, gzip.
+
+Query strings and JSON bodies are parsed with marshmallow schemas (the same ones ``/openapi.json`` documents),
+so the documentation and the validation cannot drift apart. Any parsing failure is a 400 problem whose
+``errors`` name each parameter; unknown parameters are errors too (OGC API Features /req/core/query-param-
+unknown), so a misspelt ``limt=`` is not silently ignored.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable, Mapping
+from typing import Any, ParamSpec, TypeVar
+
+import orjson
+from flask import Response, request
+from marshmallow import Schema, ValidationError
+
+from yurt.errors import Problem
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+JSON = "application/json"
+GEOJSON = "application/geo+json"
+
+
+def json_response(
+    body: Any, status: int = 200, *, mimetype: str = JSON, headers: Mapping[str, str] | None = None
+) -> Response:
+    data = body if isinstance(body, bytes) else orjson.dumps(body)
+    response = Response(data, status=status, mimetype=mimetype)
+    if headers:
+        response.headers.update(headers)
+    return response
+
+
+def _args_as_dict(schema: Schema) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key in request.args:
+        values = request.args.getlist(key)
+        field = schema.fields.get(key)
+        is_list = field is not None and field.__class__.__name__ == "List"
+        if len(values) > 1 and not is_list:
+            raise Problem(400, f"query parameter {key!r} given more than once", errors={key: ["given twice"]})
+        out[key] = values if is_list else values[0]
+    return out
+
+
+def parse_query(schema: Schema) -> dict[str, Any]:
+    try:
+        loaded: dict[str, Any] = schema.load(_args_as_dict(schema))
+    except ValidationError as exc:
+        raise Problem(400, "invalid query parameters: " + ", ".join(sorted(map(str, exc.messages_dict))),
+                      errors=_messages(exc)) from None
+    return loaded
+
+
+def _messages(exc: ValidationError) -> dict[str, list[str]]:
+    out: dict[str, list[str]] = {}
+    for key, value in exc.messages_dict.items():
+        out[str(key)] = value if isinstance(value, list) else [str(value)]
+    return out
+
+
+def use_query(schema: Schema) -> Callable[[Callable[P, R]], Callable[P, R]]:
+    """Decorate a view: parsed, validated query parameters arrive as keyword arguments."""
+
+    def decorator(view: Callable[P, R]) -> Callable[P, R]:
+        @functools.wraps(view)
+        def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+            kwargs.update(parse_query(schema))
+            return view(*args, **kwargs)
+
+        wrapper.__dict__["query_schema"] = schema  # read by the OpenAPI builder
+        return wrapper
+
+    return decorator
+
+
+def json_body() -> Any:
+    """The request's JSON body: 415 for another content type, 400 for malformed JSON, never a 500."""
+    mimetype = request.mimetype
+    if mimetype not in {JSON, GEOJSON, "application/merge-patch+json"}:
+        raise Problem(415, f"expected a JSON body (application/json), got {mimetype or 'no content type'!r}")
+    data = request.get_data(cache=True)
+    if not data:
+        raise Problem(400, "the request body is empty; a JSON document is required")
+    try:
+        return orjson.loads(data)
+    except orjson.JSONDecodeError as exc:
+        raise Problem(400, f"malformed JSON: {exc}") from None
+
+
+def load_body(schema: Schema, body: Any | None = None) -> dict[str, Any]:
+    raw = json_body() if body is None else body
+    if not isinstance(raw, dict):
+        raise Problem(400, "the body must be a JSON object", errors={"$": ["expected an object"]})
+    try:
+        loaded: dict[str, Any] = schema.load(raw)
+    except ValidationError as exc:
+        raise Problem(422, "the body is invalid: " + ", ".join(sorted(map(str, exc.messages_dict))),
+                      errors=_messages(exc)) from None
+    return loaded
+
+
+def etag_matches(header: str | None, etag: str) -> bool:
+    """RFC 9110 §13.1.2 If-None-Match: weak comparison over a list, or ``*``."""
+    if not header:
+        return False
+    if header.strip() == "*":
+        return True
+    wanted = etag.removeprefix("W/")
+    return any(tag.strip().removeprefix("W/") == wanted for tag in header.split(","))
+
+
+def conditional(
+    etag: str, body: bytes, *, gzipped: bytes | None = None, mimetype: str = JSON, cache_control: str
+) -> Response:
+    """Answer a GET with its ETag: 304 when the client has it, gzip when asked and available."""
+    headers = {"ETag": etag, "Cache-Control": cache_control, "Vary": "Accept-Encoding"}
+    if etag_matches(request.headers.get("If-None-Match"), etag):
+        return Response(status=304, headers=headers)
+    if gzipped is not None and "gzip" in request.headers.get("Accept-Encoding", ""):
+        response = Response(gzipped, mimetype=mimetype, headers=headers)
+        response.headers["Content-Encoding"] = "gzip"
+        return response
+    return Response(body, mimetype=mimetype, headers=headers)

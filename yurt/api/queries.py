@@ -1,0 +1,96 @@
+"""Marshmallow schemas for query strings of the public API; ``/openapi.json`` documents the same classes."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from marshmallow import RAISE, Schema, ValidationError, fields, validate
+
+from yurt.schemas import MISSION_TYPES, SERVICES, STATUSES, _check_country
+
+
+def _finite(value: float) -> None:
+    if not math.isfinite(value):
+        raise ValidationError("must be a finite number")
+
+
+class BBox(fields.Field):
+    """``minLon,minLat,maxLon,maxLat`` (OGC API Features / RFC 7946 order). minLon > maxLon crosses ±180°."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> tuple[float, ...]:
+        if not isinstance(value, str):
+            raise ValidationError("expected minLon,minLat,maxLon,maxLat")
+        parts = value.split(",")
+        if len(parts) != 4:
+            raise ValidationError("expected 4 comma-separated numbers: minLon,minLat,maxLon,maxLat")
+        try:
+            min_lon, min_lat, max_lon, max_lat = (float(p) for p in parts)
+        except ValueError:
+            raise ValidationError("every bbox value must be a number") from None
+        if not all(math.isfinite(v) for v in (min_lon, min_lat, max_lon, max_lat)):
+            raise ValidationError("bbox values must be finite")
+        if not (-180 <= min_lon <= 180 and -180 <= max_lon <= 180):
+            raise ValidationError("longitudes must be within [-180, 180]")
+        if not (-90 <= min_lat <= 90 and -90 <= max_lat <= 90):
+            raise ValidationError("latitudes must be within [-90, 90]")
+        if min_lat > max_lat:
+            raise ValidationError("minLat must not exceed maxLat")
+        return (min_lon, min_lat, max_lon, max_lat)
+
+
+def Lat(**kw: Any) -> fields.Float:  # noqa: N802 - a field type
+    return fields.Float(allow_nan=False, validate=[_finite, validate.Range(-90, 90)],
+                        metadata={"description": "WGS-84 latitude in degrees, [-90, 90]"}, **kw)
+
+
+def Lon(**kw: Any) -> fields.Float:  # noqa: N802 - a field type
+    return fields.Float(allow_nan=False, validate=[_finite, validate.Range(-180, 180)],
+                        metadata={"description": "WGS-84 longitude in degrees, [-180, 180]"}, **kw)
+
+
+class _Query(Schema):
+    class Meta:
+        unknown = RAISE
+
+
+class MissionListQuery(_Query):
+    country = fields.String(validate=_check_country, metadata={"description": "host country, ISO 3166-1 alpha-2"})
+    type = fields.String(validate=validate.OneOf(MISSION_TYPES))
+    service = fields.String(validate=validate.OneOf(SERVICES))
+    status = fields.String(validate=validate.OneOf(STATUSES))
+    bbox = BBox(metadata={"description": "minLon,minLat,maxLon,maxLat; minLon > maxLon crosses the antimeridian",
+                          "type": "string"})
+    q = fields.String(validate=validate.Length(min=1, max=100),
+                      metadata={"description": "text in the name (en/kk/ru) or city, case- and accent-blind"})
+
+
+class NearestQuery(_Query):
+    lat = Lat(required=True)
+    lon = Lon(required=True)
+    limit = fields.Integer(load_default=5, validate=validate.Range(1, 50), strict=False)
+    type = fields.String(validate=validate.OneOf(MISSION_TYPES))
+    service = fields.String(validate=validate.OneOf(SERVICES))
+    open_now = fields.Boolean(load_default=False, truthy={"true", "1"}, falsy={"false", "0"})
+
+
+class ResponsibleQuery(_Query):
+    lat = Lat()
+    lon = Lon()
+    country = fields.String(validate=_check_country)
+
+
+class OgcItemsQuery(_Query):
+    bbox = BBox(metadata={"type": "string"})
+    limit = fields.Integer(load_default=10, validate=validate.Range(1, 1000))
+    offset = fields.Integer(load_default=0, validate=validate.Range(0, 1_000_000))
+    f = fields.String(validate=validate.OneOf(["json", "geojson"]))
+    country = fields.String(validate=_check_country)
+    type = fields.String(validate=validate.OneOf(MISSION_TYPES))
+
+
+class OgcQuery(_Query):
+    f = fields.String(validate=validate.OneOf(["json"]))
+
+
+NO_QUERY = _Query()

@@ -1,0 +1,140 @@
+"""Bearer tokens: JWTs issued by the app's identity provider, verified here with PyJWT.
+
+HS256 with ``YURT_JWT_SECRET`` (development and tests) or RS256/ES256 with ``YURT_JWT_PUBLIC_KEY_FILE``
+(production). Claims: ``sub`` (the caller's id), ``scope`` (space-separated: ``traveller``, ``staff``), ``exp``
+(required), and ``iss``/``aud`` when configured. Missing, expired or bad tokens → 401 problem with
+``WWW-Authenticate: Bearer`` (RFC 6750 §3); a valid token without the scope → 403.
+"""
+
+from __future__ import annotations
+
+import functools
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, ParamSpec, TypeVar
+
+import click
+import jwt
+from flask import g, request
+from flask.cli import AppGroup
+
+from yurt.errors import Problem
+from yurt.settings import Settings
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+MAX_SUB_LENGTH = 128
+
+
+@dataclass(frozen=True)
+class Principal:
+    sub: str
+    scopes: frozenset[str]
+
+
+class TokenVerifier:
+    def __init__(self, settings: Settings) -> None:
+        self._algorithms = list(settings.jwt_algorithms)
+        self._issuer = settings.jwt_issuer
+        self._audience = settings.jwt_audience
+        self._hmac_key = settings.jwt_secret
+        self._public_key = (Path(settings.jwt_public_key_file).read_text()
+                            if settings.jwt_public_key_file else None)
+
+    def _key_for(self, token: str) -> Any:
+        try:
+            algorithm = jwt.get_unverified_header(token).get("alg")
+        except jwt.PyJWTError:
+            raise Problem(401, "the bearer token is malformed", headers=_challenge("invalid_token")) from None
+        if algorithm not in self._algorithms:
+            raise Problem(401, f"token algorithm {algorithm!r} is not accepted",
+                          headers=_challenge("invalid_token"))
+        key = self._hmac_key if algorithm == "HS256" else self._public_key
+        if not key:
+            raise Problem(401, "tokens are not configured on this server", headers=_challenge("invalid_token"))
+        return key
+
+    def verify(self, token: str) -> Principal:
+        key = self._key_for(token)
+        options: dict[str, Any] = {"require": ["exp", "sub"]}
+        try:
+            claims = jwt.decode(token, key, algorithms=self._algorithms, issuer=self._issuer,
+                                audience=self._audience, options=options, leeway=30)
+        except jwt.ExpiredSignatureError:
+            raise Problem(401, "the bearer token has expired", headers=_challenge("invalid_token")) from None
+        except jwt.PyJWTError as exc:
+            raise Problem(401, f"the bearer token is invalid: {exc}", headers=_challenge("invalid_token")) from None
+        sub = claims.get("sub")
+        if not isinstance(sub, str) or not sub or len(sub) > MAX_SUB_LENGTH:
+            raise Problem(401, "the token's sub claim is missing or too long", headers=_challenge("invalid_token"))
+        scope = claims.get("scope", "")
+        scopes = frozenset(scope.split()) if isinstance(scope, str) else frozenset()
+        return Principal(sub=sub, scopes=scopes)
+
+
+def _challenge(error: str | None = None) -> dict[str, str]:
+    value = 'Bearer realm="yurt"'
+    if error:
+        value += f', error="{error}"'
+    return {"WWW-Authenticate": value}
+
+
+def current_principal(verifier: TokenVerifier, scope: str) -> Principal:
+    header = request.headers.get("Authorization", "")
+    kind, _, token = header.partition(" ")
+    if kind.lower() != "bearer" or not token.strip():
+        raise Problem(401, "a bearer token is required", headers=_challenge())
+    principal = verifier.verify(token.strip())
+    if scope not in principal.scopes:
+        raise Problem(403, f"this endpoint needs the {scope!r} scope",
+                      headers={"WWW-Authenticate": f'Bearer realm="yurt", error="insufficient_scope", scope="{scope}"'})
+    return principal
+
+
+def requires(scope: str) -> Callable[[Callable[P, R]], Callable[P, R]]:
+    """Decorate a view: the verified caller is ``g.principal``."""
+
+    def decorator(view: Callable[P, R]) -> Callable[P, R]:
+        @functools.wraps(view)
+        def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+            from yurt.services import services
+
+            g.principal = current_principal(services().verifier, scope)
+            return view(*args, **kwargs)
+
+        wrapper.__dict__["required_scope"] = scope
+        return wrapper
+
+    return decorator
+
+
+def mint(secret: str, sub: str, scopes: list[str], minutes: float, *, issuer: str | None = None,
+         audience: str | None = None, now: float | None = None) -> str:
+    issued = int(now if now is not None else time.time())
+    claims: dict[str, Any] = {"sub": sub, "scope": " ".join(scopes), "iat": issued,
+                              "exp": issued + int(minutes * 60)}
+    if issuer:
+        claims["iss"] = issuer
+    if audience:
+        claims["aud"] = audience
+    return jwt.encode(claims, secret, algorithm="HS256")
+
+
+tokens_cli = AppGroup("tokens", help="Development bearer tokens.")
+
+
+@tokens_cli.command("mint", with_appcontext=False)
+@click.option("--sub", required=True, help="The caller's id.")
+@click.option("--scope", "scopes", multiple=True, default=["traveller"], show_default=True,
+              type=click.Choice(["traveller", "staff"]))
+@click.option("--minutes", default=60.0, show_default=True, type=click.FloatRange(1, 60 * 24 * 30))
+def mint_command(sub: str, scopes: tuple[str, ...], minutes: float) -> None:
+    """Print an HS256 token signed with YURT_JWT_SECRET."""
+    settings = Settings.from_env()
+    if not settings.jwt_secret:
+        raise click.UsageError("YURT_JWT_SECRET is not set")
+    click.echo(mint(settings.jwt_secret, sub, list(scopes), minutes, issuer=settings.jwt_issuer,
+                    audience=settings.jwt_audience))

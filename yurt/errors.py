@@ -1,0 +1,130 @@
+"""One error shape for every failure: RFC 9457 ``application/problem+json``.
+
+``problem()`` builds every error response in the service. ``Problem`` is raised by views and domain glue;
+``register_error_handlers`` installs handlers on the *app* (routing 404s and 405s never reach a blueprint's
+handlers) for ``Problem``, every ``HTTPException`` and any uncaught exception, which becomes a 500 problem with
+no stack trace (the trace goes to the log with the request id).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from http import HTTPStatus
+from typing import Any
+
+import orjson
+from flask import Flask, Response, g
+from werkzeug.exceptions import HTTPException
+
+PROBLEM_MEDIA_TYPE = "application/problem+json"
+PROBLEM_TYPE_BASE = "https://yurt.kz/problems/"
+
+log = logging.getLogger("yurt.errors")
+
+
+class Problem(Exception):
+    """An error to be answered as a problem document.
+
+    ``errors`` maps a field (query parameter, JSON pointer-ish path or ``feature[3].properties.id``) to a list of
+    messages; ``headers`` are added to the response (``Retry-After``, ``ETag``); ``extra`` members are merged into
+    the document (RFC 9457 §3.2 extension members).
+    """
+
+    def __init__(
+        self,
+        status: int,
+        detail: str,
+        *,
+        type_: str | None = None,
+        title: str | None = None,
+        errors: Mapping[str, list[str]] | None = None,
+        headers: Mapping[str, str] | None = None,
+        extra: Mapping[str, Any] | None = None,
+    ) -> None:
+        super().__init__(detail)
+        self.status = status
+        self.detail = detail
+        self.type_ = type_
+        self.title = title
+        self.errors = dict(errors) if errors else None
+        self.headers = dict(headers) if headers else {}
+        self.extra = dict(extra) if extra else {}
+
+
+def _slug(status: int) -> str:
+    try:
+        return HTTPStatus(status).phrase.lower().replace(" ", "-").replace("'", "")
+    except ValueError:
+        return "error"
+
+
+def _title(status: int) -> str:
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:
+        return "Error"
+
+
+def problem(
+    status: int,
+    detail: str,
+    *,
+    type_: str | None = None,
+    title: str | None = None,
+    errors: Mapping[str, list[str]] | None = None,
+    headers: Mapping[str, str] | None = None,
+    extra: Mapping[str, Any] | None = None,
+) -> Response:
+    """Build the one problem response. ``type`` defaults to a stable URI per status code."""
+    body: dict[str, Any] = {
+        "type": type_ or PROBLEM_TYPE_BASE + _slug(status),
+        "title": title or _title(status),
+        "status": status,
+        "detail": detail,
+    }
+    if errors:
+        body["errors"] = errors
+    request_id = g.get("request_id") if g else None
+    if request_id:
+        body["request_id"] = request_id
+    if extra:
+        body.update(extra)
+    response = Response(orjson.dumps(body), status=status, mimetype=PROBLEM_MEDIA_TYPE)
+    response.headers["Cache-Control"] = "no-store"
+    for name, value in (headers or {}).items():
+        response.headers[name] = value
+    return response
+
+
+def _from_problem(exc: Problem) -> Response:
+    return problem(exc.status, exc.detail, type_=exc.type_, title=exc.title, errors=exc.errors,
+                   headers=exc.headers, extra=exc.extra)
+
+
+def _from_http_exception(exc: HTTPException) -> Response:
+    status = exc.code or 500
+    detail = exc.description or _title(status)
+    headers: dict[str, str] = {}
+    if status == 405:
+        allowed = getattr(exc, "valid_methods", None)
+        if allowed:
+            headers["Allow"] = ", ".join(sorted(allowed))
+    if status in (429, 503):
+        # flask-limiter and werkzeug put Retry-After on the exception's own response or headers.
+        source = exc.response.headers.items() if exc.response is not None else exc.get_headers()
+        for name, value in source:
+            if name.lower() == "retry-after":
+                headers["Retry-After"] = value
+    return problem(status, detail, headers=headers)
+
+
+def _from_uncaught(exc: Exception) -> Response:
+    log.exception("unhandled error: %s", type(exc).__name__)
+    return problem(500, "The server could not answer this request; it has been logged.")
+
+
+def register_error_handlers(app: Flask) -> None:
+    app.register_error_handler(Problem, _from_problem)
+    app.register_error_handler(HTTPException, _from_http_exception)
+    app.register_error_handler(Exception, _from_uncaught)

@@ -1,0 +1,64 @@
+"""The services a running app uses, built once from ``Settings`` and hung on ``app.extensions["yurt"]``.
+
+``build_services`` picks the storage implementation: ``YURT_REDIS_URL`` unset → embedded (working copy on disk,
+caches in memory, one process); set → Redis for everything. Blueprints reach the services through
+``services()``, which is typed, instead of untyped attributes on the app.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, cast
+
+from flask import current_app
+
+from yurt.auth import TokenVerifier
+from yurt.catalogue import Catalogue
+from yurt.dataset import read_collection_file
+from yurt.domain.places import Locator
+from yurt.settings import Settings
+from yurt.storage.base import MissionStore, ResultCache
+from yurt.storage.embedded import EmbeddedMissionStore, MemoryCache
+
+if TYPE_CHECKING:
+    import redis
+
+
+@dataclass
+class Services:
+    settings: Settings
+    store: MissionStore
+    catalogue: Catalogue
+    cache: ResultCache
+    locator: Locator
+    verifier: TokenVerifier
+    redis: redis.Redis | None = None
+
+    def close(self) -> None:
+        self.store.close()
+        if self.redis is not None:
+            self.redis.close()
+
+
+def build_services(settings: Settings) -> Services:
+    locator = Locator()
+    seed = read_collection_file(settings.data_file, locator.timezone_at)
+    store: MissionStore
+    cache: ResultCache
+    client = None
+    if settings.redis_url:
+        from yurt.storage.redis_store import RedisCache, RedisMissionStore, connect
+
+        client = connect(settings)
+        store = RedisMissionStore(client, seed)
+        cache = RedisCache(client, outage_log_interval_s=settings.redis_outage_log_interval_s)
+    else:
+        store = EmbeddedMissionStore(settings.data_dir, seed)
+        cache = MemoryCache()
+    catalogue = Catalogue(store, reload_interval_s=settings.reload_interval_s)
+    return Services(settings=settings, store=store, catalogue=catalogue, cache=cache, locator=locator,
+                    verifier=TokenVerifier(settings), redis=client)
+
+
+def services() -> Services:
+    return cast(Services, current_app.extensions["yurt"])

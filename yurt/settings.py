@@ -1,0 +1,201 @@
+"""Typed settings, read once from environment variables.
+
+This is the only module that knows the names of environment variables. ``Settings.from_env(environ)`` parses
+every ``YURT_*`` variable strictly: an unknown boolean spelling, a negative size or a malformed URL stops
+start-up with a message naming the variable, instead of silently turning a typo into a default.
+
+Every setting is declared once in ``SETTINGS`` (name, default, help); the README's configuration table is
+checked against this list by a test, so a setting cannot exist undocumented.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+class SettingsError(ValueError):
+    """A configuration value that cannot be used; the message names the variable."""
+
+
+def _parse_bool(raw: str) -> bool:
+    lowered = raw.strip().lower()
+    if lowered in {"1", "true", "yes", "on"}:
+        return True
+    if lowered in {"0", "false", "no", "off"}:
+        return False
+    raise ValueError("expected one of true/false, 1/0, yes/no, on/off")
+
+
+def _parse_positive_float(raw: str) -> float:
+    value = float(raw)
+    if not math.isfinite(value) or value <= 0:
+        raise ValueError("expected a finite number greater than 0")
+    return value
+
+
+def _parse_positive_int(raw: str) -> int:
+    value = int(raw.strip(), 10)
+    if value <= 0:
+        raise ValueError("expected a whole number greater than 0")
+    return value
+
+
+def _parse_redis_url(raw: str) -> str | None:
+    raw = raw.strip()
+    if not raw:
+        return None
+    parts = urlsplit(raw)
+    if parts.scheme not in {"redis", "rediss", "unix"}:
+        raise ValueError("expected a redis://, rediss:// or unix:// URL")
+    if parts.scheme != "unix" and not parts.hostname:
+        raise ValueError("the URL has no host")
+    return raw
+
+
+def _parse_path(raw: str) -> Path:
+    if not raw.strip():
+        raise ValueError("expected a path")
+    return Path(raw).expanduser()
+
+
+def _parse_str(raw: str) -> str:
+    return raw
+
+
+def _parse_optional_str(raw: str) -> str | None:
+    return raw or None
+
+
+def _parse_csv(raw: str) -> tuple[str, ...]:
+    return tuple(part.strip() for part in raw.split(",") if part.strip())
+
+
+def _parse_log_level(raw: str) -> str:
+    level = raw.strip().upper()
+    if level not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
+        raise ValueError("expected DEBUG, INFO, WARNING or ERROR")
+    return level
+
+
+def _parse_jwt_algorithms(raw: str) -> tuple[str, ...]:
+    algorithms = _parse_csv(raw)
+    allowed = {"HS256", "RS256", "ES256"}
+    bad = [a for a in algorithms if a not in allowed]
+    if bad or not algorithms:
+        raise ValueError(f"expected a comma-separated subset of {sorted(allowed)}")
+    return algorithms
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One environment variable: its field name, default (as the raw string) and meaning."""
+
+    env: str
+    attr: str
+    default: str
+    parse: Callable[[str], Any]
+    help: str
+
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting("YURT_DATA_FILE", "data_file", str(PROJECT_ROOT / "data" / "embassies.geojson"), _parse_path,
+            "The tracked seed dataset (GeoJSON). Never rewritten at run time."),
+    Setting("YURT_DATA_DIR", "data_dir", str(PROJECT_ROOT / "var"), _parse_path,
+            "Embedded mode: folder for the working copy of mission data and the audit log, seeded from "
+            "YURT_DATA_FILE on first start."),
+    Setting("YURT_REDIS_URL", "redis_url", "", _parse_redis_url,
+            "Unset: the embedded in-process default. Set (redis://host:port/db): Redis holds all state."),
+    Setting("YURT_REDIS_CLUSTER", "redis_cluster", "false", _parse_bool,
+            "Treat YURT_REDIS_URL as a Redis Cluster node."),
+    Setting("YURT_REDIS_TIMEOUT_S", "redis_timeout_s", "0.25", _parse_positive_float,
+            "Socket connect/read timeout for Redis calls, in seconds; caches fail open after it."),
+    Setting("YURT_REDIS_OUTAGE_LOG_INTERVAL_S", "redis_outage_log_interval_s", "30", _parse_positive_float,
+            "A Redis outage is logged at most once per this many seconds."),
+    Setting("YURT_RELOAD_INTERVAL_S", "reload_interval_s", "0.5", _parse_positive_float,
+            "How often a worker checks the store for a newer dataset version (propagation bound)."),
+    Setting("YURT_CACHE_ENABLED", "cache_enabled", "true", _parse_bool,
+            "Cache nearest/responsible answers (Redis in Redis mode, in-process otherwise)."),
+    Setting("YURT_JWT_SECRET", "jwt_secret", "", _parse_optional_str,
+            "HS256 secret for bearer tokens (development and tests)."),
+    Setting("YURT_JWT_PUBLIC_KEY_FILE", "jwt_public_key_file", "", _parse_optional_str,
+            "PEM public key for RS256/ES256 bearer tokens (production)."),
+    Setting("YURT_JWT_ALGORITHMS", "jwt_algorithms", "HS256", _parse_jwt_algorithms,
+            "Accepted token algorithms, comma-separated (HS256, RS256, ES256)."),
+    Setting("YURT_JWT_ISSUER", "jwt_issuer", "", _parse_optional_str,
+            "Required `iss` claim, when set."),
+    Setting("YURT_JWT_AUDIENCE", "jwt_audience", "", _parse_optional_str,
+            "Required `aud` claim, when set."),
+    Setting("YURT_MAX_BODY_BYTES", "max_body_bytes", "1048576", _parse_positive_int,
+            "Largest accepted request body; larger bodies get a 413 problem."),
+    Setting("YURT_CORS_ORIGINS", "cors_origins", "", _parse_csv,
+            "Comma-separated origins allowed by CORS; empty means no CORS headers."),
+    Setting("YURT_RATE_LIMIT", "rate_limit", "600/minute", _parse_str,
+            "Default per-client rate limit (flask-limiter syntax)."),
+    Setting("YURT_LOG_LEVEL", "log_level", "INFO", _parse_log_level,
+            "Log level for the JSON logs."),
+    Setting("YURT_BASE_URL", "base_url", "", _parse_optional_str,
+            "Public base URL used in OGC API links; empty means derived from the request."),
+)
+
+
+@dataclass(frozen=True)
+class Settings:
+    data_file: Path = PROJECT_ROOT / "data" / "embassies.geojson"
+    data_dir: Path = PROJECT_ROOT / "var"
+    redis_url: str | None = None
+    redis_cluster: bool = False
+    redis_timeout_s: float = 0.25
+    redis_outage_log_interval_s: float = 30.0
+    reload_interval_s: float = 0.5
+    cache_enabled: bool = True
+    jwt_secret: str | None = None
+    jwt_public_key_file: str | None = None
+    jwt_algorithms: tuple[str, ...] = ("HS256",)
+    jwt_issuer: str | None = None
+    jwt_audience: str | None = None
+    max_body_bytes: int = 1_048_576
+    cors_origins: tuple[str, ...] = ()
+    rate_limit: str = "600/minute"
+    log_level: str = "INFO"
+    base_url: str | None = None
+    extra: Mapping[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        """Parse every YURT_* variable; raise SettingsError naming the first bad one."""
+        env = os.environ if environ is None else environ
+        known = {s.env for s in SETTINGS}
+        unknown = sorted(k for k in env if k.startswith("YURT_") and k not in known)
+        if unknown:
+            raise SettingsError(f"{unknown[0]}: unknown setting (known: see README's configuration table)")
+        values: dict[str, Any] = {}
+        for setting in SETTINGS:
+            raw = env.get(setting.env, setting.default)
+            try:
+                values[setting.attr] = setting.parse(raw)
+            except ValueError as exc:
+                raise SettingsError(f"{setting.env}={raw!r}: {exc}") from None
+        settings = cls(**values)
+        settings.check()
+        return settings
+
+    def check(self) -> None:
+        """Cross-field rules that a single parser cannot see."""
+        if self.redis_cluster and not self.redis_url:
+            raise SettingsError("YURT_REDIS_CLUSTER=true needs YURT_REDIS_URL")
+        if self.jwt_public_key_file and not Path(self.jwt_public_key_file).is_file():
+            raise SettingsError(f"YURT_JWT_PUBLIC_KEY_FILE={self.jwt_public_key_file!r}: no such file")
+        if "HS256" not in self.jwt_algorithms and not self.jwt_public_key_file:
+            raise SettingsError("YURT_JWT_ALGORITHMS without HS256 needs YURT_JWT_PUBLIC_KEY_FILE")
+
+    def replace(self, **changes: Any) -> Settings:
+        return dataclasses.replace(self, **changes)

@@ -1,0 +1,1 @@
+"""Storage behind small interfaces (``base``), each with an embedded and a Redis implementation."""

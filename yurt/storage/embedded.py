@@ -1,0 +1,302 @@
+"""Embedded storage: mission data in a working copy under ``YURT_DATA_DIR``; caches in process memory.
+
+Durability of an acknowledged write (the staff issue): the audit entry is appended to ``audit.jsonl`` and
+fsynced first; then the working copy ``missions.json`` is written to a temporary file, fsynced, renamed over the
+old one (atomic on POSIX, rename(2)) and the folder is fsynced so the rename itself survives a power cut. Only
+then is the write acknowledged. If the process dies between the two steps, the audit holds an entry whose
+generation is newer than the working copy's; it is dropped at the next start, so the audit never lists a write
+that did not land. The tracked seed (``data/embassies.geojson``) is only ever read.
+
+Several processes may share one data directory (e.g. gunicorn workers): writes take an ``flock`` on
+``missions.lock`` and re-read the working copy if another process changed it; readers notice a change by the
+file's (inode, mtime, size).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import os
+import threading
+import time
+from collections.abc import Iterator, Mapping, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from yurt.dataset import Collection
+from yurt.domain.missions import MissionRecord, dataset_etag
+from yurt.storage.base import (
+    AlreadyExists,
+    AuditEntry,
+    MissionStore,
+    NotFound,
+    ResultCache,
+    StalePrecondition,
+    StoredState,
+)
+
+WORKING_COPY = "missions.json"
+AUDIT_LOG = "audit.jsonl"
+LOCK_FILE = "missions.lock"
+
+
+def _now_iso() -> str:
+    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def write_atomically(path: Path, data: bytes) -> None:
+    """write → fsync → rename → fsync(dir): the file is either the old or the new content, never half."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+    try:
+        os.write(fd, data)
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+    os.replace(tmp, path)
+    dir_fd = os.open(path.parent, os.O_RDONLY)
+    try:
+        os.fsync(dir_fd)
+    finally:
+        os.close(dir_fd)
+
+
+class EmbeddedMissionStore(MissionStore):
+    def __init__(self, data_dir: Path, seed: Collection) -> None:
+        self._dir = data_dir
+        self._dir.mkdir(parents=True, exist_ok=True)
+        self._path = data_dir / WORKING_COPY
+        self._audit_path = data_dir / AUDIT_LOG
+        self._lock = threading.RLock()
+        self._lock_fd = os.open(data_dir / LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o644)
+        self._stamp: tuple[int, int, int] | None = None
+        self._state: dict[str, Any] = {}
+        with self._exclusive():
+            if not self._path.exists():
+                self._state = {
+                    "generation": 1,
+                    "next_rev": 2,
+                    "meta": seed.meta,
+                    "missions": {f["properties"]["id"]: {"rev": 1, "feature": f} for f in seed.features},
+                }
+                self._persist()
+            else:
+                self._reload()
+            self._trim_audit()
+
+    # -- locking and file state -------------------------------------------------------------------------
+
+    @contextlib.contextmanager
+    def _exclusive(self) -> Iterator[None]:
+        with self._lock:
+            fcntl.flock(self._lock_fd, fcntl.LOCK_EX)
+            try:
+                self._refresh()
+                yield
+            finally:
+                fcntl.flock(self._lock_fd, fcntl.LOCK_UN)
+
+    def _file_stamp(self) -> tuple[int, int, int] | None:
+        try:
+            st = self._path.stat()
+        except FileNotFoundError:
+            return None
+        return (st.st_ino, st.st_mtime_ns, st.st_size)
+
+    def _refresh(self) -> None:
+        stamp = self._file_stamp()
+        if stamp is not None and stamp != self._stamp:
+            self._reload()
+
+    def _reload(self) -> None:
+        self._stamp = self._file_stamp()
+        self._state = orjson.loads(self._path.read_bytes())
+
+    def _persist(self) -> None:
+        write_atomically(self._path, orjson.dumps(self._state))
+        self._stamp = self._file_stamp()
+
+    def _trim_audit(self) -> None:
+        """Drop audit lines newer than the working copy (a crash between the two fsyncs)."""
+        if not self._audit_path.exists():
+            return
+        generation = int(self._state["generation"])
+        lines = self._audit_path.read_bytes().splitlines()
+        kept = [line for line in lines if line.strip() and _line_generation(line) <= generation]
+        if len(kept) != len(lines):
+            write_atomically(self._audit_path, b"".join(line + b"\n" for line in kept))
+
+    def _append_audit(self, entry: AuditEntry) -> None:
+        fd = os.open(self._audit_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+        try:
+            os.write(fd, orjson.dumps(entry.to_json()) + b"\n")
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+    def _commit(self, entries: list[tuple[str, str | None, Any, Any, dict[str, Any]]], author: str) -> None:
+        """Append audit entries for a state already changed in memory, then persist it."""
+        generation = int(self._state["generation"])
+        seq = int(self._state.get("audit_seq", 0))
+        for action, mission_id, before, after, extra in entries:
+            seq += 1
+            self._append_audit(AuditEntry(seq, _now_iso(), author, action, mission_id, before, after,
+                                          generation, extra))
+        self._state["audit_seq"] = seq
+        self._persist()
+
+    # -- MissionStore --------------------------------------------------------------------------------------
+
+    def generation(self) -> int:
+        with self._lock:
+            self._refresh()
+            return int(self._state["generation"])
+
+    def load(self) -> StoredState:
+        with self._lock:
+            self._refresh()
+            records = [MissionRecord(m["feature"], int(m["rev"])) for m in self._state["missions"].values()]
+            return StoredState(meta=self._state["meta"], records=records,
+                               generation=int(self._state["generation"]))
+
+    def _bump(self) -> int:
+        rev = int(self._state["next_rev"])
+        self._state["next_rev"] = rev + 1
+        self._state["generation"] = int(self._state["generation"]) + 1
+        return rev
+
+    def _current(self, mission_id: str, if_match: str) -> dict[str, Any]:
+        entry = self._state["missions"].get(mission_id)
+        if entry is None:
+            raise NotFound(mission_id)
+        etag = MissionRecord(entry["feature"], int(entry["rev"])).etag
+        if etag != if_match:
+            raise StalePrecondition(etag, entry["feature"])
+        return dict(entry)
+
+    def create(self, feature: Mapping[str, Any], *, author: str) -> MissionRecord:
+        mission_id = str(feature["properties"]["id"])
+        with self._exclusive():
+            if mission_id in self._state["missions"]:
+                raise AlreadyExists(mission_id)
+            rev = self._bump()
+            self._state["missions"][mission_id] = {"rev": rev, "feature": feature}
+            self._commit([("create", mission_id, None, feature, {})], author)
+            return MissionRecord(feature, rev)
+
+    def update(self, mission_id: str, feature: Mapping[str, Any], *, if_match: str, author: str,
+               action: str = "replace") -> MissionRecord:
+        with self._exclusive():
+            before = self._current(mission_id, if_match)["feature"]
+            rev = self._bump()
+            self._state["missions"][mission_id] = {"rev": rev, "feature": feature}
+            self._commit([(action, mission_id, before, feature, {})], author)
+            return MissionRecord(feature, rev)
+
+    def delete(self, mission_id: str, *, if_match: str, author: str) -> None:
+        with self._exclusive():
+            before = self._current(mission_id, if_match)["feature"]
+            self._bump()
+            del self._state["missions"][mission_id]
+            self._commit([("delete", mission_id, before, None, {})], author)
+
+    def replace_all(self, meta: Mapping[str, Any], features: Sequence[Mapping[str, Any]], *, if_match: str,
+                    author: str, action: str = "replace_all") -> StoredState:
+        with self._exclusive():
+            current = dataset_etag(self._state["meta"], [m["feature"] for m in self._state["missions"].values()])
+            if current != if_match:
+                raise StalePrecondition(current)
+            before = {"dataset": self._state["meta"],
+                      "features": [m["feature"] for m in self._state["missions"].values()]}
+            old = self._state["missions"]
+            missions: dict[str, Any] = {}
+            for feature in features:
+                mission_id = str(feature["properties"]["id"])
+                kept = old.get(mission_id)
+                if kept is not None and kept["feature"] == feature:
+                    missions[mission_id] = kept  # unchanged posts keep their ETag: phones need not refetch
+                else:
+                    missions[mission_id] = {"rev": self._bump(), "feature": feature}
+            self._state["generation"] = int(self._state["generation"]) + 1
+            self._state["meta"] = meta
+            self._state["missions"] = missions
+            after = {"dataset": meta, "features": list(features)}
+            self._commit([(action, None, before, after, {"count": len(features)})], author)
+            return StoredState(meta=meta, records=[MissionRecord(m["feature"], int(m["rev"]))
+                                                   for m in missions.values()],
+                               generation=int(self._state["generation"]))
+
+    def _read_audit(self) -> list[AuditEntry]:
+        if not self._audit_path.exists():
+            return []
+        generation = int(self._state["generation"])
+        entries = []
+        for line in self._audit_path.read_bytes().splitlines():
+            if not line.strip():
+                continue
+            raw = orjson.loads(line)
+            if int(raw["generation"]) > generation:
+                continue  # written by a commit that died before its working copy landed
+            entries.append(AuditEntry(raw["seq"], raw["at"], raw["author"], raw["action"], raw["mission_id"],
+                                      raw["before"], raw["after"], raw["generation"], raw.get("extra", {})))
+        return entries
+
+    def audit(self, *, mission_id: str | None = None, limit: int = 100, before_seq: int | None = None
+              ) -> list[AuditEntry]:
+        with self._lock:
+            self._refresh()
+            entries = self._read_audit()
+        selected = [e for e in reversed(entries)
+                    if (mission_id is None or e.mission_id == mission_id or _touches(e, mission_id))
+                    and (before_seq is None or e.seq < before_seq)]
+        return selected[:limit]
+
+    def audit_entry(self, seq: int) -> AuditEntry | None:
+        with self._lock:
+            self._refresh()
+            return next((e for e in self._read_audit() if e.seq == seq), None)
+
+    def close(self) -> None:
+        with contextlib.suppress(OSError):
+            os.close(self._lock_fd)
+
+
+def _line_generation(line: bytes) -> int:
+    try:
+        return int(orjson.loads(line)["generation"])
+    except (orjson.JSONDecodeError, KeyError, TypeError, ValueError):
+        return 1 << 62  # a torn last line: treat as newer than any state, so it is trimmed
+
+
+def _touches(entry: AuditEntry, mission_id: str | None) -> bool:
+    """A bulk replace touches every mission; list it in each one's history."""
+    return mission_id is not None and entry.mission_id is None and entry.action in {"replace_all", "restore"}
+
+
+class MemoryCache(ResultCache):
+    """In-process cache for the embedded default: a dict with expiry, bounded in size."""
+
+    def __init__(self, max_entries: int = 50_000) -> None:
+        self._data: dict[str, tuple[float, bytes]] = {}
+        self._lock = threading.Lock()
+        self._max = max_entries
+        self.hits = self.misses = self.errors = 0
+
+    def get(self, key: str) -> bytes | None:
+        now = time.monotonic()
+        with self._lock:
+            item = self._data.get(key)
+            if item is None or item[0] <= now:
+                self.misses += 1
+                return None
+            self.hits += 1
+            return item[1]
+
+    def set(self, key: str, value: bytes, ttl_s: float) -> None:
+        with self._lock:
+            if len(self._data) >= self._max:
+                self._data.clear()  # crude but bounded; entries are cheap to recompute
+            self._data[key] = (time.monotonic() + ttl_s, value)
