@@ -1,0 +1,314 @@
+"""Redis storage: the mission record of truth and the result cache.
+
+Record of truth (Redis mode): every mission key shares the hash tag ``{ym}`` so each write is one atomic Lua
+script on one slot, also on a Redis Cluster.
+
+    {ym}:features   hash  id → Feature JSON          {ym}:revs      hash  id → revision
+    {ym}:meta       string dataset-wide facts JSON    {ym}:gen       counter, +1 per acknowledged write
+    {ym}:next_rev   counter for revisions             {ym}:audit     list of audit entries (append-only)
+    {ym}:audit_seq  counter for audit sequence numbers
+
+A write reads the mission, checks its ETag in Python (revision *and* content hash), then runs a Lua script that
+re-checks the revision (compare-and-set), applies the change, bumps the generation and appends the audit entry,
+all at once. Durability is Redis's: run it with ``appendonly yes`` and ``appendfsync always`` so an acknowledged
+write survives a crash of Redis itself (README, "Redis in production"). A fresh Redis is seeded from
+``data/embassies.geojson`` once (guarded by WATCH on the generation key, so concurrent workers seed once).
+
+The cache (``RedisCache``) fails open: on any Redis error it answers a miss, skips Redis for
+``BACKOFF_S`` so an outage adds no per-request delay, and logs once per interval.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
+from typing import Any, cast
+
+import orjson
+import redis
+
+from yurt.dataset import Collection
+from yurt.domain.missions import MissionRecord, dataset_etag
+from yurt.settings import Settings
+from yurt.storage.base import (
+    AlreadyExists,
+    AuditEntry,
+    MissionStore,
+    NotFound,
+    ResultCache,
+    StalePrecondition,
+    StoredState,
+    StoreUnavailable,
+)
+
+log = logging.getLogger("yurt.redis")
+
+TAG = "{ym}"
+FEATURES, REVS, META, GEN = f"{TAG}:features", f"{TAG}:revs", f"{TAG}:meta", f"{TAG}:gen"
+NEXT_REV, AUDIT, AUDIT_SEQ = f"{TAG}:next_rev", f"{TAG}:audit", f"{TAG}:audit_seq"
+KEYS = [FEATURES, REVS, META, GEN, NEXT_REV, AUDIT, AUDIT_SEQ]
+
+# One mission write. ARGV: mode (create|update|delete), id, expected rev ('' for create), new feature JSON
+# ('' for delete), audit fragment (JSON members without braces: at, author, action, mission_id).
+_WRITE_ONE = """
+local mode, id, expected, new, fragment = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5]
+local cur_rev = redis.call('HGET', KEYS[2], id)
+if mode == 'create' then
+  if cur_rev then return {'exists'} end
+else
+  if not cur_rev then return {'notfound'} end
+  if cur_rev ~= expected then return {'stale', cur_rev} end
+end
+local before = redis.call('HGET', KEYS[1], id) or 'null'
+local gen = redis.call('INCR', KEYS[4])
+local rev = 0
+if mode == 'delete' then
+  redis.call('HDEL', KEYS[1], id)
+  redis.call('HDEL', KEYS[2], id)
+else
+  rev = redis.call('INCR', KEYS[5])
+  redis.call('HSET', KEYS[1], id, new)
+  redis.call('HSET', KEYS[2], id, rev)
+end
+local seq = redis.call('INCR', KEYS[7])
+local after = new
+if mode == 'delete' then after = 'null' end
+redis.call('RPUSH', KEYS[6], '{"seq":' .. seq .. ',"generation":' .. gen .. ',' .. fragment ..
+  ',"before":' .. before .. ',"after":' .. after .. '}')
+return {'ok', tostring(rev), tostring(gen)}
+"""
+
+# Replace everything. ARGV: expected generation, meta JSON, audit fragment, then id/feature JSON pairs.
+_REPLACE_ALL = """
+local gen = tonumber(redis.call('GET', KEYS[4]) or '0')
+if gen ~= tonumber(ARGV[1]) then return {'retry'} end
+local old = redis.call('HGETALL', KEYS[1])
+local old_features = {}
+for i = 1, #old, 2 do old_features[old[i]] = old[i + 1] end
+local old_revs = {}
+local revs = redis.call('HGETALL', KEYS[2])
+for i = 1, #revs, 2 do old_revs[revs[i]] = revs[i + 1] end
+local before_parts = {}
+for i = 1, #old, 2 do before_parts[#before_parts + 1] = old[i + 1] end
+local before_meta = redis.call('GET', KEYS[3]) or 'null'
+redis.call('DEL', KEYS[1], KEYS[2])
+local after_parts = {}
+for i = 4, #ARGV, 2 do
+  local id, feature = ARGV[i], ARGV[i + 1]
+  local rev = old_revs[id]
+  if not (rev and old_features[id] == feature) then rev = redis.call('INCR', KEYS[5]) end
+  redis.call('HSET', KEYS[1], id, feature)
+  redis.call('HSET', KEYS[2], id, rev)
+  after_parts[#after_parts + 1] = feature
+end
+redis.call('SET', KEYS[3], ARGV[2])
+gen = redis.call('INCR', KEYS[4])
+local seq = redis.call('INCR', KEYS[7])
+redis.call('RPUSH', KEYS[6], '{"seq":' .. seq .. ',"generation":' .. gen .. ',' .. ARGV[3] ..
+  ',"before":{"dataset":' .. before_meta .. ',"features":[' .. table.concat(before_parts, ',') .. ']}' ..
+  ',"after":{"dataset":' .. ARGV[2] .. ',"features":[' .. table.concat(after_parts, ',') .. ']}}')
+return {'ok', tostring(gen)}
+"""
+
+
+def connect(settings: Settings) -> redis.Redis:
+    assert settings.redis_url is not None
+    options: dict[str, Any] = {
+        "socket_timeout": settings.redis_timeout_s,
+        "socket_connect_timeout": settings.redis_timeout_s,
+        "health_check_interval": 30,
+    }
+    if settings.redis_cluster:
+        from redis.cluster import RedisCluster
+
+        return cast(redis.Redis, RedisCluster.from_url(settings.redis_url, **options))
+    return redis.Redis.from_url(settings.redis_url, **options)
+
+
+def _now_iso() -> str:
+    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def _fragment(author: str, action: str, mission_id: str | None, extra: Mapping[str, Any] | None = None) -> str:
+    members = orjson.dumps({"at": _now_iso(), "author": author, "action": action, "mission_id": mission_id,
+                            **({"extra": dict(extra)} if extra else {})})
+    return members[1:-1].decode()
+
+
+class RedisMissionStore(MissionStore):
+    def __init__(self, client: redis.Redis, seed: Collection) -> None:
+        self._r = client
+        self._write_one = client.register_script(_WRITE_ONE)
+        self._replace = client.register_script(_REPLACE_ALL)
+        self._seed(seed)
+
+    def _call(self, fn: Any, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except (redis.ConnectionError, redis.TimeoutError) as exc:
+            raise StoreUnavailable(str(exc)) from exc
+
+    def _seed(self, seed: Collection) -> None:
+        def seed_once(pipe: Any) -> None:
+            if pipe.exists(GEN):
+                return
+            pipe.multi()
+            pipe.set(META, orjson.dumps(seed.meta))
+            for feature in seed.features:
+                mission_id = feature["properties"]["id"]
+                pipe.hset(FEATURES, mission_id, orjson.dumps(feature))
+                pipe.hset(REVS, mission_id, 1)
+            pipe.set(NEXT_REV, 1)
+            pipe.set(GEN, 1)
+
+        self._call(self._r.transaction, seed_once, GEN)
+
+    def generation(self) -> int:
+        return int(self._call(self._r.get, GEN) or 0)
+
+    def load(self) -> StoredState:
+        pipe = self._r.pipeline(transaction=True)
+        pipe.hgetall(FEATURES).hgetall(REVS).get(META).get(GEN)
+        features, revs, meta, gen = self._call(pipe.execute)
+        records = [MissionRecord(orjson.loads(raw), int(revs[key])) for key, raw in features.items()]
+        return StoredState(meta=orjson.loads(meta) if meta else {}, records=records, generation=int(gen or 0))
+
+    def _current(self, mission_id: str) -> MissionRecord | None:
+        pipe = self._r.pipeline(transaction=True)
+        pipe.hget(FEATURES, mission_id).hget(REVS, mission_id)
+        raw, rev = self._call(pipe.execute)
+        return None if raw is None else MissionRecord(orjson.loads(raw), int(rev))
+
+    def _run_one(self, mode: str, mission_id: str, expected_rev: str, feature: Mapping[str, Any] | None,
+                 fragment: str) -> int:
+        new = orjson.dumps(feature).decode() if feature is not None else ""
+        result = self._call(self._write_one, keys=KEYS, args=[mode, mission_id, expected_rev, new, fragment])
+        outcome = result[0].decode() if isinstance(result[0], bytes) else result[0]
+        if outcome == "exists":
+            raise AlreadyExists(mission_id)
+        if outcome == "notfound":
+            raise NotFound(mission_id)
+        if outcome == "stale":
+            current = self._current(mission_id)
+            raise StalePrecondition(current.etag if current else None, current.feature if current else None)
+        return int(result[1])
+
+    def _checked(self, mission_id: str, if_match: str) -> MissionRecord:
+        current = self._current(mission_id)
+        if current is None:
+            raise NotFound(mission_id)
+        if current.etag != if_match:
+            raise StalePrecondition(current.etag, current.feature)
+        return current
+
+    def create(self, feature: Mapping[str, Any], *, author: str) -> MissionRecord:
+        mission_id = str(feature["properties"]["id"])
+        rev = self._run_one("create", mission_id, "", feature, _fragment(author, "create", mission_id))
+        return MissionRecord(feature, rev)
+
+    def update(self, mission_id: str, feature: Mapping[str, Any], *, if_match: str, author: str,
+               action: str = "replace") -> MissionRecord:
+        current = self._checked(mission_id, if_match)
+        rev = self._run_one("update", mission_id, str(current.rev), feature,
+                            _fragment(author, action, mission_id))
+        return MissionRecord(feature, rev)
+
+    def delete(self, mission_id: str, *, if_match: str, author: str) -> None:
+        current = self._checked(mission_id, if_match)
+        self._run_one("delete", mission_id, str(current.rev), None, _fragment(author, "delete", mission_id))
+
+    def replace_all(self, meta: Mapping[str, Any], features: Sequence[Mapping[str, Any]], *, if_match: str,
+                    author: str, action: str = "replace_all") -> StoredState:
+        args: list[Any] = []
+        for feature in features:
+            args += [str(feature["properties"]["id"]), orjson.dumps(feature)]
+        while True:
+            state = self.load()
+            current = dataset_etag(state.meta, [r.feature for r in state.records])
+            if current != if_match:
+                raise StalePrecondition(current)
+            fragment = _fragment(author, action, None, {"count": len(features)})
+            result = self._call(self._replace, keys=KEYS,
+                                args=[state.generation, orjson.dumps(meta), fragment, *args])
+            outcome = result[0].decode() if isinstance(result[0], bytes) else result[0]
+            if outcome == "ok":
+                return self.load()
+            # 'retry': another write landed between our read and the script; re-check the ETag.
+
+    def _entries(self) -> list[AuditEntry]:
+        raw_entries = self._call(self._r.lrange, AUDIT, 0, -1)
+        entries = []
+        for raw in raw_entries:
+            e = orjson.loads(raw)
+            entries.append(AuditEntry(e["seq"], e["at"], e["author"], e["action"], e["mission_id"], e["before"],
+                                      e["after"], e["generation"], e.get("extra", {})))
+        return entries
+
+    def audit(self, *, mission_id: str | None = None, limit: int = 100, before_seq: int | None = None
+              ) -> list[AuditEntry]:
+        selected = []
+        for e in reversed(self._entries()):
+            if before_seq is not None and e.seq >= before_seq:
+                continue
+            if mission_id is not None and e.mission_id != mission_id and not (
+                    e.mission_id is None and e.action in {"replace_all", "import", "restore"}):
+                continue
+            selected.append(e)
+            if len(selected) >= limit:
+                break
+        return selected
+
+    def audit_entry(self, seq: int) -> AuditEntry | None:
+        return next((e for e in self._entries() if e.seq == seq), None)
+
+
+class RedisCache(ResultCache):
+    """Fail open: any Redis error is a miss, then Redis is skipped for ``BACKOFF_S``; logged once per interval."""
+
+    BACKOFF_S = 1.0
+
+    def __init__(self, client: redis.Redis, *, outage_log_interval_s: float,
+                 clock: Any = time.monotonic) -> None:
+        self._r = client
+        self._clock = clock
+        self._log_interval_s = outage_log_interval_s
+        self._skip_until = 0.0
+        self._logged_at = -float("inf")
+        self._lock = threading.Lock()
+        self.hits = self.misses = self.errors = 0
+
+    def _failed(self, exc: Exception) -> None:
+        now = self._clock()
+        with self._lock:
+            self.errors += 1
+            self._skip_until = now + self.BACKOFF_S
+            if now - self._logged_at >= self._log_interval_s:
+                self._logged_at = now
+                log.warning("redis cache unavailable, answering uncached: %s", type(exc).__name__)
+
+    def get(self, key: str) -> bytes | None:
+        if self._clock() < self._skip_until:
+            self.misses += 1
+            return None
+        try:
+            value = self._r.get(key)
+        except redis.RedisError as exc:
+            self._failed(exc)
+            self.misses += 1
+            return None
+        if value is None:
+            self.misses += 1
+            return None
+        self.hits += 1
+        return cast(bytes, value)
+
+    def set(self, key: str, value: bytes, ttl_s: float) -> None:
+        if self._clock() < self._skip_until:
+            return
+        try:
+            self._r.set(key, value, px=max(1, int(ttl_s * 1000)))
+        except redis.RedisError as exc:
+            self._failed(exc)
