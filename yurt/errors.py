@@ -124,7 +124,20 @@ def _from_uncaught(exc: Exception) -> Response:
     return problem(500, "The server could not answer this request; it has been logged.")
 
 
+STORE_RETRY_AFTER_S = 5
+
+
+def _from_store_unavailable(exc: Exception) -> Response:
+    # Fail closed: a write or a traveller read that needs the store answers 503 and says when to retry.
+    log.warning("store unavailable: %s", type(exc.__cause__ or exc).__name__)
+    return problem(503, "storage is temporarily unavailable; retry shortly",
+                   headers={"Retry-After": str(STORE_RETRY_AFTER_S)})
+
+
 def register_error_handlers(app: Flask) -> None:
+    from yurt.storage.base import StoreUnavailable
+
     app.register_error_handler(Problem, _from_problem)
+    app.register_error_handler(StoreUnavailable, _from_store_unavailable)
     app.register_error_handler(HTTPException, _from_http_exception)
     app.register_error_handler(Exception, _from_uncaught)
