@@ -19,3 +19,16 @@ graceful_timeout = 10
 keepalive = 5
 # Workers import the app after fork so each has its own Redis connection pool and file handles.
 preload_app = False
+
+# Prometheus multiprocess mode: each worker writes samples under this folder; /metrics aggregates them. A
+# fresh folder per server start, so counters of an earlier run never leak in.
+if "PROMETHEUS_MULTIPROC_DIR" not in os.environ:
+    import tempfile
+
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="yurt-metrics-")
+
+
+def child_exit(server, worker):  # type: ignore[no-untyped-def]
+    from prometheus_client import multiprocess
+
+    multiprocess.mark_process_dead(worker.pid)

@@ -26,6 +26,7 @@ from yurt.domain.query_grid import cell_geometry, query_cell
 from yurt.domain.responsibility import responsible
 from yurt.domain.spatial_index import Neighbour
 from yurt.errors import Problem
+from yurt.metrics import record_cache
 from yurt.services import services
 
 bp = Blueprint("nearest", __name__)
@@ -106,6 +107,7 @@ def nearest(*, lat: float, lon: float, limit: int, open_now: bool, type: str | N
     now = utc_now()
     hits, cache_status = nearest_hits(dataset, lat, lon, limit, type_=type, service=service,
                                       open_now=open_now, now=now)
+    record_cache("nearest", cache_status)
     body = b'{"results":[' + b",".join(result_bytes(dataset, h, now) for h in hits) + b"]}"
     return json_response(body, headers={"X-Cache": cache_status, "Cache-Control": "no-store",
                                         "X-Dataset-Version": dataset.etag.strip('"')})
@@ -146,6 +148,7 @@ def responsible_mission(*, lat: float | None = None, lon: float | None = None, c
         place = svc.locator.locate(lat, lon)
         country, subdivisions, ambiguous = place.country, place.subdivisions, place.subdivision_ambiguous
     answer, cache_status = _responsibility(dataset, country, subdivisions, ambiguous)
+    record_cache("responsible", cache_status)
 
     missions: list[bytes] = []
     nearest_open: list[bytes] = []

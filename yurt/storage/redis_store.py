@@ -32,6 +32,7 @@ import redis
 
 from yurt.dataset import Collection
 from yurt.domain.missions import MissionRecord, dataset_etag
+from yurt.metrics import REDIS_ERRORS
 from yurt.settings import Settings
 from yurt.storage.base import (
     AlreadyExists,
@@ -282,6 +283,7 @@ class RedisCache(ResultCache):
 
     def _failed(self, exc: Exception) -> None:
         now = self._clock()
+        REDIS_ERRORS.labels("cache").inc()
         with self._lock:
             self.errors += 1
             self._skip_until = now + self.BACKOFF_S

@@ -1,0 +1,58 @@
+"""Prometheus metrics at ``/metrics``: request latency per endpoint, cache hits/misses, Redis errors.
+
+Multi-worker gunicorn: when ``PROMETHEUS_MULTIPROC_DIR`` is set (``gunicorn.conf.py`` sets it to a fresh
+folder before workers fork, and marks dead workers), every worker writes its samples to files there and
+``/metrics`` aggregates all workers with ``MultiProcessCollector`` — so a scrape that lands on any worker sees
+the whole server (prometheus_client docs, "Multiprocess Mode (E.g. Gunicorn)"). Without it (tests, one
+process) the default registry is used.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+
+from flask import Blueprint, Flask, Response, g, request
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client.multiprocess import MultiProcessCollector
+
+REQUEST_SECONDS = Histogram(
+    "yurt_request_seconds", "Request latency by endpoint", ["endpoint", "method", "status"],
+    buckets=(0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5),
+)
+CACHE_LOOKUPS = Counter("yurt_cache_lookups_total", "Result cache lookups", ["cache", "result"])
+REDIS_ERRORS = Counter("yurt_redis_errors_total", "Redis errors by component", ["component"])
+
+bp = Blueprint("metrics", __name__)
+
+
+def record_cache(cache: str, result: str) -> None:
+    """``result`` is hit, miss or bypass."""
+    CACHE_LOOKUPS.labels(cache, result).inc()
+
+
+@bp.get("/metrics")
+def metrics() -> Response:
+    """Prometheus metrics (all workers aggregated)."""
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        registry = CollectorRegistry()
+        MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
+        data = generate_latest(registry)
+    else:
+        data = generate_latest()
+    return Response(data, mimetype=CONTENT_TYPE_LATEST, headers={"Cache-Control": "no-store"})
+
+
+def init_app(app: Flask) -> None:
+    @app.before_request
+    def _start_timer() -> None:
+        g.metrics_started = time.perf_counter()
+
+    @app.after_request
+    def _observe(response: Response) -> Response:
+        started = g.get("metrics_started")
+        if started is not None:
+            endpoint = request.url_rule.rule if request.url_rule is not None else "unmatched"
+            REQUEST_SECONDS.labels(endpoint, request.method, str(response.status_code)).observe(
+                time.perf_counter() - started)
+        return response
