@@ -31,6 +31,7 @@ def settings(tmp_path: Path) -> Settings:
         jwt_secret=JWT_SECRET,
         reload_interval_s=0.05,
         log_level="WARNING",
+        rate_limit="100000/minute",
     )
 
 

@@ -12,7 +12,7 @@ from yurt.settings import Settings
 
 
 def create_app(settings: Settings | None = None) -> Flask:
-    from yurt import cli, metrics, observability
+    from yurt import cli, limits, metrics, observability
     from yurt.api import docs, health, missions, nearest, ogc
     from yurt.errors import register_error_handlers
     from yurt.services import build_services
@@ -28,6 +28,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.extensions["yurt"] = build_services(settings)
     observability.init_app(app, settings)
     metrics.init_app(app)
+    limits.init_app(app, settings)
 
     for blueprint in (health.bp, metrics.bp, missions.bp, nearest.bp, ogc.bp, docs.bp):
         app.register_blueprint(blueprint)

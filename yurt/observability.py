@@ -88,6 +88,11 @@ def init_app(app: Flask, settings: Settings) -> None:
             response.headers["Access-Control-Allow-Origin"] = origin
             response.headers["Access-Control-Expose-Headers"] = "ETag, X-Request-ID, X-Cache, Retry-After"
             response.headers.add("Vary", "Origin")
+            if request.method == "OPTIONS":  # CORS preflight (Fetch standard, "CORS-preflight request")
+                response.headers["Access-Control-Allow-Methods"] = "GET, POST, PUT, PATCH, DELETE"
+                response.headers["Access-Control-Allow-Headers"] = (
+                    "Authorization, Content-Type, If-Match, If-None-Match, X-Request-ID")
+                response.headers["Access-Control-Max-Age"] = "600"
         if access_log.isEnabledFor(logging.INFO):
             started = g.get("started")
             access_log.info(
