@@ -1,0 +1,193 @@
+"""Travellers' privacy grid: coarse cells, distance bands, per-viewer handles and order, k-anonymous counts.
+
+A traveller's position exists only as an H3 cell (Uber H3, https://h3geo.org/docs/core-library/restable):
+resolution 7 (average area 5.16 km², edge 1.41 km) for presence, resolution 5 (252 km²) for the storage
+index and the area map. Everything a viewer learns about another traveller is a function of the two *cells*,
+never of coordinates: the band is the geodesic distance between the two cell centres (WGS-84,
+``pyproj.Geod``), so spoofing one's own position inside a cell, or across many cells, can at best recover
+the victim's cell.
+
+Handles and ordering use HMAC-SHA256 (RFC 2104) with a server secret, so they differ per viewer, are stable
+for that viewer, and cannot be linked across viewers or predicted without the secret.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import math
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+
+import h3
+import numpy as np
+from pyproj import Geod
+
+PRESENCE_RES = 7
+INDEX_RES = 5
+AREA_RES = 5
+K_ANONYMITY = 3
+MAX_RADIUS_KM = 50.0
+
+# (label, exclusive upper bound in km of the cell-centre to cell-centre distance). Adjacent resolution-7
+# centres are ~2.4 km apart (edge × √3), so "<2 km" means "the same cell" in practice.
+BANDS: tuple[tuple[str, float], ...] = (
+    ("<2 km", 2.0),
+    ("2–5 km", 5.0),
+    ("5–10 km", 10.0),
+    ("10–25 km", 25.0),
+    ("25–50 km", 50.0 + 1e-9),
+)
+
+# A resolution-5 cell's centre is within this distance of the centre of any of its resolution-7 descendants:
+# descendants lie inside the parent up to H3's aperture-7 approximation, and the largest resolution-5 edge is
+# under 10 km (h3 restable), so two edges is a safe margin.
+_INDEX_MARGIN_KM = 20.0
+_MIN_INDEX_SPACING_KM = 10.0  # smallest distance between adjacent resolution-5 centres (pentagons included)
+_ORDER_BITS = 48  # scores must stay exact in a Redis ZSET's float64 score
+_GEOD = Geod(ellps="WGS84")
+
+
+def presence_cell(lat: float, lon: float) -> str:
+    """The only form in which a traveller's position is ever kept."""
+    return str(h3.latlng_to_cell(lat, lon, PRESENCE_RES))
+
+
+def index_cell(cell: str) -> str:
+    return str(h3.cell_to_parent(cell, INDEX_RES))
+
+
+def is_presence_cell(value: str) -> bool:
+    return bool(h3.is_valid_cell(value)) and h3.get_resolution(value) == PRESENCE_RES
+
+
+def cell_centre(cell: str) -> tuple[float, float]:
+    """(lat, lon) of the cell's centre."""
+    lat, lon = h3.cell_to_latlng(cell)
+    return float(lat), float(lon)
+
+
+def centre_distances_km(origin: str, cells: Sequence[str]) -> list[float]:
+    """Geodesic distance on WGS-84 from the centre of ``origin`` to the centre of each cell."""
+    if not cells:
+        return []
+    lat0, lon0 = cell_centre(origin)
+    centres = np.array([cell_centre(c) for c in cells], dtype=float)
+    n = len(cells)
+    _, _, metres = _GEOD.inv(np.full(n, lon0), np.full(n, lat0), centres[:, 1], centres[:, 0])
+    return [float(m) / 1000.0 for m in np.atleast_1d(metres)]
+
+
+def band_of(distance_km: float) -> int | None:
+    """Index into ``BANDS`` for a centre-to-centre distance, or None beyond the last band."""
+    for i, (_, upper_km) in enumerate(BANDS):
+        if distance_km < upper_km:
+            return i
+    return None
+
+
+@lru_cache(maxsize=4096)
+def index_cells_for(cell: str, radius_km: float) -> tuple[str, ...]:
+    """Resolution-5 cells that may hold a resolution-7 cell whose centre is within ``radius_km`` of ``cell``.
+
+    A superset by construction (margin above); ``test_privacy`` checks it against a brute-force scan.
+    """
+    origin = index_cell(cell)
+    k = math.ceil((radius_km + _INDEX_MARGIN_KM) / _MIN_INDEX_SPACING_KM) + 1
+    ring = [str(c) for c in h3.grid_disk(origin, k)]
+    distances = centre_distances_km(cell, ring)
+    return tuple(c for c, d in zip(ring, distances, strict=True) if d <= radius_km + _INDEX_MARGIN_KM)
+
+
+def _mac(secret: bytes, *parts: str) -> bytes:
+    message = "\x1f".join(parts).encode()
+    return hmac.new(secret, message, hashlib.sha256).digest()
+
+
+def handle_for(secret: bytes, viewer: str, target: str) -> str:
+    """An opaque handle for ``target`` as seen by ``viewer``: stable per pair, unlinkable across viewers."""
+    digest = _mac(secret, "handle", viewer, target)[:16]
+    return "t_" + base64.b32encode(digest).decode().rstrip("=").lower()
+
+
+def order_score(secret: bytes, member: str) -> int:
+    """A member's place in a cell's hash-ordered set (one for all viewers; the rotation is per viewer)."""
+    return int.from_bytes(_mac(secret, "order", member)[:8], "big") >> (64 - _ORDER_BITS)
+
+
+def viewer_rotation(secret: bytes, viewer: str, cell: str) -> int:
+    """Where ``viewer`` starts reading ``cell``'s hash-ordered set: a stable per-viewer shuffle in O(page)."""
+    return int.from_bytes(_mac(secret, "rotation", viewer, cell)[:8], "big") >> (64 - _ORDER_BITS)
+
+
+@dataclass(frozen=True)
+class CellSlot:
+    """One occupied cell in a viewer's result sequence."""
+
+    band: int
+    cell: str
+    count: int
+    rotation: int
+
+
+def nearby_layout(secret: bytes, viewer: str, viewer_cell: str, radius_km: float,
+                  occupied: Mapping[str, int]) -> list[CellSlot]:
+    """The order in which ``viewer`` reads occupied cells: bands ascending, cells shuffled per viewer within.
+
+    ``occupied`` maps resolution-7 cells to how many travellers they hold (the viewer included; callers drop
+    the viewer when reading members). Cells whose centre is farther than ``radius_km`` are left out.
+    """
+    cells = [c for c, n in occupied.items() if n > 0]
+    distances = centre_distances_km(viewer_cell, cells)
+    slots: list[tuple[int, bytes, CellSlot]] = []
+    for cell, distance_km in zip(cells, distances, strict=True):
+        band = band_of(distance_km)
+        if band is None or distance_km > radius_km:
+            continue
+        shuffle_key = _mac(secret, "cell-order", viewer, cell)
+        slots.append((band, shuffle_key, CellSlot(band, cell, occupied[cell],
+                                                  viewer_rotation(secret, viewer, cell))))
+    slots.sort(key=lambda s: (s[0], s[1]))
+    return [s[2] for s in slots]
+
+
+def rotated(members_by_score: Sequence[tuple[str, int]], rotation: int) -> list[str]:
+    """Reference order of a cell for one viewer: scores ≥ rotation ascending, then the rest ascending."""
+    ordered = sorted(members_by_score, key=lambda m: (m[1], m[0]))
+    tail = [m for m, s in ordered if s >= rotation]
+    head = [m for m, s in ordered if s < rotation]
+    return tail + head
+
+
+@dataclass(frozen=True)
+class AreaCount:
+    cell: str
+    count: int
+    lat: float
+    lon: float
+
+
+def area_counts(counts: Iterable[tuple[str, int]], k: int = K_ANONYMITY) -> list[AreaCount]:
+    """Sum resolution-7 counts into resolution-5 cells and drop cells with fewer than ``k`` travellers."""
+    totals: dict[str, int] = {}
+    for cell, n in counts:
+        parent = str(h3.cell_to_parent(cell, AREA_RES)) if h3.get_resolution(cell) > AREA_RES else cell
+        totals[parent] = totals.get(parent, 0) + n
+    out = []
+    for cell in sorted(totals):
+        if totals[cell] >= k:
+            lat, lon = cell_centre(cell)
+            out.append(AreaCount(cell, totals[cell], lat, lon))
+    return out
+
+
+def area_cells_in_bbox(min_lon: float, min_lat: float, max_lon: float, max_lat: float,
+                       limit: int) -> list[str] | None:
+    """Resolution-5 cells overlapping a bbox (no antimeridian crossing), or None if more than ``limit``."""
+    shape = h3.LatLngPoly([(min_lat, min_lon), (min_lat, max_lon), (max_lat, max_lon), (max_lat, min_lon)])
+    cells = h3.h3shape_to_cells_experimental(shape, AREA_RES, contain="overlap")
+    if len(cells) > limit:
+        return None
+    return sorted(str(c) for c in cells)
