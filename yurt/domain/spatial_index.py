@@ -6,7 +6,8 @@ by id.
 
 How the index stays exact without scanning every point. Points are stored as ECEF coordinates (metres,
 height 0) in a ``scipy.spatial.cKDTree``. For two surface points the straight chord is never longer than the
-geodesic (a line segment is the shortest path in space), so chord distances can prune but never wrongly exclude:
+geodesic (a line segment is the shortest path in space), so chord distances can prune but never wrongly
+exclude:
 
 1. take the k nearest accepted points by chord (widening the k-d tree query while a filter rejects points);
    their k-th smallest geodesic distance D bounds the true k-th nearest distance from above;
