@@ -4,8 +4,8 @@ A traveller's position exists only as an H3 cell (Uber H3, https://h3geo.org/doc
 resolution 7 (average area 5.16 km², edge 1.41 km) for presence, resolution 5 (252 km²) for the storage
 index and the area map. Everything a viewer learns about another traveller is a function of the two *cells*,
 never of coordinates: the band is the geodesic distance between the two cell centres (WGS-84,
-``pyproj.Geod``), so spoofing one's own position inside a cell, or across many cells, can at best recover
-the victim's cell.
+``geodesy.inverse_many``), so spoofing one's own position inside a cell, or across many cells, can at
+best recover the victim's cell.
 
 Handles and ordering use HMAC-SHA256 (RFC 2104) with a server secret, so they differ per viewer, are stable
 for that viewer, and cannot be linked across viewers or predicted without the secret.
@@ -23,7 +23,8 @@ from functools import lru_cache
 
 import h3
 import numpy as np
-from pyproj import Geod
+
+from yurt.domain.geodesy import inverse_many
 
 PRESENCE_RES = 7
 INDEX_RES = 5
@@ -47,7 +48,6 @@ BANDS: tuple[tuple[str, float], ...] = (
 _INDEX_MARGIN_KM = 20.0
 _MIN_INDEX_SPACING_KM = 10.0  # smallest distance between adjacent resolution-5 centres (pentagons included)
 _ORDER_BITS = 48  # scores must stay exact in a Redis ZSET's float64 score
-_GEOD = Geod(ellps="WGS84")
 
 
 def presence_cell(lat: float, lon: float) -> str:
@@ -75,9 +75,8 @@ def centre_distances_km(origin: str, cells: Sequence[str]) -> list[float]:
         return []
     lat0, lon0 = cell_centre(origin)
     centres = np.array([cell_centre(c) for c in cells], dtype=float)
-    n = len(cells)
-    _, _, metres = _GEOD.inv(np.full(n, lon0), np.full(n, lat0), centres[:, 1], centres[:, 0])
-    return [float(m) / 1000.0 for m in np.atleast_1d(metres)]
+    distances_km, _ = inverse_many(lat0, lon0, centres[:, 0], centres[:, 1])
+    return [float(d) for d in distances_km]
 
 
 def band_of(distance_km: float) -> int | None:
@@ -191,3 +190,57 @@ def area_cells_in_bbox(min_lon: float, min_lat: float, max_lon: float, max_lat: 
     if len(cells) > limit:
         return None
     return sorted(str(c) for c in cells)
+
+
+def traveller_id(secret: bytes, sub: str) -> str:
+    """The pseudonym under which storage keeps a traveller: the token's ``sub`` itself is never a key."""
+    return _mac(secret, "traveller", sub)[:16].hex()
+
+
+@dataclass(frozen=True)
+class UpdatePolicy:
+    min_interval_s: float = 60.0
+    daily_budget: int = 48
+    budget_window_s: float = 86_400.0
+    max_speed_kmh: float = 1000.0
+
+
+@dataclass(frozen=True)
+class LimiterRecord:
+    """What the limiter keeps about a traveller's last position update: a time and a cell, no profile."""
+
+    at_s: float
+    cell: str
+    window_start_s: float
+    count: int
+
+    def expires_at_s(self, policy: UpdatePolicy) -> float:
+        return max(self.window_start_s + policy.budget_window_s, self.at_s + policy.min_interval_s)
+
+
+@dataclass(frozen=True)
+class UpdateDecision:
+    allowed: bool
+    reason: str = ""  # "too_soon" | "budget" | "too_fast"
+    retry_after_s: float = 0.0
+    record: LimiterRecord | None = None  # the record to store when allowed
+
+
+def decide_update(record: LimiterRecord | None, cell: str, now_s: float,
+                  policy: UpdatePolicy) -> UpdateDecision:
+    """Whether a position update may happen now, and the limiter record that results.
+
+    Speed is judged cell-centre to cell-centre, the only positions the service knows.
+    """
+    if record is None or now_s >= record.expires_at_s(policy):
+        return UpdateDecision(True, record=LimiterRecord(now_s, cell, now_s, 1))
+    elapsed_s = now_s - record.at_s
+    if elapsed_s < policy.min_interval_s:
+        return UpdateDecision(False, "too_soon", policy.min_interval_s - elapsed_s)
+    if record.count >= policy.daily_budget:
+        return UpdateDecision(False, "budget", record.window_start_s + policy.budget_window_s - now_s)
+    if cell != record.cell:
+        (distance_km,) = centre_distances_km(record.cell, [cell])
+        if distance_km / (elapsed_s / 3600.0) > policy.max_speed_kmh:
+            return UpdateDecision(False, "too_fast")
+    return UpdateDecision(True, record=LimiterRecord(now_s, cell, record.window_start_s, record.count + 1))
