@@ -54,9 +54,10 @@ def main() -> int:
     rows = _rows()
     text = HEADER + "".join(f"{c},{s},{lat:.4f},{lon:.4f}\n" for c, s, lat, lon in rows)
     OUTPUT_PATH.parent.mkdir(parents=True, exist_ok=True)
-    with OUTPUT_PATH.open("wb") as raw, gzip.GzipFile(
-        filename="", mode="wb", fileobj=raw, mtime=0, compresslevel=9
-    ) as gz:
+    with (
+        OUTPUT_PATH.open("wb") as raw,
+        gzip.GzipFile(filename="", mode="wb", fileobj=raw, mtime=0, compresslevel=9) as gz,
+    ):
         gz.write(text.encode("ascii"))
     print(f"wrote {len(rows)} points to {OUTPUT_PATH} ({OUTPUT_PATH.stat().st_size} bytes)")
     return 0
