@@ -13,7 +13,7 @@ from yurt.settings import Settings
 
 def create_app(settings: Settings | None = None) -> Flask:
     from yurt import cli, limits, metrics, observability
-    from yurt.api import docs, health, missions, nearest, ogc
+    from yurt.api import console, docs, health, mission_reports, missions, nearest, ogc, staff
     from yurt.errors import register_error_handlers
     from yurt.services import build_services
 
@@ -30,7 +30,8 @@ def create_app(settings: Settings | None = None) -> Flask:
     metrics.init_app(app)
     limits.init_app(app, settings)
 
-    for blueprint in (health.bp, metrics.bp, missions.bp, nearest.bp, ogc.bp, docs.bp):
+    for blueprint in (health.bp, metrics.bp, missions.bp, nearest.bp, ogc.bp, docs.bp,
+                      staff.bp, mission_reports.bp, console.bp):
         app.register_blueprint(blueprint)
 
     register_error_handlers(app)

@@ -96,6 +96,11 @@ class EmbeddedMissionStore(MissionStore):
             try:
                 self._refresh()
                 yield
+            except BaseException:
+                # A write that failed half-way (disk full, a failed fsync) has already changed the state in
+                # memory; drop that change so this process never serves a write it did not acknowledge.
+                self._reload()
+                raise
             finally:
                 fcntl.flock(self._lock_fd, fcntl.LOCK_UN)
 
@@ -141,12 +146,32 @@ class EmbeddedMissionStore(MissionStore):
         """Append audit entries for a state already changed in memory, then persist it."""
         generation = int(self._state["generation"])
         seq = int(self._state.get("audit_seq", 0))
+        self._drop_orphaned_audit()
         for action, mission_id, before, after, extra in entries:
             seq += 1
             self._append_audit(AuditEntry(seq, _now_iso(), author, action, mission_id, before, after,
                                           generation, extra))
         self._state["audit_seq"] = seq
+        self._state["audit_bytes"] = self._audit_path.stat().st_size
         self._persist()
+
+    def _drop_orphaned_audit(self) -> None:
+        """Cut audit lines a process appended before dying without persisting its working copy.
+
+        Without this, another live process (a second gunicorn worker) would reuse that entry's generation and
+        sequence number, and the orphan would pass for a real entry. The working copy records the audit's
+        length at its last commit, so the cut is one truncate, done under the write lock.
+        """
+        recorded = self._state.get("audit_bytes")
+        if recorded is None:
+            self._trim_audit()
+            return
+        try:
+            size = self._audit_path.stat().st_size
+        except FileNotFoundError:
+            return
+        if size > int(recorded):
+            os.truncate(self._audit_path, int(recorded))
 
     # -- MissionStore --------------------------------------------------------------------------------------
 
@@ -237,7 +262,10 @@ class EmbeddedMissionStore(MissionStore):
         for line in self._audit_path.read_bytes().splitlines():
             if not line.strip():
                 continue
-            raw = orjson.loads(line)
+            try:
+                raw = orjson.loads(line)
+            except orjson.JSONDecodeError:
+                continue  # a line being appended right now, or torn by a crash (trimmed at the next write)
             if int(raw["generation"]) > generation:
                 continue  # written by a commit that died before its working copy landed
             entries.append(AuditEntry(raw["seq"], raw["at"], raw["author"], raw["action"], raw["mission_id"],
@@ -273,7 +301,8 @@ def _line_generation(line: bytes) -> int:
 
 def _touches(entry: AuditEntry, mission_id: str | None) -> bool:
     """A bulk replace touches every mission; list it in each one's history."""
-    return mission_id is not None and entry.mission_id is None and entry.action in {"replace_all", "restore"}
+    return (mission_id is not None and entry.mission_id is None
+            and entry.action in {"replace_all", "import", "restore"})
 
 
 class MemoryCache(ResultCache):

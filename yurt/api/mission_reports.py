@@ -1,0 +1,129 @@
+"""Reports about a mission: travellers send them (scope ``traveller``), staff list and resolve them
+(``staff``).
+
+``POST /v1/missions/<id>/reports`` takes a category from a fixed list and a short text, and is rate-limited
+per traveller (``REPORT_LIMIT``) in the store, so the limit holds across workers. Staff see reports with a
+pseudonym of the traveller, never the token's ``sub``.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from flask import Blueprint, Response, current_app, g
+from marshmallow import Schema, fields, validate
+
+from yurt.api.conventions import json_response, load_body, use_query
+from yurt.api.docs import REQUEST_BODIES, SECURED
+from yurt.auth import requires
+from yurt.errors import Problem
+from yurt.services import services
+from yurt.storage.base import NotFound
+from yurt.storage.reports import (
+    CATEGORIES,
+    RESOLUTIONS,
+    AlreadyResolvedError,
+    EmbeddedReportStore,
+    RateLimitError,
+    RedisReportStore,
+    ReportLimit,
+    ReportStore,
+)
+
+bp = Blueprint("mission_reports", __name__)
+
+# Five reports an hour is plenty for one traveller who noticed a wrong number, and bounds spam to a trickle.
+REPORT_LIMIT = ReportLimit(max_reports=5, window_s=3600)
+EXTENSION = "yurt.reports"
+
+
+class ReportBody(Schema):
+    class Meta:
+        unknown = "raise"
+
+    category = fields.String(required=True, validate=validate.OneOf(CATEGORIES))
+    text = fields.String(required=True, validate=validate.Length(min=3, max=1000))
+
+
+class ResolveBody(Schema):
+    class Meta:
+        unknown = "raise"
+
+    resolution = fields.String(required=True, validate=validate.OneOf(RESOLUTIONS))
+    note = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=1000))
+
+
+class ReportQuery(Schema):
+    status = fields.String(load_default=None, validate=validate.OneOf(("open", "resolved")))
+    mission_id = fields.String(load_default=None, validate=validate.Length(min=1, max=80))
+    limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))
+    before = fields.Integer(load_default=None, validate=validate.Range(min=1))
+
+
+def report_store() -> ReportStore:
+    """The app's report store, built on first use next to the mission store (same backend)."""
+    store = current_app.extensions.get(EXTENSION)
+    if store is None:
+        svc = services()
+        store = RedisReportStore(svc.redis) if svc.redis is not None else EmbeddedReportStore(
+            svc.settings.data_dir)
+        current_app.extensions[EXTENSION] = store
+    assert isinstance(store, ReportStore)
+    return store
+
+
+def _now() -> datetime:
+    now = g.get("now")
+    return now if isinstance(now, datetime) else datetime.now(UTC)
+
+
+@bp.post("/v1/missions/<mission_id>/reports")
+@requires("traveller")
+def submit_report(mission_id: str) -> Response:
+    """Tell staff something about this mission is wrong (a category and a short text)."""
+    body = load_body(ReportBody())
+    if services().catalogue.current().get(mission_id) is None:
+        raise Problem(404, f"no mission with id {mission_id!r}")
+    try:
+        report = report_store().submit(mission_id, body["category"], body["text"].strip(),
+                                       reporter_sub=str(g.principal.sub), now=_now(), limit=REPORT_LIMIT)
+    except RateLimitError as exc:
+        raise Problem(429, f"at most {REPORT_LIMIT.max_reports} reports per traveller per "
+                           f"{REPORT_LIMIT.window_s // 60} minutes",
+                      headers={"Retry-After": str(exc.retry_after_s)}) from None
+    return json_response({"id": report.id, "status": report.status, "created_at": report.created_at}, 201,
+                         headers={"Location": f"/v1/reports/{report.id}", "Cache-Control": "no-store"})
+
+
+@bp.get("/v1/reports")
+@requires("staff")
+@use_query(ReportQuery())
+def list_reports(status: str | None, mission_id: str | None, limit: int, before: int | None) -> Response:
+    """Travellers' reports, newest first; filter by status and mission, page with ``before``."""
+    reports = report_store().list(status=status, mission_id=mission_id, limit=limit, before_id=before)
+    body: dict[str, Any] = {"reports": [r.to_json() for r in reports]}
+    if len(reports) == limit:
+        body["next_before"] = reports[-1].id
+    return json_response(body, headers={"Cache-Control": "no-store"})
+
+
+@bp.post("/v1/reports/<int:report_id>/resolve")
+@requires("staff")
+def resolve_report(report_id: int) -> Response:
+    """Close a report with a resolution (fixed, no_change_needed, duplicate, spam) and an optional note."""
+    body = load_body(ResolveBody())
+    try:
+        report = report_store().resolve(report_id, resolution=body["resolution"], note=body["note"],
+                                        author=str(g.principal.sub), now=_now())
+    except NotFound:
+        raise Problem(404, f"no report {report_id}") from None
+    except AlreadyResolvedError:
+        raise Problem(409, f"report {report_id} is already resolved") from None
+    return json_response(report.to_json(), headers={"Cache-Control": "no-store"})
+
+
+SECURED.update({"mission_reports.submit_report": "traveller", "mission_reports.list_reports": "staff",
+                "mission_reports.resolve_report": "staff"})
+REQUEST_BODIES.update({"mission_reports.submit_report.post": ReportBody,
+                       "mission_reports.resolve_report.post": ResolveBody})

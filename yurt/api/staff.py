@@ -1,0 +1,352 @@
+"""Staff API (scope ``staff``): create, replace, merge-patch and delete missions, replace the whole dataset,
+edit the dataset-wide facts, read the audit trail and undo a bulk replace.
+
+Optimistic concurrency (RFC 9110 §13.1.1, §15.5.13): every write to one mission needs ``If-Match`` with that
+mission's ETag (from ``GET /v1/missions/<id>`` or the previous write); a bulk write needs the dataset ETag of
+``GET /v1/missions``. A missing ``If-Match`` is 428 (RFC 6585 §3); a stale one is 412 with the current ETag
+and the current record in the problem, so a client can show the other person's change. The store re-checks the
+ETag inside its atomic write, so two staff editing one post never silently overwrite each other.
+
+Bodies are validated by the same schema as the data file (``yurt.dataset``). After a write this worker
+rebuilds its ``Dataset`` at once; other workers follow within ``YURT_RELOAD_INTERVAL_S``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from flask import Blueprint, Response, g, request
+from marshmallow import Schema, ValidationError, fields, validate
+
+from yurt.api.conventions import GEOJSON, json_body, json_response, use_query
+from yurt.api.docs import REQUEST_BODIES, SECURED
+from yurt.api.merge_patch import merge_patch
+from yurt.auth import requires
+from yurt.dataset import DatasetError, parse_collection, parse_feature
+from yurt.domain.missions import MissionRecord, dataset_etag
+from yurt.errors import Problem
+from yurt.schemas import CollectionEnvelopeSchema, DatasetMetaSchema, MissionFeatureSchema, normalise_meta
+from yurt.services import services
+from yurt.storage.base import AlreadyExists, AuditEntry, NotFound, StalePrecondition
+
+bp = Blueprint("staff", __name__)
+
+BULK_ACTIONS = frozenset({"replace_all", "import", "restore"})
+_FEATURE_PATH = re.compile(r"^(features\[\d+\]) \(.*\)$")
+
+
+class PageQuery(Schema):
+    limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))
+    before = fields.Integer(load_default=None, validate=validate.Range(min=1))
+
+
+# -- helpers -------------------------------------------------------------------------------------------------
+
+
+def field_errors(messages: Any, prefix: str = "") -> dict[str, list[str]]:
+    """Flatten marshmallow's nested messages into ``{"properties.phones[0].number": [...]}``."""
+    out: dict[str, list[str]] = {}
+    if isinstance(messages, Mapping):
+        for key, value in messages.items():
+            if isinstance(key, int):
+                path = f"{prefix}[{key}]"
+            elif key == "_schema":
+                path = prefix or "$"
+            else:
+                path = f"{prefix}.{key}" if prefix else str(key)
+            for sub_path, sub_messages in field_errors(value, path).items():
+                out.setdefault(sub_path, []).extend(sub_messages)
+    elif isinstance(messages, list) and all(isinstance(m, str) for m in messages):
+        out[prefix or "$"] = list(messages)
+    elif isinstance(messages, list):
+        for i, value in enumerate(messages):
+            out.update(field_errors(value, f"{prefix}[{i}]"))
+    else:
+        out[prefix or "$"] = [str(messages)]
+    return out
+
+
+def _invalid(exc: ValidationError) -> Problem:
+    errors = field_errors(exc.messages)
+    return Problem(422, "the mission is invalid: " + ", ".join(sorted(errors)), errors=errors)
+
+
+def _feature_from(raw: Any) -> dict[str, Any]:
+    try:
+        return parse_feature(raw, services().locator.timezone_at)
+    except ValidationError as exc:
+        raise _invalid(exc) from None
+
+
+def _collection_problem(exc: DatasetError) -> Problem:
+    errors: dict[str, list[str]] = {}
+    for path, messages in exc.errors.items():
+        match = _FEATURE_PATH.match(path)  # "features[3] (kz-x)" → "features[3]"; the id is in the detail
+        errors.update(field_errors(messages, match.group(1) if match else path))
+    return Problem(422, str(exc.args[0]), errors=errors)
+
+
+def _if_match(what: str) -> str:
+    header = (request.headers.get("If-Match") or "").strip()
+    if not header:
+        raise Problem(428, f"this write needs If-Match with the {what} ETag, so it cannot overwrite a change "
+                           "you have not seen", errors={"If-Match": ["missing"]})
+    if header == "*" or "," in header or header.startswith("W/"):
+        raise Problem(428, f"If-Match must be exactly one strong ETag (the {what} ETag); '*', lists and weak "
+                           "tags do not protect against lost updates",
+                      errors={"If-Match": ["not one strong ETag"]})
+    return header
+
+
+def _stale(exc: StalePrecondition, what: str) -> Problem:
+    headers = {"ETag": exc.current_etag} if exc.current_etag else {}
+    extra: dict[str, Any] = {"current_etag": exc.current_etag}
+    if exc.current is not None:
+        extra["current"] = exc.current
+    return Problem(412, f"the {what} changed since you read it; review the current version and retry with "
+                        "its ETag", headers=headers, extra=extra)
+
+
+def _author() -> str:
+    return str(g.principal.sub)
+
+
+def _written(record: MissionRecord, status: int = 200) -> Response:
+    services().catalogue.refresh()
+    headers = {"ETag": record.etag, "Cache-Control": "no-store"}
+    if status == 201:
+        headers["Location"] = f"/v1/missions/{record.id}"
+    return json_response(record.feature, status, mimetype=GEOJSON, headers=headers)
+
+
+def _same_id(feature: Mapping[str, Any], mission_id: str) -> None:
+    if feature["properties"]["id"] != mission_id:
+        raise Problem(422, "the body's properties.id differs from the id in the URL (renaming is a "
+                           "delete and a create)", errors={"properties.id": [f"must be {mission_id!r}"]})
+
+
+def _record_for(mission_id: str, if_match: str) -> MissionRecord:
+    """The mission at ``if_match``: this worker's snapshot, refreshed once if it looks stale or missing."""
+    catalogue = services().catalogue
+    record = catalogue.current().get(mission_id)
+    if record is None or record.etag != if_match:
+        record = catalogue.refresh().get(mission_id)
+    if record is None:
+        raise Problem(404, f"no mission with id {mission_id!r}")
+    if record.etag != if_match:
+        raise _stale(StalePrecondition(record.etag, record.feature), "mission")
+    return record
+
+
+# -- one mission ---------------------------------------------------------------------------------------------
+
+
+@bp.post("/v1/missions")
+@requires("staff")
+def create_mission() -> Response:
+    """Create a mission from a GeoJSON Feature (409 if its id exists)."""
+    feature = _feature_from(json_body())
+    try:
+        record = services().store.create(feature, author=_author())
+    except AlreadyExists:
+        raise Problem(409, f"a mission with id {feature['properties']['id']!r} already exists; edit it with "
+                           "PUT or PATCH", errors={"properties.id": ["already exists"]}) from None
+    return _written(record, 201)
+
+
+def _update(mission_id: str, feature: dict[str, Any], if_match: str, action: str) -> Response:
+    try:
+        record = services().store.update(mission_id, feature, if_match=if_match, author=_author(),
+                                         action=action)
+    except NotFound:
+        raise Problem(404, f"no mission with id {mission_id!r}") from None
+    except StalePrecondition as exc:
+        raise _stale(exc, "mission") from None
+    return _written(record)
+
+
+@bp.put("/v1/missions/<mission_id>")
+@requires("staff")
+def replace_mission(mission_id: str) -> Response:
+    """Replace one mission with a whole Feature (If-Match: the mission's ETag)."""
+    if_match = _if_match("mission")
+    feature = _feature_from(json_body())
+    _same_id(feature, mission_id)
+    return _update(mission_id, feature, if_match, "replace")
+
+
+@bp.patch("/v1/missions/<mission_id>")
+@requires("staff")
+def patch_mission(mission_id: str) -> Response:
+    """Change one mission with a JSON Merge Patch (RFC 7396) of its Feature (If-Match: the mission's ETag)."""
+    if_match = _if_match("mission")
+    patch = json_body()
+    base = _record_for(mission_id, if_match)
+    feature = _feature_from(merge_patch(base.feature, patch))
+    _same_id(feature, mission_id)
+    return _update(mission_id, feature, if_match, "patch")
+
+
+@bp.delete("/v1/missions/<mission_id>")
+@requires("staff")
+def delete_mission(mission_id: str) -> Response:
+    """Delete one mission (If-Match: its ETag); its last state stays in the history."""
+    if_match = _if_match("mission")
+    try:
+        services().store.delete(mission_id, if_match=if_match, author=_author())
+    except NotFound:
+        raise Problem(404, f"no mission with id {mission_id!r}") from None
+    except StalePrecondition as exc:
+        raise _stale(exc, "mission") from None
+    services().catalogue.refresh()
+    return Response(status=204, headers={"Cache-Control": "no-store"})
+
+
+# -- the whole dataset ---------------------------------------------------------------------------------------
+
+
+def _replace_all(meta: Mapping[str, Any], features: list[dict[str, Any]], if_match: str, action: str
+                 ) -> Response:
+    try:
+        state = services().store.replace_all(meta, features, if_match=if_match, author=_author(),
+                                             action=action)
+    except StalePrecondition as exc:
+        raise _stale(exc, "dataset") from None
+    dataset = services().catalogue.refresh()
+    etag = dataset_etag(state.meta, [r.feature for r in state.records])
+    body = {"count": len(state.records), "generation": dataset.generation, "etag": etag}
+    return json_response(body, headers={"ETag": etag, "Cache-Control": "no-store"})
+
+
+@bp.put("/v1/missions")
+@requires("staff")
+def replace_dataset() -> Response:
+    """Replace the whole dataset from a GeoJSON FeatureCollection, all or nothing (If-Match: dataset ETag)."""
+    if_match = _if_match("dataset")
+    try:
+        collection = parse_collection(json_body(), services().locator.timezone_at)
+    except DatasetError as exc:
+        raise _collection_problem(exc) from None
+    return _replace_all(collection.meta, collection.features, if_match, "replace_all")
+
+
+@bp.get("/v1/dataset")
+@requires("staff")
+def get_dataset_facts() -> Response:
+    """The dataset-wide facts (title, consular hotline, sources); the ETag is the dataset ETag."""
+    dataset = services().catalogue.refresh()
+    return json_response(dict(dataset.meta), headers={"ETag": dataset.etag, "Cache-Control": "no-store"})
+
+
+@bp.put("/v1/dataset")
+@requires("staff")
+def replace_dataset_facts() -> Response:
+    """Replace the dataset-wide facts; missions keep their ETags (If-Match: the dataset ETag)."""
+    if_match = _if_match("dataset")
+    try:
+        meta = normalise_meta(json_body())
+    except ValidationError as exc:
+        errors = field_errors(exc.messages)
+        raise Problem(422, "the dataset facts are invalid: " + ", ".join(sorted(errors)),
+                      errors=errors) from None
+    features = [dict(r.feature) for r in services().store.load().records]
+    return _replace_all(meta, features, if_match, "dataset_facts")
+
+
+# -- audit ---------------------------------------------------------------------------------------------------
+
+
+def _summary(entry: AuditEntry, mission_id: str | None = None) -> dict[str, Any]:
+    """An entry for a listing. A bulk entry holds two whole datasets: list it by what changed, or, in one
+    mission's history, by that mission's own before and after."""
+    body = entry.to_json()
+    if entry.mission_id is not None or entry.before is None or "features" not in (entry.after or {}):
+        return body
+    before = {f["properties"]["id"]: f for f in (entry.before or {}).get("features", [])}
+    after = {f["properties"]["id"]: f for f in (entry.after or {}).get("features", [])}
+    if mission_id is not None:
+        body["before"], body["after"] = before.get(mission_id), after.get(mission_id)
+        return body
+    body["before"] = body["after"] = None
+    body["changes"] = {
+        "added": sorted(after.keys() - before.keys()),
+        "removed": sorted(before.keys() - after.keys()),
+        "changed": sorted(k for k in after.keys() & before.keys() if after[k] != before[k]),
+        "dataset_changed": entry.before.get("dataset") != (entry.after or {}).get("dataset"),
+    }
+    body["detail_url"] = f"/v1/audit/{entry.seq}"
+    return body
+
+
+def _page(entries: list[AuditEntry], limit: int, base: str, mission_id: str | None) -> Response:
+    body: dict[str, Any] = {"entries": [_summary(e, mission_id) for e in entries]}
+    if len(entries) == limit:
+        body["next"] = f"{base}?limit={limit}&before={entries[-1].seq}"
+    return json_response(body, headers={"Cache-Control": "no-store"})
+
+
+@bp.get("/v1/missions/<mission_id>/history")
+@requires("staff")
+@use_query(PageQuery())
+def mission_history(mission_id: str, limit: int, before: int | None) -> Response:
+    """Who changed this mission, when, with before and after; newest first, paged with ``before``."""
+    entries = services().store.audit(mission_id=mission_id, limit=limit, before_seq=before)
+    own = [e for e in entries if e.mission_id == mission_id or e.action in BULK_ACTIONS]
+    if not own and services().catalogue.current().get(mission_id) is None and before is None:
+        raise Problem(404, f"no mission with id {mission_id!r} and no history for it")
+    return _page(entries, limit, f"/v1/missions/{mission_id}/history", mission_id)
+
+
+@bp.get("/v1/audit")
+@requires("staff")
+@use_query(PageQuery())
+def audit_log(limit: int, before: int | None) -> Response:
+    """The append-only audit trail, newest first, paged with ``before``; bulk entries are summarised."""
+    return _page(services().store.audit(limit=limit, before_seq=before), limit, "/v1/audit", None)
+
+
+@bp.get("/v1/audit/<int:seq>")
+@requires("staff")
+def audit_detail(seq: int) -> Response:
+    """One audit entry in full (a bulk entry with both whole datasets)."""
+    entry = services().store.audit_entry(seq)
+    if entry is None:
+        raise Problem(404, f"no audit entry {seq}")
+    return json_response(entry.to_json(), headers={"Cache-Control": "no-store"})
+
+
+@bp.post("/v1/audit/<int:seq>/restore")
+@requires("staff")
+def restore(seq: int) -> Response:
+    """Undo a bulk replace: restore the dataset as it was before entry ``seq`` (If-Match: dataset ETag)."""
+    if_match = _if_match("dataset")
+    entry = services().store.audit_entry(seq)
+    if entry is None:
+        raise Problem(404, f"no audit entry {seq}")
+    before = entry.before
+    if entry.mission_id is not None or not isinstance(before, Mapping) or "features" not in before:
+        raise Problem(409, f"audit entry {seq} is a {entry.action} of one mission; only a bulk replace can "
+                           "be restored here (edit the mission to change it back)")
+    raw = {"type": "FeatureCollection", "dataset": before.get("dataset"), "features": before["features"]}
+    try:
+        collection = parse_collection(raw, services().locator.timezone_at)
+    except DatasetError as exc:
+        raise _collection_problem(exc) from None
+    return _replace_all(collection.meta, collection.features, if_match, "restore")
+
+
+# OpenAPI: every endpoint here needs the staff scope; bodies are the data file's own schemas.
+for _rule in ("create_mission", "replace_mission", "patch_mission", "delete_mission", "replace_dataset",
+              "get_dataset_facts", "replace_dataset_facts", "mission_history", "audit_log", "audit_detail",
+              "restore"):
+    SECURED[f"staff.{_rule}"] = "staff"
+REQUEST_BODIES.update({
+    "staff.create_mission.post": MissionFeatureSchema,
+    "staff.replace_mission.put": MissionFeatureSchema,
+    "staff.patch_mission.patch": {"type": "object",
+                                  "description": "JSON Merge Patch (RFC 7396) of the Feature"},
+    "staff.replace_dataset.put": CollectionEnvelopeSchema,
+    "staff.replace_dataset_facts.put": DatasetMetaSchema,
+})
