@@ -1,8 +1,8 @@
 """Traveller storage: the ``PresenceStore`` and ``MeetupStore`` interfaces and their embedded implementations.
 
 Travellers are known to storage only by a pseudonym (``privacy.traveller_id``) and their position only as an
-H3 resolution-7 cell. Every method takes the time explicitly (``now_s``, seconds since the epoch), so expiry is
-exact and tests never sleep. The Redis implementations are in ``travellers_redis``; one contract suite
+H3 resolution-7 cell. Every method takes the time explicitly (``now_s``, seconds since the epoch), so expiry
+is exact and tests never sleep. The Redis implementations are in ``travellers_redis``; one contract suite
 (tests/storage/test_travellers_contract.py) runs against both.
 """
 
@@ -14,32 +14,32 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
-from yurt.domain.privacy import LimiterRecord, UpdatePolicy, decide_update, index_cell
+from yurt.domain.privacy import LimiterRecord, UpdatePolicy, decide_update, index_cell, rotated
 from yurt.storage.base import NotFound, StoreError
 
 HANDLE_TTL_S = 86_400.0  # a viewer can block or report a handle for a day after seeing it
 
 
-class RateLimited(StoreError):
+class RateLimitError(StoreError):
     def __init__(self, reason: str, retry_after_s: float) -> None:
         super().__init__(reason)
         self.reason = reason
         self.retry_after_s = retry_after_s
 
 
-class ImplausibleMove(StoreError):
+class ImplausibleMoveError(StoreError):
     """The update implies travelling faster than the policy allows since the last update."""
 
 
-class Suspended(StoreError):
+class SuspendedError(StoreError):
     """Staff suspended this traveller's visibility."""
 
 
-class NotOrganiser(StoreError):
+class NotOrganiserError(StoreError):
     pass
 
 
-class MeetupConflict(StoreError):
+class MeetupConflictError(StoreError):
     """``reason``: full | closed | organiser | capacity_below_attendance."""
 
     def __init__(self, reason: str) -> None:
@@ -73,7 +73,7 @@ class Report:
 
 @dataclass(frozen=True)
 class MemberRead:
-    """Read ``count`` members of ``cell``'s hash-ordered set, starting ``offset`` places after ``rotation``."""
+    """Read ``count`` members of ``cell``'s hash-ordered set, ``offset`` places after ``rotation``."""
 
     cell: str
     rotation: int
@@ -168,21 +168,21 @@ class MeetupStore(abc.ABC):
     """Meetups, their attendance (capacity enforced atomically) and a coarse-cell index. Thread-safe."""
 
     @abc.abstractmethod
-    def create(self, meetup: Meetup, index_cell: str) -> Meetup: ...
+    def create(self, meetup: Meetup, index_cell: str, organiser_tid: str) -> Meetup: ...
 
     @abc.abstractmethod
     def get(self, meetup_id: str) -> Meetup | None: ...
 
     @abc.abstractmethod
     def update(self, meetup_id: str, organiser: str, changes: Mapping[str, Any], index_cell: str) -> Meetup:
-        """NotFound, NotOrganiser, MeetupConflict('closed' | 'capacity_below_attendance')."""
+        """NotFound, NotOrganiserError, MeetupConflictError('closed' | 'capacity_below_attendance')."""
 
     @abc.abstractmethod
     def cancel(self, meetup_id: str, organiser: str) -> Meetup: ...
 
     @abc.abstractmethod
     def join(self, meetup_id: str, sub: str, tid: str, now_s: float) -> Meetup:
-        """Idempotent; MeetupConflict('full' | 'closed' | 'organiser')."""
+        """Idempotent; MeetupConflictError('full' | 'closed' | 'organiser')."""
 
     @abc.abstractmethod
     def leave(self, meetup_id: str, sub: str, tid: str) -> Meetup: ...
@@ -235,12 +235,12 @@ class EmbeddedPresenceStore(PresenceStore):
                      now_s: float) -> Presence:
         with self._lock:
             if tid in self._suspended:
-                raise Suspended(tid)
+                raise SuspendedError(tid)
             decision = decide_update(self.limiter_record_locked(tid, now_s), cell, now_s, self.policy)
             if not decision.allowed:
                 if decision.reason == "too_fast":
-                    raise ImplausibleMove(tid)
-                raise RateLimited(decision.reason, decision.retry_after_s)
+                    raise ImplausibleMoveError(tid)
+                raise RateLimitError(decision.reason, decision.retry_after_s)
             assert decision.record is not None
             self._limits[tid] = decision.record
             self._drop(tid)
@@ -279,9 +279,9 @@ class EmbeddedPresenceStore(PresenceStore):
         out = []
         with self._lock:
             for read in reads:
-                members = sorted(self._cells.get(read.cell, {}).items(), key=lambda m: (m[1], m[0]))
-                rotated = [t for t, s in members if s >= read.rotation] + [t for t, s in members if s < read.rotation]
-                out.append(rotated[read.offset:read.offset + read.count])
+                members = list(self._cells.get(read.cell, {}).items())
+                ordered = rotated(members, read.rotation)
+                out.append(ordered[read.offset:read.offset + read.count])
         return out
 
     def presences(self, tids: Sequence[str], now_s: float) -> dict[str, Presence]:
@@ -346,10 +346,10 @@ class EmbeddedMeetupStore(MeetupStore):
         if meetup is None:
             raise NotFound(meetup_id)
         if meetup.organiser != organiser or not organiser:
-            raise NotOrganiser(meetup_id)
+            raise NotOrganiserError(meetup_id)
         return meetup
 
-    def create(self, meetup: Meetup, index_cell: str) -> Meetup:
+    def create(self, meetup: Meetup, index_cell: str, organiser_tid: str) -> Meetup:
         with self._lock:
             self._meetups[meetup.id] = meetup
             self._cells.setdefault(index_cell, set()).add(meetup.id)
@@ -364,9 +364,9 @@ class EmbeddedMeetupStore(MeetupStore):
         with self._lock:
             meetup = self._owned(meetup_id, organiser)
             if meetup.status != "active":
-                raise MeetupConflict("closed")
+                raise MeetupConflictError("closed")
             if changes.get("capacity", meetup.capacity) < len(self._attendees.get(meetup_id, ())):
-                raise MeetupConflict("capacity_below_attendance")
+                raise MeetupConflictError("capacity_below_attendance")
             for cell_ids in self._cells.values():
                 cell_ids.discard(meetup_id)
             self._cells.setdefault(index_cell, set()).add(meetup_id)
@@ -389,11 +389,11 @@ class EmbeddedMeetupStore(MeetupStore):
             if sub in attendees:
                 return self._counted(meetup)
             if meetup.status != "active" or meetup.ends_at_s <= now_s:
-                raise MeetupConflict("closed")
+                raise MeetupConflictError("closed")
             if sub == meetup.organiser:
-                raise MeetupConflict("organiser")
+                raise MeetupConflictError("organiser")
             if len(attendees) >= meetup.capacity:
-                raise MeetupConflict("full")
+                raise MeetupConflictError("full")
             attendees.add(sub)
             return self._counted(meetup)
 

@@ -1,0 +1,307 @@
+"""Redis implementations of ``PresenceStore`` and ``MeetupStore``; every Redis failure fails closed (503).
+
+Key layout (hash tags keep what must change together on one Cluster slot)::
+
+    {t:<tid>}:p      hash   cell, exp_ms, name, langs, about; PEXPIRE = exact share time
+    {t:<tid>}:lim    hash   at_ms, cell, win_ms, count (limiter; no profile); expires with its window
+    {t:<tid>}:blk    set    tids this traveller blocked
+    {t:<tid>}:h      hash   handle → tid, for handles this viewer was shown (expires a day after last use)
+    {t:<tid>}:susp   string staff suspension marker
+    {t:<tid>}:att    set    meetup ids attended        {t:<tid>}:org  set  meetup ids organised
+    {g:<res5>}:c:<res7>  zset   tid → hash-order score (the geo index: one set per resolution-7 cell)
+    {g:<res5>}:n         hash   res7 → live member count (what a nearby query and the area map read)
+    {g:<res5>}:x         zset   "<res7>|<tid>" → expiry ms (lazy sweep of expired index members)
+    {tr}:reports / {tr}:seq  list of report JSON, newest first / report ids
+
+Meetup keys are described in ``meetups_redis``.
+
+Exactness of expiry: the presence key's PEXPIRE is exact, and every read also checks ``exp_ms`` against the
+caller's clock; the index is only an accelerator — a member whose presence is gone, expired or in another cell
+is skipped on read and swept from the index when its expiry passes. Coordinates never reach Redis.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable, Mapping, Sequence
+from typing import ParamSpec, TypeVar, cast
+
+import orjson
+import redis
+
+from yurt.domain.privacy import LimiterRecord, UpdatePolicy, decide_update, index_cell
+from yurt.storage.base import StoreUnavailable
+from yurt.storage.travellers import (
+    HANDLE_TTL_S,
+    ImplausibleMoveError,
+    MemberRead,
+    Presence,
+    PresenceStore,
+    Profile,
+    RateLimitError,
+    Report,
+    SuspendedError,
+)
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def _fails_closed(method: Callable[P, R]) -> Callable[P, R]:
+    @functools.wraps(method)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return method(*args, **kwargs)
+        except redis.RedisError as exc:
+            raise StoreUnavailable(f"traveller store unavailable: {type(exc).__name__}") from exc
+
+    return wrapper
+
+
+def _t(tid: str, kind: str) -> str:
+    return f"{{t:{tid}}}:{kind}"
+
+
+def _g(coarse: str, kind: str) -> str:
+    return f"{{g:{coarse}}}:{kind}"
+
+
+def _ms(seconds: float) -> int:
+    return round(seconds * 1000)
+
+
+def _s(value: bytes | str) -> str:
+    return value.decode() if isinstance(value, bytes) else value
+
+
+# KEYS: cell zset, count hash, expiry zset. ARGV: tid, cell, order, exp_ms. Count only new members.
+_INDEX_ADD = """
+if redis.call('ZADD', KEYS[1], ARGV[3], ARGV[1]) == 1 then redis.call('HINCRBY', KEYS[2], ARGV[2], 1) end
+redis.call('ZADD', KEYS[3], ARGV[4], ARGV[2] .. '|' .. ARGV[1])
+return 1
+"""
+# KEYS as above. ARGV: tid, cell, max_exp_ms ('+inf' = unconditional): remove only if not re-shared since.
+_INDEX_REMOVE = """
+local member = ARGV[2] .. '|' .. ARGV[1]
+local exp = redis.call('ZSCORE', KEYS[3], member)
+if ARGV[3] ~= '+inf' and exp and tonumber(exp) > tonumber(ARGV[3]) then return 0 end
+redis.call('ZREM', KEYS[3], member)
+if redis.call('ZREM', KEYS[1], ARGV[1]) == 1 then
+  if redis.call('HINCRBY', KEYS[2], ARGV[2], -1) <= 0 then redis.call('HDEL', KEYS[2], ARGV[2]) end
+end
+return 1
+"""
+# KEYS: cell zset. ARGV: rotation, offset, count. The rotated hash order: scores >= rotation, then the rest.
+_READ_ROTATED = """
+local rot, off, n = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3])
+local ge = redis.call('ZCOUNT', KEYS[1], rot, '+inf')
+local out = {}
+if off < ge then
+  out = redis.call('ZRANGE', KEYS[1], rot, '+inf', 'BYSCORE', 'LIMIT', off, n)
+  off = 0
+else
+  off = off - ge
+end
+if #out < n then
+  local rest = redis.call('ZRANGE', KEYS[1], '-inf', '(' .. rot, 'BYSCORE', 'LIMIT', off, n - #out)
+  for _, m in ipairs(rest) do out[#out + 1] = m end
+end
+return out
+"""
+
+
+class RedisPresenceStore(PresenceStore):
+    def __init__(self, client: redis.Redis, policy: UpdatePolicy | None = None) -> None:
+        self.policy = policy or UpdatePolicy()
+        self._r = client
+        self._index_add = client.register_script(_INDEX_ADD)
+        self._index_remove = client.register_script(_INDEX_REMOVE)
+        self._read_rotated = client.register_script(_READ_ROTATED)
+
+    @staticmethod
+    def _index_keys(cell: str) -> list[str]:
+        coarse = index_cell(cell)
+        return [_g(coarse, f"c:{cell}"), _g(coarse, "n"), _g(coarse, "x")]
+
+    @staticmethod
+    def _record(raw: Mapping[bytes, bytes]) -> LimiterRecord | None:
+        if not raw:
+            return None
+        return LimiterRecord(int(raw[b"at_ms"]) / 1000, _s(raw[b"cell"]), int(raw[b"win_ms"]) / 1000,
+                             int(raw[b"count"]))
+
+    @_fails_closed
+    def put_presence(self, tid: str, cell: str, expires_at_s: float, profile: Profile, order: int,
+                     now_s: float) -> Presence:
+        lim, presence_key = _t(tid, "lim"), _t(tid, "p")
+        with self._r.pipeline() as pipe:
+            while True:
+                try:
+                    # Optimistic transaction on the traveller's own slot: the limiter record cannot be raced.
+                    pipe.watch(lim, _t(tid, "susp"))  # type: ignore[no-untyped-call]
+                    if pipe.exists(_t(tid, "susp")):
+                        raise SuspendedError(tid)
+                    record = self._record(cast(dict[bytes, bytes], pipe.hgetall(lim)))
+                    if record is not None and record.expires_at_s(self.policy) <= now_s:
+                        record = None
+                    old_cell = pipe.hget(presence_key, "cell")
+                    decision = decide_update(record, cell, now_s, self.policy)
+                    if not decision.allowed:
+                        if decision.reason == "too_fast":
+                            raise ImplausibleMoveError(tid)
+                        raise RateLimitError(decision.reason, decision.retry_after_s)
+                    new = decision.record
+                    assert new is not None
+                    pipe.multi()
+                    pipe.hset(lim, mapping={"at_ms": _ms(new.at_s), "cell": new.cell,
+                                            "win_ms": _ms(new.window_start_s), "count": new.count})
+                    pipe.pexpire(lim, max(1, _ms(new.expires_at_s(self.policy) - now_s)))
+                    pipe.execute()
+                    break
+                except redis.WatchError:
+                    continue
+        if old_cell is not None and _s(old_cell) != cell:
+            self._index_remove(keys=self._index_keys(_s(old_cell)), args=[tid, _s(old_cell), "+inf"])
+        self._index_add(keys=self._index_keys(cell), args=[tid, cell, order, _ms(expires_at_s)])
+        with self._r.pipeline(transaction=True) as tx:
+            tx.delete(presence_key)
+            tx.hset(presence_key, mapping={"cell": cell, "exp_ms": _ms(expires_at_s),
+                                           "name": profile.display_name,
+                                           "langs": orjson.dumps(list(profile.languages)),
+                                           "about": profile.about if profile.about is not None else ""})
+            tx.pexpire(presence_key, max(1, _ms(expires_at_s - now_s)))
+            tx.execute()
+        return Presence(tid, cell, expires_at_s, profile)
+
+    @staticmethod
+    def _presence(tid: str, raw: Mapping[bytes, bytes], now_s: float) -> Presence | None:
+        if not raw or int(raw[b"exp_ms"]) <= _ms(now_s):
+            return None
+        about = _s(raw[b"about"])
+        profile = Profile(_s(raw[b"name"]), tuple(orjson.loads(raw[b"langs"])), about or None)
+        return Presence(tid, _s(raw[b"cell"]), int(raw[b"exp_ms"]) / 1000, profile)
+
+    @_fails_closed
+    def get_presence(self, tid: str, now_s: float) -> Presence | None:
+        return self._presence(tid, cast(dict[bytes, bytes], self._r.hgetall(_t(tid, "p"))), now_s)
+
+    def _remove(self, tid: str) -> None:
+        # Index first: if Redis fails in between, the presence still exists and a retry finds its cell.
+        cell = self._r.hget(_t(tid, "p"), "cell")
+        if cell is not None:
+            self._index_remove(keys=self._index_keys(_s(cell)), args=[tid, _s(cell), "+inf"])
+        self._r.delete(_t(tid, "p"))
+
+    @_fails_closed
+    def delete_presence(self, tid: str, now_s: float) -> None:
+        self._remove(tid)
+
+    @_fails_closed
+    def limiter_record(self, tid: str, now_s: float) -> LimiterRecord | None:
+        record = self._record(cast(dict[bytes, bytes], self._r.hgetall(_t(tid, "lim"))))
+        return record if record is not None and record.expires_at_s(self.policy) > now_s else None
+
+    @_fails_closed
+    def occupied(self, index_cells: Sequence[str], now_s: float) -> dict[str, int]:
+        now_ms = _ms(now_s)
+        with self._r.pipeline(transaction=False) as pipe:
+            for coarse in index_cells:
+                pipe.zrange(_g(coarse, "x"), "-inf", now_ms, byscore=True, offset=0, num=1000)
+                pipe.hgetall(_g(coarse, "n"))
+            replies = pipe.execute()
+        counts: dict[str, int] = {}
+        swept = False
+        for expired in replies[0::2]:
+            for member in expired:
+                cell, _, tid = _s(member).partition("|")
+                self._index_remove(keys=self._index_keys(cell), args=[tid, cell, now_ms])
+                swept = True
+        if swept:
+            with self._r.pipeline(transaction=False) as pipe:
+                for coarse in index_cells:
+                    pipe.hgetall(_g(coarse, "n"))
+                hashes = pipe.execute()
+        else:
+            hashes = replies[1::2]
+        for raw in hashes:
+            for cell, n in raw.items():
+                if int(n) > 0:
+                    counts[_s(cell)] = int(n)
+        return counts
+
+    @_fails_closed
+    def read_members(self, reads: Sequence[MemberRead], now_s: float) -> list[list[str]]:
+        with self._r.pipeline(transaction=False) as pipe:
+            for read in reads:
+                self._read_rotated(keys=[self._index_keys(read.cell)[0]],
+                                   args=[read.rotation, read.offset, read.count], client=pipe)
+            replies = pipe.execute()
+        return [[_s(m) for m in members] for members in replies]
+
+    @_fails_closed
+    def presences(self, tids: Sequence[str], now_s: float) -> dict[str, Presence]:
+        with self._r.pipeline(transaction=False) as pipe:
+            for tid in tids:
+                pipe.hgetall(_t(tid, "p"))
+                pipe.exists(_t(tid, "susp"))
+            replies = pipe.execute()
+        out = {}
+        for tid, raw, suspended in zip(tids, replies[0::2], replies[1::2], strict=True):
+            presence = self._presence(tid, raw, now_s)
+            if presence is not None and not suspended:
+                out[tid] = presence
+        return out
+
+    @_fails_closed
+    def remember_handles(self, viewer: str, handles: Mapping[str, str], now_s: float) -> None:
+        if not handles:
+            return
+        with self._r.pipeline(transaction=True) as tx:
+            tx.hset(_t(viewer, "h"), mapping={k: v for k, v in handles.items()})
+            tx.expire(_t(viewer, "h"), int(HANDLE_TTL_S))
+            tx.execute()
+
+    @_fails_closed
+    def resolve_handle(self, viewer: str, handle: str, now_s: float) -> str | None:
+        target = self._r.hget(_t(viewer, "h"), handle)
+        return _s(target) if target is not None else None
+
+    @_fails_closed
+    def block(self, viewer: str, target: str) -> None:
+        self._r.sadd(_t(viewer, "blk"), target)
+
+    @_fails_closed
+    def hidden_from(self, viewer: str, targets: Sequence[str]) -> set[str]:
+        if not targets:
+            return set()
+        with self._r.pipeline(transaction=False) as pipe:
+            pipe.smismember(_t(viewer, "blk"), list(targets))
+            for target in targets:
+                pipe.sismember(_t(target, "blk"), viewer)
+            replies = pipe.execute()
+        mine, theirs = replies[0], replies[1:]
+        return {t for t, a, b in zip(targets, mine, theirs, strict=True) if a or b}
+
+    @_fails_closed
+    def add_report(self, reporter: str, target: str, reason: str, now_s: float) -> Report:
+        report = Report(int(self._r.incr("{tr}:seq")), now_s, reporter, target, reason)
+        self._r.lpush("{tr}:reports", orjson.dumps(report.__dict__))
+        return report
+
+    @_fails_closed
+    def list_reports(self, limit: int = 100) -> list[Report]:
+        return [Report(**orjson.loads(raw)) for raw in self._r.lrange("{tr}:reports", 0, limit - 1)]
+
+    @_fails_closed
+    def suspend(self, tid: str, now_s: float) -> None:
+        self._r.set(_t(tid, "susp"), "1")
+        self._remove(tid)
+
+    @_fails_closed
+    def erase(self, tid: str, now_s: float) -> None:
+        cell = self._r.hget(_t(tid, "p"), "cell")
+        if cell is not None:
+            self._index_remove(keys=self._index_keys(_s(cell)), args=[tid, _s(cell), "+inf"])
+        # One MULTI on the traveller's slot: the profile, blocks and handles vanish together.
+        self._r.delete(_t(tid, "p"), _t(tid, "blk"), _t(tid, "h"))
+
