@@ -4,6 +4,7 @@ redis-server. Compare-and-set, audit, bulk replace and undo, and state that surv
 from __future__ import annotations
 
 import copy
+import itertools
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -95,7 +96,8 @@ def test_an_edit_to_another_post_does_not_make_this_one_stale(open_store: OpenSt
     berlin, berlin_etag = _feature(store, BERLIN)
     oslo, oslo_etag = _feature(store, OSLO)
     store.update(OSLO, _with_email(oslo, "oslo@example.kz"), if_match=oslo_etag, author="alice")
-    record = store.update(BERLIN, _with_email(berlin, "berlin@example.kz"), if_match=berlin_etag, author="bob")
+    record = store.update(BERLIN, _with_email(berlin, "berlin@example.kz"), if_match=berlin_etag,
+                          author="bob")
     assert _feature(store, BERLIN) == (record.feature, record.etag)
 
 
@@ -158,7 +160,7 @@ def test_audit_has_author_before_after_and_pages(open_store: OpenStore) -> None:
     entries = store.audit(mission_id=BERLIN, limit=100)
     assert [e.author for e in entries] == [f"staff-{i}" for i in reversed(range(5))]
     assert all(e.action == "patch" and e.mission_id == BERLIN for e in entries)
-    for newer, older in zip(entries, entries[1:], strict=False):
+    for newer, older in itertools.pairwise(entries):
         assert newer.seq > older.seq and newer.before == older.after
     assert entries[-1].before == previous and entries[0].after["properties"]["email"] == emails[-1]
     first_page = store.audit(limit=2)
@@ -173,14 +175,15 @@ def test_bulk_replace_is_all_or_nothing_and_can_be_undone(open_store: OpenStore)
     store = open_store()
     original = store.load()
     original_etag = _dataset_etag(store)
-    oslo, oslo_etag = _feature(store, OSLO)
+    _oslo, oslo_etag = _feature(store, OSLO)
     kept = [dict(r.feature) for r in original.records if r.id != BERLIN]
     with pytest.raises(StalePrecondition) as stale:
         store.replace_all(original.meta, kept, if_match='"not-the-dataset"', author="alice")
     assert stale.value.current_etag == original_etag
     assert _dataset_etag(store) == original_etag  # nothing changed
 
-    state = store.replace_all({**original.meta, "title": "Edited"}, kept, if_match=original_etag, author="alice")
+    state = store.replace_all({**original.meta, "title": "Edited"}, kept, if_match=original_etag,
+                              author="alice")
     assert BERLIN not in {r.id for r in state.records} and state.meta["title"] == "Edited"
     assert _feature(store, OSLO)[1] == oslo_etag  # unchanged posts keep their ETag
     bulk = store.audit(limit=1)[0]
