@@ -1,0 +1,233 @@
+"""One contract for the traveller stores, run against the embedded store and a real Redis."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import pytest
+import redis
+
+from yurt.domain import privacy
+from yurt.domain.privacy import UpdatePolicy
+from yurt.storage.base import NotFound, StoreUnavailable
+from yurt.storage.meetups_redis import RedisMeetupStore
+from yurt.storage.travellers import (
+    EmbeddedMeetupStore,
+    EmbeddedPresenceStore,
+    ImplausibleMoveError,
+    Meetup,
+    MeetupConflictError,
+    MeetupStore,
+    MemberRead,
+    NotOrganiserError,
+    PresenceStore,
+    Profile,
+    RateLimitError,
+    SuspendedError,
+)
+from yurt.storage.travellers_redis import RedisPresenceStore
+
+SECRET = b"contract-secret"
+T0 = 1_800_000_000.0
+DUBAI = privacy.presence_cell(25.2048, 55.2708)
+DUBAI_EAST = privacy.presence_cell(25.2048, 55.3208)  # ~5 km east
+LONDON = privacy.presence_cell(51.5074, -0.1278)
+PROFILE = Profile("Aigerim", ("kk", "ru"), "Hello")
+POLICY = UpdatePolicy(min_interval_s=60, daily_budget=5, budget_window_s=86_400, max_speed_kmh=1000)
+
+
+@dataclass
+class Stores:
+    presence: PresenceStore
+    meetups: MeetupStore
+
+
+@pytest.fixture(params=["embedded", "redis"])
+def stores(request: pytest.FixtureRequest) -> Iterator[Stores]:
+    if request.param == "embedded":
+        yield Stores(EmbeddedPresenceStore(POLICY), EmbeddedMeetupStore())
+        return
+    client = redis.Redis.from_url(request.getfixturevalue("redis_url"))
+    yield Stores(RedisPresenceStore(client, POLICY), RedisMeetupStore(client))
+    client.close()
+
+
+def put(store: PresenceStore, tid: str, cell: str = DUBAI, now: float = T0, minutes: float = 60) -> None:
+    store.put_presence(tid, cell, now + minutes * 60, PROFILE, privacy.order_score(SECRET, tid), now)
+
+
+def test_presence_round_trip_and_exact_expiry(stores: Stores) -> None:
+    put(stores.presence, "a", minutes=15)
+    got = stores.presence.get_presence("a", T0 + 1)
+    assert got is not None and got.cell == DUBAI and got.profile == PROFILE
+    assert got.expires_at_s == T0 + 900
+    assert stores.presence.get_presence("a", T0 + 899.999) is not None
+    assert stores.presence.get_presence("a", T0 + 900) is None
+    assert stores.presence.occupied(privacy.index_cells_for(DUBAI, 10), T0 + 900) == {}
+
+
+def test_occupied_counts_follow_moves_and_deletes(stores: Stores) -> None:
+    s = stores.presence
+    for tid in ("a", "b", "c"):
+        put(s, tid)
+    put(s, "d", DUBAI_EAST)
+    coarse = privacy.index_cells_for(DUBAI, 10)
+    assert s.occupied(coarse, T0) == {DUBAI: 3, DUBAI_EAST: 1}
+    put(s, "a", DUBAI_EAST, now=T0 + 120)
+    assert s.occupied(coarse, T0 + 120) == {DUBAI: 2, DUBAI_EAST: 2}
+    s.delete_presence("b", T0 + 120)
+    assert s.occupied(coarse, T0 + 120) == {DUBAI: 1, DUBAI_EAST: 2}
+    assert s.occupied(privacy.index_cells_for(LONDON, 10), T0) == {}
+
+
+def test_limits_too_soon_budget_too_fast(stores: Stores) -> None:
+    s = stores.presence
+    put(s, "a")
+    with pytest.raises(RateLimitError) as soon:
+        put(s, "a", now=T0 + 30)
+    assert soon.value.reason == "too_soon" and soon.value.retry_after_s == pytest.approx(30)
+    with pytest.raises(ImplausibleMoveError):  # Dubai → London in two minutes
+        put(s, "a", LONDON, now=T0 + 120)
+    for i in range(1, 5):
+        put(s, "a", now=T0 + 60 * i)
+    with pytest.raises(RateLimitError) as budget:
+        put(s, "a", now=T0 + 600)
+    assert budget.value.reason == "budget"
+    assert budget.value.retry_after_s == pytest.approx(86_400 - 600)
+    put(s, "a", LONDON, now=T0 + 86_400)  # a new window, and a day is enough to fly to London
+
+
+def test_limiter_record_outlives_delete_and_erase(stores: Stores) -> None:
+    s = stores.presence
+    put(s, "a")
+    s.delete_presence("a", T0 + 1)
+    assert s.get_presence("a", T0 + 1) is None
+    with pytest.raises(RateLimitError):
+        put(s, "a", now=T0 + 2)
+    s.erase("a", T0 + 3)
+    record = s.limiter_record("a", T0 + 3)
+    assert record is not None and record.cell == DUBAI and record.count == 1
+    assert s.limiter_record("a", T0 + 86_400) is None
+
+
+def test_members_in_rotated_hash_order_page_exactly_once(stores: Stores) -> None:
+    s = stores.presence
+    tids = [f"t{i:02d}" for i in range(23)]
+    for tid in tids:
+        put(s, tid)
+    rotation = privacy.viewer_rotation(SECRET, "viewer", DUBAI)
+    expected = privacy.rotated([(t, privacy.order_score(SECRET, t)) for t in tids], rotation)
+    pages = [s.read_members([MemberRead(DUBAI, rotation, off, 5)], T0)[0] for off in range(0, 25, 5)]
+    assert [m for page in pages for m in page] == expected
+    other = privacy.viewer_rotation(SECRET, "someone-else", DUBAI)
+    assert s.read_members([MemberRead(DUBAI, other, 0, 23)], T0)[0] != expected
+
+
+def test_presences_skip_expired_and_suspended(stores: Stores) -> None:
+    s = stores.presence
+    put(s, "a", minutes=15)
+    put(s, "b", minutes=60)
+    put(s, "c", minutes=60)
+    s.suspend("c", T0)
+    assert set(s.presences(["a", "b", "c", "zz"], T0 + 10)) == {"a", "b"}
+    assert set(s.presences(["a", "b"], T0 + 900)) == {"b"}
+    with pytest.raises(SuspendedError):
+        put(s, "c", now=T0 + 86_400)
+
+
+def test_handles_blocks_reports_and_erase(stores: Stores) -> None:
+    s = stores.presence
+    put(s, "a")
+    s.remember_handles("a", {"t_x": "b"}, T0)
+    assert s.resolve_handle("a", "t_x", T0) == "b"
+    assert s.resolve_handle("b", "t_x", T0) is None
+    s.block("a", "b")
+    assert s.hidden_from("a", ["b", "c"]) == {"b"}
+    assert s.hidden_from("b", ["a", "c"]) == {"a"}
+    first = s.add_report("a", "b", "spam", T0)
+    second = s.add_report("c", "b", "scam", T0 + 1)
+    assert [r.id for r in s.list_reports()] == [second.id, first.id]
+    assert s.list_reports()[0].reason == "scam"
+    s.erase("a", T0 + 5)
+    assert s.get_presence("a", T0 + 5) is None
+    assert s.resolve_handle("a", "t_x", T0 + 5) is None
+    assert s.hidden_from("b", ["a"]) == set()
+
+
+def meetup(mid: str, organiser: str = "org", capacity: int = 2, ends: float = T0 + 7200) -> Meetup:
+    return Meetup(mid, organiser, "Nauryz picnic", "Bring baursaks", T0 + 3600, ends, 25.2, 55.27, "Safa Park",
+                  capacity, "Asia/Dubai")
+
+
+def test_meetup_lifecycle(stores: Stores) -> None:
+    m = stores.meetups
+    cell = "8443a13ffffffff"
+    m.create(meetup("m1"), cell, "org-tid")
+    assert m.get("m1") == meetup("m1")
+    assert m.get("nope") is None
+    assert m.join("m1", "u1", "u1-tid", T0).attending == 1
+    assert m.join("m1", "u1", "u1-tid", T0).attending == 1  # idempotent
+    m.join("m1", "u2", "u2-tid", T0)
+    with pytest.raises(MeetupConflictError, match="full"):
+        m.join("m1", "u3", "u3-tid", T0)
+    with pytest.raises(MeetupConflictError, match="organiser"):
+        m.join("m1", "org", "org-tid", T0)
+    assert m.attendees("m1") == ["u1", "u2"] and m.is_attending("m1", "u2")
+    assert m.leave("m1", "u2", "u2-tid").attending == 1
+    with pytest.raises(NotOrganiserError):
+        m.update("m1", "u1", {"title": "x"}, cell)
+    with pytest.raises(MeetupConflictError, match="capacity_below_attendance"):
+        m.update("m1", "org", {"capacity": 0}, cell)
+    assert m.update("m1", "org", {"title": "Nauryz", "capacity": 5}, cell).title == "Nauryz"
+    assert [x.id for x in m.in_cells([cell], T0)] == ["m1"]
+    assert m.in_cells([cell], T0 + 7200) == []  # ended
+    m.cancel("m1", "org")
+    assert m.in_cells([cell], T0) == []
+    with pytest.raises(MeetupConflictError, match="closed"):
+        m.join("m1", "u9", "u9-tid", T0)
+    with pytest.raises(NotFound):
+        m.join("nope", "u1", "u1-tid", T0)
+
+
+def test_meetup_erase_leaves_and_cancels(stores: Stores) -> None:
+    m = stores.meetups
+    m.create(meetup("m1", organiser="alice"), "c1", "alice-tid")
+    m.create(meetup("m2", organiser="bob"), "c1", "bob-tid")
+    m.join("m2", "alice", "alice-tid", T0)
+    m.erase("alice", "alice-tid")
+    first, second = m.get("m1"), m.get("m2")
+    assert first is not None and first.status == "cancelled" and first.organiser == ""
+    assert second is not None and second.attending == 0
+
+
+def test_capacity_holds_under_concurrent_joins(stores: Stores) -> None:
+    m = stores.meetups
+    m.create(meetup("m1", capacity=10), "c1", "org-tid")
+    barrier = threading.Barrier(100)
+    outcomes: list[str] = []
+
+    def join(i: int) -> None:
+        barrier.wait()
+        try:
+            m.join("m1", f"u{i}", f"u{i}-tid", T0)
+            outcomes.append("joined")
+        except MeetupConflictError as exc:
+            outcomes.append(exc.reason)
+
+    threads = [threading.Thread(target=join, args=(i,)) for i in range(100)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert outcomes.count("joined") == 10 and outcomes.count("full") == 90
+    assert len(m.attendees("m1")) == 10
+
+
+def test_redis_failure_fails_closed() -> None:
+    client = redis.Redis(host="127.0.0.1", port=1, socket_connect_timeout=0.2, socket_timeout=0.2)
+    with pytest.raises(StoreUnavailable):
+        RedisPresenceStore(client).get_presence("a", T0)
+    with pytest.raises(StoreUnavailable):
+        RedisMeetupStore(client).get("m1")
