@@ -39,7 +39,11 @@ from typing import Literal
 from zoneinfo import ZoneInfo
 
 import holidays
-from opening_hours import OpeningHours, ParserError, State
+import opening_hours
+from opening_hours import OpeningHours, State
+
+# Raised for invalid syntax; present at run time but missing from the package's generated stub (2.1.4).
+ParserError: type[Exception] = opening_hours.ParserError  # type: ignore[attr-defined]
 
 StateName = Literal["open", "closed", "unknown"]
 
