@@ -1,0 +1,243 @@
+"""Build ``data/embassies.geojson`` (RFC 7946 FeatureCollection) from the compiled missions CSV and the
+hand-written tables in ``tools/dataset_supplement.json`` (kk/ru name forms, phones, OSM hours, districts,
+status decisions and the extra posts we confirmed).
+
+Run: ``python tools/build_dataset.py --facts ../shared/reference/missions-facts.csv
+--out data/embassies.geojson``.
+The output is byte-for-byte reproducible: features sorted by id, coordinates rounded to 6 decimals (~0.1 m,
+finer than any source), no timestamps. ``--check`` validates the written file and prints counts.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import re
+import sys
+import zoneinfo
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import opening_hours
+from timezonefinder import TimezoneFinder
+
+SUPPLEMENT_PATH = Path(__file__).resolve().parent / "dataset_supplement.json"
+CHECKED_ON = "2026-11-28"
+ALL_SERVICES = [
+    "passports", "visas", "notary", "civil_registry", "citizenship", "consular_registration",
+    "legalisation", "return_certificate", "emergency_assistance",
+]
+ID_PATTERN = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
+EMAIL_PATTERN = re.compile(r"[^@\s]+@[^@\s]+\.[A-Za-z]{2,}")
+# A new citation starts after " | ", or after "; " / " and " when the next token is a URL or a bare domain.
+SOURCE_SPLIT = re.compile(r"\s+\|\s+|\s*;\s+(?=https?://|[\w.-]+\.(?:kz|com|org|ru|net|az|de|uz|tv|asia)\b)")
+
+Record = dict[str, Any]
+
+
+def split_sources(text: str) -> list[str]:
+    return [part.strip(" ;") for part in SOURCE_SPLIT.split(text) if part.strip(" ;")]
+
+
+def _names(row: Record, sup: Record) -> dict[str, str]:
+    kind, mission_id = row["type"], row["id"]
+    if kind == "permanent_mission":
+        ru, kk = sup["mission_names"][mission_id]
+    elif kind == "embassy":
+        ru_country, kk_country = sup["country_forms"][row["host_country"]]
+        ru = f"Посольство Республики Казахстан {ru_country}"
+        kk = f"Қазақстан Республикасының {kk_country} Елшілігі"
+    else:
+        ru_city, kk_city = sup["city_forms"][row["city"]]
+        ru_head, kk_tail = {
+            "consulate_general": ("Генеральное консульство", "Бас консулдығы"),
+            "consulate": ("Консульство", "Консулдығы"),
+            "honorary_consulate": ("Почётное консульство", "Құрметті консулдығы"),
+        }[kind]
+        ru = f"{ru_head} Республики Казахстан {ru_city}"
+        kk = f"Қазақстан Республикасының {kk_city} {kk_tail}"
+    return {"en": row["name_en"], "kk": kk, "ru": ru}
+
+
+def _default_services(kind: str) -> list[str]:
+    if kind in ("permanent_mission", "honorary_consulate", "diplomatic_mission"):
+        return []
+    return list(ALL_SERVICES)
+
+
+def _contact_fields(row: Record, notes: list[str]) -> tuple[str | None, str | None]:
+    """E-mail and website from the CSV's free text; dated or non-https leftovers go to the note."""
+    email_text = (row.get("email") or "").strip()
+    email = None
+    if email_text:
+        match = EMAIL_PATTERN.search(email_text)
+        email = match.group(0) if match else None
+        rest = email_text.replace(email or "", "").strip()
+        if rest:
+            notes.append(f"E-mail {email} {rest}.")
+    website_text = (row.get("website") or "").strip()
+    website = None
+    if website_text:
+        url = website_text.split()[0]
+        if url.startswith("https://"):
+            website = url
+            if url != website_text:
+                notes.append(f"Website {website_text}.")
+        else:
+            notes.append(f"Former website (not https, dated): {website_text}.")
+    return email, website
+
+
+def build_record(row: Record, sup: Record, tz_finder: TimezoneFinder) -> dict[str, Any]:
+    mission_id = row["id"]
+    lat, lon = round(float(row["lat"]), 6), round(float(row["lon"]), 6)
+    notes: list[str] = [row["note"]] if row.get("note") else []
+    email, website = _contact_fields(row, notes)
+    status, status_note = sup["status"].get(mission_id, ["open", None])
+    accredited = [c for c in (row.get("accredited_to") or "").split(";") if c]
+    sources = list(row["sources"]) if "sources" in row else split_sources(row["source"])
+    if mission_id in sup["extra_accredited"]:
+        codes, source = sup["extra_accredited"][mission_id]
+        accredited += [c for c in codes if c not in accredited]
+        sources.append(source)
+    if "services" in row:
+        services, services_default = list(row["services"]), False
+    else:
+        services, services_default = _default_services(row["type"]), True
+    hours, hours_note = sup["hours"].get(mission_id, [None, None])
+    districts_text = row.get("districts_note") or row.get("districts") or None
+    if mission_id in sup["districts_notes"]:
+        districts_text = f"{districts_text}. {sup['districts_notes'][mission_id]}" if districts_text else (
+            sup["districts_notes"][mission_id])
+    props: dict[str, Any] = {
+        "id": mission_id,
+        "type": row["type"],
+        "status": status,
+        "status_note": status_note,
+        "host_country": row["host_country"],
+        "city": row["city"],
+        "name": _names(row, sup),
+        "name_unsourced": ["kk", "ru"],
+        "address": row.get("address") or None,
+        "phones": sup["phones"].get(mission_id, []),
+        "email": email,
+        "website": website,
+        "timezone": tz_finder.timezone_at(lng=lon, lat=lat),
+        "hours": hours,
+        "hours_note": hours_note,
+        "services": services,
+        "services_default": services_default,
+        "accredited_to": sorted(c for c in accredited if c != row["host_country"]),
+        "districts": list(sup["districts"].get(mission_id, row.get("district_codes", []))),
+        "districts_note": districts_text,
+        "location_precision": row["location_precision"],
+        "sources": sources,
+        "checked_on": CHECKED_ON,
+        "note": " ".join(notes) or None,
+    }
+    return {
+        "type": "Feature",
+        "id": mission_id,
+        "geometry": {"type": "Point", "coordinates": [lon, lat]},
+        "properties": props,
+    }
+
+
+def _extra_rows(sup: Record) -> list[Record]:
+    rows = []
+    for post in sup["extra_posts"]:
+        row = dict(post)
+        row["location_precision"] = "city"
+        row["district_codes"] = post.get("districts", [])
+        row.pop("districts", None)
+        rows.append(row)
+    return rows
+
+
+def build(facts_path: Path, sup: Record) -> dict[str, Any]:
+    with facts_path.open(encoding="utf-8", newline="") as handle:
+        csv_rows: list[Record] = list(csv.DictReader(handle))
+    # Every CSV phone must have a hand-converted entry, so no contact fact is silently dropped.
+    missing = [r["id"] for r in csv_rows if r["phone"].strip() and r["id"] not in sup["phones"]]
+    if missing:
+        raise SystemExit(f"phones not converted in the supplement: {missing}")
+    tz_finder = TimezoneFinder()
+    rows = csv_rows + _extra_rows(sup)
+    features = sorted((build_record(r, sup, tz_finder) for r in rows), key=lambda f: str(f["id"]))
+    return {"type": "FeatureCollection", "dataset": _dataset_meta(), "features": features}
+
+
+def _dataset_meta() -> dict[str, Any]:
+    return {
+        "title": "Missions of the Republic of Kazakhstan abroad",
+        "publisher": "Yurt Geo",
+        "consular_hotline": None,
+        "checked_on": CHECKED_ON,
+        "licence": (
+            "Open Database License (ODbL) 1.0. The timezone field is derived from timezone boundaries "
+            "© OpenStreetMap contributors (ODbL), via timezonefinder; building-level points come from "
+            "Wikidata (CC0); other facts are from the sources cited in each record."
+        ),
+        "sources": [
+            "Compiled missions facts (public sources up to early 2026); each record cites its own sources",
+            "Wikidata via database-of-embassies/database-of-embassies (commit b1987a6, 2022-11-16), CC0",
+            "timezonefinder boundary data, © OpenStreetMap contributors, ODbL",
+        ],
+        "note": (
+            "consular_hotline is null: no 24-hour consular line of the Kazakh MFA was confirmed in the "
+            "sources searched (Nov 2026); use each mission's own phones."
+        ),
+    }
+
+
+def dump(collection: dict[str, Any]) -> str:
+    return json.dumps(collection, ensure_ascii=False, indent=1) + "\n"
+
+
+def check(path: Path) -> None:
+    """Assert the dataset's invariants and print counts (the README quotes these figures)."""
+    collection = json.loads(path.read_text(encoding="utf-8"))
+    features = collection["features"]
+    ids = [f["id"] for f in features]
+    assert len(ids) == len(set(ids)), "duplicate ids"
+    zones = zoneinfo.available_timezones()
+    for feature in features:
+        props = feature["properties"]
+        lon, lat = feature["geometry"]["coordinates"]
+        assert ID_PATTERN.match(props["id"]) and props["id"] == feature["id"], props["id"]
+        assert -180.0 <= lon <= 180.0 and -90.0 <= lat <= 90.0, props["id"]
+        if props["hours"] is not None:
+            assert opening_hours.validate(props["hours"]), (props["id"], props["hours"])
+            opening_hours.OpeningHours(props["hours"])
+        assert props["timezone"] in zones, (props["id"], props["timezone"])
+        zoneinfo.ZoneInfo(props["timezone"])
+        assert props["host_country"] not in props["accredited_to"], props["id"]
+        assert props["sources"], props["id"]
+        assert props["status"] == "open" or props["status_note"], props["id"]
+    for kind, count in sorted(Counter(f["properties"]["type"] for f in features).items()):
+        print(f"{kind}: {count}")
+    print(f"total: {len(features)}")
+    building = sum(1 for f in features if f["properties"]["location_precision"] == "building")
+    print(f"building precision: {building}")
+    print(f"with hours: {sum(1 for f in features if f['properties']['hours'])}")
+    print(f"with districts: {sum(1 for f in features if f['properties']['districts'])}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--facts", type=Path, default=Path("../shared/reference/missions-facts.csv"))
+    parser.add_argument("--out", type=Path, default=Path("data/embassies.geojson"))
+    parser.add_argument("--check", action="store_true", help="validate --out and print counts (no rebuild)")
+    args = parser.parse_args(argv)
+    if not args.check:
+        supplement = json.loads(SUPPLEMENT_PATH.read_text(encoding="utf-8"))
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        args.out.write_text(dump(build(args.facts, supplement)), encoding="utf-8")
+    check(args.out)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
