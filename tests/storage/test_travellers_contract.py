@@ -12,16 +12,18 @@ import redis
 from yurt.domain import privacy
 from yurt.domain.privacy import UpdatePolicy
 from yurt.storage.base import NotFound, StoreUnavailable
-from yurt.storage.meetups_redis import RedisMeetupStore
-from yurt.storage.travellers import (
+from yurt.storage.meetups import (
     EmbeddedMeetupStore,
-    EmbeddedPresenceStore,
-    ImplausibleMoveError,
     Meetup,
     MeetupConflictError,
     MeetupStore,
-    MemberRead,
     NotOrganiserError,
+)
+from yurt.storage.meetups_redis import RedisMeetupStore
+from yurt.storage.travellers import (
+    EmbeddedPresenceStore,
+    ImplausibleMoveError,
+    MemberRead,
     PresenceStore,
     Profile,
     RateLimitError,
@@ -157,8 +159,8 @@ def test_handles_blocks_reports_and_erase(stores: Stores) -> None:
 
 
 def meetup(mid: str, organiser: str = "org", capacity: int = 2, ends: float = T0 + 7200) -> Meetup:
-    return Meetup(mid, organiser, "Nauryz picnic", "Bring baursaks", T0 + 3600, ends, 25.2, 55.27, "Safa Park",
-                  capacity, "Asia/Dubai")
+    return Meetup(mid, organiser, "Nauryz picnic", "Bring baursaks", T0 + 3600, ends, 25.2, 55.27,
+                  "Safa Park", capacity, "Asia/Dubai")
 
 
 def test_meetup_lifecycle(stores: Stores) -> None:

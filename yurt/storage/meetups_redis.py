@@ -21,7 +21,7 @@ import redis
 from redis.typing import EncodableT, FieldT
 
 from yurt.storage.base import NotFound
-from yurt.storage.travellers import Meetup, MeetupConflictError, MeetupStore, NotOrganiserError
+from yurt.storage.meetups import Meetup, MeetupConflictError, MeetupStore, NotOrganiserError
 from yurt.storage.travellers_redis import _fails_closed, _ms, _s, _t
 
 # KEYS: meetup hash, attendee set. ARGV: sub, now_ms. Returns {code, attending}.

@@ -1,21 +1,29 @@
-"""Traveller storage: the ``PresenceStore`` and ``MeetupStore`` interfaces and their embedded implementations.
+"""Traveller storage: the ``PresenceStore`` interface, its embedded implementation, and the store bundle.
 
 Travellers are known to storage only by a pseudonym (``privacy.traveller_id``) and their position only as an
 H3 resolution-7 cell. Every method takes the time explicitly (``now_s``, seconds since the epoch), so expiry
 is exact and tests never sleep. The Redis implementations are in ``travellers_redis``; one contract suite
-(tests/storage/test_travellers_contract.py) runs against both.
+(tests/storage/test_travellers_contract.py) runs against both. Meetups are in ``meetups``.
 """
 
 from __future__ import annotations
 
 import abc
+import hashlib
+import hmac
+import secrets
 import threading
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
-from typing import Any
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from yurt.domain.privacy import LimiterRecord, UpdatePolicy, decide_update, index_cell, rotated
-from yurt.storage.base import NotFound, StoreError
+from yurt.settings import Settings, SettingsError
+from yurt.storage.base import StoreError
+from yurt.storage.meetups import EmbeddedMeetupStore, MeetupStore
+
+if TYPE_CHECKING:
+    import redis
 
 HANDLE_TTL_S = 86_400.0  # a viewer can block or report a handle for a day after seeing it
 
@@ -33,18 +41,6 @@ class ImplausibleMoveError(StoreError):
 
 class SuspendedError(StoreError):
     """Staff suspended this traveller's visibility."""
-
-
-class NotOrganiserError(StoreError):
-    pass
-
-
-class MeetupConflictError(StoreError):
-    """``reason``: full | closed | organiser | capacity_below_attendance."""
-
-    def __init__(self, reason: str) -> None:
-        super().__init__(reason)
-        self.reason = reason
 
 
 @dataclass(frozen=True)
@@ -140,66 +136,6 @@ class PresenceStore(abc.ABC):
     @abc.abstractmethod
     def erase(self, tid: str, now_s: float) -> None:
         """Presence, profile, blocks and handles of ``tid``, atomically (the limiter record stays)."""
-
-
-@dataclass(frozen=True)
-class Meetup:
-    id: str
-    organiser: str  # the organiser's sub ("" once erased)
-    title: str
-    description: str
-    starts_at_s: float
-    ends_at_s: float
-    lat: float
-    lon: float
-    place_name: str
-    capacity: int
-    time_zone: str | None
-    status: str = "active"  # active | cancelled
-    attending: int = 0
-
-    def to_record(self) -> dict[str, Any]:
-        record = self.__dict__.copy()
-        record.pop("attending")
-        return record
-
-
-class MeetupStore(abc.ABC):
-    """Meetups, their attendance (capacity enforced atomically) and a coarse-cell index. Thread-safe."""
-
-    @abc.abstractmethod
-    def create(self, meetup: Meetup, index_cell: str, organiser_tid: str) -> Meetup: ...
-
-    @abc.abstractmethod
-    def get(self, meetup_id: str) -> Meetup | None: ...
-
-    @abc.abstractmethod
-    def update(self, meetup_id: str, organiser: str, changes: Mapping[str, Any], index_cell: str) -> Meetup:
-        """NotFound, NotOrganiserError, MeetupConflictError('closed' | 'capacity_below_attendance')."""
-
-    @abc.abstractmethod
-    def cancel(self, meetup_id: str, organiser: str) -> Meetup: ...
-
-    @abc.abstractmethod
-    def join(self, meetup_id: str, sub: str, tid: str, now_s: float) -> Meetup:
-        """Idempotent; MeetupConflictError('full' | 'closed' | 'organiser')."""
-
-    @abc.abstractmethod
-    def leave(self, meetup_id: str, sub: str, tid: str) -> Meetup: ...
-
-    @abc.abstractmethod
-    def attendees(self, meetup_id: str) -> list[str]: ...
-
-    @abc.abstractmethod
-    def is_attending(self, meetup_id: str, sub: str) -> bool: ...
-
-    @abc.abstractmethod
-    def in_cells(self, index_cells: Sequence[str], now_s: float) -> list[Meetup]:
-        """Active, not yet ended meetups indexed under the given cells."""
-
-    @abc.abstractmethod
-    def erase(self, sub: str, tid: str) -> None:
-        """Leave every meetup ``sub`` attends; cancel the ones they organise and forget the organiser."""
 
 
 class EmbeddedPresenceStore(PresenceStore):
@@ -331,98 +267,36 @@ class EmbeddedPresenceStore(PresenceStore):
             self._handles.pop(tid, None)
 
 
-class EmbeddedMeetupStore(MeetupStore):
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._meetups: dict[str, Meetup] = {}
-        self._attendees: dict[str, set[str]] = {}
-        self._cells: dict[str, set[str]] = {}
+@dataclass(frozen=True)
+class TravellerStores:
+    """What traveller and meetup endpoints need: their stores and the HMAC key for pseudonyms and handles."""
 
-    def _counted(self, meetup: Meetup) -> Meetup:
-        return replace(meetup, attending=len(self._attendees.get(meetup.id, ())))
+    presence: PresenceStore
+    meetups: MeetupStore
+    secret: bytes
 
-    def _owned(self, meetup_id: str, organiser: str) -> Meetup:
-        meetup = self._meetups.get(meetup_id)
-        if meetup is None:
-            raise NotFound(meetup_id)
-        if meetup.organiser != organiser or not organiser:
-            raise NotOrganiserError(meetup_id)
-        return meetup
 
-    def create(self, meetup: Meetup, index_cell: str, organiser_tid: str) -> Meetup:
-        with self._lock:
-            self._meetups[meetup.id] = meetup
-            self._cells.setdefault(index_cell, set()).add(meetup.id)
-            return self._counted(meetup)
+def traveller_secret(settings: Settings) -> bytes:
+    """YURT_TRAVELLER_SECRET, else a key derived from YURT_JWT_SECRET (HMAC as a KDF, RFC 5869 §2.2 style).
 
-    def get(self, meetup_id: str) -> Meetup | None:
-        with self._lock:
-            meetup = self._meetups.get(meetup_id)
-            return self._counted(meetup) if meetup else None
+    Embedded mode without either falls back to a per-process random key: its state lives in that process
+    anyway. Redis mode must be stable across workers and restarts, so it refuses to start without one.
+    """
+    if settings.traveller_secret:
+        return settings.traveller_secret.encode()
+    if settings.jwt_secret:
+        return hmac.new(settings.jwt_secret.encode(), b"yurt-traveller-secret", hashlib.sha256).digest()
+    if settings.redis_url:
+        raise SettingsError("Redis mode needs YURT_TRAVELLER_SECRET (or YURT_JWT_SECRET to derive it from)")
+    return secrets.token_bytes(32)
 
-    def update(self, meetup_id: str, organiser: str, changes: Mapping[str, Any], index_cell: str) -> Meetup:
-        with self._lock:
-            meetup = self._owned(meetup_id, organiser)
-            if meetup.status != "active":
-                raise MeetupConflictError("closed")
-            if changes.get("capacity", meetup.capacity) < len(self._attendees.get(meetup_id, ())):
-                raise MeetupConflictError("capacity_below_attendance")
-            for cell_ids in self._cells.values():
-                cell_ids.discard(meetup_id)
-            self._cells.setdefault(index_cell, set()).add(meetup_id)
-            updated = replace(meetup, **changes)
-            self._meetups[meetup_id] = updated
-            return self._counted(updated)
 
-    def cancel(self, meetup_id: str, organiser: str) -> Meetup:
-        with self._lock:
-            meetup = replace(self._owned(meetup_id, organiser), status="cancelled")
-            self._meetups[meetup_id] = meetup
-            return self._counted(meetup)
+def build_traveller_stores(settings: Settings, client: redis.Redis | None) -> TravellerStores:
+    policy = UpdatePolicy(daily_budget=settings.presence_daily_budget)
+    secret = traveller_secret(settings)
+    if client is None:
+        return TravellerStores(EmbeddedPresenceStore(policy), EmbeddedMeetupStore(), secret)
+    from yurt.storage.meetups_redis import RedisMeetupStore
+    from yurt.storage.travellers_redis import RedisPresenceStore
 
-    def join(self, meetup_id: str, sub: str, tid: str, now_s: float) -> Meetup:
-        with self._lock:
-            meetup = self._meetups.get(meetup_id)
-            if meetup is None:
-                raise NotFound(meetup_id)
-            attendees = self._attendees.setdefault(meetup_id, set())
-            if sub in attendees:
-                return self._counted(meetup)
-            if meetup.status != "active" or meetup.ends_at_s <= now_s:
-                raise MeetupConflictError("closed")
-            if sub == meetup.organiser:
-                raise MeetupConflictError("organiser")
-            if len(attendees) >= meetup.capacity:
-                raise MeetupConflictError("full")
-            attendees.add(sub)
-            return self._counted(meetup)
-
-    def leave(self, meetup_id: str, sub: str, tid: str) -> Meetup:
-        with self._lock:
-            meetup = self._meetups.get(meetup_id)
-            if meetup is None:
-                raise NotFound(meetup_id)
-            self._attendees.get(meetup_id, set()).discard(sub)
-            return self._counted(meetup)
-
-    def attendees(self, meetup_id: str) -> list[str]:
-        with self._lock:
-            return sorted(self._attendees.get(meetup_id, ()))
-
-    def is_attending(self, meetup_id: str, sub: str) -> bool:
-        with self._lock:
-            return sub in self._attendees.get(meetup_id, ())
-
-    def in_cells(self, index_cells: Sequence[str], now_s: float) -> list[Meetup]:
-        with self._lock:
-            ids = set().union(*(self._cells.get(c, set()) for c in index_cells)) if index_cells else set()
-            found = [self._meetups[i] for i in sorted(ids)]
-            return [self._counted(m) for m in found if m.status == "active" and m.ends_at_s > now_s]
-
-    def erase(self, sub: str, tid: str) -> None:
-        with self._lock:
-            for attendees in self._attendees.values():
-                attendees.discard(sub)
-            for meetup_id, meetup in list(self._meetups.items()):
-                if meetup.organiser == sub:
-                    self._meetups[meetup_id] = replace(meetup, organiser="", status="cancelled")
+    return TravellerStores(RedisPresenceStore(client, policy), RedisMeetupStore(client), secret)
