@@ -19,6 +19,7 @@ from yurt.domain.places import Locator
 from yurt.settings import Settings
 from yurt.storage.base import MissionStore, ResultCache
 from yurt.storage.embedded import EmbeddedMissionStore, MemoryCache
+from yurt.storage.travellers import TravellerStores, build_traveller_stores
 
 if TYPE_CHECKING:
     import redis
@@ -32,6 +33,7 @@ class Services:
     cache: ResultCache
     locator: Locator
     verifier: TokenVerifier
+    travellers: TravellerStores
     redis: redis.Redis | None = None
 
     def close(self) -> None:
@@ -57,7 +59,8 @@ def build_services(settings: Settings) -> Services:
         cache = MemoryCache()
     catalogue = Catalogue(store, reload_interval_s=settings.reload_interval_s)
     return Services(settings=settings, store=store, catalogue=catalogue, cache=cache, locator=locator,
-                    verifier=TokenVerifier(settings), redis=client)
+                    verifier=TokenVerifier(settings), travellers=build_traveller_stores(settings, client),
+                    redis=client)
 
 
 def services() -> Services:

@@ -140,6 +140,11 @@ SETTINGS: tuple[Setting, ...] = (
             "Comma-separated origins allowed by CORS; empty means no CORS headers."),
     Setting("YURT_RATE_LIMIT", "rate_limit", "600/minute", _parse_str,
             "Default per-client rate limit (flask-limiter syntax)."),
+    Setting("YURT_TRAVELLER_SECRET", "traveller_secret", "", _parse_optional_str,
+            "Key for travellers' pseudonyms, per-viewer handles and order (HMAC). Unset: derived from "
+            "YURT_JWT_SECRET; Redis mode needs one of the two."),
+    Setting("YURT_PRESENCE_DAILY_BUDGET", "presence_daily_budget", "48", _parse_positive_int,
+            "Position updates a traveller may make per 24 hours (besides at most one per minute)."),
     Setting("YURT_LOG_LEVEL", "log_level", "INFO", _parse_log_level,
             "Log level for the JSON logs."),
     Setting("YURT_BASE_URL", "base_url", "", _parse_optional_str,
@@ -165,6 +170,8 @@ class Settings:
     max_body_bytes: int = 1_048_576
     cors_origins: tuple[str, ...] = ()
     rate_limit: str = "600/minute"
+    traveller_secret: str | None = None
+    presence_daily_budget: int = 48
     log_level: str = "INFO"
     base_url: str | None = None
     extra: Mapping[str, Any] = field(default_factory=dict)
