@@ -1,0 +1,77 @@
+"""Run the real service under gunicorn on a free loopback port, for tests that kill it or run several.
+
+Each server runs in its own session (process group), so ``kill()`` SIGKILLs the master and every worker at
+once, by the group id of the process this harness started and nothing else.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Mapping
+from pathlib import Path
+
+import requests
+
+from yurt.settings import PROJECT_ROOT
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def service_env(overrides: Mapping[str, str]) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("YURT_", "GUNICORN_"))}
+    env.update({"YURT_LOG_LEVEL": "WARNING", "YURT_RATE_LIMIT": "100000/minute", "PYTHONUNBUFFERED": "1"})
+    env.update(overrides)
+    return env
+
+
+class GunicornServer:
+    def __init__(self, env: Mapping[str, str], workdir: Path, workers: int = 1) -> None:
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self._workdir = workdir
+        self._env = service_env({**env, "GUNICORN_BIND": f"127.0.0.1:{self.port}",
+                                 "GUNICORN_WORKERS": str(workers),
+                                 "PROMETHEUS_MULTIPROC_DIR": str(workdir / f"metrics-{self.port}")})
+        self._proc: subprocess.Popen[bytes] | None = None
+
+    def start(self, ready_timeout_s: float = 30.0) -> None:
+        Path(self._env["PROMETHEUS_MULTIPROC_DIR"]).mkdir(parents=True, exist_ok=True)
+        log = (self._workdir / f"gunicorn-{self.port}.log").open("ab")
+        self._proc = subprocess.Popen(
+            [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "wsgi:app"],
+            cwd=PROJECT_ROOT, env=self._env, stdout=log, stderr=log, start_new_session=True)
+        log.close()
+        deadline = time.monotonic() + ready_timeout_s
+        while time.monotonic() < deadline:
+            if self._proc.poll() is not None:
+                raise RuntimeError(f"gunicorn exited with {self._proc.returncode}: {self.log_tail()}")
+            try:
+                if requests.get(self.url + "/readyz", timeout=1).status_code == 200:
+                    return
+            except requests.RequestException:
+                pass
+            time.sleep(0.05)
+        raise RuntimeError(f"gunicorn did not become ready: {self.log_tail()}")
+
+    def kill(self) -> None:
+        """SIGKILL the master and all workers at once (its own process group)."""
+        if self._proc is None:
+            return
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self._proc.pid, signal.SIGKILL)
+        self._proc.wait(timeout=10)
+        self._proc = None
+
+    def log_tail(self) -> str:
+        path = self._workdir / f"gunicorn-{self.port}.log"
+        return path.read_text(errors="replace")[-2000:] if path.exists() else ""
