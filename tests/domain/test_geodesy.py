@@ -6,7 +6,7 @@ import math
 
 import numpy as np
 import pytest
-from geographiclib.geodesic import Geodesic
+from geographiclib.geodesic import Geodesic  # type: ignore[import-untyped]
 from geopy.distance import geodesic
 from hypothesis import given, settings
 from hypothesis import strategies as st
