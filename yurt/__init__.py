@@ -13,7 +13,18 @@ from yurt.settings import Settings
 
 def create_app(settings: Settings | None = None) -> Flask:
     from yurt import cli, limits, metrics, observability
-    from yurt.api import console, docs, health, mission_reports, missions, nearest, ogc, staff
+    from yurt.api import (
+        console,
+        docs,
+        health,
+        meetups,
+        mission_reports,
+        missions,
+        nearest,
+        ogc,
+        staff,
+        travellers,
+    )
     from yurt.errors import register_error_handlers
     from yurt.services import build_services
 
@@ -31,7 +42,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     limits.init_app(app, settings)
 
     for blueprint in (health.bp, metrics.bp, missions.bp, nearest.bp, ogc.bp, docs.bp,
-                      staff.bp, mission_reports.bp, console.bp):
+                      staff.bp, mission_reports.bp, console.bp, travellers.bp, meetups.bp):
         app.register_blueprint(blueprint)
 
     register_error_handlers(app)

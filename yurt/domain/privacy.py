@@ -126,6 +126,7 @@ class CellSlot:
     """One occupied cell in a viewer's result sequence."""
 
     band: int
+    order_key: bytes  # the per-viewer shuffle key: slots sort by (band, order_key)
     cell: str
     count: int
     rotation: int
@@ -140,16 +141,15 @@ def nearby_layout(secret: bytes, viewer: str, viewer_cell: str, radius_km: float
     """
     cells = [c for c, n in occupied.items() if n > 0]
     distances = centre_distances_km(viewer_cell, cells)
-    slots: list[tuple[int, bytes, CellSlot]] = []
+    slots: list[CellSlot] = []
     for cell, distance_km in zip(cells, distances, strict=True):
         band = band_of(distance_km)
         if band is None or distance_km > radius_km:
             continue
-        shuffle_key = _mac(secret, "cell-order", viewer, cell)
-        slots.append((band, shuffle_key, CellSlot(band, cell, occupied[cell],
-                                                  viewer_rotation(secret, viewer, cell))))
-    slots.sort(key=lambda s: (s[0], s[1]))
-    return [s[2] for s in slots]
+        shuffle_key = _mac(secret, "cell-order", viewer, cell)[:8]
+        slots.append(CellSlot(band, shuffle_key, cell, occupied[cell], viewer_rotation(secret, viewer, cell)))
+    slots.sort(key=lambda s: (s.band, s.order_key))
+    return slots
 
 
 def rotated(members_by_score: Sequence[tuple[str, int]], rotation: int) -> list[str]:

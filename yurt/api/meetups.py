@@ -1,0 +1,181 @@
+"""Meetup endpoints: public events at exact venues, found by exact geodesic distance, capacity that holds.
+
+Attendee identities are shown to the organiser only; everyone sees the count. Ended and cancelled meetups
+vanish from search. Times are answered in UTC (ISO 8601, ``Z``) and in the venue's own time zone.
+"""
+
+from __future__ import annotations
+
+import secrets
+from datetime import UTC, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from flask import Blueprint, Response, g
+
+from yurt.api.conventions import json_response, load_body, use_query
+from yurt.api.docs import REQUEST_BODIES, SECURED
+from yurt.api.traveller_schemas import MAX_MEETUP_DURATION, MeetupBody, MeetupNearbyQuery, MeetupPatch
+from yurt.api.travellers import caller, iso, now_s
+from yurt.auth import requires
+from yurt.domain.meetups import candidate_cells, meetup_index_cell, rank_within
+from yurt.errors import Problem
+from yurt.services import services
+from yurt.storage.base import NotFound
+from yurt.storage.meetups import Meetup, MeetupConflictError, NotOrganiserError
+
+bp = Blueprint("meetups", __name__)
+
+CONFLICTS = {
+    "full": "the meetup is full",
+    "closed": "the meetup has ended or was cancelled",
+    "organiser": "the organiser is not counted among attendees",
+    "capacity_below_attendance": "capacity cannot drop below the number already attending",
+}
+
+
+def _time(epoch_s: float, zone: str | None) -> dict[str, Any]:
+    local = datetime.fromtimestamp(epoch_s, ZoneInfo(zone) if zone else UTC)
+    return {"utc": iso(epoch_s), "local": local.isoformat(timespec="seconds"), "time_zone": zone}
+
+
+def meetup_json(meetup: Meetup, sub: str, attendees: list[str] | None = None) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "id": meetup.id, "title": meetup.title, "description": meetup.description,
+        "starts_at": _time(meetup.starts_at_s, meetup.time_zone),
+        "ends_at": _time(meetup.ends_at_s, meetup.time_zone),
+        "venue": {"lat": meetup.lat, "lon": meetup.lon, "place_name": meetup.place_name},
+        "capacity": meetup.capacity, "attending": meetup.attending, "status": meetup.status,
+        "you_organise": bool(meetup.organiser) and meetup.organiser == sub,
+    }
+    if attendees is not None:
+        body["attendees"] = attendees
+    return body
+
+
+def _found(meetup_id: str) -> Meetup:
+    meetup = services().travellers.meetups.get(meetup_id)
+    if meetup is None:
+        raise Problem(404, f"no meetup {meetup_id!r}")
+    return meetup
+
+
+def _conflict(exc: MeetupConflictError) -> Problem:
+    return Problem(409, CONFLICTS.get(exc.reason, exc.reason), extra={"reason": exc.reason})
+
+
+@bp.post("/v1/meetups")
+@requires("traveller")
+def create_meetup() -> Response:
+    body = load_body(MeetupBody())
+    stores, tid = caller()
+    if body["ends_at"].timestamp() <= now_s():
+        raise Problem(422, "the meetup would already be over", errors={"ends_at": ["in the past"]})
+    zone = services().locator.timezone_at(body["lat"], body["lon"])
+    meetup = Meetup(secrets.token_urlsafe(9), g.principal.sub, body["title"], body["description"],
+                    body["starts_at"].timestamp(), body["ends_at"].timestamp(), body["lat"], body["lon"],
+                    body["place_name"], body["capacity"], zone)
+    created = stores.meetups.create(meetup, meetup_index_cell(meetup.lat, meetup.lon), tid)
+    return json_response(meetup_json(created, g.principal.sub, []), status=201,
+                         headers={"Location": f"/v1/meetups/{created.id}"})
+
+
+@bp.get("/v1/meetups/nearby")
+@requires("traveller")
+@use_query(MeetupNearbyQuery())
+def nearby_meetups(*, lat: float, lon: float, radius_km: float, limit: int, from_: datetime | None = None,
+                   to: datetime | None = None) -> Response:
+    """Active meetups within ``radius_km`` of a point, nearest first by exact geodesic distance on WGS-84."""
+    now = now_s()
+    window_start = max(now, from_.timestamp()) if from_ else now
+    window_end = to.timestamp() if to else float("inf")
+    if window_end <= window_start:
+        raise Problem(400, "`to` must be after `from` (and after now)", errors={"to": ["before from"]})
+    found = [m for m in services().travellers.meetups.in_cells(candidate_cells(lat, lon, radius_km), now)
+             if m.ends_at_s > window_start and m.starts_at_s < window_end]
+    ranked = rank_within(lat, lon, radius_km, [(m.lat, m.lon) for m in found], [m.id for m in found])[:limit]
+    sub = g.principal.sub
+    results = [{**meetup_json(found[n.index], sub), "distance_km": round(n.distance_km, 6)} for n in ranked]
+    return json_response({"results": results}, headers={"Cache-Control": "no-store"})
+
+
+@bp.get("/v1/meetups/<meetup_id>")
+@requires("traveller")
+def get_meetup(meetup_id: str) -> Response:
+    meetup = _found(meetup_id)
+    sub = g.principal.sub
+    attendees = services().travellers.meetups.attendees(meetup_id) if meetup.organiser == sub else None
+    body = meetup_json(meetup, sub, attendees)
+    body["you_attend"] = services().travellers.meetups.is_attending(meetup_id, sub)
+    return json_response(body, headers={"Cache-Control": "no-store"})
+
+
+@bp.patch("/v1/meetups/<meetup_id>")
+@requires("traveller")
+def update_meetup(meetup_id: str) -> Response:
+    """The organiser changes details; the merged meetup is checked like a new one."""
+    changes = load_body(MeetupPatch())
+    current = _found(meetup_id)
+    record: dict[str, Any] = {}
+    for key in ("title", "description", "place_name", "capacity", "lat", "lon"):
+        if key in changes:
+            record[key] = changes[key]
+    starts = changes["starts_at"].timestamp() if "starts_at" in changes else current.starts_at_s
+    ends = changes["ends_at"].timestamp() if "ends_at" in changes else current.ends_at_s
+    if ends <= starts or ends - starts > MAX_MEETUP_DURATION.total_seconds():
+        raise Problem(422, "ends_at must be after starts_at, within 7 days",
+                      errors={"ends_at": ["out of range"]})
+    record.update(starts_at_s=starts, ends_at_s=ends)
+    lat, lon = record.get("lat", current.lat), record.get("lon", current.lon)
+    if "lat" in record:
+        record["time_zone"] = services().locator.timezone_at(lat, lon)
+    try:
+        updated = services().travellers.meetups.update(meetup_id, g.principal.sub, record,
+                                                       meetup_index_cell(lat, lon))
+    except NotOrganiserError:
+        raise Problem(403, "only the organiser can change a meetup") from None
+    except MeetupConflictError as exc:
+        raise _conflict(exc) from None
+    return json_response(meetup_json(updated, g.principal.sub))
+
+
+@bp.delete("/v1/meetups/<meetup_id>")
+@requires("traveller")
+def cancel_meetup(meetup_id: str) -> Response:
+    """The organiser cancels: the meetup leaves search at once; attendees still see it as cancelled."""
+    try:
+        cancelled = services().travellers.meetups.cancel(meetup_id, g.principal.sub)
+    except NotFound:
+        raise Problem(404, f"no meetup {meetup_id!r}") from None
+    except NotOrganiserError:
+        raise Problem(403, "only the organiser can cancel a meetup") from None
+    return json_response(meetup_json(cancelled, g.principal.sub))
+
+
+@bp.post("/v1/meetups/<meetup_id>/attendance")
+@requires("traveller")
+def join(meetup_id: str) -> Response:
+    stores, tid = caller()
+    try:
+        meetup = stores.meetups.join(meetup_id, g.principal.sub, tid, now_s())
+    except NotFound:
+        raise Problem(404, f"no meetup {meetup_id!r}") from None
+    except MeetupConflictError as exc:
+        raise _conflict(exc) from None
+    return json_response({"attending": meetup.attending, "you_attend": True})
+
+
+@bp.delete("/v1/meetups/<meetup_id>/attendance")
+@requires("traveller")
+def leave(meetup_id: str) -> Response:
+    stores, tid = caller()
+    try:
+        meetup = stores.meetups.leave(meetup_id, g.principal.sub, tid)
+    except NotFound:
+        raise Problem(404, f"no meetup {meetup_id!r}") from None
+    return json_response({"attending": meetup.attending, "you_attend": False})
+
+
+REQUEST_BODIES.update({"meetups.create_meetup.post": MeetupBody, "meetups.update_meetup.patch": MeetupPatch})
+SECURED.update({f"meetups.{name}": "traveller" for name in (
+    "create_meetup", "nearby_meetups", "get_meetup", "update_meetup", "cancel_meetup", "join", "leave")})

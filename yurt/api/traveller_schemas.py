@@ -1,0 +1,123 @@
+"""Request schemas for the traveller and meetup endpoints; ``/openapi.json`` documents the same classes.
+
+JSON numbers must be JSON numbers: ``"25.2"`` or ``true`` for a latitude is a type error, not a coercion.
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import timedelta
+from typing import Any
+
+from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
+
+from yurt.api.queries import BBox, Lat, Lon
+from yurt.domain.meetups import MAX_MEETUP_RADIUS_KM
+from yurt.domain.privacy import MAX_RADIUS_KM
+
+MAX_MEETUP_DURATION = timedelta(days=7)
+HANDLE = validate.Regexp(r"^t_[a-z2-7]{26}$", error="not a handle from this service")
+
+
+class JsonNumber(fields.Float):
+    """A finite JSON number (not a string, not a boolean)."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> float:
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise ValidationError("must be a number")
+        if not math.isfinite(value):
+            raise ValidationError("must be a finite number")
+        return float(value)
+
+
+def _lat(**kw: Any) -> JsonNumber:
+    return JsonNumber(validate=validate.Range(-90, 90), metadata={"description": "WGS-84 latitude, degrees"},
+                      **kw)
+
+
+def _lon(**kw: Any) -> JsonNumber:
+    return JsonNumber(validate=validate.Range(-180, 180),
+                      metadata={"description": "WGS-84 longitude, degrees"}, **kw)
+
+
+class _Strict(Schema):
+    class Meta:
+        unknown = RAISE
+
+
+class PresenceBody(_Strict):
+    lat = _lat(required=True)
+    lon = _lon(required=True)
+    share_minutes = fields.Integer(strict=True, load_default=60, validate=validate.Range(15, 1440))
+    display_name = fields.String(required=True, validate=validate.Length(1, 64))
+    languages = fields.List(fields.String(validate=validate.Regexp(r"^[a-z]{2,3}$",
+                                                                   error="an ISO 639 code in lower case")),
+                            required=True, validate=validate.Length(1, 10))
+    about = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=500))
+
+
+class NearbyQuery(_Strict):
+    radius_km = fields.Float(load_default=10.0, allow_nan=False, validate=validate.Range(1, MAX_RADIUS_KM))
+    limit = fields.Integer(load_default=20, validate=validate.Range(1, 50))
+    cursor = fields.String(validate=validate.Length(1, 300))
+
+
+class HandleBody(_Strict):
+    handle = fields.String(required=True, validate=HANDLE)
+
+
+class ReportBody(_Strict):
+    handle = fields.String(required=True, validate=HANDLE)
+    reason = fields.String(required=True, validate=validate.Length(1, 1000))
+
+
+class AreasQuery(_Strict):
+    bbox = BBox(required=True, metadata={"description": "minLon,minLat,maxLon,maxLat", "type": "string"})
+
+
+class _MeetupFields(_Strict):
+    title = fields.String(validate=validate.Length(1, 120))
+    description = fields.String(validate=validate.Length(0, 4000))
+    starts_at = fields.AwareDateTime(format="iso", metadata={"description": "ISO 8601 with a UTC offset"})
+    ends_at = fields.AwareDateTime(format="iso")
+    lat = _lat()
+    lon = _lon()
+    place_name = fields.String(validate=validate.Length(1, 200))
+    capacity = fields.Integer(strict=True, validate=validate.Range(1, 10_000),
+                              metadata={"description": "seats, the organiser not counted"})
+
+    @validates_schema
+    def _times(self, data: dict[str, Any], **_: Any) -> None:
+        starts, ends = data.get("starts_at"), data.get("ends_at")
+        if starts is not None and ends is not None:
+            if ends <= starts:
+                raise ValidationError("must be after starts_at", "ends_at")
+            if ends - starts > MAX_MEETUP_DURATION:
+                raise ValidationError("a meetup lasts at most 7 days", "ends_at")
+        if ("lat" in data) != ("lon" in data):
+            raise ValidationError("lat and lon change together", "lat" if "lat" not in data else "lon")
+
+
+class MeetupBody(_MeetupFields):
+    title = fields.String(required=True, validate=validate.Length(1, 120))
+    description = fields.String(load_default="", validate=validate.Length(0, 4000))
+    starts_at = fields.AwareDateTime(format="iso", required=True)
+    ends_at = fields.AwareDateTime(format="iso", required=True)
+    lat = _lat(required=True)
+    lon = _lon(required=True)
+    place_name = fields.String(required=True, validate=validate.Length(1, 200))
+    capacity = fields.Integer(strict=True, required=True, validate=validate.Range(1, 10_000))
+
+
+class MeetupPatch(_MeetupFields):
+    """Every field optional; the merged meetup is validated again."""
+
+
+class MeetupNearbyQuery(_Strict):
+    lat = Lat(required=True)
+    lon = Lon(required=True)
+    radius_km = fields.Float(load_default=25.0, allow_nan=False,
+                             validate=validate.Range(1, MAX_MEETUP_RADIUS_KM))
+    from_ = fields.AwareDateTime(format="iso", data_key="from")
+    to = fields.AwareDateTime(format="iso")
+    limit = fields.Integer(load_default=50, validate=validate.Range(1, 100))

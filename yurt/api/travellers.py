@@ -1,0 +1,216 @@
+"""Traveller endpoints: opt-in presence, nearby compatriots in bands, blocks, reports, area counts, erasure.
+
+The submitted coordinates are turned into an H3 resolution-7 cell on arrival and then dropped: they are never
+stored, logged or echoed back. Nearby answers are computed around the caller's own stored cell only (there is
+no origin parameter), with per-viewer handles and distance bands between cell centres
+(``yurt.domain.privacy``).
+Store failures fail closed: ``StoreUnavailable`` becomes a 503 problem with ``Retry-After``.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from datetime import UTC, datetime
+from typing import Any
+
+from flask import Blueprint, Response, g
+
+from yurt.api.conventions import json_response, load_body, use_query
+from yurt.api.docs import REQUEST_BODIES, SECURED
+from yurt.api.traveller_schemas import AreasQuery, HandleBody, NearbyQuery, PresenceBody, ReportBody
+from yurt.api.travellers_nearby import nearby_page
+from yurt.auth import requires
+from yurt.domain import privacy
+from yurt.errors import Problem
+from yurt.services import services
+from yurt.storage.travellers import (
+    ImplausibleMoveError,
+    Presence,
+    Profile,
+    RateLimitError,
+    SuspendedError,
+    TravellerStores,
+)
+
+bp = Blueprint("travellers", __name__)
+
+MAX_AREA_CELLS = 3000  # resolution-5 cells, about a 900 km × 900 km box
+
+
+def now_s() -> float:
+    """The request clock in epoch seconds; tests pin ``g.now`` (a datetime)."""
+    now = g.get("now")
+    return now.timestamp() if isinstance(now, datetime) else time.time()
+
+
+def iso(epoch_s: float) -> str:
+    return datetime.fromtimestamp(epoch_s, UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+def caller() -> tuple[TravellerStores, str]:
+    stores = services().travellers
+    return stores, privacy.traveller_id(stores.secret, g.principal.sub)
+
+
+def _presence_json(presence: Presence) -> dict[str, Any]:
+    return {"cell": presence.cell, "cell_resolution": privacy.PRESENCE_RES,
+            "expires_at": iso(presence.expires_at_s), "display_name": presence.profile.display_name,
+            "languages": list(presence.profile.languages),
+            "about": presence.profile.about}
+
+
+@bp.put("/v1/travellers/me/presence")
+@requires("traveller")
+def put_presence() -> Response:
+    """Become visible to compatriots until ``share_minutes`` from now; the position is kept as a cell only."""
+    body = load_body(PresenceBody())
+    stores, tid = caller()
+    cell = privacy.presence_cell(body.pop("lat"), body.pop("lon"))
+    now = now_s()
+    profile = Profile(body["display_name"], tuple(body["languages"]), body["about"])
+    try:
+        presence = stores.presence.put_presence(tid, cell, now + body["share_minutes"] * 60, profile,
+                                                privacy.order_score(stores.secret, tid), now)
+    except RateLimitError as exc:
+        detail = ("position updates are limited to one per minute" if exc.reason == "too_soon"
+                  else "the daily budget of position updates is spent")
+        retry_after = str(max(1, math.ceil(exc.retry_after_s)))
+        raise Problem(429, detail, headers={"Retry-After": retry_after}) from None
+    except ImplausibleMoveError:
+        raise Problem(422, "this update implies travelling faster than 1,000 km/h since your last one",
+                      errors={"lat": ["implausible move"], "lon": ["implausible move"]}) from None
+    except SuspendedError:
+        raise Problem(403, "staff suspended your visibility") from None
+    return json_response(_presence_json(presence))
+
+
+@bp.get("/v1/travellers/me/presence")
+@requires("traveller")
+def get_presence() -> Response:
+    stores, tid = caller()
+    presence = stores.presence.get_presence(tid, now_s())
+    if presence is None:
+        raise Problem(404, "you are not visible to compatriots")
+    return json_response(_presence_json(presence), headers={"Cache-Control": "no-store"})
+
+
+@bp.delete("/v1/travellers/me/presence")
+@requires("traveller")
+def delete_presence() -> Response:
+    """Invisible at once: presence and profile go; the update limiter's record stays until its window ends."""
+    stores, tid = caller()
+    stores.presence.delete_presence(tid, now_s())
+    return Response(status=204)
+
+
+@bp.delete("/v1/travellers/me")
+@requires("traveller")
+def erase_me() -> Response:
+    """Erase presence, profile, blocks, handles and attendance; meetups the caller organises are cancelled."""
+    stores, tid = caller()
+    stores.meetups.erase(g.principal.sub, tid)
+    stores.presence.erase(tid, now_s())
+    return Response(status=204)
+
+
+@bp.get("/v1/travellers/nearby")
+@requires("traveller")
+@use_query(NearbyQuery())
+def nearby(*, radius_km: float, limit: int, cursor: str | None = None) -> Response:
+    """Visible compatriots around your own current presence, nearest band first; no exact distances."""
+    stores, tid = caller()
+    now = now_s()
+    me = stores.presence.get_presence(tid, now)
+    if me is None:
+        raise Problem(409, "share your presence first (PUT /v1/travellers/me/presence): nearby is only ever "
+                           "computed around your own current cell")
+    page = nearby_page(stores, me, radius_km, limit, cursor, now)
+    return json_response(page, headers={"Cache-Control": "no-store"})
+
+
+def _target(stores: TravellerStores, tid: str, handle: str) -> str:
+    target = stores.presence.resolve_handle(tid, handle, now_s())
+    if target is None:
+        raise Problem(404, "no traveller with this handle was shown to you in the last day",
+                      errors={"handle": ["unknown"]})
+    return target
+
+
+@bp.post("/v1/travellers/me/blocks")
+@requires("traveller")
+def block() -> Response:
+    """Hide both of you from each other, for good."""
+    body = load_body(HandleBody())
+    stores, tid = caller()
+    stores.presence.block(tid, _target(stores, tid, body["handle"]))
+    return Response(status=204)
+
+
+@bp.post("/v1/travellers/reports")
+@requires("traveller")
+def report() -> Response:
+    """Report a traveller to staff, who can suspend their visibility."""
+    body = load_body(ReportBody())
+    stores, tid = caller()
+    filed = stores.presence.add_report(tid, _target(stores, tid, body["handle"]), body["reason"], now_s())
+    return json_response({"id": filed.id, "status": "received"}, status=202)
+
+
+@bp.get("/v1/travellers/areas")
+@requires("traveller")
+@use_query(AreasQuery())
+def areas(*, bbox: tuple[float, float, float, float]) -> Response:
+    """Visible compatriots per resolution-5 cell (~252 km²); cells with fewer than 3 people are left out."""
+    min_lon, min_lat, max_lon, max_lat = bbox
+    boxes = ([(min_lon, min_lat, max_lon, max_lat)] if min_lon <= max_lon
+             else [(min_lon, min_lat, 180.0, max_lat), (-180.0, min_lat, max_lon, max_lat)])
+    cells: list[str] = []
+    for box in boxes:
+        found = privacy.area_cells_in_bbox(*box, limit=MAX_AREA_CELLS - len(cells))
+        if found is None:
+            raise Problem(400, "the bbox is too large for the area map; zoom in",
+                          errors={"bbox": ["too large"]})
+        cells.extend(found)
+    stores, _ = caller()
+    counts = stores.presence.occupied(cells, now_s())
+    body = {"resolution": privacy.AREA_RES, "k_anonymity": privacy.K_ANONYMITY,
+            "areas": [a.__dict__ for a in privacy.area_counts(counts.items())]}
+    return json_response(body, headers={"Cache-Control": "no-store"})
+
+
+@bp.get("/v1/staff/traveller-reports")
+@requires("staff")
+def staff_reports() -> Response:
+    """Reports, newest first; travellers appear under staff handles (POST …/suspension takes them)."""
+    stores = services().travellers
+    reports = stores.presence.list_reports(500)
+    return json_response({"reports": [
+        {"id": r.id, "at": iso(r.at_s), "reason": r.reason,
+         "target": privacy.handle_for(stores.secret, "staff", r.target),
+         "reporter": privacy.handle_for(stores.secret, "staff", r.reporter)} for r in reports]},
+        headers={"Cache-Control": "no-store"})
+
+
+@bp.post("/v1/staff/travellers/<handle>/suspension")
+@requires("staff")
+def staff_suspend(handle: str) -> Response:
+    """Suspend a reported traveller's visibility: presence removed now, new presence refused."""
+    stores = services().travellers
+    reported = {r.target for r in stores.presence.list_reports(10_000)}
+    match = [t for t in reported if privacy.handle_for(stores.secret, "staff", t) == handle]
+    if not match:
+        raise Problem(404, "no reported traveller has this staff handle")
+    stores.presence.suspend(match[0], now_s())
+    return json_response({"handle": handle, "suspended": True})
+
+
+REQUEST_BODIES.update({
+    "travellers.put_presence.put": PresenceBody,
+    "travellers.block.post": HandleBody,
+    "travellers.report.post": ReportBody,
+})
+SECURED.update({name: "traveller" for name in (
+    "travellers.put_presence", "travellers.get_presence", "travellers.delete_presence", "travellers.erase_me",
+    "travellers.nearby", "travellers.block", "travellers.report", "travellers.areas")})
+SECURED.update({"travellers.staff_reports": "staff", "travellers.staff_suspend": "staff"})

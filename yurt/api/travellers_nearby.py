@@ -1,0 +1,121 @@
+"""One page of ``GET /v1/travellers/nearby``: plan reads from cell counts, fetch, filter, sign the cursor.
+
+The viewer's result sequence is: occupied resolution-7 cells in bands ascending, cells shuffled per viewer
+within a band (``privacy.nearby_layout``), and inside each cell the members in hash order rotated per viewer.
+A page reads only the cells and offsets it needs (from the per-cell counts), so its cost does not grow with
+how many travellers share the city. The cursor names a position by the (band, shuffle key) of a cell and an
+offset — never a cell id — and is signed for the viewer, the viewer's cell and the radius, so it cannot be
+replayed by someone else or after the viewer moves.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+
+from yurt.domain.privacy import BANDS, CellSlot, handle_for, index_cells_for, nearby_layout
+from yurt.errors import Problem
+from yurt.storage.travellers import MemberRead, Presence, TravellerStores
+
+MAX_ROUNDS = 6  # each round is three pipelined store calls; stale or blocked members may need another round
+
+
+@dataclass(frozen=True)
+class Position:
+    band: int
+    order_key: bytes
+    offset: int
+
+
+def _cursor_mac(secret: bytes, viewer: Presence, radius_km: float, payload: bytes) -> bytes:
+    context = f"cursor\x1f{viewer.tid}\x1f{viewer.cell}\x1f{radius_km!r}\x1f".encode()
+    return hmac.new(secret, context + payload, hashlib.sha256).digest()[:12]
+
+
+def encode_cursor(secret: bytes, viewer: Presence, radius_km: float, position: Position) -> str:
+    payload = orjson.dumps([position.band, position.order_key.hex(), position.offset])
+    token = _cursor_mac(secret, viewer, radius_km, payload) + payload
+    return base64.urlsafe_b64encode(token).decode().rstrip("=")
+
+
+def decode_cursor(secret: bytes, viewer: Presence, radius_km: float, cursor: str) -> Position:
+    stale = Problem(400, "the cursor does not belong to this query (or you moved); start again without it",
+                    errors={"cursor": ["invalid or stale"]})
+    try:
+        token = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        tag, payload = token[:12], token[12:]
+        if not hmac.compare_digest(tag, _cursor_mac(secret, viewer, radius_km, payload)):
+            raise stale
+        band, key_hex, offset = orjson.loads(payload)
+        return Position(int(band), bytes.fromhex(key_hex), int(offset))
+    except (ValueError, TypeError, orjson.JSONDecodeError):
+        raise stale from None
+
+
+def _start(layout: list[CellSlot], position: Position | None) -> tuple[int, int]:
+    if position is None:
+        return 0, 0
+    for i, slot in enumerate(layout):
+        if (slot.band, slot.order_key) == (position.band, position.order_key):
+            return i, position.offset
+        if (slot.band, slot.order_key) > (position.band, position.order_key):
+            return i, 0  # that cell emptied since the last page: continue with the next one
+    return len(layout), 0
+
+
+def _plan(layout: list[CellSlot], i: int, offset: int, wanted: int
+          ) -> tuple[list[MemberRead], list[int], int, int]:
+    """Reads covering the next ``wanted`` members by the counts, each read's slot, and the end position."""
+    reads: list[MemberRead] = []
+    slots: list[int] = []
+    while wanted > 0 and i < len(layout):
+        take = min(max(layout[i].count - offset, 0), wanted)
+        if take > 0:
+            reads.append(MemberRead(layout[i].cell, layout[i].rotation, offset, take))
+            slots.append(i)
+            wanted -= take
+            offset += take
+        if offset >= layout[i].count:
+            i, offset = i + 1, 0
+    return reads, slots, i, offset
+
+
+def nearby_page(stores: TravellerStores, viewer: Presence, radius_km: float, limit: int, cursor: str | None,
+                now_s: float) -> dict[str, Any]:
+    secret, store = stores.secret, stores.presence
+    occupied = store.occupied(index_cells_for(viewer.cell, radius_km), now_s)
+    layout = nearby_layout(secret, viewer.tid, viewer.cell, radius_km, occupied)
+    i, offset = _start(layout, decode_cursor(secret, viewer, radius_km, cursor) if cursor else None)
+    results: list[dict[str, Any]] = []
+    handles: dict[str, str] = {}
+    for _ in range(MAX_ROUNDS):
+        if len(results) >= limit or i >= len(layout):
+            break
+        reads, read_slots, i, offset = _plan(layout, i, offset, limit - len(results))
+        batches = store.read_members(reads, now_s)
+        candidates = [(m, layout[s]) for batch, s in zip(batches, read_slots, strict=True)
+                      for m in batch if m != viewer.tid]
+        tids = [m for m, _ in candidates]
+        live = store.presences(tids, now_s)
+        hidden = store.hidden_from(viewer.tid, tids)
+        for tid, slot in candidates:
+            presence = live.get(tid)
+            if presence is None or presence.cell != slot.cell or tid in hidden:
+                continue  # expired, moved (the index entry is stale), blocked either way
+            handle = handle_for(secret, viewer.tid, tid)
+            handles[handle] = tid
+            results.append({"handle": handle, "display_name": presence.profile.display_name,
+                            "languages": list(presence.profile.languages), "about": presence.profile.about,
+                            "band": BANDS[slot.band][0]})
+    store.remember_handles(viewer.tid, handles, now_s)
+    next_cursor = None
+    if i < len(layout):
+        slot = layout[i]
+        next_cursor = encode_cursor(secret, viewer, radius_km, Position(slot.band, slot.order_key, offset))
+    return {"results": results, "next_cursor": next_cursor, "radius_km": radius_km,
+            "bands": [label for label, _ in BANDS]}
