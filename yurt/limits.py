@@ -9,11 +9,14 @@ A limited request gets a 429 problem with ``Retry-After``. Health probes and met
 from __future__ import annotations
 
 import hashlib
+import math
+import time
 
-from flask import Flask, request
-from flask_limiter import Limiter
+from flask import Flask, Response, request
+from flask_limiter import Limiter, RateLimitExceeded
 from flask_limiter.util import get_remote_address
 
+from yurt.errors import problem
 from yurt.settings import Settings
 
 EXEMPT_PATHS = frozenset({"/healthz", "/readyz", "/metrics"})
@@ -40,9 +43,18 @@ def init_app(app: Flask, settings: Settings) -> Limiter:
         storage_options={"socket_timeout": settings.redis_timeout_s,
                          "socket_connect_timeout": settings.redis_timeout_s} if settings.redis_url else {},
         strategy="fixed-window",
-        headers_enabled=True,
+        # Off: flask-limiter would stamp Retry-After on every response; the 429 handler below sets it.
+        headers_enabled=False,
         swallow_errors=True,
         key_prefix="yurt:rl",
     )
     limiter.request_filter(lambda: request.path in EXEMPT_PATHS)
+
+    @app.errorhandler(RateLimitExceeded)
+    def _too_many(exc: RateLimitExceeded) -> Response:
+        current = limiter.current_limit
+        retry_after_s = max(1, math.ceil(current.reset_at - time.time())) if current else 60
+        return problem(429, f"rate limit exceeded ({exc.description}); retry after {retry_after_s} s",
+                       headers={"Retry-After": str(retry_after_s)})
+
     return limiter

@@ -12,7 +12,7 @@ def test_openapi_lists_every_route(client: FlaskClient) -> None:
     doc = orjson.loads(response.data)
     assert doc["openapi"].startswith("3.")
     for path in ["/v1/missions", "/v1/missions/{mission_id}", "/v1/missions/nearest", "/v1/missions/responsible",
-                 "/collections/missions/items", "/healthz", "/readyz"]:
+                 "/collections/{collection_id}/items", "/healthz", "/readyz"]:
         assert path in doc["paths"], path
     params = {p["name"] for p in doc["paths"]["/v1/missions/nearest"]["get"]["parameters"]}
     assert {"lat", "lon", "limit", "type", "service", "open_now"} <= params
@@ -24,8 +24,8 @@ def test_docs_page_uses_only_local_assets(client: FlaskClient) -> None:
     assert "swagger-ui-bundle.js" in page
     assert "http://" not in page and "https://" not in page
     for asset in ["/docs/static/swagger-ui-bundle.js", "/docs/static/swagger-ui.css", "/docs/static/swagger-init.js"]:
-        response = client.get(asset)
-        assert response.status_code == 200 and len(response.data) > 20, asset
+        with client.get(asset) as response:
+            assert response.status_code == 200 and len(response.data) > 20, asset
     assert client.get("/docs/static/../../etc/passwd").status_code == 404
 
 
