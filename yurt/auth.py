@@ -59,7 +59,7 @@ class TokenVerifier:
 
     def verify(self, token: str) -> Principal:
         key = self._key_for(token)
-        options: dict[str, Any] = {"require": ["exp", "sub"]}
+        options: Any = {"require": ["exp", "sub"]}
         try:
             claims = jwt.decode(token, key, algorithms=self._algorithms, issuer=self._issuer,
                                 audience=self._audience, options=options, leeway=30)

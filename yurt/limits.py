@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import math
 import time
+from typing import Any
 
 from flask import Flask, Response, request
 from flask_limiter import Limiter, RateLimitExceeded
@@ -31,6 +32,12 @@ def client_key() -> str:
     return "ip:" + (get_remote_address() or "unknown")
 
 
+def _redis_options(settings: Settings) -> Any:
+    if not settings.redis_url:
+        return {}
+    return {"socket_timeout": settings.redis_timeout_s, "socket_connect_timeout": settings.redis_timeout_s}
+
+
 def init_app(app: Flask, settings: Settings) -> Limiter:
     storage_uri = settings.redis_url if settings.redis_url and not settings.redis_cluster else "memory://"
     if settings.redis_cluster and settings.redis_url:
@@ -40,8 +47,7 @@ def init_app(app: Flask, settings: Settings) -> Limiter:
         app=app,
         default_limits=[settings.rate_limit],
         storage_uri=storage_uri,
-        storage_options={"socket_timeout": settings.redis_timeout_s,
-                         "socket_connect_timeout": settings.redis_timeout_s} if settings.redis_url else {},
+        storage_options=_redis_options(settings),
         strategy="fixed-window",
         # Off: flask-limiter would stamp Retry-After on every response; the 429 handler below sets it.
         headers_enabled=False,

@@ -91,9 +91,8 @@ class _Strict(Schema):
         unknown = RAISE
 
 
-_Text = lambda max_length=500, **kw: fields.String(  # noqa: E731 - a field factory, read like a type
-    validate=validate.Length(min=1, max=max_length), **kw
-)
+def _Text(max_length: int = 500, **kw: Any) -> fields.String:  # noqa: N802 - a field factory, read like a type
+    return fields.String(validate=validate.Length(min=1, max=max_length), **kw)
 
 
 class NameSchema(_Strict):
@@ -103,7 +102,8 @@ class NameSchema(_Strict):
 
 
 class PhoneSchema(_Strict):
-    number = fields.String(required=True, validate=validate.Regexp(PHONE_PATTERN, error="expected +<country code> <number>"))
+    number = fields.String(required=True,
+                           validate=validate.Regexp(PHONE_PATTERN, error="expected +<country code> <number>"))
     kind = fields.String(required=True, validate=validate.OneOf(PHONE_KINDS))
     note = _Text(200)
 

@@ -15,7 +15,7 @@ def _finite(value: float) -> None:
         raise ValidationError("must be a finite number")
 
 
-class BBox(fields.Field):
+class BBox(fields.Field):  # type: ignore[type-arg]
     """``minLon,minLat,maxLon,maxLat`` (OGC API Features / RFC 7946 order). minLon > maxLon crosses ±180°."""
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> tuple[float, ...]:

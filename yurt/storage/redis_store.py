@@ -172,14 +172,18 @@ class RedisMissionStore(MissionStore):
 
     def load(self) -> StoredState:
         pipe = self._r.pipeline(transaction=True)
-        pipe.hgetall(FEATURES).hgetall(REVS).get(META).get(GEN)
+        pipe.hgetall(FEATURES)
+        pipe.hgetall(REVS)
+        pipe.get(META)
+        pipe.get(GEN)
         features, revs, meta, gen = self._call(pipe.execute)
         records = [MissionRecord(orjson.loads(raw), int(revs[key])) for key, raw in features.items()]
         return StoredState(meta=orjson.loads(meta) if meta else {}, records=records, generation=int(gen or 0))
 
     def _current(self, mission_id: str) -> MissionRecord | None:
         pipe = self._r.pipeline(transaction=True)
-        pipe.hget(FEATURES, mission_id).hget(REVS, mission_id)
+        pipe.hget(FEATURES, mission_id)
+        pipe.hget(REVS, mission_id)
         raw, rev = self._call(pipe.execute)
         return None if raw is None else MissionRecord(orjson.loads(raw), int(rev))
 
