@@ -100,7 +100,7 @@ def nearest_hits(dataset: Dataset, lat: float, lon: float, limit: int, *, type_:
 
 @bp.get("/v1/missions/nearest")
 @use_query(NearestQuery())
-def nearest(*, lat: float, lon: float, limit: int, open_now: bool, type: str | None = None,  # noqa: A002
+def nearest(*, lat: float, lon: float, limit: int, open_now: bool, type: str | None = None,
             service: str | None = None) -> Response:
     """The nearest missions to a point, by geodesic distance on the WGS-84 ellipsoid."""
     dataset = services().catalogue.current()
