@@ -18,6 +18,7 @@ from yurt.domain.geodesy import (
     bearing_0_360,
     check_point,
     ecef_m,
+    ecef_point_m,
     geodesic_km,
     inverse_many,
 )
@@ -128,3 +129,10 @@ def test_check_point_rejects_out_of_range(lat: float, lon: float) -> None:
 def test_check_point_accepts_the_limits() -> None:
     for lat, lon in [(90.0, 180.0), (-90.0, -180.0), (0.0, 0.0)]:
         check_point(lat, lon)
+
+
+@settings(max_examples=100, deadline=None)
+@given(points)
+def test_scalar_ecef_matches_the_vectorised_one(point: tuple[float, float]) -> None:
+    vectorised = ecef_m(np.array([point[0]]), np.array([point[1]]))[0]
+    np.testing.assert_allclose(ecef_point_m(*point), vectorised, rtol=0, atol=1e-6)

@@ -75,6 +75,14 @@ def geodesic_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
     return float(distance_m) / 1000.0
 
 
+def ecef_point_m(lat: float, lon: float) -> tuple[float, float, float]:
+    """``ecef_m`` for one point in scalar arithmetic (a query's hot path: no 1-element arrays)."""
+    phi, lam = math.radians(lat), math.radians(lon)
+    n_m = WGS84_A_M / math.sqrt(1.0 - WGS84_E2 * math.sin(phi) ** 2)
+    return (n_m * math.cos(phi) * math.cos(lam), n_m * math.cos(phi) * math.sin(lam),
+            n_m * (1.0 - WGS84_E2) * math.sin(phi))
+
+
 def ecef_m(lats: FloatArray, lons: FloatArray) -> FloatArray:
     """ECEF coordinates (n, 3) in metres of surface points (height 0) on the WGS-84 ellipsoid.
 

@@ -29,7 +29,7 @@ import numpy as np
 import numpy.typing as npt
 from scipy.spatial import cKDTree
 
-from yurt.domain.geodesy import FloatArray, check_point, ecef_m, inverse_many
+from yurt.domain.geodesy import FloatArray, check_point, ecef_m, ecef_point_m, inverse_many
 
 IntArray = npt.NDArray[np.intp]
 Accept = Callable[[int], bool]
@@ -102,7 +102,7 @@ class SpatialIndex:
         n = len(self)
         if limit <= 0 or self._tree is None:
             return []
-        query_m = ecef_m(np.array([lat]), np.array([lon]))[0]
+        query_m = ecef_point_m(lat, lon)
         verdicts: dict[int, bool] = {}
         k = min(limit, n)
         while True:
@@ -126,7 +126,7 @@ class SpatialIndex:
             raise ValueError(f"radius_km must be finite, got {radius_km!r}")
         if radius_km < 0.0 or self._tree is None:
             return []
-        query_m = ecef_m(np.array([lat]), np.array([lon]))[0]
+        query_m = ecef_point_m(lat, lon)
         ball = self._accepted(self._ball(query_m, radius_km * 1000.0 + CHORD_SLACK_M), accept, {})
         distance_km, bearing_deg = inverse_many(lat, lon, self._lats[ball], self._lons[ball])
         inside = distance_km <= radius_km
@@ -169,7 +169,7 @@ class SpatialIndex:
         reach_km = max(hit.distance_km for hit in top) + 2.0 * cell_radius_km + TIE_KM + NUMERIC_SLACK_KM
         return sorted(hit.index for hit in self.within(centre_lat, centre_lon, reach_km, accept))
 
-    def _ball(self, query_m: FloatArray, radius_m: float) -> IntArray:
+    def _ball(self, query_m: tuple[float, float, float], radius_m: float) -> IntArray:
         assert self._tree is not None
         found = self._tree.query_ball_point(query_m, radius_m, return_sorted=False)
         return np.asarray(found, dtype=np.intp)
