@@ -36,6 +36,7 @@ from yurt.storage.travellers import (
 bp = Blueprint("travellers", __name__)
 
 MAX_AREA_CELLS = 3000  # resolution-5 cells, about a 900 km × 900 km box
+MAX_AREA_SPAN_DEG = 10.0  # H3 fills polygons along great circles: keep boxes small enough to mean what they say
 
 
 def now_s() -> float:
@@ -163,6 +164,9 @@ def report() -> Response:
 def areas(*, bbox: tuple[float, float, float, float]) -> Response:
     """Visible compatriots per resolution-5 cell (~252 km²); cells with fewer than 3 people are left out."""
     min_lon, min_lat, max_lon, max_lat = bbox
+    if max_lat - min_lat > MAX_AREA_SPAN_DEG or (max_lon - min_lon) % 360 > MAX_AREA_SPAN_DEG:
+        raise Problem(400, f"the bbox may span at most {MAX_AREA_SPAN_DEG:g}° each way; zoom in",
+                      errors={"bbox": ["too large"]})
     boxes = ([(min_lon, min_lat, max_lon, max_lat)] if min_lon <= max_lon
              else [(min_lon, min_lat, 180.0, max_lat), (-180.0, min_lat, max_lon, max_lat)])
     cells: list[str] = []
