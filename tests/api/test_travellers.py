@@ -13,6 +13,8 @@ import redis
 from flask import Flask
 from flask.testing import FlaskClient
 from pyproj import Geod
+from redis.backoff import NoBackoff
+from redis.retry import Retry
 
 from tests.api.travellers_helpers import all_nearby, auth, install_clock, nearby, share
 from tests.test_errors import assert_problem
@@ -271,7 +273,8 @@ def test_coordinates_never_reach_redis_or_logs(redis_app: Flask, redis_url: str)
 
 def test_redis_outage_fails_closed_with_503(redis_app: Flask) -> None:
     services = redis_app.extensions["yurt"]
-    dead = redis.Redis(host="127.0.0.1", port=1, socket_connect_timeout=0.1, socket_timeout=0.1)
+    dead = redis.Redis(host="127.0.0.1", port=1, socket_connect_timeout=0.1, socket_timeout=0.1,
+                       retry=Retry(NoBackoff(), 0))
     services.travellers = TravellerStores(RedisPresenceStore(dead), services.travellers.meetups,
                                           services.travellers.secret)
     client = redis_app.test_client()

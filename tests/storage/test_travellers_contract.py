@@ -8,6 +8,8 @@ from dataclasses import dataclass
 
 import pytest
 import redis
+from redis.backoff import NoBackoff
+from redis.retry import Retry
 
 from yurt.domain import privacy
 from yurt.domain.privacy import UpdatePolicy
@@ -228,7 +230,8 @@ def test_capacity_holds_under_concurrent_joins(stores: Stores) -> None:
 
 
 def test_redis_failure_fails_closed() -> None:
-    client = redis.Redis(host="127.0.0.1", port=1, socket_connect_timeout=0.2, socket_timeout=0.2)
+    client = redis.Redis(host="127.0.0.1", port=1, socket_connect_timeout=0.2, socket_timeout=0.2,
+                         retry=Retry(NoBackoff(), 0))
     with pytest.raises(StoreUnavailable):
         RedisPresenceStore(client).get_presence("a", T0)
     with pytest.raises(StoreUnavailable):
