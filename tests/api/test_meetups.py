@@ -1,0 +1,188 @@
+"""Meetup endpoints: validation, organiser-only attendee lists, search exactness, capacity under concurrency."""
+
+from __future__ import annotations
+
+import threading
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from typing import Any
+
+import numpy as np
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from pyproj import Geod
+
+from tests.api.travellers_helpers import auth, install_clock
+from tests.conftest import LiveServer
+from tests.test_errors import assert_problem
+from yurt import create_app
+from yurt.domain.meetups import candidate_cells, meetup_index_cell, rank_within
+from yurt.settings import Settings
+from yurt.storage.meetups import EmbeddedMeetupStore, Meetup
+
+GEOD = Geod(ellps="WGS84")
+SAFA_PARK = (25.1866, 55.2530)
+
+
+def body(**changes: Any) -> dict[str, Any]:
+    base = {"title": "Nauryz picnic", "description": "Baursaks", "starts_at": "2026-03-21T14:00:00+04:00",
+            "ends_at": "2026-03-21T18:00:00+04:00", "lat": SAFA_PARK[0], "lon": SAFA_PARK[1],
+            "place_name": "Safa Park", "capacity": 2}
+    return {**base, **changes}
+
+
+def create(client: FlaskClient, sub: str = "org", **changes: Any) -> dict[str, Any]:
+    response = client.post("/v1/meetups", json=body(**changes), headers=auth(sub))
+    assert response.status_code == 201, response.json
+    return dict(response.json)
+
+
+def test_create_shows_utc_and_venue_time(app: Flask, client: FlaskClient) -> None:
+    install_clock(app)
+    created = create(client)
+    assert created["starts_at"] == {"utc": "2026-03-21T10:00:00Z", "local": "2026-03-21T14:00:00+04:00",
+                                    "time_zone": "Asia/Dubai"}
+    assert created["venue"] == {"lat": SAFA_PARK[0], "lon": SAFA_PARK[1], "place_name": "Safa Park"}
+    assert created["attending"] == 0 and created["you_organise"] and created["status"] == "active"
+
+
+@pytest.mark.parametrize(("changes", "status"), [
+    ({"title": None}, 422), ({"capacity": 0}, 422), ({"capacity": "5"}, 422), ({"lat": 95}, 422),
+    ({"starts_at": "2026-03-21T14:00:00"}, 422),  # no UTC offset
+    ({"ends_at": "2026-03-21T13:00:00+04:00"}, 422), ({"ends_at": "2026-04-21T13:00:00+04:00"}, 422),
+    ({"title": "x" * 121}, 422), ({"organiser": "someone"}, 422),
+    ({"ends_at": "2026-03-20T13:00:00+04:00", "starts_at": "2026-03-20T12:00:00+04:00"}, 422),  # over
+])
+def test_bad_meetups_are_problems(app: Flask, client: FlaskClient, changes: dict[str, Any], status: int) -> None:
+    install_clock(app)
+    assert_problem(client.post("/v1/meetups", json=body(**changes), headers=auth("org")), status)
+
+
+def test_attendance_and_organiser_only_identities(app: Flask, client: FlaskClient) -> None:
+    install_clock(app)
+    mid = create(client)["id"]
+    url = f"/v1/meetups/{mid}/attendance"
+    assert client.post(url, headers=auth("u1")).json == {"attending": 1, "you_attend": True}
+    client.post(url, headers=auth("u2"))
+    assert_problem(client.post(url, headers=auth("u3")), 409)
+    assert_problem(client.post(url, headers=auth("org")), 409)  # the organiser is not counted
+    seen_by_org = client.get(f"/v1/meetups/{mid}", headers=auth("org")).json
+    seen_by_u1 = client.get(f"/v1/meetups/{mid}", headers=auth("u1")).json
+    assert seen_by_org["attendees"] == ["u1", "u2"]
+    assert "attendees" not in seen_by_u1 and seen_by_u1["attending"] == 2 and seen_by_u1["you_attend"]
+    assert client.delete(url, headers=auth("u2")).json == {"attending": 1, "you_attend": False}
+    assert_problem(client.get("/v1/meetups/nope", headers=auth("u1")), 404)
+
+
+def test_update_and_cancel_are_organiser_only(app: Flask, client: FlaskClient) -> None:
+    install_clock(app)
+    mid = create(client)["id"]
+    client.post(f"/v1/meetups/{mid}/attendance", headers=auth("u1"))
+    assert_problem(client.patch(f"/v1/meetups/{mid}", json={"title": "Mine"}, headers=auth("u1")), 403)
+    assert_problem(client.patch(f"/v1/meetups/{mid}", json={"capacity": 0}, headers=auth("org")), 422)
+    assert_problem(client.patch(f"/v1/meetups/{mid}", json={"ends_at": "2026-03-21T13:00:00+04:00"},
+                                headers=auth("org")), 422)
+    moved = client.patch(f"/v1/meetups/{mid}", json={"lat": 51.1282, "lon": 71.4307, "place_name": "Astana"},
+                         headers=auth("org")).json
+    assert moved["starts_at"]["time_zone"] == "Asia/Almaty" and moved["starts_at"]["local"].endswith("+05:00")
+    near_astana = client.get("/v1/meetups/nearby", query_string={"lat": 51.13, "lon": 71.43},
+                             headers=auth("u1")).json["results"]
+    assert [m["id"] for m in near_astana] == [mid]
+    assert_problem(client.delete(f"/v1/meetups/{mid}", headers=auth("u1")), 403)
+    assert client.delete(f"/v1/meetups/{mid}", headers=auth("org")).json["status"] == "cancelled"
+    assert client.get("/v1/meetups/nearby", query_string={"lat": 51.13, "lon": 71.43},
+                      headers=auth("u1")).json["results"] == []
+
+
+def test_nearby_orders_by_distance_and_drops_ended(app: Flask, client: FlaskClient) -> None:
+    clock = install_clock(app)
+    ids = {}
+    for name, km in (("far", 20), ("near", 1), ("mid", 8)):
+        lon, lat, _ = GEOD.fwd(SAFA_PARK[1], SAFA_PARK[0], 60, km * 1000)
+        ids[name] = create(client, lat=lat, lon=lon, title=name)["id"]
+    create(client, title="later", starts_at="2026-03-22T14:00:00+04:00", ends_at="2026-03-22T18:00:00+04:00")
+    query = {"lat": SAFA_PARK[0], "lon": SAFA_PARK[1], "radius_km": 10, "to": "2026-03-21T23:00:00+04:00"}
+    results = client.get("/v1/meetups/nearby", query_string=query, headers=auth("u")).json["results"]
+    assert [r["title"] for r in results] == ["near", "mid"]
+    assert results[0]["distance_km"] == pytest.approx(1.0, abs=1e-6)
+    clock.advance(hours=10)  # 19:00 in Dubai: all of the 21st's meetups have ended
+    query.pop("to")
+    results = client.get("/v1/meetups/nearby", query_string=query, headers=auth("u")).json["results"]
+    assert [r["title"] for r in results] == ["later"]
+    assert_problem(client.get("/v1/meetups/nearby", query_string={"lat": 1}, headers=auth("u")), 400)
+    assert_problem(client.get("/v1/meetups/nearby", query_string={"lat": 1, "lon": 2, "radius_km": 101},
+                              headers=auth("u")), 400)
+
+
+venues = st.lists(st.tuples(st.floats(-1.5, 1.5), st.floats(-1.5, 1.5)), min_size=0, max_size=40)
+
+
+@settings(max_examples=60, deadline=None)
+@given(venues, st.floats(-1, 1), st.floats(-1, 1), st.floats(1, 100), st.sampled_from([0.0, 60.0, 179.0]))
+def test_search_equals_brute_force(offsets: list[tuple[float, float]], dlat: float, dlon: float, radius_km: float,
+                                   base_lon: float) -> None:
+    """Cell candidates + exact ranking == a scan of every meetup (also across the antimeridian at 179°)."""
+    store = EmbeddedMeetupStore()
+    points = [(10 + a, (base_lon + b + 180) % 360 - 180) for a, b in offsets]
+    for i, (lat, lon) in enumerate(points):
+        meetup = Meetup(f"m{i:02d}", "o", "t", "", 0, 1e12, lat, lon, "p", 5, None)
+        store.create(meetup, meetup_index_cell(lat, lon), "o-tid")
+    qlat, qlon = 10 + dlat, (base_lon + dlon + 180) % 360 - 180
+    found = store.in_cells(candidate_cells(qlat, qlon, radius_km), 0)
+    got = [(found[n.index].id, n.distance_km) for n in
+           rank_within(qlat, qlon, radius_km, [(m.lat, m.lon) for m in found], [m.id for m in found])]
+    if points:
+        arr = np.array(points)
+        _, _, metres = GEOD.inv(np.full(len(arr), qlon), np.full(len(arr), qlat), arr[:, 1], arr[:, 0])
+        km = np.atleast_1d(metres) / 1000
+    else:
+        km = np.array([])
+    want = sorted(((f"m{i:02d}", float(d)) for i, d in enumerate(km) if d <= radius_km),
+                  key=lambda x: (round(x[1] * 1e6), x[0]))
+    assert [g[0] for g in got] == [w[0] for w in want]
+    assert [g[1] for g in got] == pytest.approx([w[1] for w in want], abs=1e-9)
+
+
+@pytest.fixture
+def redis_app(redis_settings: Settings) -> Iterator[Flask]:
+    application = create_app(redis_settings.replace(rate_limit="100000/minute"))
+    yield application
+    application.extensions["yurt"].close()
+
+
+def test_hundred_simultaneous_joins_over_http_on_redis(redis_app: Flask) -> None:
+    created = redis_app.test_client().post("/v1/meetups", json=body(capacity=10, starts_at="2099-01-01T10:00:00Z",
+                                                                     ends_at="2099-01-01T12:00:00Z"),
+                                           headers=auth("org"))
+    assert created.status_code == 201
+    mid = created.json["id"]
+    with LiveServer(redis_app) as server:
+        barrier = threading.Barrier(100)
+        statuses: list[int] = []
+        lock = threading.Lock()
+        tokens = [auth(f"u{i}") for i in range(100)]
+
+        def join(i: int) -> None:
+            request = urllib.request.Request(f"{server.url}/v1/meetups/{mid}/attendance", method="POST",
+                                             headers=tokens[i])
+            barrier.wait()
+            try:
+                with urllib.request.urlopen(request, timeout=30) as response:
+                    status = response.status
+            except urllib.error.HTTPError as exc:
+                status = exc.code
+            with lock:
+                statuses.append(status)
+
+        threads = [threading.Thread(target=join, args=(i,)) for i in range(100)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+    assert statuses.count(200) == 10 and statuses.count(409) == 90
+    final = redis_app.test_client().get(f"/v1/meetups/{mid}", headers=auth("org")).json
+    assert final["attending"] == 10 and len(final["attendees"]) == 10
