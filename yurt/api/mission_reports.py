@@ -38,7 +38,7 @@ REPORT_LIMIT = ReportLimit(max_reports=5, window_s=3600)
 EXTENSION = "yurt.reports"
 
 
-class ReportBody(Schema):
+class MissionReportBody(Schema):
     class Meta:
         unknown = "raise"
 
@@ -46,7 +46,7 @@ class ReportBody(Schema):
     text = fields.String(required=True, validate=validate.Length(min=3, max=1000))
 
 
-class ResolveBody(Schema):
+class MissionReportResolveBody(Schema):
     class Meta:
         unknown = "raise"
 
@@ -54,7 +54,7 @@ class ResolveBody(Schema):
     note = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=1000))
 
 
-class ReportQuery(Schema):
+class MissionReportQuery(Schema):
     status = fields.String(load_default=None, validate=validate.OneOf(("open", "resolved")))
     mission_id = fields.String(load_default=None, validate=validate.Length(min=1, max=80))
     limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))
@@ -82,7 +82,7 @@ def _now() -> datetime:
 @requires("traveller")
 def submit_report(mission_id: str) -> Response:
     """Tell staff something about this mission is wrong (a category and a short text)."""
-    body = load_body(ReportBody())
+    body = load_body(MissionReportBody())
     if services().catalogue.current().get(mission_id) is None:
         raise Problem(404, f"no mission with id {mission_id!r}")
     try:
@@ -98,7 +98,7 @@ def submit_report(mission_id: str) -> Response:
 
 @bp.get("/v1/reports")
 @requires("staff")
-@use_query(ReportQuery())
+@use_query(MissionReportQuery())
 def list_reports(status: str | None, mission_id: str | None, limit: int, before: int | None) -> Response:
     """Travellers' reports, newest first; filter by status and mission, page with ``before``."""
     reports = report_store().list(status=status, mission_id=mission_id, limit=limit, before_id=before)
@@ -112,7 +112,7 @@ def list_reports(status: str | None, mission_id: str | None, limit: int, before:
 @requires("staff")
 def resolve_report(report_id: int) -> Response:
     """Close a report with a resolution (fixed, no_change_needed, duplicate, spam) and an optional note."""
-    body = load_body(ResolveBody())
+    body = load_body(MissionReportResolveBody())
     try:
         report = report_store().resolve(report_id, resolution=body["resolution"], note=body["note"],
                                         author=str(g.principal.sub), now=_now())
@@ -125,5 +125,5 @@ def resolve_report(report_id: int) -> Response:
 
 SECURED.update({"mission_reports.submit_report": "traveller", "mission_reports.list_reports": "staff",
                 "mission_reports.resolve_report": "staff"})
-REQUEST_BODIES.update({"mission_reports.submit_report.post": ReportBody,
-                       "mission_reports.resolve_report.post": ResolveBody})
+REQUEST_BODIES.update({"mission_reports.submit_report.post": MissionReportBody,
+                       "mission_reports.resolve_report.post": MissionReportResolveBody})

@@ -13,18 +13,18 @@ rebuilds its ``Dataset`` at once; other workers follow within ``YURT_RELOAD_INTE
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from typing import Any
 
-from flask import Blueprint, Response, g, request
+from flask import Blueprint, Response, g
 from marshmallow import Schema, ValidationError, fields, validate
 
 from yurt.api.conventions import GEOJSON, json_body, json_response, use_query
 from yurt.api.docs import REQUEST_BODIES, SECURED
 from yurt.api.merge_patch import merge_patch
+from yurt.api.staff_bodies import collection_problem, feature_from, field_errors, required_etag, stale
 from yurt.auth import requires
-from yurt.dataset import DatasetError, parse_collection, parse_feature
+from yurt.dataset import DatasetError, parse_collection
 from yurt.domain.missions import MissionRecord, dataset_etag
 from yurt.errors import Problem
 from yurt.schemas import CollectionEnvelopeSchema, DatasetMetaSchema, MissionFeatureSchema, normalise_meta
@@ -34,80 +34,14 @@ from yurt.storage.base import AlreadyExists, AuditEntry, NotFound, StalePrecondi
 bp = Blueprint("staff", __name__)
 
 BULK_ACTIONS = frozenset({"replace_all", "import", "restore"})
-_FEATURE_PATH = re.compile(r"^(features\[\d+\]) \(.*\)$")
 
 
-class PageQuery(Schema):
+class AuditPageQuery(Schema):
     limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))
     before = fields.Integer(load_default=None, validate=validate.Range(min=1))
 
 
-# -- helpers -------------------------------------------------------------------------------------------------
-
-
-def field_errors(messages: Any, prefix: str = "") -> dict[str, list[str]]:
-    """Flatten marshmallow's nested messages into ``{"properties.phones[0].number": [...]}``."""
-    out: dict[str, list[str]] = {}
-    if isinstance(messages, Mapping):
-        for key, value in messages.items():
-            if isinstance(key, int):
-                path = f"{prefix}[{key}]"
-            elif key == "_schema":
-                path = prefix or "$"
-            else:
-                path = f"{prefix}.{key}" if prefix else str(key)
-            for sub_path, sub_messages in field_errors(value, path).items():
-                out.setdefault(sub_path, []).extend(sub_messages)
-    elif isinstance(messages, list) and all(isinstance(m, str) for m in messages):
-        out[prefix or "$"] = list(messages)
-    elif isinstance(messages, list):
-        for i, value in enumerate(messages):
-            out.update(field_errors(value, f"{prefix}[{i}]"))
-    else:
-        out[prefix or "$"] = [str(messages)]
-    return out
-
-
-def _invalid(exc: ValidationError) -> Problem:
-    errors = field_errors(exc.messages)
-    return Problem(422, "the mission is invalid: " + ", ".join(sorted(errors)), errors=errors)
-
-
-def _feature_from(raw: Any) -> dict[str, Any]:
-    try:
-        return parse_feature(raw, services().locator.timezone_at)
-    except ValidationError as exc:
-        raise _invalid(exc) from None
-
-
-def _collection_problem(exc: DatasetError) -> Problem:
-    errors: dict[str, list[str]] = {}
-    for path, messages in exc.errors.items():
-        match = _FEATURE_PATH.match(path)  # "features[3] (kz-x)" → "features[3]"; the id is in the detail
-        errors.update(field_errors(messages, match.group(1) if match else path))
-    return Problem(422, str(exc.args[0]), errors=errors)
-
-
-def _if_match(what: str) -> str:
-    header = (request.headers.get("If-Match") or "").strip()
-    if not header:
-        raise Problem(428, f"this write needs If-Match with the {what} ETag, so it cannot overwrite a change "
-                           "you have not seen", errors={"If-Match": ["missing"]})
-    if header == "*" or "," in header or header.startswith("W/"):
-        raise Problem(428, f"If-Match must be exactly one strong ETag (the {what} ETag); '*', lists and weak "
-                           "tags do not protect against lost updates",
-                      errors={"If-Match": ["not one strong ETag"]})
-    return header
-
-
-def _stale(exc: StalePrecondition, what: str) -> Problem:
-    headers = {"ETag": exc.current_etag} if exc.current_etag else {}
-    extra: dict[str, Any] = {"current_etag": exc.current_etag}
-    if exc.current is not None:
-        extra["current"] = exc.current
-    return Problem(412, f"the {what} changed since you read it; review the current version and retry with "
-                        "its ETag", headers=headers, extra=extra)
-
+# -- helpers --------------------------------------------------------------------------------------------------
 
 def _author() -> str:
     return str(g.principal.sub)
@@ -136,7 +70,7 @@ def _record_for(mission_id: str, if_match: str) -> MissionRecord:
     if record is None:
         raise Problem(404, f"no mission with id {mission_id!r}")
     if record.etag != if_match:
-        raise _stale(StalePrecondition(record.etag, record.feature), "mission")
+        raise stale(StalePrecondition(record.etag, record.feature), "mission")
     return record
 
 
@@ -147,7 +81,7 @@ def _record_for(mission_id: str, if_match: str) -> MissionRecord:
 @requires("staff")
 def create_mission() -> Response:
     """Create a mission from a GeoJSON Feature (409 if its id exists)."""
-    feature = _feature_from(json_body())
+    feature = feature_from(json_body())
     try:
         record = services().store.create(feature, author=_author())
     except AlreadyExists:
@@ -163,7 +97,7 @@ def _update(mission_id: str, feature: dict[str, Any], if_match: str, action: str
     except NotFound:
         raise Problem(404, f"no mission with id {mission_id!r}") from None
     except StalePrecondition as exc:
-        raise _stale(exc, "mission") from None
+        raise stale(exc, "mission") from None
     return _written(record)
 
 
@@ -171,8 +105,8 @@ def _update(mission_id: str, feature: dict[str, Any], if_match: str, action: str
 @requires("staff")
 def replace_mission(mission_id: str) -> Response:
     """Replace one mission with a whole Feature (If-Match: the mission's ETag)."""
-    if_match = _if_match("mission")
-    feature = _feature_from(json_body())
+    if_match = required_etag("mission")
+    feature = feature_from(json_body())
     _same_id(feature, mission_id)
     return _update(mission_id, feature, if_match, "replace")
 
@@ -181,10 +115,10 @@ def replace_mission(mission_id: str) -> Response:
 @requires("staff")
 def patch_mission(mission_id: str) -> Response:
     """Change one mission with a JSON Merge Patch (RFC 7396) of its Feature (If-Match: the mission's ETag)."""
-    if_match = _if_match("mission")
+    if_match = required_etag("mission")
     patch = json_body()
     base = _record_for(mission_id, if_match)
-    feature = _feature_from(merge_patch(base.feature, patch))
+    feature = feature_from(merge_patch(base.feature, patch))
     _same_id(feature, mission_id)
     return _update(mission_id, feature, if_match, "patch")
 
@@ -193,13 +127,13 @@ def patch_mission(mission_id: str) -> Response:
 @requires("staff")
 def delete_mission(mission_id: str) -> Response:
     """Delete one mission (If-Match: its ETag); its last state stays in the history."""
-    if_match = _if_match("mission")
+    if_match = required_etag("mission")
     try:
         services().store.delete(mission_id, if_match=if_match, author=_author())
     except NotFound:
         raise Problem(404, f"no mission with id {mission_id!r}") from None
     except StalePrecondition as exc:
-        raise _stale(exc, "mission") from None
+        raise stale(exc, "mission") from None
     services().catalogue.refresh()
     return Response(status=204, headers={"Cache-Control": "no-store"})
 
@@ -213,7 +147,7 @@ def _replace_all(meta: Mapping[str, Any], features: list[dict[str, Any]], if_mat
         state = services().store.replace_all(meta, features, if_match=if_match, author=_author(),
                                              action=action)
     except StalePrecondition as exc:
-        raise _stale(exc, "dataset") from None
+        raise stale(exc, "dataset") from None
     dataset = services().catalogue.refresh()
     etag = dataset_etag(state.meta, [r.feature for r in state.records])
     body = {"count": len(state.records), "generation": dataset.generation, "etag": etag}
@@ -224,11 +158,11 @@ def _replace_all(meta: Mapping[str, Any], features: list[dict[str, Any]], if_mat
 @requires("staff")
 def replace_dataset() -> Response:
     """Replace the whole dataset from a GeoJSON FeatureCollection, all or nothing (If-Match: dataset ETag)."""
-    if_match = _if_match("dataset")
+    if_match = required_etag("dataset")
     try:
         collection = parse_collection(json_body(), services().locator.timezone_at)
     except DatasetError as exc:
-        raise _collection_problem(exc) from None
+        raise collection_problem(exc) from None
     return _replace_all(collection.meta, collection.features, if_match, "replace_all")
 
 
@@ -244,7 +178,7 @@ def get_dataset_facts() -> Response:
 @requires("staff")
 def replace_dataset_facts() -> Response:
     """Replace the dataset-wide facts; missions keep their ETags (If-Match: the dataset ETag)."""
-    if_match = _if_match("dataset")
+    if_match = required_etag("dataset")
     try:
         meta = normalise_meta(json_body())
     except ValidationError as exc:
@@ -289,7 +223,7 @@ def _page(entries: list[AuditEntry], limit: int, base: str, mission_id: str | No
 
 @bp.get("/v1/missions/<mission_id>/history")
 @requires("staff")
-@use_query(PageQuery())
+@use_query(AuditPageQuery())
 def mission_history(mission_id: str, limit: int, before: int | None) -> Response:
     """Who changed this mission, when, with before and after; newest first, paged with ``before``."""
     entries = services().store.audit(mission_id=mission_id, limit=limit, before_seq=before)
@@ -301,7 +235,7 @@ def mission_history(mission_id: str, limit: int, before: int | None) -> Response
 
 @bp.get("/v1/audit")
 @requires("staff")
-@use_query(PageQuery())
+@use_query(AuditPageQuery())
 def audit_log(limit: int, before: int | None) -> Response:
     """The append-only audit trail, newest first, paged with ``before``; bulk entries are summarised."""
     return _page(services().store.audit(limit=limit, before_seq=before), limit, "/v1/audit", None)
@@ -321,7 +255,7 @@ def audit_detail(seq: int) -> Response:
 @requires("staff")
 def restore(seq: int) -> Response:
     """Undo a bulk replace: restore the dataset as it was before entry ``seq`` (If-Match: dataset ETag)."""
-    if_match = _if_match("dataset")
+    if_match = required_etag("dataset")
     entry = services().store.audit_entry(seq)
     if entry is None:
         raise Problem(404, f"no audit entry {seq}")
@@ -333,7 +267,7 @@ def restore(seq: int) -> Response:
     try:
         collection = parse_collection(raw, services().locator.timezone_at)
     except DatasetError as exc:
-        raise _collection_problem(exc) from None
+        raise collection_problem(exc) from None
     return _replace_all(collection.meta, collection.features, if_match, "restore")
 
 

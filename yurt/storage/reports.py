@@ -16,6 +16,7 @@ import abc
 import contextlib
 import fcntl
 import hashlib
+import math
 import os
 import threading
 from collections.abc import Iterator
@@ -132,7 +133,7 @@ class EmbeddedReportStore(ReportStore):
                             if r["reporter"] == reporter)
             recent = [t for t in recent if t > since]
             if len(recent) >= limit.max_reports:
-                raise RateLimitError(max(1, int(recent[-limit.max_reports] - since) + 1))
+                raise RateLimitError(max(1, math.ceil(recent[-limit.max_reports] - since)))
             report = Report(int(state["next_id"]), mission_id, category, text, reporter, _iso(now))
             state["next_id"] = report.id + 1
             state["reports"].append(report.to_json())
@@ -214,7 +215,7 @@ class RedisReportStore(ReportStore):
                             args=[now_s, since, limit.max_reports, members])
         outcome = result[0].decode() if isinstance(result[0], bytes) else result[0]
         if outcome == "limited":
-            raise RateLimitError(max(1, int(float(result[1]) - since) + 1))
+            raise RateLimitError(max(1, math.ceil(float(result[1]) - since)))
         return Report(int(result[1]), mission_id, category, text, reporter, _iso(now))
 
     def list(self, *, status: str | None = None, mission_id: str | None = None, limit: int = 50,
