@@ -233,3 +233,18 @@ def test_embedded_drops_an_audit_line_whose_write_never_landed(tmp_path: Path, s
     store.update(BERLIN, feature, if_match=record.etag, author="bob")
     assert [(e.seq, e.author) for e in store.audit()] == [(2, "bob"), (1, "alice")]
     store.close()
+
+
+def test_audit_pages_across_many_entries(open_store: OpenStore) -> None:
+    store = open_store()
+    feature, etag = _feature(store, OSLO)
+    for i in range(70):  # more than one Redis chunk
+        etag = store.update(OSLO, _with_email(feature, f"n{i}@example.kz"), if_match=etag, author="a").etag
+    seen: list[int] = []
+    before: int | None = None
+    while page := store.audit(mission_id=OSLO, limit=30, before_seq=before):
+        seen += [e.seq for e in page]
+        before = page[-1].seq
+    assert seen == list(range(70, 0, -1))
+    assert store.audit_entry(35) is not None and store.audit_entry(35).seq == 35  # type: ignore[union-attr]
+    assert store.audit_entry(0) is None and store.audit_entry(71) is None

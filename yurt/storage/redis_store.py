@@ -51,6 +51,7 @@ TAG = "{ym}"
 FEATURES, REVS, META, GEN = f"{TAG}:features", f"{TAG}:revs", f"{TAG}:meta", f"{TAG}:gen"
 NEXT_REV, AUDIT, AUDIT_SEQ = f"{TAG}:next_rev", f"{TAG}:audit", f"{TAG}:audit_seq"
 KEYS = [FEATURES, REVS, META, GEN, NEXT_REV, AUDIT, AUDIT_SEQ]
+AUDIT_CHUNK = 64  # audit entries fetched per LRANGE when paging backwards
 
 # One mission write. ARGV: mode (create|update|delete), id, expected rev ('' for create), new feature JSON
 # ('' for delete), audit fragment (JSON members without braces: at, author, action, mission_id).
@@ -243,31 +244,43 @@ class RedisMissionStore(MissionStore):
                 return self.load()
             # 'retry': another write landed between our read and the script; re-check the ETag.
 
-    def _entries(self) -> list[AuditEntry]:
-        raw_entries = self._call(self._r.lrange, AUDIT, 0, -1)
-        entries = []
-        for raw in raw_entries:
-            e = orjson.loads(raw)
-            entries.append(AuditEntry(e["seq"], e["at"], e["author"], e["action"], e["mission_id"], e["before"],
-                                      e["after"], e["generation"], e.get("extra", {})))
-        return entries
+    @staticmethod
+    def _entry(raw: bytes) -> AuditEntry:
+        e = orjson.loads(raw)
+        return AuditEntry(e["seq"], e["at"], e["author"], e["action"], e["mission_id"], e["before"], e["after"],
+                          e["generation"], e.get("extra", {}))
 
     def audit(self, *, mission_id: str | None = None, limit: int = 100, before_seq: int | None = None
               ) -> list[AuditEntry]:
-        selected = []
-        for e in reversed(self._entries()):
-            if before_seq is not None and e.seq >= before_seq:
-                continue
-            if mission_id is not None and e.mission_id != mission_id and not (
-                    e.mission_id is None and e.action in {"replace_all", "import", "restore"}):
-                continue
-            selected.append(e)
-            if len(selected) >= limit:
-                break
+        # Both scripts INCR the sequence and RPUSH the entry together, so entry ``seq`` sits at list index
+        # ``seq - 1``: page backwards from there in chunks instead of reading the whole trail (a bulk entry
+        # alone holds two whole datasets).
+        selected: list[AuditEntry] = []
+        length = int(self._call(self._r.llen, AUDIT))
+        stop = length - 1 if before_seq is None else min(length - 1, before_seq - 2)
+        while stop >= 0 and len(selected) < limit:
+            start = max(0, stop - AUDIT_CHUNK + 1)
+            for raw in reversed(self._call(self._r.lrange, AUDIT, start, stop)):
+                e = self._entry(raw)
+                if before_seq is not None and e.seq >= before_seq:
+                    continue
+                if mission_id is not None and e.mission_id != mission_id and not (
+                        e.mission_id is None and e.action in {"replace_all", "import", "restore"}):
+                    continue
+                selected.append(e)
+                if len(selected) >= limit:
+                    break
+            stop = start - 1
         return selected
 
     def audit_entry(self, seq: int) -> AuditEntry | None:
-        return next((e for e in self._entries() if e.seq == seq), None)
+        if seq < 1:
+            return None
+        raw = self._call(self._r.lindex, AUDIT, seq - 1)
+        if raw is None:
+            return None
+        entry = self._entry(raw)
+        return entry if entry.seq == seq else None
 
 
 class RedisCache(ResultCache):
