@@ -91,6 +91,22 @@ if redis.call('ZREM', KEYS[1], ARGV[1]) == 1 then
 end
 return 1
 """
+# KEYS: limiter hash, presence hash, suspension marker. ARGV: expected limiter at_ms ('' = none), new limiter
+# at_ms, cell, win_ms, count, ttl_ms, then presence cell, exp_ms, name, langs, about, ttl_ms. Compare-and-set:
+# limiter and presence change together or not at all. Returns {'ok', previous presence cell or false}.
+_COMMIT = """
+if redis.call('EXISTS', KEYS[3]) == 1 then return {'suspended', false} end
+local current = redis.call('HGET', KEYS[1], 'at_ms') or ''
+if current ~= ARGV[1] then return {'retry', false} end
+redis.call('HSET', KEYS[1], 'at_ms', ARGV[2], 'cell', ARGV[3], 'win_ms', ARGV[4], 'count', ARGV[5])
+redis.call('PEXPIRE', KEYS[1], ARGV[6])
+local old = redis.call('HGET', KEYS[2], 'cell')
+redis.call('DEL', KEYS[2])
+redis.call('HSET', KEYS[2], 'cell', ARGV[7], 'exp_ms', ARGV[8], 'name', ARGV[9], 'langs', ARGV[10],
+           'about', ARGV[11])
+redis.call('PEXPIRE', KEYS[2], ARGV[12])
+return {'ok', old}
+"""
 # KEYS: cell zset. ARGV: rotation, offset, count. The rotated hash order: scores >= rotation, then the rest.
 _READ_ROTATED = """
 local rot, off, n = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3])
@@ -117,6 +133,7 @@ class RedisPresenceStore(PresenceStore):
         self._index_add = client.register_script(_INDEX_ADD)
         self._index_remove = client.register_script(_INDEX_REMOVE)
         self._read_rotated = client.register_script(_READ_ROTATED)
+        self._commit = client.register_script(_COMMIT)
 
     @staticmethod
     def _index_keys(cell: str) -> list[str]:
@@ -133,44 +150,42 @@ class RedisPresenceStore(PresenceStore):
     @_fails_closed
     def put_presence(self, tid: str, cell: str, expires_at_s: float, profile: Profile, order: int,
                      now_s: float) -> Presence:
-        lim, presence_key = _t(tid, "lim"), _t(tid, "p")
-        with self._r.pipeline() as pipe:
-            while True:
-                try:
-                    # Optimistic transaction on the traveller's own slot: the limiter record cannot be raced.
-                    pipe.watch(lim, _t(tid, "susp"))  # type: ignore[no-untyped-call]
-                    if pipe.exists(_t(tid, "susp")):
-                        raise SuspendedError(tid)
-                    record = self._record(cast(dict[bytes, bytes], pipe.hgetall(lim)))
-                    if record is not None and record.expires_at_s(self.policy) <= now_s:
-                        record = None
-                    old_cell = pipe.hget(presence_key, "cell")
-                    decision = decide_update(record, cell, now_s, self.policy)
-                    if not decision.allowed:
-                        if decision.reason == "too_fast":
-                            raise ImplausibleMoveError(tid)
-                        raise RateLimitError(decision.reason, decision.retry_after_s)
-                    new = decision.record
-                    assert new is not None
-                    pipe.multi()
-                    pipe.hset(lim, mapping={"at_ms": _ms(new.at_s), "cell": new.cell,
-                                            "win_ms": _ms(new.window_start_s), "count": new.count})
-                    pipe.pexpire(lim, max(1, _ms(new.expires_at_s(self.policy) - now_s)))
-                    pipe.execute()
-                    break
-                except redis.WatchError:
-                    continue
-        if old_cell is not None and _s(old_cell) != cell:
-            self._index_remove(keys=self._index_keys(_s(old_cell)), args=[tid, _s(old_cell), "+inf"])
-        self._index_add(keys=self._index_keys(cell), args=[tid, cell, order, _ms(expires_at_s)])
-        with self._r.pipeline(transaction=True) as tx:
-            tx.delete(presence_key)
-            tx.hset(presence_key, mapping={"cell": cell, "exp_ms": _ms(expires_at_s),
-                                           "name": profile.display_name,
-                                           "langs": orjson.dumps(list(profile.languages)),
-                                           "about": profile.about if profile.about is not None else ""})
-            tx.pexpire(presence_key, max(1, _ms(expires_at_s - now_s)))
-            tx.execute()
+        lim, presence_key, susp = _t(tid, "lim"), _t(tid, "p"), _t(tid, "susp")
+        while True:
+            # Read, decide in Python (the speed check needs geodesy), then compare-and-set on the traveller's
+            # own slot: three round trips in all, and a concurrent update of the same traveller retries.
+            with self._r.pipeline(transaction=False) as pipe:
+                pipe.exists(susp)
+                pipe.hgetall(lim)
+                suspended, raw_record = pipe.execute()
+            if suspended:
+                raise SuspendedError(tid)
+            record = self._record(raw_record)
+            if record is not None and record.expires_at_s(self.policy) <= now_s:
+                record = None
+            decision = decide_update(record, cell, now_s, self.policy)
+            if not decision.allowed:
+                if decision.reason == "too_fast":
+                    raise ImplausibleMoveError(tid)
+                raise RateLimitError(decision.reason, decision.retry_after_s)
+            new = decision.record
+            assert new is not None
+            expected = _s(raw_record[b"at_ms"]) if raw_record else ""
+            outcome = self._commit(keys=[lim, presence_key, susp], args=[
+                expected, _ms(new.at_s), new.cell, _ms(new.window_start_s), new.count,
+                max(1, _ms(new.expires_at_s(self.policy) - now_s)),
+                cell, _ms(expires_at_s), profile.display_name, orjson.dumps(list(profile.languages)),
+                profile.about if profile.about is not None else "", max(1, _ms(expires_at_s - now_s))])
+            if outcome[0] == b"ok":
+                break
+            if outcome[0] == b"suspended":
+                raise SuspendedError(tid)
+        old_cell = _s(outcome[1]) if outcome[1] else None
+        with self._r.pipeline(transaction=False) as pipe:
+            if old_cell is not None and old_cell != cell:
+                self._index_remove(keys=self._index_keys(old_cell), args=[tid, old_cell, "+inf"], client=pipe)
+            self._index_add(keys=self._index_keys(cell), args=[tid, cell, order, _ms(expires_at_s)], client=pipe)
+            pipe.execute()
         return Presence(tid, cell, expires_at_s, profile)
 
     @staticmethod
