@@ -124,9 +124,22 @@ def test_members_in_rotated_hash_order_page_exactly_once(stores: Stores) -> None
     rotation = privacy.viewer_rotation(SECRET, "viewer", DUBAI)
     expected = privacy.rotated([(t, privacy.order_score(SECRET, t)) for t in tids], rotation)
     pages = [s.read_members([MemberRead(DUBAI, rotation, off, 5)], T0)[0] for off in range(0, 25, 5)]
-    assert [m for page in pages for m in page] == expected
+    assert [t for page in pages for t, _ in page] == expected
+    assert all(p is not None and p.profile == PROFILE and p.cell == DUBAI for page in pages for _, p in page)
     other = privacy.viewer_rotation(SECRET, "someone-else", DUBAI)
-    assert s.read_members([MemberRead(DUBAI, other, 0, 23)], T0)[0] != expected
+    assert [t for t, _ in s.read_members([MemberRead(DUBAI, other, 0, 23)], T0)[0]] != expected
+
+
+def test_members_carry_only_live_presences_in_that_cell(stores: Stores) -> None:
+    s = stores.presence
+    put(s, "a", minutes=15)
+    put(s, "b")
+    read = MemberRead(DUBAI, 0, 0, 10)
+    assert sorted(t for t, p in s.read_members([read], T0 + 900)[0] if p is not None) == ["b"]
+    put(s, "b", DUBAI_EAST, now=T0 + 120)
+    assert all(t != "b" or p is None for t, p in s.read_members([read], T0 + 120)[0])
+    moved = s.read_members([MemberRead(DUBAI_EAST, 0, 0, 10)], T0 + 120)[0]
+    assert [(t, p.cell if p else None) for t, p in moved] == [("b", DUBAI_EAST)]
 
 
 def test_presences_skip_expired_and_suspended(stores: Stores) -> None:
@@ -236,3 +249,12 @@ def test_redis_failure_fails_closed() -> None:
         RedisPresenceStore(client).get_presence("a", T0)
     with pytest.raises(StoreUnavailable):
         RedisMeetupStore(client).get("m1")
+
+
+def test_redis_store_reloads_scripts_after_a_flush(redis_url: str) -> None:
+    client = redis.Redis.from_url(redis_url)
+    store = RedisPresenceStore(client, POLICY)
+    client.script_flush()
+    put(store, "a")
+    assert [t for t, _ in store.read_members([MemberRead(DUBAI, 0, 0, 5)], T0)[0]] == ["a"]
+    client.close()

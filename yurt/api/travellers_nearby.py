@@ -98,15 +98,12 @@ def nearby_page(stores: TravellerStores, viewer: Presence, radius_km: float, lim
             break
         reads, read_slots, i, offset = _plan(layout, i, offset, limit - len(results))
         batches = store.read_members(reads, now_s)
-        candidates = [(m, layout[s]) for batch, s in zip(batches, read_slots, strict=True)
-                      for m in batch if m != viewer.tid]
-        tids = [m for m, _ in candidates]
-        live = store.presences(tids, now_s)
-        hidden = store.hidden_from(viewer.tid, tids)
-        for tid, slot in candidates:
-            presence = live.get(tid)
-            if presence is None or presence.cell != slot.cell or tid in hidden:
-                continue  # expired, moved (the index entry is stale), blocked either way
+        candidates = [(tid, presence, layout[s]) for batch, s in zip(batches, read_slots, strict=True)
+                      for tid, presence in batch if tid != viewer.tid and presence is not None]
+        hidden = store.hidden_from(viewer.tid, [tid for tid, _, _ in candidates])
+        for tid, presence, slot in candidates:
+            if tid in hidden:
+                continue  # blocked, either way
             handle = handle_for(secret, viewer.tid, tid)
             handles[handle] = tid
             results.append({"handle": handle, "display_name": presence.profile.display_name,

@@ -102,8 +102,9 @@ class PresenceStore(abc.ABC):
         """Resolution-7 cell → number of live presences, for the given resolution-5 index cells."""
 
     @abc.abstractmethod
-    def read_members(self, reads: Sequence[MemberRead], now_s: float) -> list[list[str]]:
-        """For each read, member ids in the viewer's rotated hash order."""
+    def read_members(self, reads: Sequence[MemberRead], now_s: float) -> list[list[tuple[str, Presence | None]]]:
+        """For each read, members in the viewer's rotated hash order, each with its live presence in that cell
+        (None when it expired or moved: the index entry is stale)."""
 
     @abc.abstractmethod
     def presences(self, tids: Sequence[str], now_s: float) -> dict[str, Presence]:
@@ -211,13 +212,15 @@ class EmbeddedPresenceStore(PresenceStore):
                 self._drop(tid)
             return {c: len(m) for c, m in self._cells.items() if m and index_cell(c) in wanted}
 
-    def read_members(self, reads: Sequence[MemberRead], now_s: float) -> list[list[str]]:
+    def read_members(self, reads: Sequence[MemberRead], now_s: float) -> list[list[tuple[str, Presence | None]]]:
         out = []
         with self._lock:
             for read in reads:
                 members = list(self._cells.get(read.cell, {}).items())
-                ordered = rotated(members, read.rotation)
-                out.append(ordered[read.offset:read.offset + read.count])
+                page = rotated(members, read.rotation)[read.offset:read.offset + read.count]
+                live = [(t, self._presence.get(t)) for t in page]
+                out.append([(t, p if p is not None and p.expires_at_s > now_s and p.cell == read.cell else None)
+                            for t, p in live])
         return out
 
     def presences(self, tids: Sequence[str], now_s: float) -> dict[str, Presence]:

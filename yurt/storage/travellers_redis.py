@@ -24,10 +24,12 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable, Mapping, Sequence
-from typing import ParamSpec, TypeVar, cast
+from typing import Any, ParamSpec, TypeVar, cast
 
 import orjson
 import redis
+from redis.client import Pipeline
+from redis.commands.core import Script
 
 from yurt.domain.privacy import LimiterRecord, UpdatePolicy, decide_update, index_cell
 from yurt.storage.base import StoreUnavailable
@@ -74,18 +76,22 @@ def _s(value: bytes | str) -> str:
     return value.decode() if isinstance(value, bytes) else value
 
 
-# KEYS: cell zset, count hash, expiry zset. ARGV: tid, cell, order, exp_ms. Count only new members.
+# KEYS: cell zset, count hash, expiry zset, profile hash. ARGV: tid, cell, order, exp_ms, profile JSON.
+# Count only new members. The profile copy lets a page read members and profiles in one script.
 _INDEX_ADD = """
 if redis.call('ZADD', KEYS[1], ARGV[3], ARGV[1]) == 1 then redis.call('HINCRBY', KEYS[2], ARGV[2], 1) end
 redis.call('ZADD', KEYS[3], ARGV[4], ARGV[2] .. '|' .. ARGV[1])
+redis.call('HSET', KEYS[4], ARGV[1], ARGV[5])
 return 1
 """
-# KEYS as above. ARGV: tid, cell, max_exp_ms ('+inf' = unconditional): remove only if not re-shared since.
+# KEYS as above (four). ARGV: tid, cell, max_exp_ms ('+inf' = unconditional): remove only if not re-shared since.
 _INDEX_REMOVE = """
 local member = ARGV[2] .. '|' .. ARGV[1]
 local exp = redis.call('ZSCORE', KEYS[3], member)
 if ARGV[3] ~= '+inf' and exp and tonumber(exp) > tonumber(ARGV[3]) then return 0 end
 redis.call('ZREM', KEYS[3], member)
+local copy = redis.call('HGET', KEYS[4], ARGV[1])
+if copy and string.find(copy, ARGV[2], 1, true) then redis.call('HDEL', KEYS[4], ARGV[1]) end
 if redis.call('ZREM', KEYS[1], ARGV[1]) == 1 then
   if redis.call('HINCRBY', KEYS[2], ARGV[2], -1) <= 0 then redis.call('HDEL', KEYS[2], ARGV[2]) end
 end
@@ -107,7 +113,8 @@ redis.call('HSET', KEYS[2], 'cell', ARGV[7], 'exp_ms', ARGV[8], 'name', ARGV[9],
 redis.call('PEXPIRE', KEYS[2], ARGV[12])
 return {'ok', old}
 """
-# KEYS: cell zset. ARGV: rotation, offset, count. The rotated hash order: scores >= rotation, then the rest.
+# KEYS: cell zset, profile hash. ARGV: rotation, offset, count. Members in the rotated hash order (scores >=
+# rotation, then the rest), each followed by its profile copy (false if gone).
 _READ_ROTATED = """
 local rot, off, n = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3])
 local ge = redis.call('ZCOUNT', KEYS[1], rot, '+inf')
@@ -122,7 +129,12 @@ if #out < n then
   local rest = redis.call('ZRANGE', KEYS[1], '-inf', '(' .. rot, 'BYSCORE', 'LIMIT', off, n - #out)
   for _, m in ipairs(rest) do out[#out + 1] = m end
 end
-return out
+local pairs_out = {}
+for _, m in ipairs(out) do
+  pairs_out[#pairs_out + 1] = m
+  pairs_out[#pairs_out + 1] = redis.call('HGET', KEYS[2], m)
+end
+return pairs_out
 """
 
 
@@ -134,11 +146,33 @@ class RedisPresenceStore(PresenceStore):
         self._index_remove = client.register_script(_INDEX_REMOVE)
         self._read_rotated = client.register_script(_READ_ROTATED)
         self._commit = client.register_script(_COMMIT)
+        self._scripts = (self._index_add, self._index_remove, self._read_rotated, self._commit)
+
+    def _pipelined(self, build: Callable[[Pipeline], None]) -> list[Any]:
+        """Run a non-transactional pipeline of EVALSHA calls; load the scripts once if Redis lost them.
+
+        redis-py's own Script objects would send SCRIPT EXISTS before every pipeline: a round trip per page.
+        """
+        for attempt in (1, 2):
+            with self._r.pipeline(transaction=False) as pipe:
+                build(pipe)
+                try:
+                    return pipe.execute()
+                except redis.exceptions.NoScriptError:
+                    if attempt == 2:
+                        raise
+                    for script in self._scripts:
+                        self._r.script_load(script.script)
+        raise AssertionError("unreachable")
+
+    @staticmethod
+    def _eval(pipe: Pipeline, script: Script, keys: list[str], args: list[Any]) -> None:
+        pipe.evalsha(script.sha, len(keys), *keys, *args)
 
     @staticmethod
     def _index_keys(cell: str) -> list[str]:
         coarse = index_cell(cell)
-        return [_g(coarse, f"c:{cell}"), _g(coarse, "n"), _g(coarse, "x")]
+        return [_g(coarse, f"c:{cell}"), _g(coarse, "n"), _g(coarse, "x"), _g(coarse, "prof")]
 
     @staticmethod
     def _record(raw: Mapping[bytes, bytes]) -> LimiterRecord | None:
@@ -181,11 +215,15 @@ class RedisPresenceStore(PresenceStore):
             if outcome[0] == b"suspended":
                 raise SuspendedError(tid)
         old_cell = _s(outcome[1]) if outcome[1] else None
-        with self._r.pipeline(transaction=False) as pipe:
+        copy = orjson.dumps({"cell": cell, "exp_ms": _ms(expires_at_s), "name": profile.display_name,
+                             "langs": list(profile.languages), "about": profile.about})
+
+        def index(pipe: Pipeline) -> None:
             if old_cell is not None and old_cell != cell:
-                self._index_remove(keys=self._index_keys(old_cell), args=[tid, old_cell, "+inf"], client=pipe)
-            self._index_add(keys=self._index_keys(cell), args=[tid, cell, order, _ms(expires_at_s)], client=pipe)
-            pipe.execute()
+                self._eval(pipe, self._index_remove, self._index_keys(old_cell), [tid, old_cell, "+inf"])
+            self._eval(pipe, self._index_add, self._index_keys(cell), [tid, cell, order, _ms(expires_at_s), copy])
+
+        self._pipelined(index)
         return Presence(tid, cell, expires_at_s, profile)
 
     @staticmethod
@@ -245,13 +283,26 @@ class RedisPresenceStore(PresenceStore):
         return counts
 
     @_fails_closed
-    def read_members(self, reads: Sequence[MemberRead], now_s: float) -> list[list[str]]:
-        with self._r.pipeline(transaction=False) as pipe:
+    def read_members(self, reads: Sequence[MemberRead], now_s: float) -> list[list[tuple[str, Presence | None]]]:
+        def fetch(pipe: Pipeline) -> None:
             for read in reads:
-                self._read_rotated(keys=[self._index_keys(read.cell)[0]],
-                                   args=[read.rotation, read.offset, read.count], client=pipe)
-            replies = pipe.execute()
-        return [[_s(m) for m in members] for members in replies]
+                keys = self._index_keys(read.cell)
+                self._eval(pipe, self._read_rotated, [keys[0], keys[3]], [read.rotation, read.offset, read.count])
+
+        replies = self._pipelined(fetch)
+        out = []
+        for read, flat in zip(reads, replies, strict=True):
+            batch = []
+            for member, copy in zip(flat[0::2], flat[1::2], strict=True):
+                tid, presence = _s(member), None
+                if copy:
+                    data = orjson.loads(copy)
+                    if data["cell"] == read.cell and data["exp_ms"] > _ms(now_s):
+                        profile = Profile(data["name"], tuple(data["langs"]), data["about"])
+                        presence = Presence(tid, read.cell, data["exp_ms"] / 1000, profile)
+                batch.append((tid, presence))
+            out.append(batch)
+        return out
 
     @_fails_closed
     def presences(self, tids: Sequence[str], now_s: float) -> dict[str, Presence]:
