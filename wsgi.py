@@ -1,6 +1,7 @@
 """WSGI entry point: ``gunicorn -c gunicorn.conf.py wsgi:app``.
 
-A bad configuration value or an invalid dataset stops start-up here with one clear line, not a traceback.
+A bad configuration value or an invalid dataset stops start-up here with one clear message, not a traceback.
+Exit code 3 is gunicorn's WORKER_BOOT_ERROR: the master stops instead of restarting the worker forever.
 """
 
 import sys
@@ -9,9 +10,13 @@ from yurt import create_app
 from yurt.dataset import DatasetError
 from yurt.settings import SettingsError
 
+BOOT_ERROR = 3
+
 try:
     app = create_app()
 except SettingsError as exc:
-    sys.exit(f"yurt: configuration error: {exc}")
+    print(f"yurt: configuration error: {exc}", file=sys.stderr)
+    sys.exit(BOOT_ERROR)
 except DatasetError as exc:
-    sys.exit(f"yurt: the mission dataset is invalid, refusing to start:\n{exc}")
+    print(f"yurt: the mission dataset is invalid, refusing to start:\n{exc}", file=sys.stderr)
+    sys.exit(BOOT_ERROR)

@@ -110,6 +110,8 @@ def main() -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith("YURT_")}
     env["YURT_DATA_DIR"] = str(tmp / "var")
     env["YURT_LOG_LEVEL"] = "WARNING"
+    env["YURT_JWT_SECRET"] = "bench-secret-not-for-production-0123456789"
+    env["YURT_RATE_LIMIT"] = "100000000/minute"  # measure the endpoint, not the 429 path
     try:
         if not args.embedded:
             redis_port = free_port()

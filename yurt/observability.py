@@ -31,6 +31,7 @@ SECURITY_HEADERS = {
     "Cross-Origin-Resource-Policy": "same-site",
 }
 API_CSP = "default-src 'none'; frame-ancestors 'none'"
+SECURITY_HEADER_LIST = list(SECURITY_HEADERS.items())
 
 
 class JsonFormatter(logging.Formatter):
@@ -79,10 +80,12 @@ def init_app(app: Flask, settings: Settings) -> None:
 
     @app.after_request
     def _finish(response: Response) -> Response:
-        response.headers["X-Request-ID"] = g.get("request_id", "")
-        for name, value in SECURITY_HEADERS.items():
-            response.headers.setdefault(name, value)
-        response.headers.setdefault("Content-Security-Policy", API_CSP)
+        headers = response.headers
+        headers["X-Request-ID"] = g.get("request_id", "")
+        if "Content-Security-Policy" not in headers:
+            headers["Content-Security-Policy"] = API_CSP
+        # One extend instead of a setdefault per header: werkzeug's header ops dominate a cheap request.
+        headers.extend(SECURITY_HEADER_LIST)
         origin = request.headers.get("Origin")
         if origin and origin in cors_origins:
             response.headers["Access-Control-Allow-Origin"] = origin

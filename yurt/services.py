@@ -17,7 +17,7 @@ from yurt.catalogue import Catalogue
 from yurt.dataset import read_collection_file
 from yurt.domain.places import Locator
 from yurt.settings import Settings
-from yurt.storage.base import MissionStore, ResultCache
+from yurt.storage.base import MissionStore, ResultCache, TieredCache
 from yurt.storage.embedded import EmbeddedMissionStore, MemoryCache
 from yurt.storage.travellers import TravellerStores, build_traveller_stores
 
@@ -53,7 +53,9 @@ def build_services(settings: Settings) -> Services:
 
         client = connect(settings)
         store = RedisMissionStore(client, seed)
-        cache = RedisCache(client, outage_log_interval_s=settings.redis_outage_log_interval_s)
+        # L1 in each worker in front of the shared Redis cache: a hit from L1 costs no round trip.
+        shared = RedisCache(client, outage_log_interval_s=settings.redis_outage_log_interval_s)
+        cache = TieredCache(MemoryCache(), shared)
     else:
         store = EmbeddedMissionStore(settings.data_dir, seed)
         cache = MemoryCache()

@@ -49,6 +49,13 @@ def _parse_positive_int(raw: str) -> int:
     return value
 
 
+def _parse_non_negative_int(raw: str) -> int:
+    value = int(raw.strip(), 10)
+    if value < 0:
+        raise ValueError("expected a whole number, 0 or more")
+    return value
+
+
 def _parse_redis_url(raw: str) -> str | None:
     raw = raw.strip()
     if not raw:
@@ -124,6 +131,9 @@ SETTINGS: tuple[Setting, ...] = (
             "How often a worker checks the store for a newer dataset version (propagation bound)."),
     Setting("YURT_CACHE_ENABLED", "cache_enabled", "true", _parse_bool,
             "Cache nearest/responsible answers (Redis in Redis mode, in-process otherwise)."),
+    Setting("YURT_NEAREST_CACHE_MIN_MISSIONS", "nearest_cache_min_missions", "1000000", _parse_non_negative_int,
+            "Use the nearest-mission candidate cache only for datasets at least this large; below it the exact "
+            "index answers faster than a cache round trip (bench/bench_cache.py)."),
     Setting("YURT_JWT_SECRET", "jwt_secret", "", _parse_optional_str,
             "HS256 secret for bearer tokens (development and tests)."),
     Setting("YURT_JWT_PUBLIC_KEY_FILE", "jwt_public_key_file", "", _parse_optional_str,
@@ -162,6 +172,7 @@ class Settings:
     redis_outage_log_interval_s: float = 30.0
     reload_interval_s: float = 0.5
     cache_enabled: bool = True
+    nearest_cache_min_missions: int = 1_000_000
     jwt_secret: str | None = None
     jwt_public_key_file: str | None = None
     jwt_algorithms: tuple[str, ...] = ("HS256",)

@@ -55,5 +55,5 @@ def get_mission(mission_id: str) -> Response:
     i = dataset.by_id.get(mission_id)
     if i is None:
         raise Problem(404, f"no mission with id {mission_id!r}")
-    return conditional(dataset.records[i].etag, dataset.feature_bytes[i], mimetype=GEOJSON,
+    return conditional(dataset.etags[i], dataset.feature_bytes[i], mimetype=GEOJSON,
                        cache_control=MISSION_CACHE_CONTROL)

@@ -8,6 +8,11 @@ candidate cache: which missions are open changes with the clock, and a cell entr
 
 Responsible is cached by the resolved (country, subdivisions), never by cell, because a border can cross a
 cell. Every key carries the dataset ETag, so an answer from an older dataset is never served.
+
+Whether the nearest cache pays was measured (bench/bench_cache.py, README): the exact index answers in about
+45 µs at any size up to 100,000 missions, while a shared-cache hit costs a Redis round trip plus the ranking
+(about 90 µs) and a miss about 200 µs. So it is used only from ``YURT_NEAREST_CACHE_MIN_MISSIONS`` missions
+on (X-Cache: bypass below that); responsible answers, keyed by country, are nearly always in-process hits.
 """
 
 from __future__ import annotations
@@ -81,7 +86,8 @@ def nearest_hits(dataset: Dataset, lat: float, lon: float, limit: int, *, type_:
 
     filtered = type_ is not None or service is not None or open_now
     svc = services()
-    if open_now or not svc.settings.cache_enabled:
+    settings = svc.settings
+    if open_now or not settings.cache_enabled or len(dataset) < settings.nearest_cache_min_missions:
         return dataset.index.nearest(lat, lon, limit, accept if filtered else None), "bypass"
     cell = query_cell(lat, lon)
     key = f"yurt:nearest:{dataset.etag.strip(chr(34))}:{cell}:{limit}:{type_ or ''}:{service or ''}"

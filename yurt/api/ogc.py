@@ -152,4 +152,4 @@ def item(collection_id: str, mission_id: str, **_: Any) -> Response:
     ])
     # /req/core/f-links: splice the links into the pre-serialised Feature instead of re-encoding it.
     body = dataset.feature_bytes[i][:-1] + b',"links":' + links + b"}"
-    return conditional(dataset.records[i].etag, body, mimetype=GEOJSON, cache_control=CACHE)
+    return conditional(dataset.etags[i], body, mimetype=GEOJSON, cache_control=CACHE)

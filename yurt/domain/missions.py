@@ -74,6 +74,7 @@ class Dataset:
     collection_gzip: bytes
     search_text: tuple[str, ...]
     properties: tuple[Mapping[str, Any], ...] = field(repr=False)
+    etags: tuple[str, ...] = field(repr=False)
     open_now: OpenNow = field(repr=False, compare=False)
 
     @classmethod
@@ -104,6 +105,7 @@ class Dataset:
             collection_gzip=gzip.compress(collection, compresslevel=6, mtime=0),
             search_text=search,
             properties=props,
+            etags=tuple(r.etag for r in ordered),
             open_now=OpenNow(props),
         )
 

@@ -138,3 +138,35 @@ class ResultCache(abc.ABC):
 
     def stats(self) -> dict[str, int]:
         return {"hits": self.hits, "misses": self.misses, "errors": self.errors}
+
+
+class TieredCache(ResultCache):
+    """A process-local L1 in front of a shared L2 (Redis): hits from L1 cost no round trip.
+
+    Safe because every key names the dataset version it was computed from; L1 entries live at most
+    ``l1_ttl_s`` so a worker's memory stays bounded and shared entries are re-read now and then.
+    """
+
+    def __init__(self, l1: ResultCache, l2: ResultCache, *, l1_ttl_s: float = 30.0) -> None:
+        self._l1 = l1
+        self._l2 = l2
+        self._l1_ttl_s = l1_ttl_s
+
+        self.hits = self.misses = self.errors = 0  # the tiers keep the counts; see stats()
+
+    def stats(self) -> dict[str, int]:
+        return {"hits": self._l1.hits + self._l2.hits, "misses": self._l2.misses,
+                "errors": self._l1.errors + self._l2.errors}
+
+    def get(self, key: str) -> bytes | None:
+        value = self._l1.get(key)
+        if value is not None:
+            return value
+        value = self._l2.get(key)
+        if value is not None:
+            self._l1.set(key, value, self._l1_ttl_s)
+        return value
+
+    def set(self, key: str, value: bytes, ttl_s: float) -> None:
+        self._l1.set(key, value, min(ttl_s, self._l1_ttl_s))
+        self._l2.set(key, value, ttl_s)
