@@ -45,6 +45,8 @@ LANGUAGES = ("en", "kk", "ru")
 LOCATION_PRECISIONS = ("building", "city")
 
 ID_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+# Path segments that name endpoints beside /v1/missions/<id>: a mission may not take them as its id.
+RESERVED_IDS = frozenset({"nearest", "responsible", "dataset"})
 PHONE_PATTERN = re.compile(r"^\+[1-9][0-9 ()\-]{4,24}[0-9]$")
 EMAIL_PATTERN = re.compile(r"^[^@\s]+@[^@\s]+\.[A-Za-z]{2,}$")
 
@@ -109,7 +111,8 @@ class PhoneSchema(_Strict):
 
 
 class MissionPropertiesSchema(_Strict):
-    id = fields.String(required=True, validate=[validate.Length(min=3, max=80), validate.Regexp(ID_PATTERN)])
+    id = fields.String(required=True, validate=[validate.Length(min=3, max=80), validate.Regexp(ID_PATTERN),
+                                                validate.NoneOf(RESERVED_IDS, error="{input!r} is a reserved path")])
     type = fields.String(required=True, validate=validate.OneOf(MISSION_TYPES))
     status = fields.String(required=True, validate=validate.OneOf(STATUSES))
     status_note = _Text(1000, allow_none=True)
