@@ -8,13 +8,14 @@ of Dubai and the rest spread uniformly over the inhabited latitudes, in the exac
    empty areas: p50/p99 and the crowded/empty p99 ratio (target ≤ 2);
 2. the naive design for contrast: ``GEOSEARCH ... BYRADIUS 10 km ASC COUNT 20`` over a GEO key of the same
    people (``--no-naive`` to skip);
-3. presence updates/s through ``RedisPresenceStore.put_presence`` from ``--threads`` threads (target ≥ 5,000),
-   each traveller updated twice, a simulated minute apart and one cell over (the speed check runs);
+3. presence updates/s through ``RedisPresenceStore.put_presence`` from ``--processes`` client processes of
+   ``--threads`` threads (target ≥ 5,000), each traveller updated twice, a simulated minute apart and one
+   cell over (the speed check runs);
 4. HTTP: ``GET /v1/travellers/nearby`` under gunicorn + wrk against a Flask hello-world in the same run
    (``--no-http`` to skip; needs wrk).
 
     python bench/bench_travellers.py [--total 1000000] [--city 100000] [--queries 1000] [--updates 20000]
-                                     [--threads 8] [--redis-url redis://...] [--duration 5]
+                                     [--processes 2] [--threads 4] [--redis-url redis://...] [--duration 5]
 
 Without ``--redis-url`` a private redis-server is started on a free loopback port and stopped at the end.
 """
@@ -23,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import math
+import multiprocessing
 import os
 import shutil
 import signal
@@ -76,9 +78,10 @@ def world_points(n: int, rng: np.random.Generator) -> np.ndarray:
 def bulk_load(client: redis.Redis, points: np.ndarray, secret: bytes, expires_ms: int, ttl_ms: int,
               batch: int = 20_000) -> None:
     """The same keys ``RedisPresenceStore.put_presence`` writes (no limiter records: nobody updated yet)."""
-    langs = orjson.dumps(["kk", "ru"])
+    langs = orjson.dumps(["kk", "ru"])  # the presence hash and the index's profile copy, as the store writes
     for start in range(0, len(points), batch):
         cells: dict[str, list[tuple[str, int]]] = defaultdict(list)
+        copies: dict[str, dict[str, bytes]] = defaultdict(dict)
         with client.pipeline(transaction=False) as pipe:
             for i in range(start, min(start + batch, len(points))):
                 tid = f"{i:032x}"
@@ -86,6 +89,8 @@ def bulk_load(client: redis.Redis, points: np.ndarray, secret: bytes, expires_ms
                 cells[cell].append((tid, privacy.order_score(secret, tid)))
                 pipe.hset(f"{{t:{tid}}}:p", mapping={"cell": cell, "exp_ms": expires_ms, "name": f"T{i}",
                                                       "langs": langs, "about": ""})
+                copies[privacy.index_cell(cell)][tid] = orjson.dumps(
+                    {"cell": cell, "exp_ms": expires_ms, "name": f"T{i}", "langs": ["kk", "ru"], "about": None})
                 pipe.pexpire(f"{{t:{tid}}}:p", ttl_ms)
             by_coarse: dict[str, dict[str, int]] = defaultdict(dict)
             for cell, members in cells.items():
@@ -95,6 +100,7 @@ def bulk_load(client: redis.Redis, points: np.ndarray, secret: bytes, expires_ms
                 by_coarse[coarse].update({f"{cell}|{tid}": expires_ms for tid, _ in members})
             for coarse, expiry in by_coarse.items():
                 pipe.zadd(f"{{g:{coarse}}}:x", expiry)
+                pipe.hset(f"{{g:{coarse}}}:prof", mapping=copies[coarse])
             pipe.execute()
 
 
@@ -148,31 +154,49 @@ def measure_naive(client: redis.Redis, points: np.ndarray, city: np.ndarray, emp
     return result
 
 
-def measure_updates(stores: TravellerStores, updates: int, threads: int, now_s: float) -> float:
-    """Each traveller updates twice, a simulated minute apart and one cell east (the speed check runs)."""
-    per_thread = max(1, updates // (2 * threads))
-    rng = np.random.default_rng(5)
-    starts = world_points(per_thread * threads, rng)
-    barrier = threading.Barrier(threads + 1)
+def _update_worker(url: str, first: int, count: int, threads: int, now_s: float, start_at: float,
+                   out: multiprocessing.Queue[float]) -> None:
+    """One process (a gunicorn worker's worth): ``threads`` threads, each traveller updated twice, a simulated
+    minute apart and one cell over, so the speed check runs."""
+    client = redis.Redis.from_url(url)
+    store = RedisPresenceStore(client)
+    starts = world_points(count, np.random.default_rng(first))
+    per_thread = count // threads
 
     def work(k: int) -> None:
-        barrier.wait()
-        for i in range(k * per_thread, (k + 1) * per_thread):
-            tid = f"u{i:031x}"
-            cell = privacy.presence_cell(*starts[i])
-            order = privacy.order_score(stores.secret, tid)
-            stores.presence.put_presence(tid, cell, now_s + 3600, PROFILE, order, now_s)
+        for j in range(k * per_thread, (k + 1) * per_thread):
+            tid = f"u{first + j:031x}"
+            cell = privacy.presence_cell(*starts[j])
+            order = privacy.order_score(b"bench", tid)
+            store.put_presence(tid, cell, now_s + 3600, PROFILE, order, now_s)
             moved = str(next(iter(h3.grid_ring(cell, 1))))
-            stores.presence.put_presence(tid, moved, now_s + 3660, PROFILE, order, now_s + 61)
+            store.put_presence(tid, moved, now_s + 3660, PROFILE, order, now_s + 61)
 
     pool = [threading.Thread(target=work, args=(k,)) for k in range(threads)]
+    while time.time() < start_at:  # all processes start together
+        time.sleep(0.001)
     for t in pool:
         t.start()
-    barrier.wait()
-    started = time.perf_counter()
     for t in pool:
         t.join()
-    return 2 * per_thread * threads / (time.perf_counter() - started)
+    out.put(time.time())
+    client.close()
+
+
+def measure_updates(url: str, updates: int, processes: int, threads: int, now_s: float) -> float:
+    per_process = max(threads, updates // (2 * processes))
+    queue: multiprocessing.Queue[float] = multiprocessing.Queue()
+    start_at = time.time() + 1.0
+    procs = [multiprocessing.Process(target=_update_worker,
+                                     args=(url, k * per_process, per_process, threads, now_s, start_at, queue))
+             for k in range(processes)]
+    for proc in procs:
+        proc.start()
+    finished = max(queue.get() for _ in procs)
+    for proc in procs:
+        proc.join()
+    done = 2 * (per_process // threads) * threads * processes
+    return done / (finished - start_at)
 
 
 def measure_http(redis_url: str, secret_settings: Settings, city_sub: str, empty_sub: str, duration_s: int,
@@ -211,7 +235,8 @@ def main() -> None:
     parser.add_argument("--city", type=int, default=100_000)
     parser.add_argument("--queries", type=int, default=1000)
     parser.add_argument("--updates", type=int, default=20_000)
-    parser.add_argument("--threads", type=int, default=8)
+    parser.add_argument("--processes", type=int, default=2, help="update clients (like gunicorn workers)")
+    parser.add_argument("--threads", type=int, default=4, help="threads per update process")
     parser.add_argument("--duration", type=int, default=5, help="seconds per HTTP case")
     parser.add_argument("--redis-url")
     parser.add_argument("--no-naive", action="store_true")
@@ -258,8 +283,9 @@ def main() -> None:
             (_, n99), (_, m99) = percentiles(naive_city), percentiles(naive_empty)
             print(f"naive GEOSEARCH ASC COUNT 20: crowded p99 {n99:.2f} ms, empty p99 {m99:.2f} ms, "
                   f"ratio {n99 / m99:.1f}")
-        rate = measure_updates(stores, args.updates, args.threads, now_s)
-        print(f"presence updates: {rate:,.0f}/s with {args.threads} threads (target >= 5,000)")
+        rate = measure_updates(url, args.updates, args.processes, args.threads, now_s)
+        print(f"presence updates: {rate:,.0f}/s from {args.processes} processes x {args.threads} threads "
+              f"(target >= 5,000)")
         if not args.no_http and shutil.which("wrk"):
             rows = measure_http(url, settings, "city-viewer-0", "empty-viewer-0", args.duration, tmp)
             base = rows[0][1]["rps"]
