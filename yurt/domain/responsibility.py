@@ -3,12 +3,14 @@
 Rules (in order; the first that yields a post decides the basis):
 1. ``home``: the place is in Kazakhstan — no post abroad; the ministry itself answers.
 2. ``district``: a post in the country whose ``districts`` (ISO 3166-2) contain the place's subdivision.
-3. ``resident``: the embassy (or diplomatic mission) whose host country is the place's country.
+3. ``resident``: the embassy (or diplomatic mission) whose host country is the place's country; where there is
+   none, a career consulate there that publishes no districts (it covers the whole territory, e.g. the
+   Consulate General in Hong Kong).
 4. ``accredited``: an embassy whose ``accredited_to`` lists the country.
 5. ``none``: no post covers it (or the place is at sea / in Antarctica).
 
-Only posts that can act consularly count: status not ``closed``, and permanent missions only if they list a
-consular service. When several posts qualify on the same basis (overlapping districts, a country listed by two
+Only posts that can act consularly count: status not ``closed``, and permanent missions and honorary
+consulates only if they list a consular service (an honorary consul usually cannot issue documents). When several posts qualify on the same basis (overlapping districts, a country listed by two
 embassies, a subdivision that cannot be told near a border), all are returned and ``conflict`` says why.
 """
 
@@ -23,6 +25,8 @@ Basis = Literal["district", "resident", "accredited", "home", "none"]
 CONSULAR_SERVICES = frozenset({"passports", "visas", "notary", "civil_registry", "citizenship",
                                "consular_registration", "legalisation", "return_certificate"})
 EMBASSY_TYPES = frozenset({"embassy", "diplomatic_mission"})
+CAREER_CONSULATE_TYPES = frozenset({"consulate_general", "consulate"})
+NEEDS_LISTED_SERVICES = frozenset({"permanent_mission", "honorary_consulate"})
 HOME_COUNTRY = "KZ"
 
 
@@ -36,7 +40,7 @@ class Responsibility:
 def can_act_consularly(props: Mapping[str, Any]) -> bool:
     if props["status"] == "closed":
         return False
-    if props["type"] == "permanent_mission":
+    if props["type"] in NEEDS_LISTED_SERVICES:
         return bool(CONSULAR_SERVICES.intersection(props["services"]))
     return True
 
@@ -64,9 +68,14 @@ def responsible(
 
     resident = tuple(i for i in eligible
                      if properties[i]["host_country"] == country and properties[i]["type"] in EMBASSY_TYPES)
+    if not resident:
+        resident = tuple(i for i in eligible
+                         if properties[i]["host_country"] == country
+                         and properties[i]["type"] in CAREER_CONSULATE_TYPES and not properties[i]["districts"])
     if resident:
         return Responsibility("resident", resident,
-                              "several embassies are recorded in this country" if len(resident) > 1 else None)
+                              "several posts are recorded as resident in this country" if len(resident) > 1
+                              else None)
 
     accredited = tuple(i for i in eligible
                        if properties[i]["type"] in EMBASSY_TYPES and country in properties[i]["accredited_to"])
