@@ -10,8 +10,9 @@ Rules (in order; the first that yields a post decides the basis):
 5. ``none``: no post covers it (or the place is at sea / in Antarctica).
 
 Only posts that can act consularly count: status not ``closed``, and permanent missions and honorary
-consulates only if they list a consular service (an honorary consul usually cannot issue documents). When several posts qualify on the same basis (overlapping districts, a country listed by two
-embassies, a subdivision that cannot be told near a border), all are returned and ``conflict`` says why.
+consulates only if they list a consular service (an honorary consul usually cannot issue documents). When
+several posts qualify on the same basis (overlapping districts, a country listed by two embassies, a
+subdivision that cannot be told near a border), all are returned and ``conflict`` says why.
 """
 
 from __future__ import annotations
