@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import abc
 import hashlib
+import heapq
 import hmac
 import secrets
 import threading
@@ -146,6 +147,8 @@ class EmbeddedPresenceStore(PresenceStore):
         self.policy = policy or UpdatePolicy()
         self._lock = threading.Lock()
         self._presence: dict[str, Presence] = {}
+        self._expiries: list[tuple[float, str]] = []  # heap: expired presences leave without a full scan
+        self._coarse: dict[str, set[str]] = {}  # index cell → occupied resolution-7 cells
         self._cells: dict[str, dict[str, int]] = {}  # cell → {tid: order}
         self._limits: dict[str, LimiterRecord] = {}
         self._blocks: dict[str, set[str]] = {}
@@ -167,6 +170,7 @@ class EmbeddedPresenceStore(PresenceStore):
             members.pop(tid, None)
             if not members:
                 self._cells.pop(presence.cell, None)
+                self._coarse.get(index_cell(presence.cell), set()).discard(presence.cell)
 
     def put_presence(self, tid: str, cell: str, expires_at_s: float, profile: Profile, order: int,
                      now_s: float) -> Presence:
@@ -183,6 +187,8 @@ class EmbeddedPresenceStore(PresenceStore):
             self._drop(tid)
             presence = Presence(tid, cell, expires_at_s, profile)
             self._presence[tid] = presence
+            heapq.heappush(self._expiries, (expires_at_s, tid))
+            self._coarse.setdefault(index_cell(cell), set()).add(cell)
             self._cells.setdefault(cell, {})[tid] = order
             return presence
 
@@ -208,9 +214,11 @@ class EmbeddedPresenceStore(PresenceStore):
     def occupied(self, index_cells: Sequence[str], now_s: float) -> dict[str, int]:
         wanted = set(index_cells)
         with self._lock:
-            for tid in [t for t, p in self._presence.items() if p.expires_at_s <= now_s]:
-                self._drop(tid)
-            return {c: len(m) for c, m in self._cells.items() if m and index_cell(c) in wanted}
+            while self._expiries and self._expiries[0][0] <= now_s:
+                _, tid = heapq.heappop(self._expiries)
+                self._live(tid, now_s)  # drops it if this entry was its current expiry
+            cells = (c for coarse in wanted for c in self._coarse.get(coarse, ()))
+            return {c: len(self._cells[c]) for c in cells}
 
     def read_members(self, reads: Sequence[MemberRead], now_s: float) -> list[list[tuple[str, Presence | None]]]:
         out = []
