@@ -7,7 +7,9 @@ half-built dataset, and every worker serves a write within ``reload_interval_s``
 acknowledgement. A worker that made the write itself rebuilds at once (``refresh()``).
 
 If the store cannot be reached, the last good dataset keeps serving: mission reads never fail on a store
-outage (fail open for reads; writes fail closed in the staff API).
+outage (fail open for reads; writes fail closed in the staff API). While it stays unreachable the store is
+asked at most once per ``UNREACHABLE_BACKOFF_S`` (a hung Redis costs a whole timeout per ask, and reads must
+not pay it on every reload interval), and the outage is logged once when it starts and once when it ends.
 """
 
 from __future__ import annotations
@@ -21,6 +23,8 @@ from yurt.domain.missions import Dataset
 from yurt.storage.base import MissionStore, StoreUnavailable
 
 log = logging.getLogger("yurt.catalogue")
+
+UNREACHABLE_BACKOFF_S = 2.0
 
 
 class Catalogue:
@@ -39,6 +43,7 @@ class Catalogue:
         self._dataset = Dataset.build(state.meta, state.records, state.generation)
         self._checked_at = clock()
         self._listeners: list[Callable[[Dataset], None]] = []
+        self._unreachable = False
 
     @property
     def store(self) -> MissionStore:
@@ -64,11 +69,18 @@ class Catalogue:
             self._checked_at = self._clock()
             try:
                 generation = self._store.generation()
+                if self._unreachable:
+                    self._unreachable = False
+                    log.warning("mission store reachable again")
                 if generation == self._dataset.generation:
                     return self._dataset
                 state = self._store.load()
             except StoreUnavailable:
-                log.warning("mission store unreachable; serving generation %s", self._dataset.generation)
+                # Next ask after the backoff (the interval test in current() compares against _checked_at).
+                self._checked_at = self._clock() + max(0.0, UNREACHABLE_BACKOFF_S - self._interval_s)
+                if not self._unreachable:
+                    self._unreachable = True
+                    log.warning("mission store unreachable; serving generation %s", self._dataset.generation)
                 return self._dataset
             dataset = Dataset.build(state.meta, state.records, state.generation)
             self._dataset = dataset

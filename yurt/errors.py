@@ -9,12 +9,14 @@ no stack trace (the trace goes to the log with the request id).
 from __future__ import annotations
 
 import logging
+import math
+import time
 from collections.abc import Mapping
 from http import HTTPStatus
 from typing import Any
 
 import orjson
-from flask import Flask, Response, g
+from flask import Flask, Response, current_app, g
 from werkzeug.exceptions import HTTPException
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
@@ -127,9 +129,18 @@ def _from_uncaught(exc: Exception) -> Response:
 STORE_RETRY_AFTER_S = 5
 
 
+_store_outage_logged_at = -math.inf
+
+
 def _from_store_unavailable(exc: Exception) -> Response:
     # Fail closed: a write or a traveller read that needs the store answers 503 and says when to retry.
-    log.warning("store unavailable: %s", type(exc.__cause__ or exc).__name__)
+    # Logged once per outage-log interval per worker, not per request: an outage must not flood the log.
+    global _store_outage_logged_at
+    interval_s = current_app.extensions["yurt"].settings.redis_outage_log_interval_s
+    now = time.monotonic()
+    if now - _store_outage_logged_at >= interval_s:
+        _store_outage_logged_at = now
+        log.warning("store unavailable: %s", type(exc.__cause__ or exc).__name__)
     return problem(503, "storage is temporarily unavailable; retry shortly",
                    headers={"Retry-After": str(STORE_RETRY_AFTER_S)})
 

@@ -11,8 +11,11 @@ Two counters, so the cheapest requests stay cheap:
   worker and host, and in memory in the embedded default (one process).
 
 Failure policy: **fail open** — if Redis cannot count, the request goes through (and the error is counted in
-``yurt_redis_errors_total``): a Redis outage must not take reads down with it. The per-traveller presence
-limits that protect privacy live in the travellers store and fail closed. Health probes and metrics are exempt.
+``yurt_redis_errors_total``): a Redis outage must not take reads down with it. After a failure the shared
+counter is skipped for ``BACKOFF_S``, so a hung Redis costs one timeout per worker per backoff, not one per
+request on top of the request's own store call; the outage is logged once per
+YURT_REDIS_OUTAGE_LOG_INTERVAL_S. The per-traveller presence limits that protect privacy live in the travellers
+store and fail closed. Health probes and metrics are exempt.
 """
 
 from __future__ import annotations
@@ -34,6 +37,7 @@ from yurt.settings import Settings
 
 EXEMPT_PATHS = frozenset({"/healthz", "/readyz", "/metrics"})
 NAMESPACE = "yurt:rl"
+BACKOFF_S = 5.0
 
 log = logging.getLogger("yurt.limits")
 
@@ -66,18 +70,24 @@ class RateLimits:
         self._local = FixedWindowRateLimiter(MemoryStorage())
         self._shared = FixedWindowRateLimiter(_shared_storage(settings))
         self._fail_logged_at = -math.inf
+        self._log_interval_s = settings.redis_outage_log_interval_s
+        self._skip_shared_until = -math.inf
 
     def check(self) -> None:
         if request.path in EXEMPT_PATHS:
             return
         counter = self._local if is_anonymous_read() else self._shared
+        if counter is self._shared and time.monotonic() < self._skip_shared_until:
+            return  # fail open without waiting: the shared storage failed moments ago
         key = client_key()
         try:
             allowed = counter.hit(self.limit, NAMESPACE, key)
         except Exception as exc:
             REDIS_ERRORS.labels("rate_limit").inc()
-            if time.monotonic() - self._fail_logged_at > 30:
-                self._fail_logged_at = time.monotonic()
+            now = time.monotonic()
+            self._skip_shared_until = now + BACKOFF_S
+            if now - self._fail_logged_at >= self._log_interval_s:
+                self._fail_logged_at = now
                 log.warning("rate-limit storage unavailable, not limiting: %s", type(exc).__name__)
             return
         if not allowed:
