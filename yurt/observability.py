@@ -87,10 +87,14 @@ def init_app(app: Flask, settings: Settings) -> None:
         # One extend instead of a setdefault per header: werkzeug's header ops dominate a cheap request.
         headers.extend(SECURITY_HEADER_LIST)
         origin = request.headers.get("Origin")
+        if cors_origins:
+            # Whether Allow-Origin is sent depends on Origin, so every response says so, also those without
+            # it: else a shared cache could hand an allowed origin a copy made for another one (Fetch
+            # standard, "CORS protocol and HTTP caches").
+            response.headers.add("Vary", "Origin")
         if origin and origin in cors_origins:
             response.headers["Access-Control-Allow-Origin"] = origin
             response.headers["Access-Control-Expose-Headers"] = "ETag, X-Request-ID, X-Cache, Retry-After"
-            response.headers.add("Vary", "Origin")
             if request.method == "OPTIONS":  # CORS preflight (Fetch standard, "CORS-preflight request")
                 response.headers["Access-Control-Allow-Methods"] = "GET, POST, PUT, PATCH, DELETE"
                 response.headers["Access-Control-Allow-Headers"] = (
