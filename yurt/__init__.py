@@ -31,7 +31,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     settings = settings or Settings.from_env()
     observability.configure_logging(settings)
 
-    app = Flask(__name__)
+    app = Flask(__name__, static_folder=None)  # no implicit /static route: every route is ours
     app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
     app.json.sort_keys = False  # type: ignore[attr-defined]
     app.url_map.strict_slashes = False
