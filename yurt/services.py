@@ -19,6 +19,7 @@ from yurt.domain.places import Locator
 from yurt.settings import Settings
 from yurt.storage.base import MissionStore, ResultCache, TieredCache
 from yurt.storage.embedded import EmbeddedMissionStore, MemoryCache
+from yurt.storage.reports import EmbeddedReportStore, RedisReportStore, ReportStore
 from yurt.storage.travellers import TravellerStores, build_traveller_stores
 
 if TYPE_CHECKING:
@@ -34,6 +35,7 @@ class Services:
     locator: Locator
     verifier: TokenVerifier
     travellers: TravellerStores
+    reports: ReportStore
     redis: redis.Redis | None = None
 
     def close(self) -> None:
@@ -56,13 +58,15 @@ def build_services(settings: Settings) -> Services:
         # L1 in each worker in front of the shared Redis cache: a hit from L1 costs no round trip.
         shared = RedisCache(client, outage_log_interval_s=settings.redis_outage_log_interval_s)
         cache = TieredCache(MemoryCache(), shared)
+        reports: ReportStore = RedisReportStore(client)
     else:
         store = EmbeddedMissionStore(settings.data_dir, seed)
         cache = MemoryCache()
+        reports = EmbeddedReportStore(settings.data_dir)
     catalogue = Catalogue(store, reload_interval_s=settings.reload_interval_s)
     return Services(settings=settings, store=store, catalogue=catalogue, cache=cache, locator=locator,
                     verifier=TokenVerifier(settings), travellers=build_traveller_stores(settings, client),
-                    redis=client)
+                    reports=reports, redis=client)
 
 
 def services() -> Services:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from flask import Blueprint, Response, current_app, g
+from flask import Blueprint, Response, g
 from marshmallow import Schema, fields, validate
 
 from yurt.api.conventions import json_response, load_body, use_query
@@ -24,9 +24,7 @@ from yurt.storage.reports import (
     CATEGORIES,
     RESOLUTIONS,
     AlreadyResolvedError,
-    EmbeddedReportStore,
     RateLimitError,
-    RedisReportStore,
     ReportLimit,
     ReportStore,
 )
@@ -35,7 +33,6 @@ bp = Blueprint("mission_reports", __name__)
 
 # Five reports an hour is plenty for one traveller who noticed a wrong number, and bounds spam to a trickle.
 REPORT_LIMIT = ReportLimit(max_reports=5, window_s=3600)
-EXTENSION = "yurt.reports"
 
 
 class MissionReportBody(Schema):
@@ -62,15 +59,8 @@ class MissionReportQuery(Schema):
 
 
 def report_store() -> ReportStore:
-    """The app's report store, built on first use next to the mission store (same backend)."""
-    store = current_app.extensions.get(EXTENSION)
-    if store is None:
-        svc = services()
-        store = RedisReportStore(svc.redis) if svc.redis is not None else EmbeddedReportStore(
-            svc.settings.data_dir)
-        current_app.extensions[EXTENSION] = store
-    assert isinstance(store, ReportStore)
-    return store
+    """The app's report store (same backend as the mission store)."""
+    return services().reports
 
 
 def _now() -> datetime:
