@@ -5,21 +5,20 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/bootstrap.sh requirements-dev.txt
 
-if ! command -v redis-server >/dev/null 2>&1; then
+# Debian packages the tests drive for real: redis-server (storage), chromium (staff console, end to end),
+# gdal-bin (GDAL's OGC API client reads /collections). Installed when missing, as root with apt-get.
+missing=()
+command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
+command -v chromium >/dev/null 2>&1 || missing+=(chromium)
+command -v ogr2ogr >/dev/null 2>&1 || missing+=(gdal-bin)
+if [ ${#missing[@]} -gt 0 ]; then
   if command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
-    echo "test: redis-server missing; installing Debian's redis-server package" >&2
+    echo "test: installing Debian packages: ${missing[*]}" >&2
     DEBIAN_FRONTEND=noninteractive apt-get update -qq >/dev/null
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server >/dev/null
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
   else
-    echo "test: redis-server is required: install the Debian package 'redis-server' (apt-get install redis-server)" >&2
+    echo "test: missing Debian packages: ${missing[*]} (install them: apt-get install ${missing[*]})" >&2
     exit 2
-  fi
-fi
-if [ "${YURT_BROWSER_TESTS:-1}" = 1 ] && ! command -v chromium >/dev/null 2>&1; then
-  if command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
-    echo "test: chromium missing; installing Debian's chromium package for the staff console test" >&2
-    DEBIAN_FRONTEND=noninteractive apt-get update -qq >/dev/null
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
   fi
 fi
 
