@@ -89,7 +89,9 @@ class RedisMeetupStore(MeetupStore):
 
     @_fails_closed
     def update(self, meetup_id: str, organiser: str, changes: Mapping[str, Any], index_cell: str) -> Meetup:
-        with self._r.pipeline() as pipe:
+        # transaction=True explicitly: it is redis.Redis's default but not RedisCluster's, whose WATCH needs it
+        # (both keys share the meetup's hash tag, so the transaction stays on one slot).
+        with self._r.pipeline(transaction=True) as pipe:
             while True:
                 try:
                     pipe.watch(_m(meetup_id, "d"), _m(meetup_id, "a"))  # type: ignore[no-untyped-call]

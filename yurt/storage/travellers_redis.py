@@ -106,7 +106,10 @@ class RedisPresenceStore(PresenceStore):
 
     @staticmethod
     def _eval(pipe: Pipeline, script: Script, keys: list[str], args: list[Any]) -> None:
-        pipe.evalsha(script.sha, len(keys), *keys, *args)
+        # The raw command, not ``pipe.evalsha``: redis-py's ClusterPipeline blocks that method by name, yet routes
+        # the command itself by its declared KEYS (all on one slot here); a node missing the script answers
+        # NOSCRIPT and ``_pipelined`` loads it on every master.
+        pipe.execute_command("EVALSHA", script.sha, len(keys), *keys, *args)
 
     @staticmethod
     def _index_keys(cell: str) -> list[str]:
