@@ -38,6 +38,14 @@ def test_unknown_url_is_a_problem(client: FlaskClient) -> None:
     assert_problem(client.get("/no/such/thing"), 404)
 
 
+def test_problem_types_resolve_on_this_server(client: FlaskClient) -> None:
+    body = orjson.loads(client.get("/no/such/thing").data)
+    assert body["type"] == "/problems/not-found"
+    doc = orjson.loads(client.get(body["type"]).data)
+    assert doc == {"type": "/problems/not-found", "title": "Not Found", "status": 404}
+    assert_problem(client.get("/problems/no-such-type"), 404)
+
+
 def test_wrong_method_is_a_problem_with_allow(client: FlaskClient) -> None:
     response = client.delete("/healthz")
     assert_problem(response, 405)

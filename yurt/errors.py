@@ -20,7 +20,9 @@ from flask import Flask, Response, current_app, g
 from werkzeug.exceptions import HTTPException
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
-PROBLEM_TYPE_BASE = "https://yurt.kz/problems/"
+# A relative URI reference (RFC 9457 §3.1.1 allows it; it resolves against this server): /problems/<slug>
+# answers with the type's title and status, so a client can look a type up without an outside domain.
+PROBLEM_TYPE_BASE = "/problems/"
 
 log = logging.getLogger("yurt.errors")
 
@@ -97,6 +99,14 @@ def problem(
     for name, value in (headers or {}).items():
         response.headers[name] = value
     return response
+
+
+def problem_type_doc(slug: str) -> dict[str, Any] | None:
+    """What ``/problems/<slug>`` answers: the status code and title behind a problem type."""
+    for status in HTTPStatus:
+        if status.value >= 400 and _slug(status.value) == slug:
+            return {"type": PROBLEM_TYPE_BASE + slug, "title": status.phrase, "status": status.value}
+    return None
 
 
 def _from_problem(exc: Problem) -> Response:

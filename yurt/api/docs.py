@@ -19,7 +19,7 @@ from flask import Blueprint, Flask, Response, current_app, send_from_directory
 from marshmallow import Schema
 
 from yurt.api.conventions import json_response
-from yurt.errors import Problem
+from yurt.errors import Problem, problem_type_doc
 from yurt.schemas import DatasetMetaSchema, MissionFeatureSchema
 
 bp = Blueprint("docs", __name__)
@@ -31,6 +31,23 @@ SWAGGER_FILES = frozenset({"swagger-ui.css", "swagger-ui-bundle.js", "swagger-ui
 # Extra documentation that decorators cannot carry: request bodies and security, by endpoint name.
 REQUEST_BODIES: dict[str, type[Schema] | dict[str, Any]] = {}
 SECURED: dict[str, str] = {}  # endpoint → required scope
+PRECONDITIONS: set[str] = set()  # endpoints that need If-Match (optimistic concurrency): 428 without, 412 stale
+# Documented 200 bodies, by "<endpoint>.<method>": what clients (and schemathesis) check responses against.
+RESPONSES: dict[str, dict[str, Any]] = {
+    "missions.list_missions.get": {"application/geo+json": {"schema": {
+        "type": "object", "required": ["type", "features"],
+        "properties": {"type": {"type": "string", "enum": ["FeatureCollection"]},
+                       "features": {"type": "array", "items": {"$ref": "#/components/schemas/MissionFeature"}}}}}},
+    "missions.get_mission.get": {"application/geo+json": {"schema": {
+        "$ref": "#/components/schemas/MissionFeature"}}},
+    "nearest.nearest.get": {"application/json": {"schema": {
+        "type": "object", "required": ["results"],
+        "properties": {"results": {"type": "array", "items": {
+            "type": "object", "required": ["mission", "distance_km", "bearing_deg"],
+            "properties": {"mission": {"$ref": "#/components/schemas/MissionFeature"},
+                           "distance_km": {"type": "number", "minimum": 0},
+                           "bearing_deg": {"type": "number", "minimum": 0, "maximum": 360}}}}}}}},
+}
 
 PROBLEM_SCHEMA = {
     "type": "object",
@@ -86,6 +103,18 @@ def build_spec(app: Flask) -> dict[str, Any]:
             query_schema = getattr(view, "query_schema", None)
             if query_schema is not None:
                 operation["parameters"].append({"in": "query", "schema": query_schema})
+            if method == "DELETE":
+                operation["responses"]["204"] = {"description": "Done; no body"}
+            documented = RESPONSES.get(f"{rule.endpoint}.{method.lower()}")
+            if documented is not None:
+                operation["responses"]["200"] = {"description": "OK", "content": documented}
+            if rule.endpoint in PRECONDITIONS:
+                operation["parameters"].append({
+                    "in": "header", "name": "If-Match", "required": True, "schema": {"type": "string"},
+                    "description": "The current strong ETag of what this request changes (RFC 9110 §13.1.1)."})
+                operation["responses"]["412"] = {"description": "Stale If-Match; the current ETag is in ETag",
+                                                 "content": problem_ref}
+                operation["responses"]["428"] = {"description": "No usable If-Match", "content": problem_ref}
             body = REQUEST_BODIES.get(f"{rule.endpoint}.{method.lower()}")
             if body is not None:
                 operation["requestBody"] = {"required": True, "content": {"application/json": {"schema": body}}}
@@ -123,6 +152,15 @@ DOCS_HTML = """<!doctype html>
 DOCS_INIT_JS = """window.ui = SwaggerUIBundle({url: "/openapi.json", dom_id: "#swagger-ui", deepLinking: true});
 """
 DOCS_CSP = "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; frame-ancestors 'none'"
+
+
+@bp.get("/problems/<slug>")
+def problem_type(slug: str) -> Response:
+    """What a problem ``type`` means (the types in every error document point here)."""
+    doc = problem_type_doc(slug)
+    if doc is None:
+        raise Problem(404, f"no problem type {slug!r}")
+    return json_response(doc, headers={"Cache-Control": "public, max-age=86400"})
 
 
 @bp.get("/docs")
