@@ -109,7 +109,7 @@ class RedisPresenceStore(PresenceStore):
         # The raw command, not ``pipe.evalsha``: redis-py's ClusterPipeline blocks that method by name, yet routes
         # the command itself by its declared KEYS (all on one slot here); a node missing the script answers
         # NOSCRIPT and ``_pipelined`` loads it on every master.
-        pipe.execute_command("EVALSHA", script.sha, len(keys), *keys, *args)
+        pipe.execute_command("EVALSHA", script.sha, len(keys), *keys, *args)  # type: ignore[no-untyped-call]
 
     @staticmethod
     def _index_keys(cell: str) -> list[str]:

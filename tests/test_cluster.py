@@ -1,0 +1,306 @@
+"""Everything in Redis mode on a real 3-master Redis Cluster (tests/cluster_harness.py, loopback ports).
+
+The storage contract suites of tests/storage/ run here unchanged: their test functions are imported, and this
+module's fixtures (``open_store``, ``stores``, ``store``) hand them cluster-backed stores instead. Then the app
+itself runs on the cluster through the Flask test client, and the key layout is checked: a traveller's keys
+share one slot, and a nearby query reads a bounded number of slots.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+import redis
+from flask import Flask
+from redis.cluster import RedisCluster
+from redis.crc import key_slot
+
+from tests.api.travellers_helpers import auth, install_clock, nearby, share
+from tests.cluster_harness import RedisCluster as ClusterProcesses
+from tests.cluster_harness import running_cluster
+from tests.storage.test_mission_store_contract import (  # noqa: F401  (collected here, on the cluster)
+    OpenStore,
+    seed,
+    test_audit_has_author_before_after_and_pages,
+    test_audit_pages_across_many_entries,
+    test_bulk_replace_is_all_or_nothing_and_can_be_undone,
+    test_concurrent_writers_with_one_etag_exactly_one_wins,
+    test_create_delete_and_not_found,
+    test_seeded_from_the_collection,
+    test_state_revisions_and_audit_survive_a_restart,
+    test_update_is_compare_and_set,
+)
+from tests.storage.test_report_store_contract import (  # noqa: F401
+    test_rate_limit_per_traveller_with_retry_after,
+    test_submit_list_and_resolve,
+)
+from tests.storage.test_travellers_contract import (  # noqa: F401
+    DUBAI,
+    POLICY,
+    T0,
+    Stores,
+    put,
+    test_capacity_holds_under_concurrent_joins,
+    test_handles_blocks_reports_and_erase,
+    test_limiter_record_outlives_delete_and_erase,
+    test_limits_too_soon_budget_too_fast,
+    test_meetup_erase_leaves_and_cancels,
+    test_meetup_lifecycle,
+    test_members_carry_only_live_presences_in_that_cell,
+    test_members_in_rotated_hash_order_page_exactly_once,
+    test_occupied_counts_follow_moves_and_deletes,
+    test_presence_round_trip_and_exact_expiry,
+    test_presences_skip_expired_and_suspended,
+)
+from tests.test_errors import assert_problem
+from yurt import create_app
+from yurt.dataset import Collection
+from yurt.domain import privacy
+from yurt.settings import Settings
+from yurt.storage.base import MissionStore
+from yurt.storage.meetups_redis import RedisMeetupStore
+from yurt.storage.redis_store import RedisMissionStore, connect
+from yurt.storage.reports import RedisReportStore, ReportStore
+from yurt.storage.travellers_redis import RedisPresenceStore, _t
+
+BERLIN = "kz-embassy-de-berlin"
+
+
+@pytest.fixture(scope="session")
+def redis_cluster() -> Iterator[ClusterProcesses]:
+    with running_cluster(masters=3) as cluster:
+        yield cluster
+
+
+@pytest.fixture
+def cluster_settings(settings: Settings, redis_cluster: ClusterProcesses) -> Iterator[Settings]:
+    redis_cluster.flush()
+    yield settings.replace(redis_url=redis_cluster.url, redis_cluster=True)
+    redis_cluster.flush()
+
+
+@pytest.fixture
+def cluster_client(cluster_settings: Settings) -> Iterator[redis.Redis]:
+    client = connect(cluster_settings)
+    yield client
+    client.close()
+
+
+# -- the contract suites, on the cluster ------------------------------------------------------------------------
+
+
+@pytest.fixture
+def open_store(cluster_settings: Settings, seed: Collection) -> Iterator[OpenStore]:  # noqa: F811
+    opened: list[MissionStore] = []
+    clients: list[redis.Redis] = []
+
+    def factory() -> MissionStore:
+        clients.append(connect(cluster_settings))
+        opened.append(RedisMissionStore(clients[-1], seed))
+        return opened[-1]
+
+    yield factory
+    for store in opened:
+        store.close()
+    for client in clients:
+        client.close()
+
+
+@pytest.fixture
+def stores(cluster_client: redis.Redis) -> Stores:
+    return Stores(RedisPresenceStore(cluster_client, POLICY), RedisMeetupStore(cluster_client))
+
+
+@pytest.fixture
+def store(cluster_client: redis.Redis) -> ReportStore:
+    return RedisReportStore(cluster_client)
+
+
+def test_the_cluster_has_three_masters_sharing_the_slots(cluster_client: redis.Redis) -> None:
+    assert isinstance(cluster_client, RedisCluster)
+    masters = cluster_client.get_primaries()
+    assert len(masters) == 3
+    slots = cluster_client.cluster_slots()
+    assert sum(end - start + 1 for start, end in slots) == 16384
+
+
+# -- key layout --------------------------------------------------------------------------------------------------
+
+
+def test_a_travellers_own_keys_share_one_slot() -> None:
+    kinds = ("p", "lim", "blk", "h", "susp", "att", "org")
+    for tid in ("a", "t_0123456789abcdef", "{weird}", "x:y"):
+        assert len({key_slot(_t(tid, kind).encode()) for kind in kinds}) == 1
+
+
+def test_mission_keys_share_one_slot() -> None:
+    from yurt.storage import redis_store, reports
+
+    keys = [*redis_store.KEYS, reports.REPORTS, reports.NEXT_ID, reports.BY_REPORTER + "abc"]
+    assert len({key_slot(k.encode()) for k in keys}) == 1
+
+
+@dataclass
+class Sent:
+    """What the cluster clients sent while recording: every keyed command's slot and its first key."""
+
+    slots: set[int] = field(default_factory=set)
+    first_keys: set[str] = field(default_factory=set)
+
+    def tags(self, prefix: str) -> set[str]:
+        return {k[k.index("{"):k.index("}") + 1] for k in self.first_keys if k.startswith(prefix)}
+
+
+def record_sent(monkeypatch: pytest.MonkeyPatch) -> Sent:
+    """Record every keyed command any cluster client or cluster pipeline sends from now on: both route each
+    command through ``RedisCluster.determine_slot``, which also refuses keys of two slots in one command."""
+    sent = Sent()
+    original: Callable[..., Any] = RedisCluster.determine_slot
+
+    def determine_slot(self: RedisCluster, *args: Any) -> Any:
+        slot = original(self, *args)
+        if slot is not None:
+            sent.slots.add(int(slot))
+            key_at = 3 if str(args[0]).upper() in ("EVAL", "EVALSHA") and int(args[2]) > 0 else 1
+            key = args[key_at]
+            sent.first_keys.add(key.decode() if isinstance(key, bytes) else str(key))
+        return slot
+
+    monkeypatch.setattr(RedisCluster, "determine_slot", determine_slot)
+    return sent
+
+
+PAGE = 10
+TRAVELLERS = 120
+
+
+def test_a_nearby_query_reads_a_bounded_number_of_slots(
+        cluster_settings: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Bound: the geo index of the resolution-5 cells within reach (``index_cells_for``: at most 3k(k+1)+1 by
+    construction, 54 here at 50 km), plus the viewer's own slot, plus one slot per candidate on the page (its
+    block list), plus the shared rate-limit counter and the mission generation: never one per traveller."""
+    app = create_app(cluster_settings)
+    try:
+        install_clock(app)
+        client = app.test_client()
+        for i in range(TRAVELLERS):  # many travellers in one city, spread over several coarse cells
+            lat, lon = 25.2048 + (i % 12) * 0.03, 55.2708 + (i // 12) * 0.03
+            assert share(client, f"sub{i}", lat, lon).status_code == 200
+        index_cells = privacy.index_cells_for(privacy.presence_cell(25.2048, 55.2708), privacy.MAX_RADIUS_KM)
+        bound = len(index_cells) + 1 + PAGE + 2
+        sent = record_sent(monkeypatch)
+        response = nearby(client, "sub0", radius_km=privacy.MAX_RADIUS_KM, limit=PAGE)
+        assert response.status_code == 200 and len(response.json["results"]) == PAGE
+        assert sent.tags("{g:") <= {f"{{g:{c}}}" for c in index_cells}
+        assert len(sent.tags("{t:")) <= 1 + PAGE
+        assert len(sent.slots) <= bound < TRAVELLERS, (len(sent.slots), bound)
+    finally:
+        app.extensions["yurt"].close()
+
+
+# -- the app on the cluster --------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def cluster_app(cluster_settings: Settings) -> Iterator[Flask]:
+    app = create_app(cluster_settings)
+    app.config["TESTING"] = True
+    yield app
+    app.extensions["yurt"].close()
+
+
+def test_missions_staff_write_and_read_back(cluster_app: Flask) -> None:
+    client = cluster_app.test_client()
+    mission = client.get(f"/v1/missions/{BERLIN}")
+    assert mission.status_code == 200
+    phones = [{"number": "+49 30 555000", "kind": "main"}]
+    patched = client.patch(f"/v1/missions/{BERLIN}", json={"properties": {"phones": phones}},
+                           headers={**auth("alice", "staff"), "If-Match": mission.headers["ETag"]})
+    assert patched.status_code == 200, patched.json
+    again = client.get(f"/v1/missions/{BERLIN}")
+    assert again.json["properties"]["phones"] == phones and again.headers["ETag"] == patched.headers["ETag"]
+    history = client.get(f"/v1/missions/{BERLIN}/history", headers=auth("alice", "staff"))
+    assert history.status_code == 200 and history.json["entries"][0]["author"] == "alice"
+    assert client.get("/readyz").status_code == 200
+    nearest = client.get("/v1/missions/nearest", query_string={"lat": 52.5, "lon": 13.4})
+    assert nearest.status_code == 200
+
+
+def test_presence_nearby_and_meetups(cluster_app: Flask) -> None:
+    install_clock(cluster_app)
+    client = cluster_app.test_client()
+    assert share(client, "aigerim", 25.2048, 55.2708).status_code == 200
+    assert share(client, "daniyar", 25.2148, 55.2808).status_code == 200
+    seen = nearby(client, "aigerim", radius_km=10)
+    assert seen.status_code == 200 and [r["display_name"] for r in seen.json["results"]] == ["Daniyar"]
+    body = {"title": "Nauryz picnic", "description": "Baursaks", "starts_at": "2026-03-21T14:00:00+04:00",
+            "ends_at": "2026-03-21T18:00:00+04:00", "lat": 25.1866, "lon": 55.2530, "place_name": "Safa Park",
+            "capacity": 2}
+    created = client.post("/v1/meetups", json=body, headers=auth("aigerim"))
+    assert created.status_code == 201, created.json
+    meetup_id = created.json["id"]
+    joined = client.post(f"/v1/meetups/{meetup_id}/attendance", headers=auth("daniyar"))
+    assert joined.status_code in (200, 201) and joined.json["attending"] == 1
+    found = client.get("/v1/meetups/nearby", query_string={"lat": 25.2, "lon": 55.27, "radius_km": 20},
+                       headers=auth("daniyar"))
+    assert found.status_code == 200 and [m["id"] for m in found.json["results"]] == [meetup_id]
+    assert client.delete("/v1/travellers/me", headers=auth("daniyar")).status_code == 204
+    assert_problem(client.get("/v1/travellers/me/presence", headers=auth("daniyar")), 404)
+    assert client.get(f"/v1/meetups/{meetup_id}", headers=auth("aigerim")).json["attending"] == 0
+
+
+def test_rate_limit_is_shared_through_the_cluster(cluster_settings: Settings) -> None:
+    limited = cluster_settings.replace(rate_limit="5/minute")
+    apps = [create_app(limited) for _ in range(2)]  # two workers, one limit
+    try:
+        clients = [app.test_client() for app in apps]
+        headers = auth("greedy", "staff")
+        codes = [clients[i % 2].get("/v1/audit", headers=headers).status_code for i in range(7)]
+        assert codes[:5] == [200] * 5 and codes[5:] == [429, 429]
+        response = clients[0].get("/v1/audit", headers=headers)
+        assert_problem(response, 429)
+        assert int(response.headers["Retry-After"]) >= 1
+    finally:
+        for app in apps:
+            app.extensions["yurt"].close()
+
+
+def test_seed_once_and_keys_spread_over_masters(cluster_settings: Settings, seed: Collection) -> None:  # noqa: F811
+    collection = seed
+    clients = [connect(cluster_settings) for _ in range(2)]
+    try:
+        first = RedisMissionStore(clients[0], collection)
+        second = RedisMissionStore(clients[1], collection)  # a second worker starting: no re-seed
+        assert first.generation() == second.generation() == 1
+        presence = RedisPresenceStore(clients[0], POLICY)
+        for i in range(90):
+            put(presence, f"trav{i}", now=T0)
+        per_master = [int(node.dbsize()) for node in _masters(clients[0])]
+        assert len(per_master) == 3 and all(n > 0 for n in per_master), per_master
+    finally:
+        for c in clients:
+            c.close()
+
+
+def _masters(client: redis.Redis) -> list[redis.Redis]:
+    assert isinstance(client, RedisCluster)
+    return [client.get_redis_connection(node) for node in client.get_primaries()]
+
+
+def test_scripts_reload_on_every_master_after_a_flush(redis_cluster: ClusterProcesses, cluster_client: redis.Redis,
+                                                      seed: Collection) -> None:  # noqa: F811
+    missions = RedisMissionStore(cluster_client, seed)
+    presence = RedisPresenceStore(cluster_client, POLICY)
+    for port in redis_cluster.ports:  # a master restarted empty: it lost every cached script
+        node = redis_cluster.node(port)
+        node.script_flush()
+        node.close()
+    for i in range(12):  # enough travellers that their slots land on every master
+        put(presence, f"r{i}", now=T0)
+    assert len(presence.occupied(privacy.index_cells_for(DUBAI, 10), T0)) == 1
+    record = next(r for r in missions.load().records if r.id == BERLIN)
+    feature = {**record.feature, "properties": {**record.feature["properties"], "email": "x@mfa.kz"}}
+    assert missions.update(BERLIN, feature, if_match=record.etag, author="alice").rev > record.rev
