@@ -81,6 +81,9 @@ def init_app(app: Flask, settings: Settings) -> None:
     @app.after_request
     def _finish(response: Response) -> Response:
         headers = response.headers
+        if response.status_code in (204, 304):
+            # No content, so no content type (RFC 9110 §8.3): Flask gives every Response text/html by default.
+            headers.pop("Content-Type", None)
         headers["X-Request-ID"] = g.get("request_id", "")
         if "Content-Security-Policy" not in headers:
             headers["Content-Security-Policy"] = API_CSP

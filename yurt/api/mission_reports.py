@@ -52,10 +52,12 @@ class MissionReportResolveBody(Schema):
 
 
 class MissionReportQuery(Schema):
-    status = fields.String(load_default=None, validate=validate.OneOf(("open", "resolved")))
-    mission_id = fields.String(load_default=None, validate=validate.Length(min=1, max=80))
+    # No load_default=None: a query parameter is present or absent, never null, and the OpenAPI document
+    # should not say "nullable" (schemathesis would send null and expect a 400).
+    status = fields.String(validate=validate.OneOf(("open", "resolved")))
+    mission_id = fields.String(validate=validate.Length(min=1, max=80))
     limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))
-    before = fields.Integer(load_default=None, validate=validate.Range(min=1))
+    before = fields.Integer(validate=validate.Range(min=1))
 
 
 def report_store() -> ReportStore:
@@ -89,7 +91,8 @@ def submit_report(mission_id: str) -> Response:
 @bp.get("/v1/reports")
 @requires("staff")
 @use_query(MissionReportQuery())
-def list_reports(status: str | None, mission_id: str | None, limit: int, before: int | None) -> Response:
+def list_reports(*, limit: int, status: str | None = None, mission_id: str | None = None,
+                 before: int | None = None) -> Response:
     """Travellers' reports, newest first; filter by status and mission, page with ``before``."""
     reports = report_store().list(status=status, mission_id=mission_id, limit=limit, before_id=before)
     body: dict[str, Any] = {"reports": [r.to_json() for r in reports]}

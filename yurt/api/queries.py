@@ -7,7 +7,7 @@ from typing import Any
 
 from marshmallow import RAISE, Schema, ValidationError, fields, validate
 
-from yurt.schemas import MISSION_TYPES, SERVICES, STATUSES, _check_country
+from yurt.schemas import MISSION_TYPES, SERVICES, STATUSES, _check_country, _country_codes
 
 
 def _finite(value: float) -> None:
@@ -15,8 +15,17 @@ def _finite(value: float) -> None:
         raise ValidationError("must be a finite number")
 
 
+_NUMBER = r"-?[0-9]{1,3}(\.[0-9]+)?"
+BBOX_PATTERN = f"^{_NUMBER}(,{_NUMBER}){{3}}$"
+
+
 class BBox(fields.Field):  # type: ignore[type-arg]
     """``minLon,minLat,maxLon,maxLat`` (OGC API Features / RFC 7946 order). minLon > maxLon crosses ±180°."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        # Documented as a string of four numbers, so the OpenAPI document says what the parser accepts.
+        kwargs["metadata"] = {"type": "string", "pattern": BBOX_PATTERN, **kwargs.get("metadata", {})}
+        super().__init__(**kwargs)
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> tuple[float, ...]:
         if not isinstance(value, str):
@@ -44,6 +53,12 @@ def Lat(**kw: Any) -> fields.Float:  # noqa: N802 - a field type
                         metadata={"description": "WGS-84 latitude in degrees, [-90, 90]"}, **kw)
 
 
+def Country(**kw: Any) -> fields.String:  # noqa: N802 - a field type
+    # The enum documents exactly what _check_country accepts, so generated clients and fuzzers send real codes.
+    return fields.String(validate=_check_country, metadata={"description": "ISO 3166-1 alpha-2 country code",
+                                                            "enum": sorted(_country_codes())}, **kw)
+
+
 def Lon(**kw: Any) -> fields.Float:  # noqa: N802 - a field type
     return fields.Float(allow_nan=False, validate=[_finite, validate.Range(-180, 180)],
                         metadata={"description": "WGS-84 longitude in degrees, [-180, 180]"}, **kw)
@@ -55,7 +70,7 @@ class _Query(Schema):
 
 
 class MissionListQuery(_Query):
-    country = fields.String(validate=_check_country, metadata={"description": "host country, ISO 3166-1 alpha-2"})
+    country = Country()
     type = fields.String(validate=validate.OneOf(MISSION_TYPES))
     service = fields.String(validate=validate.OneOf(SERVICES))
     status = fields.String(validate=validate.OneOf(STATUSES))
@@ -77,7 +92,7 @@ class NearestQuery(_Query):
 class ResponsibleQuery(_Query):
     lat = Lat()
     lon = Lon()
-    country = fields.String(validate=_check_country)
+    country = Country()
 
 
 class OgcItemsQuery(_Query):
@@ -85,7 +100,7 @@ class OgcItemsQuery(_Query):
     limit = fields.Integer(load_default=10, validate=validate.Range(1, 1000))
     offset = fields.Integer(load_default=0, validate=validate.Range(0, 1_000_000))
     f = fields.String(validate=validate.OneOf(["json", "geojson"]))
-    country = fields.String(validate=_check_country)
+    country = Country()
     type = fields.String(validate=validate.OneOf(MISSION_TYPES))
 
 

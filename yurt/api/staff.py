@@ -20,7 +20,7 @@ from flask import Blueprint, Response, g
 from marshmallow import Schema, ValidationError, fields, validate
 
 from yurt.api.conventions import GEOJSON, json_body, json_response, use_query
-from yurt.api.docs import REQUEST_BODIES, SECURED
+from yurt.api.docs import PRECONDITIONS, REQUEST_BODIES, SECURED
 from yurt.api.merge_patch import merge_patch
 from yurt.api.staff_bodies import collection_problem, feature_from, field_errors, required_etag, stale
 from yurt.auth import requires
@@ -276,6 +276,8 @@ for _rule in ("create_mission", "replace_mission", "patch_mission", "delete_miss
               "get_dataset_facts", "replace_dataset_facts", "mission_history", "audit_log", "audit_detail",
               "restore"):
     SECURED[f"staff.{_rule}"] = "staff"
+PRECONDITIONS.update(f"staff.{name}" for name in ("replace_mission", "patch_mission", "delete_mission",
+                                                   "replace_dataset", "replace_dataset_facts", "restore"))
 REQUEST_BODIES.update({
     "staff.create_mission.post": MissionFeatureSchema,
     "staff.replace_mission.put": MissionFeatureSchema,
