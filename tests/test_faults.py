@@ -158,7 +158,8 @@ def fresh_queries(rng: random.Random) -> list[str]:
 def oracle(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FlaskClient]:
     """The same dataset served in-process in the embedded mode, without any cache: the expected answers."""
     settings = Settings(data_file=FIXTURE_DATASET, data_dir=tmp_path_factory.mktemp("oracle"),
-                        jwt_secret=JWT_SECRET, log_level="WARNING", cache_enabled=False)
+                        jwt_secret=JWT_SECRET, log_level="WARNING", cache_enabled=False,
+                        rate_limit="1000000/minute")
     app = create_app(settings)
     yield app.test_client()
     app.extensions["yurt"].close()
@@ -228,6 +229,8 @@ def test_redis_stopped_mid_load(stack: Stack, oracle: FlaskClient) -> None:
     assert reader.results and not failures
     assert answers(url) == before
     assert max(cached_s) < REDIS_TIMEOUT_S  # a refused connection fails at once; nothing waits for a timeout
+    metrics = requests.get(url + "/metrics", timeout=10).text  # both workers' errors, aggregated
+    assert 'yurt_redis_errors_total{component="cache"}' in metrics
     # Logged once per interval (60 s here) per worker and component, not once per request: each of the two
     # workers may log each message once at most for this one outage.
     counts = outage_log_counts(stack)

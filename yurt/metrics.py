@@ -1,4 +1,6 @@
-"""Prometheus metrics at ``/metrics``: request latency per endpoint, cache hits/misses, Redis errors.
+"""Prometheus metrics at ``/metrics``: request latency per endpoint, cache hits/misses, Redis errors, and
+visible travellers (a gauge read from the traveller store at scrape time: one count, shared by all workers, so
+it is not a per-process sample and needs no multiprocess aggregation).
 
 Multi-worker gunicorn: when ``PROMETHEUS_MULTIPROC_DIR`` is set (``gunicorn.conf.py`` sets it to a fresh
 folder before workers fork, and marks dead workers), every worker writes its samples to files there and
@@ -11,10 +13,13 @@ from __future__ import annotations
 
 import os
 import time
+from collections.abc import Iterator
 
 from flask import Blueprint, Flask, Response, g, request
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.multiprocess import MultiProcessCollector
+from prometheus_client.registry import Collector
 
 REQUEST_SECONDS = Histogram(
     "yurt_request_seconds", "Request latency by endpoint", ["endpoint", "method", "status"],
@@ -31,15 +36,33 @@ def record_cache(cache: str, result: str) -> None:
     CACHE_LOOKUPS.labels(cache, result).inc()
 
 
+class VisibleTravellers(Collector):
+    """``yurt_visible_travellers``: asked of the store when scraped; left out (and counted) if it cannot answer."""
+
+    def collect(self) -> Iterator[GaugeMetricFamily]:
+        from yurt.services import services
+        from yurt.storage.base import StoreError
+
+        try:
+            count = services().travellers.presence.visible_count(time.time())
+        except StoreError:
+            REDIS_ERRORS.labels("metrics").inc()
+            return
+        yield GaugeMetricFamily("yurt_visible_travellers", "Travellers visible to compatriots now", value=count)
+
+
 @bp.get("/metrics")
 def metrics() -> Response:
     """Prometheus metrics (all workers aggregated)."""
+    registry = CollectorRegistry()
+    registry.register(VisibleTravellers())
+    data = generate_latest(registry)
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
-        registry = CollectorRegistry()
-        MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
-        data = generate_latest(registry)
+        aggregated = CollectorRegistry()
+        MultiProcessCollector(aggregated)  # type: ignore[no-untyped-call]
+        data = generate_latest(aggregated) + data
     else:
-        data = generate_latest()
+        data = generate_latest() + data
     return Response(data, mimetype=CONTENT_TYPE_LATEST, headers={"Cache-Control": "no-store"})
 
 

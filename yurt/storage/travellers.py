@@ -139,6 +139,10 @@ class PresenceStore(abc.ABC):
     def erase(self, tid: str, now_s: float) -> None:
         """Presence, profile, blocks and handles of ``tid``, atomically (the limiter record stays)."""
 
+    @abc.abstractmethod
+    def visible_count(self, now_s: float) -> int:
+        """How many travellers are visible now (for the metrics gauge; one cheap read)."""
+
 
 class EmbeddedPresenceStore(PresenceStore):
     """One process, one lock; every operation is atomic under it."""
@@ -276,6 +280,10 @@ class EmbeddedPresenceStore(PresenceStore):
             self._drop(tid)
             self._blocks.pop(tid, None)
             self._handles.pop(tid, None)
+
+    def visible_count(self, now_s: float) -> int:
+        with self._lock:
+            return sum(1 for p in self._presence.values() if p.expires_at_s > now_s)
 
 
 @dataclass(frozen=True)

@@ -61,6 +61,12 @@ def _fails_closed(method: Callable[P, R]) -> Callable[P, R]:
     return wrapper
 
 
+# Every visible traveller → presence expiry (ms), for the visible-travellers gauge: exact at each scrape
+# (ZREMRANGEBYSCORE of the expired, then ZCARD). Its own slot, so it is written beside (not inside) the
+# traveller's atomic scripts: a gauge may lag a failed write by one update, the presence data never does.
+VISIBLE = "{tv}:visible"
+
+
 def _t(tid: str, kind: str) -> str:
     return f"{{t:{tid}}}:{kind}"
 
@@ -164,6 +170,7 @@ class RedisPresenceStore(PresenceStore):
             if old_cell is not None and old_cell != cell:
                 self._eval(pipe, self._index_remove, self._index_keys(old_cell), [tid, old_cell, "+inf"])
             self._eval(pipe, self._index_add, self._index_keys(cell), [tid, cell, order, _ms(expires_at_s), copy])
+            pipe.zadd(VISIBLE, {tid: _ms(expires_at_s)})
 
         self._pipelined(index)
         return Presence(tid, cell, expires_at_s, profile)
@@ -186,6 +193,7 @@ class RedisPresenceStore(PresenceStore):
         if cell is not None:
             self._index_remove(keys=self._index_keys(_s(cell)), args=[tid, _s(cell), "+inf"])
         self._r.delete(_t(tid, "p"))
+        self._r.zrem(VISIBLE, tid)
 
     @_fails_closed
     def delete_presence(self, tid: str, now_s: float) -> None:
@@ -312,4 +320,12 @@ class RedisPresenceStore(PresenceStore):
             self._index_remove(keys=self._index_keys(_s(cell)), args=[tid, _s(cell), "+inf"])
         # One MULTI on the traveller's slot: the profile, blocks and handles vanish together.
         self._r.delete(_t(tid, "p"), _t(tid, "blk"), _t(tid, "h"))
+        self._r.zrem(VISIBLE, tid)
+
+    @_fails_closed
+    def visible_count(self, now_s: float) -> int:
+        with self._r.pipeline(transaction=False) as pipe:
+            pipe.zremrangebyscore(VISIBLE, "-inf", _ms(now_s))
+            pipe.zcard(VISIBLE)
+            return int(pipe.execute()[1])
 
