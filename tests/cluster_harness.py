@@ -104,16 +104,24 @@ class RedisCluster:
             time.sleep(0.05)  # polling a subprocess that is starting, not a test waiting on a clock
 
     def flush(self) -> None:
-        """Empty every master (FLUSHALL is per node on a cluster) and drop cached scripts."""
+        """Empty every master: FLUSHALL acts on one node only, so each gets its own."""
         for port in self.ports:
             client = self.node(port)
             client.flushall()
             client.close()
 
+    def stop_node(self, port: int) -> None:
+        """Stop one node (a master failing); the others keep running."""
+        self._terminate([port])
+
     def stop(self) -> None:
+        self._terminate(list(self.started))
+        self.started.clear()
+
+    def _terminate(self, ports: list[int]) -> None:
         """SIGTERM every node we started (by its pid file), then wait for all to exit; nothing is saved."""
         pids = []
-        for port in self.started:
+        for port in ports:
             try:
                 pid = int((self.workdir / f"redis-{port}.pid").read_text())
                 os.kill(pid, signal.SIGTERM)
@@ -124,7 +132,6 @@ class RedisCluster:
         while pids and time.monotonic() < deadline:
             pids = [pid for pid in pids if _alive(pid)]
             time.sleep(0.02)  # waiting for processes to exit
-        self.started.clear()
 
 
 def _alive(pid: int) -> bool:

@@ -304,3 +304,20 @@ def test_scripts_reload_on_every_master_after_a_flush(redis_cluster: ClusterProc
     record = next(r for r in missions.load().records if r.id == BERLIN)
     feature = {**record.feature, "properties": {**record.feature["properties"], "email": "x@mfa.kz"}}
     assert missions.update(BERLIN, feature, if_match=record.etag, author="alice").rev > record.rev
+
+
+def test_a_master_down_fails_traveller_calls_closed_and_keeps_mission_reads(settings: Settings) -> None:
+    """Its own cluster: one master is stopped for good. Travellers whose slot it served get 503 problems (never
+    a 500); mission reads are served from the worker's catalogue."""
+    with running_cluster(masters=3) as cluster:
+        app = create_app(settings.replace(redis_url=cluster.url, redis_cluster=True))
+        try:
+            install_clock(app)
+            client = app.test_client()
+            assert client.get(f"/v1/missions/{BERLIN}").status_code == 200
+            cluster.stop_node(cluster.ports[1])
+            codes = {share(client, f"s{i}", 25.2048, 55.2708).status_code for i in range(12)}
+            assert 503 in codes and codes <= {200, 503}, codes
+            assert client.get(f"/v1/missions/{BERLIN}").status_code == 200
+        finally:
+            app.extensions["yurt"].close()

@@ -29,6 +29,7 @@ from typing import Any, cast
 
 import orjson
 import redis
+from redis.exceptions import ClusterError, RedisClusterException
 
 from yurt.dataset import Collection
 from yurt.domain.missions import MissionRecord, dataset_etag
@@ -170,7 +171,7 @@ class RedisMissionStore(MissionStore):
     def _call(self, fn: Any, *args: Any, **kwargs: Any) -> Any:
         try:
             return fn(*args, **kwargs)
-        except (redis.ConnectionError, redis.TimeoutError) as exc:
+        except (redis.ConnectionError, redis.TimeoutError, ClusterError, RedisClusterException) as exc:
             raise StoreUnavailable(str(exc)) from exc
 
     def _seed(self, seed: Collection) -> None:

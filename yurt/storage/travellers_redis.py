@@ -11,6 +11,7 @@ Key layout (hash tags keep what must change together on one Cluster slot)::
     {g:<res5>}:c:<res7>  zset   tid → hash-order score (the geo index: one set per resolution-7 cell)
     {g:<res5>}:n         hash   res7 → live member count (what a nearby query and the area map read)
     {g:<res5>}:x         zset   "<res7>|<tid>" → expiry ms (lazy sweep of expired index members)
+    {g:<res5>}:prof      hash   tid → profile copy JSON (cell, exp_ms, name, langs, about): one read per page
     {tr}:reports / {tr}:seq  list of report JSON, newest first / report ids
 
 Meetup keys are described in ``meetups_redis``.
@@ -30,6 +31,7 @@ import orjson
 import redis
 from redis.client import Pipeline
 from redis.commands.core import Script
+from redis.exceptions import RedisClusterException
 
 from yurt.domain.privacy import LimiterRecord, UpdatePolicy, decide_update, index_cell
 from yurt.storage.base import StoreUnavailable
@@ -55,7 +57,7 @@ def _fails_closed(method: Callable[P, R]) -> Callable[P, R]:
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
         try:
             return method(*args, **kwargs)
-        except redis.RedisError as exc:
+        except (redis.RedisError, RedisClusterException) as exc:  # the latter: e.g. a slot no master serves
             raise StoreUnavailable(f"traveller store unavailable: {type(exc).__name__}") from exc
 
     return wrapper
@@ -318,7 +320,8 @@ class RedisPresenceStore(PresenceStore):
         cell = self._r.hget(_t(tid, "p"), "cell")
         if cell is not None:
             self._index_remove(keys=self._index_keys(_s(cell)), args=[tid, _s(cell), "+inf"])
-        # One MULTI on the traveller's slot: the profile, blocks and handles vanish together.
+        # One DEL on the traveller's slot (one hash tag, also on a Cluster): profile, blocks and handles vanish
+        # together.
         self._r.delete(_t(tid, "p"), _t(tid, "blk"), _t(tid, "h"))
         self._r.zrem(VISIBLE, tid)
 
