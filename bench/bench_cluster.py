@@ -165,11 +165,14 @@ def put(stores: TravellerStores, tid: str, home: tuple[float, float], step: int,
                                  privacy.order_score(SECRET, tid), now_s)
 
 
-def node_stats(ports: list[int]) -> list[tuple[int, int, int]]:
+def node_stats(ports: list[int]) -> list[tuple[int, int, int, float]]:
+    """Per node: port, keys, commands processed so far, CPU seconds used so far (user + system)."""
     out = []
     for port in ports:
         node = redis.Redis(port=port)
-        out.append((port, int(node.dbsize()), int(node.info("stats")["total_commands_processed"])))
+        cpu = node.info("cpu")
+        out.append((port, int(node.dbsize()), int(node.info("stats")["total_commands_processed"]),
+                    float(cpu["used_cpu_user"]) + float(cpu["used_cpu_sys"])))
         node.close()
     return out
 
@@ -192,20 +195,22 @@ def measure(target: Target, args: argparse.Namespace) -> dict[str, Any]:
         p.join()
     after = node_stats(target.ports)
     commands = [a[2] - b[2] for a, b in zip(after, before, strict=True)]
-    return {"target": target, "counts": counts, "keys": [a[1] for a in after],
-            "commands": commands}
+    cpu_s = [a[3] - b[3] for a, b in zip(after, before, strict=True)]
+    return {"target": target, "counts": counts, "keys": [a[1] for a in after], "commands": commands,
+            "cpu_s": cpu_s}
 
 
 def report(rows: list[dict[str, Any]], args: argparse.Namespace) -> None:
     print(f"\n{args.processes} processes x {args.threads} threads, {args.duration:.0f} s of load after the "
           f"initial placement of {args.travellers} travellers; mix 6 update : 3 nearby : 1 mission write\n")
-    print("| setup | node | keys (DBSIZE) | share of keys | commands during load | share of commands |")
-    print("|---|---|---:|---:|---:|---:|")
+    print("| setup | node | keys (DBSIZE) | share of keys | commands during run | share of commands | server CPU s |")
+    print("|---|---|---:|---:|---:|---:|---:|")
     for row in rows:
         total_keys, total_cmds = sum(row["keys"]), sum(row["commands"])
-        for port, keys, cmds in zip(row["target"].ports, row["keys"], row["commands"], strict=True):
+        for port, keys, cmds, cpu_s in zip(row["target"].ports, row["keys"], row["commands"], row["cpu_s"],
+                                           strict=True):
             print(f"| {row['target'].name} | :{port} | {keys} | {100 * keys / total_keys:.1f} % | {cmds} | "
-                  f"{100 * cmds / total_cmds:.1f} % |")
+                  f"{100 * cmds / total_cmds:.1f} % | {cpu_s:.1f} |")
     print("\n| setup | presence updates | nearby pages | mission writes | operations/s (mixed load) |")
     print("|---|---:|---:|---:|---:|")
     for row in rows:
