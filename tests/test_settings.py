@@ -42,6 +42,12 @@ def test_bad_values_name_the_variable(env: dict[str, str], name: str) -> None:
         Settings.from_env(env)
 
 
+def test_a_cluster_url_implies_cluster_mode() -> None:
+    settings = Settings.from_env({"YURT_REDIS_URL": "redis+cluster://127.0.0.1:7000", "YURT_JWT_SECRET": "x" * 40})
+    assert settings.redis_cluster is True
+    assert settings.redis_url == "redis://127.0.0.1:7000"
+
+
 def test_booleans_accept_the_usual_spellings() -> None:
     for raw, expected in [("true", True), ("1", True), ("Yes", True), ("off", False), ("0", False)]:
         assert Settings.from_env({"YURT_CACHE_ENABLED": raw}).cache_enabled is expected

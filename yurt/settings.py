@@ -61,8 +61,8 @@ def _parse_redis_url(raw: str) -> str | None:
     if not raw:
         return None
     parts = urlsplit(raw)
-    if parts.scheme not in {"redis", "rediss", "unix"}:
-        raise ValueError("expected a redis://, rediss:// or unix:// URL")
+    if parts.scheme not in {"redis", "rediss", "unix", "redis+cluster"}:
+        raise ValueError("expected a redis://, rediss://, unix:// or redis+cluster:// URL")
     if parts.scheme != "unix" and not parts.hostname:
         raise ValueError("the URL has no host")
     return raw
@@ -120,9 +120,10 @@ SETTINGS: tuple[Setting, ...] = (
             "Embedded mode: folder for the working copy of mission data and the audit log, seeded from "
             "YURT_DATA_FILE on first start."),
     Setting("YURT_REDIS_URL", "redis_url", "", _parse_redis_url,
-            "Unset: the embedded in-process default. Set (redis://host:port/db): Redis holds all state."),
+            "Unset: the embedded in-process default. Set (redis://host:port/db): Redis holds all state; "
+            "redis+cluster://host:port means a Redis Cluster."),
     Setting("YURT_REDIS_CLUSTER", "redis_cluster", "false", _parse_bool,
-            "Treat YURT_REDIS_URL as a Redis Cluster node."),
+            "Treat YURT_REDIS_URL as a Redis Cluster node (implied by a redis+cluster:// URL)."),
     Setting("YURT_REDIS_TIMEOUT_S", "redis_timeout_s", "0.25", _parse_positive_float,
             "Socket connect/read timeout for Redis calls, in seconds; caches fail open after it."),
     Setting("YURT_REDIS_OUTAGE_LOG_INTERVAL_S", "redis_outage_log_interval_s", "30", _parse_positive_float,
@@ -202,6 +203,11 @@ class Settings:
                 values[setting.attr] = setting.parse(raw)
             except ValueError as exc:
                 raise SettingsError(f"{setting.env}={raw!r}: {exc}") from None
+        url = values["redis_url"]
+        if url and url.startswith("redis+cluster://"):
+            # A cluster URL says it is a cluster; store it in the plain form clients take.
+            values["redis_cluster"] = True
+            values["redis_url"] = "redis://" + url.removeprefix("redis+cluster://")
         settings = cls(**values)
         settings.check()
         return settings
