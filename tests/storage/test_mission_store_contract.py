@@ -248,3 +248,18 @@ def test_audit_pages_across_many_entries(open_store: OpenStore) -> None:
     assert seen == list(range(70, 0, -1))
     assert store.audit_entry(35) is not None and store.audit_entry(35).seq == 35  # type: ignore[union-attr]
     assert store.audit_entry(0) is None and store.audit_entry(71) is None
+
+
+def test_redis_that_lost_its_data_is_seeded_again_never_served_empty(redis_url: str, seed: Collection) -> None:
+    client = redis.Redis.from_url(redis_url)
+    try:
+        store = RedisMissionStore(client, seed)
+        feature, etag = _feature(store, BERLIN)
+        store.update(BERLIN, _with_email(feature, "edited@example.org"), if_match=etag, author="staff")
+        client.flushdb()  # what a restart without persistence looks like
+        assert store.generation() == 1
+        state = store.load()
+        assert len(state.records) == len(seed.features)
+        assert _feature(store, BERLIN)[0] == next(f for f in seed.features if f["properties"]["id"] == BERLIN)
+    finally:
+        client.close()

@@ -166,6 +166,7 @@ class RedisMissionStore(MissionStore):
         self._r = client
         self._write_one = client.register_script(_WRITE_ONE)
         self._replace = client.register_script(_REPLACE_ALL)
+        self._seed_collection = seed
         self._seed(seed)
 
     def _call(self, fn: Any, *args: Any, **kwargs: Any) -> Any:
@@ -190,7 +191,15 @@ class RedisMissionStore(MissionStore):
         self._call(self._r.transaction, seed_once, GEN)
 
     def generation(self) -> int:
-        return int(self._call(self._r.get, GEN) or 0)
+        value = self._call(self._r.get, GEN)
+        if value is None:
+            # The record of truth vanished: a Redis restarted without persistence, or flushed. Never serve an
+            # empty dataset: seed again from the data file, as a fresh deployment would, and say so loudly.
+            log.error("mission data missing from Redis (restart without persistence?); re-seeding from the "
+                      "data file: staff edits since the last seed are lost unless Redis persisted them")
+            self._seed(self._seed_collection)
+            value = self._call(self._r.get, GEN)
+        return int(value or 0)
 
     def load(self) -> StoredState:
         pipe = self._r.pipeline(transaction=True)
