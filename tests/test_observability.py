@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-import logging
-
+import orjson
 import pytest
+from flask import Flask
 from flask.testing import FlaskClient
 
+from yurt import create_app
 from yurt.observability import redact_query
 
 
@@ -15,20 +16,25 @@ def test_redact_query() -> None:
     assert redact_query("LAT=1&q=x") == "LAT=REDACTED&q=x"
 
 
-def test_access_log_has_no_coordinates(client: FlaskClient, caplog: pytest.LogCaptureFixture) -> None:
-    logger = logging.getLogger("yurt.access")
-    logger.setLevel(logging.INFO)
-    logger.addHandler(caplog.handler)
+def test_access_log_has_no_coordinates(app: Flask, capfd: pytest.CaptureFixture[str]) -> None:
+    # The fixture's app logs at WARNING; build one at INFO, where the access log is on.
+    settings = app.extensions["yurt"].settings.replace(log_level="INFO")
+    logged_app = create_app(settings)
     try:
-        with caplog.at_level(logging.INFO, logger="yurt.access"):
-            client.get("/v1/missions/nearest?lat=51.50741234&lon=-0.12781234&limit=2")
-            client.get("/v1/missions/responsible?lat=46.2044&lon=6.1432")
+        client = logged_app.test_client()
+        capfd.readouterr()
+        client.get("/v1/missions/nearest?lat=51.50741234&lon=-0.12781234&limit=2")
+        client.get("/v1/missions/responsible?lat=46.2044&lon=6.1432")
+        client.get("/v1/meetups/nearby?lat=46.2044&lon=6.1432&radius_km=10")
+        err = capfd.readouterr().err
     finally:
-        logger.removeHandler(caplog.handler)
-    text = " ".join(f"{r.getMessage()} {getattr(r, 'query', '')}" for r in caplog.records)
-    assert "REDACTED" in text
+        logged_app.extensions["yurt"].close()
+    lines = [orjson.loads(line) for line in err.splitlines() if '"yurt.access"' in line]
+    assert len(lines) == 3
+    assert all(line["query"].startswith("lat=REDACTED&lon=REDACTED") for line in lines)
+    assert lines[0]["path"] == "/v1/missions/nearest" and lines[0]["status"] == 200
     for fragment in ["51.507", "-0.127", "46.204", "6.143"]:
-        assert fragment not in text
+        assert fragment not in err
 
 
 def test_request_id_echo(client: FlaskClient) -> None:

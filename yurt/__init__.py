@@ -38,7 +38,6 @@ def create_app(settings: Settings | None = None) -> Flask:
 
     app.extensions["yurt"] = build_services(settings)
     observability.init_app(app, settings)
-    metrics.init_app(app)
     limits.init_app(app, settings)
 
     for blueprint in (health.bp, metrics.bp, missions.bp, nearest.bp, ogc.bp, docs.bp,

@@ -15,7 +15,7 @@ import os
 import time
 from collections.abc import Iterator
 
-from flask import Blueprint, Flask, Response, g, request
+from flask import Blueprint, Response
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.multiprocess import MultiProcessCollector
@@ -66,16 +66,6 @@ def metrics() -> Response:
     return Response(data, mimetype=CONTENT_TYPE_LATEST, headers={"Cache-Control": "no-store"})
 
 
-def init_app(app: Flask) -> None:
-    @app.before_request
-    def _start_timer() -> None:
-        g.metrics_started = time.perf_counter()
-
-    @app.after_request
-    def _observe(response: Response) -> Response:
-        started = g.get("metrics_started")
-        if started is not None:
-            endpoint = request.url_rule.rule if request.url_rule is not None else "unmatched"
-            REQUEST_SECONDS.labels(endpoint, request.method, str(response.status_code)).observe(
-                time.perf_counter() - started)
-        return response
+def observe_request(endpoint: str, method: str, status: int, elapsed_s: float) -> None:
+    """Called once per request by the request hooks in ``yurt.observability`` (one hook, not two)."""
+    REQUEST_SECONDS.labels(endpoint, method, str(status)).observe(elapsed_s)
