@@ -154,6 +154,7 @@ def responsible(client: FlaskClient, query: str) -> dict:  # type: ignore[type-a
 def test_responsible_resident_embassy_not_the_permanent_mission(client: FlaskClient) -> None:
     body = responsible(client, "lat=46.2044&lon=6.1432")  # Geneva
     assert body["country"]["code"] == "CH"
+    assert body["subdivisions"] is None  # no Swiss post publishes districts: not looked up
     assert body["basis"] == "resident"
     assert [m["mission"]["id"] for m in body["missions"]] == ["kz-embassy-ch-bern"]
     assert body["consular_hotline"]["number"].startswith("+7")

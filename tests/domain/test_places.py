@@ -221,3 +221,11 @@ def test_locate_is_consistent_across_threads(locator: Locator) -> None:
     with ThreadPoolExecutor(max_workers=4) as pool:
         parallel = list(pool.map(lambda p: locator.locate(*p), points * 4))
     assert parallel == serial * 4
+
+
+def test_subdivision_is_looked_up_only_where_wanted() -> None:
+    locator = Locator()
+    skipped = locator.locate(46.2044, 6.1432, subdivision_wanted=lambda country: country == "DE")
+    assert skipped.country == "CH" and skipped.subdivisions is None and not skipped.subdivision_ambiguous
+    wanted = locator.locate(50.1109, 8.6821, subdivision_wanted=lambda country: country == "DE")
+    assert wanted.subdivisions is not None and wanted.subdivisions[0] == "DE-HE"

@@ -148,12 +148,14 @@ def responsible_mission(*, lat: float | None = None, lon: float | None = None, c
     svc = services()
     dataset = svc.catalogue.current()
     now = utc_now()
-    subdivisions: tuple[str, ...] = ()
+    subdivisions: tuple[str, ...] | None = None
     ambiguous = False
     if lat is not None and lon is not None:
-        place = svc.locator.locate(lat, lon)
+        # The subdivision decides only between posts with consular districts: look it up only where some
+        # post in the country publishes them (it is the costly half of the lookup); elsewhere it is null.
+        place = svc.locator.locate(lat, lon, subdivision_wanted=dataset.district_countries.__contains__)
         country, subdivisions, ambiguous = place.country, place.subdivisions, place.subdivision_ambiguous
-    answer, cache_status = _responsibility(dataset, country, subdivisions, ambiguous)
+    answer, cache_status = _responsibility(dataset, country, subdivisions or (), ambiguous)
     record_cache("responsible", cache_status)
 
     missions: list[bytes] = []
@@ -169,7 +171,7 @@ def responsible_mission(*, lat: float | None = None, lon: float | None = None, c
 
     head = {
         "country": None if country is None else {"code": country, "name": svc.locator.country_name(country)},
-        "subdivisions": list(subdivisions),
+        "subdivisions": None if subdivisions is None else list(subdivisions),
         "subdivision_ambiguous": ambiguous,
         "basis": answer["basis"],
         "conflict": answer["conflict"],

@@ -75,6 +75,7 @@ class Dataset:
     search_text: tuple[str, ...]
     properties: tuple[Mapping[str, Any], ...] = field(repr=False)
     etags: tuple[str, ...] = field(repr=False)
+    district_countries: frozenset[str] = field(repr=False)  # host countries where some post lists districts
     open_now: OpenNow = field(repr=False, compare=False)
 
     @classmethod
@@ -106,6 +107,7 @@ class Dataset:
             search_text=search,
             properties=props,
             etags=tuple(r.etag for r in ordered),
+            district_countries=frozenset(p["host_country"] for p in props if p["districts"]),
             open_now=OpenNow(props),
         )
 

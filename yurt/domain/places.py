@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import importlib.resources
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from timezonefinder import TimezoneFinder
@@ -43,7 +44,7 @@ class Place:
     country: str | None  # ISO 3166-1 alpha-2, None at sea / Antarctica
     country_name: str | None
     timezone: str | None  # IANA zone at the point (None at sea)
-    subdivisions: tuple[str, ...]  # ISO 3166-2 candidates, nearest first; () if unknown
+    subdivisions: tuple[str, ...] | None  # ISO 3166-2 candidates, nearest first; () unknown; None not asked
     subdivision_ambiguous: bool
 
 
@@ -105,12 +106,19 @@ class Locator:
     def country_name(self, code: str) -> str | None:
         return self._country_names.get(code.upper())
 
-    def locate(self, lat: float, lon: float) -> Place:
+    def locate(self, lat: float, lon: float, *, subdivision_wanted: Callable[[str], bool] | None = None) -> Place:
+        """Country and zone always; the subdivision only if ``subdivision_wanted(country)`` (default: always).
+
+        Finding the subdivision is the costly half of a lookup (about 40 µs); a caller that only needs it in
+        some countries says which, and gets ``subdivisions=None`` elsewhere.
+        """
         zone = self.timezone_at(lat, lon)
         country = self.country_of_zone(zone)
         if country is None:
             # Open sea (zone None) or Antarctica (zone kept, e.g. Antarctica/McMurdo).
             return Place(None, None, zone, (), False)
+        if subdivision_wanted is not None and not subdivision_wanted(country):
+            return Place(country, self.country_name(country), zone, None, False)
         match = self._subdivisions.match(country, lat, lon)
         codes = match.codes if match is not None else ()
         return Place(country, self.country_name(country), zone, codes, len(codes) > 1)
