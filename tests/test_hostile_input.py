@@ -18,8 +18,10 @@ from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
 from tests.api.travellers_helpers import auth, install_clock
+from tests.conftest import JWT_SECRET
 from tests.test_errors import assert_problem
 from yurt import create_app
+from yurt.auth import mint
 from yurt.settings import Settings
 
 MAX_BODY_BYTES = 4096
@@ -133,6 +135,21 @@ def test_rate_limit_per_token(limited_app: Flask) -> None:
     # Another address does not help the same token; another token from the same address has its own budget.
     assert_429(client.get("/v1/dataset", headers=alice, environ_base={"REMOTE_ADDR": "192.0.2.9"}))
     assert client.get("/v1/dataset", headers=bob).status_code == 200
+    # Two tokens for the same caller share the caller's budget.
+    alice_again = {"Authorization": "Bearer " + mint(JWT_SECRET, "alice", ["traveller"], 5)}
+    assert_429(client.get("/v1/dataset", headers=alice_again))
+
+
+def test_rate_limit_cannot_be_dodged_with_made_up_tokens(limited_app: Flask) -> None:
+    """A fresh random bearer string per request must not buy a fresh budget: unverified tokens count by address."""
+    client = limited_app.test_client()
+    address = {"REMOTE_ADDR": "192.0.2.77"}
+    statuses = [client.get("/v1/dataset", headers={"Authorization": f"Bearer made-up-{i}"},
+                           environ_base=address).status_code for i in range(8)]
+    assert 429 not in statuses[:5]  # (a bad token on a public read is refused with 401, and still counted)
+    assert statuses[5:] == [429] * 3
+    forged = {"Authorization": "Bearer " + mint("not-the-secret" * 4, "mallory", ["staff"], 5)}
+    assert_429(client.get("/v1/dataset", headers=forged, environ_base=address))
 
 
 def test_rate_limit_per_address(limited_app: Flask) -> None:

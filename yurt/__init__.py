@@ -38,7 +38,7 @@ def create_app(settings: Settings | None = None) -> Flask:
 
     app.extensions["yurt"] = build_services(settings)
     observability.init_app(app, settings)
-    limits.init_app(app, settings)
+    limits.init_app(app, settings, app.extensions["yurt"].verifier)
 
     for blueprint in (health.bp, metrics.bp, missions.bp, nearest.bp, ogc.bp, docs.bp,
                       staff.bp, mission_reports.bp, console.bp, travellers.bp, meetups.bp):

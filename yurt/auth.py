@@ -27,6 +27,7 @@ P = ParamSpec("P")
 R = TypeVar("R")
 
 MAX_SUB_LENGTH = 128
+VERIFIED_CACHE_SIZE = 10_000
 
 
 @dataclass(frozen=True)
@@ -43,6 +44,9 @@ class TokenVerifier:
         self._hmac_key = settings.jwt_secret
         self._public_key = (Path(settings.jwt_public_key_file).read_text()
                             if settings.jwt_public_key_file else None)
+        # Verified tokens, remembered until they expire: the rate limiter and the view both ask, and an app
+        # sends the same token for many requests. Only successes are kept, so a bad token costs a check each time.
+        self._verified: dict[str, tuple[Principal, float]] = {}
 
     def _key_for(self, token: str) -> Any:
         try:
@@ -58,6 +62,23 @@ class TokenVerifier:
         return key
 
     def verify(self, token: str) -> Principal:
+        remembered = self._verified.get(token)
+        if remembered is not None and time.time() < remembered[1]:
+            return remembered[0]
+        principal, expires_at = self._verify(token)
+        if len(self._verified) >= VERIFIED_CACHE_SIZE:
+            self._verified.clear()  # crude but bounded; refilled at one signature check per live token
+        self._verified[token] = (principal, expires_at)
+        return principal
+
+    def principal_or_none(self, token: str) -> Principal | None:
+        """The token's principal when it verifies, else None (for callers that must not raise)."""
+        try:
+            return self.verify(token)
+        except Problem:
+            return None
+
+    def _verify(self, token: str) -> tuple[Principal, float]:
         key = self._key_for(token)
         options: Any = {"require": ["exp", "sub"]}
         try:
@@ -72,7 +93,7 @@ class TokenVerifier:
             raise Problem(401, "the token's sub claim is missing or too long", headers=_challenge("invalid_token"))
         scope = claims.get("scope", "")
         scopes = frozenset(scope.split()) if isinstance(scope, str) else frozenset()
-        return Principal(sub=sub, scopes=scopes)
+        return Principal(sub=sub, scopes=scopes), float(claims["exp"])
 
 
 def _challenge(error: str | None = None) -> dict[str, str]:

@@ -1,4 +1,4 @@
-"""Per-client rate limiting: per bearer token when one is sent, else per client address; 429 + Retry-After.
+"""Per-client rate limiting: per verified caller (the token's ``sub``), else per client address; 429 + Retry-After.
 
 Engine: the ``limits`` library (flask-limiter's own engine, same maintainers), called directly from one
 ``before_request`` hook: flask-limiter's per-request bookkeeping cost more than a whole mission read
@@ -31,6 +31,7 @@ from limits import RateLimitItem, parse
 from limits.storage import MemoryStorage, RedisClusterStorage, RedisStorage, Storage
 from limits.strategies import FixedWindowRateLimiter
 
+from yurt.auth import TokenVerifier
 from yurt.errors import Problem
 from yurt.metrics import REDIS_ERRORS
 from yurt.settings import Settings
@@ -42,12 +43,19 @@ BACKOFF_S = 5.0
 log = logging.getLogger("yurt.limits")
 
 
-def client_key() -> str:
+def client_key(verifier: TokenVerifier) -> str:
+    """Who is charged for this request.
+
+    A token is only trusted once it verifies: keying by an unverified token would let anyone mint a fresh
+    budget per request by sending random bearer strings. A verified caller is charged by ``sub`` (so the same
+    caller from many addresses, or with several tokens, shares one budget); anything else by address.
+    The verifier remembers good tokens, so the view's own check costs nothing more.
+    """
     header = request.headers.get("Authorization", "")
     if header[:7].lower() == "bearer " and len(header) > 7:
-        # The token itself, hashed: the same caller from many addresses shares one budget. No verification
-        # here (that costs a signature check); an invalid token is refused by the view anyway.
-        return "tok:" + hashlib.sha256(header[7:].strip().encode()).hexdigest()[:32]
+        principal = verifier.principal_or_none(header[7:].strip())
+        if principal is not None:
+            return "sub:" + hashlib.sha256(principal.sub.encode()).hexdigest()[:32]
     return "ip:" + (request.remote_addr or "unknown")
 
 
@@ -65,7 +73,8 @@ def _shared_storage(settings: Settings) -> Storage:
 
 
 class RateLimits:
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, verifier: TokenVerifier) -> None:
+        self._verifier = verifier
         self.limit: RateLimitItem = parse(settings.rate_limit)
         self._local = FixedWindowRateLimiter(MemoryStorage())
         self._shared = FixedWindowRateLimiter(_shared_storage(settings))
@@ -79,7 +88,7 @@ class RateLimits:
         counter = self._local if is_anonymous_read() else self._shared
         if counter is self._shared and time.monotonic() < self._skip_shared_until:
             return  # fail open without waiting: the shared storage failed moments ago
-        key = client_key()
+        key = client_key(self._verifier)
         try:
             allowed = counter.hit(self.limit, NAMESPACE, key)
         except Exception as exc:
@@ -97,7 +106,7 @@ class RateLimits:
                           headers={"Retry-After": str(retry_after_s)})
 
 
-def init_app(app: Flask, settings: Settings) -> RateLimits:
-    limits = RateLimits(settings)
+def init_app(app: Flask, settings: Settings, verifier: TokenVerifier) -> RateLimits:
+    limits = RateLimits(settings, verifier)
     app.before_request(limits.check)
     return limits

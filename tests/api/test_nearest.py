@@ -183,6 +183,8 @@ def test_responsible_home_sea_and_uncovered(client: FlaskClient) -> None:
     assert at_sea["country"] is None and at_sea["basis"] == "none"
     assert at_sea["nearest"]
     assert responsible(client, "country=JP")["basis"] == "none"
+    antarctica = responsible(client, "lat=-80&lon=0")  # the zone data says Africa/Johannesburg here
+    assert antarctica["country"] is None and antarctica["basis"] == "none" and antarctica["nearest"]
 
 
 @pytest.mark.parametrize("query", ["", "lat=10", "lat=10&lon=10&country=DE", "country=Germany", "lat=nan&lon=1"])

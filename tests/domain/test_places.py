@@ -67,6 +67,19 @@ def test_open_sea_has_no_timezone_and_antarctica_keeps_its_zone(locator: Locator
     assert pole.timezone is not None and pole.timezone.startswith("Antarctica/")
 
 
+@pytest.mark.parametrize(("lat", "lon"), [(-80.0, 0.0), (-75.0, -60.0), (-62.0, -58.0), (-65.0, -64.0),
+                                          (-77.85, 166.67), (-60.001, -45.0), (-89.99, 179.99)])
+def test_antarctic_treaty_area_is_no_country(locator: Locator, lat: float, lon: float) -> None:
+    """South of 60°S is no country, although the zone data extends claimed sectors' zones to the pole."""
+    place = locator.locate(lat, lon)
+    assert (place.country, place.country_name, place.subdivisions) == (None, None, ())
+
+
+def test_land_just_north_of_the_treaty_line_keeps_its_country(locator: Locator) -> None:
+    assert locator.locate(-54.8, -68.3).country == "AR"  # Ushuaia
+    assert locator.locate(-55.98, -67.27).country == "CL"  # Cape Horn
+
+
 def test_shared_zones_map_to_the_zone_tab_country() -> None:
     zone_countries = load_zone_countries()
     # zone1970.tab lists CH,DE,LI / BE,LU,NL / AE,OM,... for these; zone.tab picks one.

@@ -14,8 +14,11 @@ Coasts. The boundary data includes each country's territorial sea; open ocean is
 ``Etc/GMT±N`` zones. ``TimezoneFinder.timezone_at_land`` is exactly ``timezone_at`` with those
 ocean zones mapped to None (its documented behaviour), so we call ``timezone_at`` once and drop
 ``Etc/*`` ourselves: a point on a harbour quay or a beach, where the OSM coastline may be a few
-hundred metres off, still gets its country; mid-ocean gets None. Antarctica (zone.tab code AQ)
-is reported as no country, as required.
+hundred metres off, still gets its country; mid-ocean gets None. Antarctica is reported as no
+country: every point south of 60°S (the Antarctic Treaty area, Article VI of the 1959 treaty; no
+territorial claim there is recognised, and no country's land reaches that far: Southern Thule, the
+southernmost, is at 59.5°S), and any zone tzdata files under AQ. The boundary data extends claimed
+sectors' zones to the pole (-80, 0 falls in Africa/Johannesburg), so the zone alone is not enough.
 
 Country names come from tzdata's ``iso3166.tab`` (English short names), so no extra package.
 
@@ -37,6 +40,8 @@ from yurt.domain.subdivisions import SubdivisionIndex
 
 # Codes that are not a country for our purpose: Antarctica (treaty area).
 _NOT_A_COUNTRY = frozenset({"AQ"})
+# Antarctic Treaty (1959), Article VI: the treaty applies to the area south of 60° South latitude.
+ANTARCTIC_TREATY_LAT = -60.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,7 +118,7 @@ class Locator:
         some countries says which, and gets ``subdivisions=None`` elsewhere.
         """
         zone = self.timezone_at(lat, lon)
-        country = self.country_of_zone(zone)
+        country = self.country_of_zone(zone) if lat >= ANTARCTIC_TREATY_LAT else None
         if country is None:
             # Open sea (zone None) or Antarctica (zone kept, e.g. Antarctica/McMurdo).
             return Place(None, None, zone, (), False)
