@@ -32,3 +32,8 @@ def child_exit(server, worker):  # type: ignore[no-untyped-def]
     from prometheus_client import multiprocess
 
     multiprocess.mark_process_dead(worker.pid)
+
+
+def post_worker_init(worker):  # type: ignore[no-untyped-def]
+    # One line per worker once the app is loaded: tests wait for every worker before injecting faults.
+    worker.log.info("worker %s ready", worker.pid)

@@ -42,11 +42,26 @@ class GunicornServer:
         self._env = service_env({**env, "GUNICORN_BIND": f"127.0.0.1:{self.port}",
                                  "GUNICORN_WORKERS": str(workers),
                                  "PROMETHEUS_MULTIPROC_DIR": str(workdir / f"metrics-{self.port}")})
+        self._workers = workers
+        self._log_offset = 0
         self._proc: subprocess.Popen[bytes] | None = None
 
-    def start(self, ready_timeout_s: float = 30.0) -> None:
+    def workers_ready(self) -> int:
+        """Workers that finished loading the app (gunicorn.conf.py's post_worker_init logs one line each)."""
+        path = self._workdir / f"gunicorn-{self.port}.log"
+        if not path.exists():
+            return 0
+        with path.open("rb") as log:
+            log.seek(self._log_offset)
+            return log.read().count(b"] worker ")
+
+    def start(self, ready_timeout_s: float = 30.0, *, require_ready: bool = True) -> None:
+        """Return once /readyz answers 200 and every worker has loaded the app (a fault injected while a
+        worker still boots would test the boot, not the fault). ``require_ready=False``: once every worker has
+        loaded the app and /healthz answers, whatever /readyz says (for starting with a dependency down)."""
         Path(self._env["PROMETHEUS_MULTIPROC_DIR"]).mkdir(parents=True, exist_ok=True)
         log = (self._workdir / f"gunicorn-{self.port}.log").open("ab")
+        self._log_offset = log.tell()  # this start's lines only: a restarted server appends to the same log
         self._proc = subprocess.Popen(
             [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "wsgi:app"],
             cwd=PROJECT_ROOT, env=self._env, stdout=log, stderr=log, start_new_session=True)
@@ -56,7 +71,9 @@ class GunicornServer:
             if self._proc.poll() is not None:
                 raise RuntimeError(f"gunicorn exited with {self._proc.returncode}: {self.log_tail()}")
             try:
-                if requests.get(self.url + "/readyz", timeout=1).status_code == 200:
+                probe = "/readyz" if require_ready else "/healthz"
+                if (requests.get(self.url + probe, timeout=1).status_code == 200
+                        and self.workers_ready() >= self._workers):
                     return
             except requests.RequestException:
                 pass

@@ -277,6 +277,46 @@ def test_redis_hung_requests_are_bounded(stack: Stack, oracle: FlaskClient) -> N
         time.sleep(0.05)
 
 
+@pytest.mark.parametrize("fault", ["stopped", "hung"])
+def test_workers_boot_while_redis_is_down(tmp_path: Path, oracle: FlaskClient, fault: str) -> None:
+    """A worker that starts during an outage boots anyway (gunicorn halts the whole server when one worker
+    fails to boot), answers mission reads with 503 problems until the store answers, never the seed file in
+    its place, and serves on its own once Redis is back."""
+    redis_process = RedisProcess(tmp_path)
+    if fault == "hung":
+        redis_process.start()
+        redis_process.pause()
+    env = {"YURT_DATA_FILE": str(FIXTURE_DATASET), "YURT_DATA_DIR": str(tmp_path / "var"),
+           "YURT_JWT_SECRET": JWT_SECRET, "YURT_REDIS_URL": redis_process.url,
+           "YURT_REDIS_TIMEOUT_S": str(REDIS_TIMEOUT_S), "YURT_RELOAD_INTERVAL_S": "0.1"}
+    server = GunicornServer(env, tmp_path, workers=2)
+    try:
+        server.start(require_ready=False)
+        url = server.url
+        for _ in range(6):  # both workers, whichever accepts
+            assert requests.get(url + "/healthz", timeout=10).status_code == 200
+            readiness = requests.get(url + "/readyz", timeout=10)
+            assert readiness.status_code == 503 and "not loaded" in readiness.json()["checks"]["dataset"]
+            for path in MISSION_READS:
+                assert_503_problem(requests.get(url + path, timeout=10))
+        if fault == "hung":
+            redis_process.resume()
+        else:
+            redis_process.start()
+        deadline = time.monotonic() + 15
+        while requests.get(url + "/readyz", timeout=10).status_code != 200:
+            assert time.monotonic() < deadline, "workers did not load the data once Redis was back"
+            time.sleep(0.1)
+        time.sleep(3.0)  # the other worker's backoff (2 s) has passed too
+        for _ in range(4):
+            for path in MISSION_READS:
+                assert_like_oracle(url, oracle, path)
+        assert share(url, "after-outage").status_code == 200
+    finally:
+        server.kill()
+        redis_process.stop()
+
+
 class StaffWriter(threading.Thread):
     """Creates missions and patches Berlin's e-mail in a loop, remembering what was acknowledged."""
 

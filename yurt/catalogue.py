@@ -6,6 +6,11 @@ generation counter (one Redis GET, or a stat() of the working copy); when that c
 half-built dataset, and every worker serves a write within ``reload_interval_s`` (plus one rebuild) of its
 acknowledgement. A worker that made the write itself rebuilds at once (``refresh()``).
 
+A worker that starts while the store cannot be reached boots anyway (gunicorn would otherwise halt the whole
+server when one worker fails to boot): until its first successful load, mission reads answer 503 with
+Retry-After and ``/readyz`` says not ready; it keeps asking at the backoff below. It never serves the seed file
+in place of the store, which may hold newer staff edits.
+
 If the store cannot be reached, the last good dataset keeps serving: mission reads never fail on a store
 outage (fail open for reads; writes fail closed in the staff API). While it stays unreachable the store is
 asked at most once per ``UNREACHABLE_BACKOFF_S`` (a hung Redis costs a whole timeout per ask, and reads must
@@ -14,6 +19,7 @@ not pay it on every reload interval), and the outage is logged once when it star
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 import time
@@ -39,11 +45,12 @@ class Catalogue:
         self._interval_s = reload_interval_s
         self._clock = clock
         self._lock = threading.Lock()
-        state = store.load()
-        self._dataset = Dataset.build(state.meta, state.records, state.generation)
-        self._checked_at = clock()
         self._listeners: list[Callable[[Dataset], None]] = []
         self._unreachable = False
+        self._dataset: Dataset | None = None
+        self._checked_at = -float("inf")
+        with contextlib.suppress(StoreUnavailable):  # logged by _check; requests get 503 until it answers
+            self._check()
 
     @property
     def store(self) -> MissionStore:
@@ -52,8 +59,13 @@ class Catalogue:
     def on_change(self, listener: Callable[[Dataset], None]) -> None:
         self._listeners.append(listener)
 
+    @property
+    def loaded(self) -> bool:
+        return self._dataset is not None
+
     def current(self) -> Dataset:
-        if self._clock() - self._checked_at < self._interval_s:
+        """The current dataset; raises StoreUnavailable only if none was ever loaded."""
+        if self._dataset is not None and self._clock() - self._checked_at < self._interval_s:
             return self._dataset
         return self._check()
 
@@ -65,14 +77,14 @@ class Catalogue:
     def _check(self) -> Dataset:
         with self._lock:
             if self._clock() - self._checked_at < self._interval_s:
-                return self._dataset  # another thread checked while we waited
+                return self._served()  # another thread checked while we waited
             self._checked_at = self._clock()
             try:
                 generation = self._store.generation()
                 if self._unreachable:
                     self._unreachable = False
                     log.warning("mission store reachable again")
-                if generation == self._dataset.generation:
+                if self._dataset is not None and generation == self._dataset.generation:
                     return self._dataset
                 state = self._store.load()
             except StoreUnavailable:
@@ -80,10 +92,16 @@ class Catalogue:
                 self._checked_at = self._clock() + max(0.0, UNREACHABLE_BACKOFF_S - self._interval_s)
                 if not self._unreachable:
                     self._unreachable = True
-                    log.warning("mission store unreachable; serving generation %s", self._dataset.generation)
-                return self._dataset
+                    serving = self._dataset.generation if self._dataset is not None else "nothing (not loaded yet)"
+                    log.warning("mission store unreachable; serving generation %s", serving)
+                return self._served()
             dataset = Dataset.build(state.meta, state.records, state.generation)
             self._dataset = dataset
         for listener in self._listeners:
             listener(dataset)
         return dataset
+
+    def _served(self) -> Dataset:
+        if self._dataset is None:
+            raise StoreUnavailable("the mission data has not been loaded from the store yet")
+        return self._dataset

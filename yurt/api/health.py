@@ -21,9 +21,14 @@ def healthz() -> Response:
 def readyz() -> Response:
     """Ready: a dataset is loaded and the configured storage answers."""
     svc = services()
-    dataset = svc.catalogue.current()
-    checks: dict[str, object] = {"dataset": {"missions": len(dataset), "generation": dataset.generation}}
-    ok = len(dataset) > 0
+    checks: dict[str, object] = {}
+    try:
+        dataset = svc.catalogue.current()
+        checks["dataset"] = {"missions": len(dataset), "generation": dataset.generation}
+        ok = len(dataset) > 0
+    except StoreError:
+        checks["dataset"] = "not loaded: the store has not answered since this worker started"
+        ok = False
     try:
         svc.store.generation()
         checks["store"] = "ok"

@@ -167,7 +167,13 @@ class RedisMissionStore(MissionStore):
         self._write_one = client.register_script(_WRITE_ONE)
         self._replace = client.register_script(_REPLACE_ALL)
         self._seed_collection = seed
-        self._seed(seed)
+        self._seeded = False
+        try:
+            self._seed(seed)
+        except StoreUnavailable as exc:
+            # A worker must boot while Redis is down or hung (gunicorn halts the whole server when a worker
+            # fails to boot): seeding waits for the first generation() that reaches Redis.
+            log.warning("mission store unreachable at start (%s); seeding and loading when it answers", exc)
 
     def _call(self, fn: Any, *args: Any, **kwargs: Any) -> Any:
         try:
@@ -189,8 +195,11 @@ class RedisMissionStore(MissionStore):
             pipe.set(GEN, 1)
 
         self._call(self._r.transaction, seed_once, GEN)
+        self._seeded = True
 
     def generation(self) -> int:
+        if not self._seeded:
+            self._seed(self._seed_collection)  # deferred from a start while Redis was unreachable
         value = self._call(self._r.get, GEN)
         if value is None:
             # The record of truth vanished: a Redis restarted without persistence, or flushed. Never serve an
