@@ -24,6 +24,7 @@ is skipped on read and swept from the index when its expiry passes. Coordinates 
 from __future__ import annotations
 
 import functools
+import zlib
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, ParamSpec, TypeVar, cast
 
@@ -64,9 +65,15 @@ def _fails_closed(method: Callable[P, R]) -> Callable[P, R]:
 
 
 # Every visible traveller → presence expiry (ms), for the visible-travellers gauge: exact at each scrape
-# (ZREMRANGEBYSCORE of the expired, then ZCARD). Its own slot, so it is written beside (not inside) the
-# traveller's atomic scripts: a gauge may lag a failed write by one update, the presence data never does.
-VISIBLE = "{tv}:visible"
+# (ZREMRANGEBYSCORE of the expired, then ZCARD). Written beside (not inside) the traveller's atomic scripts:
+# a gauge may lag a failed write by one update, the presence data never does. Sharded by the traveller's
+# pseudonym over VISIBLE_SHARDS keys with their own hash tags, so every presence update does not land on one
+# Cluster slot (one master) whatever the city; a scrape reads all shards in one pipeline.
+VISIBLE_SHARDS = 16
+
+
+def _visible(tid: str) -> str:
+    return f"{{tv:{zlib.crc32(tid.encode()) % VISIBLE_SHARDS}}}:visible"
 
 
 def _t(tid: str, kind: str) -> str:
@@ -172,7 +179,7 @@ class RedisPresenceStore(PresenceStore):
             if old_cell is not None and old_cell != cell:
                 self._eval(pipe, self._index_remove, self._index_keys(old_cell), [tid, old_cell, "+inf"])
             self._eval(pipe, self._index_add, self._index_keys(cell), [tid, cell, order, _ms(expires_at_s), copy])
-            pipe.zadd(VISIBLE, {tid: _ms(expires_at_s)})
+            pipe.zadd(_visible(tid), {tid: _ms(expires_at_s)})
 
         self._pipelined(index)
         return Presence(tid, cell, expires_at_s, profile)
@@ -195,7 +202,7 @@ class RedisPresenceStore(PresenceStore):
         if cell is not None:
             self._index_remove(keys=self._index_keys(_s(cell)), args=[tid, _s(cell), "+inf"])
         self._r.delete(_t(tid, "p"))
-        self._r.zrem(VISIBLE, tid)
+        self._r.zrem(_visible(tid), tid)
 
     @_fails_closed
     def delete_presence(self, tid: str, now_s: float) -> None:
@@ -323,12 +330,14 @@ class RedisPresenceStore(PresenceStore):
         # One DEL on the traveller's slot (one hash tag, also on a Cluster): profile, blocks and handles vanish
         # together.
         self._r.delete(_t(tid, "p"), _t(tid, "blk"), _t(tid, "h"))
-        self._r.zrem(VISIBLE, tid)
+        self._r.zrem(_visible(tid), tid)
 
     @_fails_closed
     def visible_count(self, now_s: float) -> int:
         with self._r.pipeline(transaction=False) as pipe:
-            pipe.zremrangebyscore(VISIBLE, "-inf", _ms(now_s))
-            pipe.zcard(VISIBLE)
-            return int(pipe.execute()[1])
+            for shard in range(VISIBLE_SHARDS):
+                key = f"{{tv:{shard}}}:visible"
+                pipe.zremrangebyscore(key, "-inf", _ms(now_s))
+                pipe.zcard(key)
+            return sum(int(count) for count in pipe.execute()[1::2])
 
