@@ -14,6 +14,9 @@ from yurt.observability import redact_query
 def test_redact_query() -> None:
     assert redact_query("lat=51.5074&lon=-0.1278&limit=3") == "lat=REDACTED&lon=REDACTED&limit=3"
     assert redact_query("LAT=1&q=x") == "LAT=REDACTED&q=x"
+    # Variants a denylist would miss: spaces, other spellings, areas, invented parameters.
+    assert redact_query("lat%20=51.5&%20lon=0.12&bbox=0.1,51.4,0.2,51.6&where=51.5,0.1&limit=2") == (
+        "lat+=REDACTED&+lon=REDACTED&bbox=REDACTED&where=REDACTED&limit=2")
 
 
 def test_access_log_has_no_coordinates(app: Flask, capfd: pytest.CaptureFixture[str]) -> None:

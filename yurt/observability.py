@@ -1,8 +1,10 @@
 """Request ids, structured JSON logs, the access log (with coordinates redacted) and response headers.
 
-Privacy rule: coordinates never reach a log. The access log writes the path and the query string with the
-values of ``lat``, ``lon`` (and ``bbox``, ``from``/``to`` are harmless) replaced by ``REDACTED``; request bodies
-are never logged. Gunicorn's own access log is off (``gunicorn.conf.py``) because it would print raw query
+Privacy rule: coordinates never reach a log. The access log writes the path and the query string with every
+value replaced by ``REDACTED`` except those of an allowlist of parameters that cannot carry a position
+(``LOGGED_PARAMS``): an allowlist, because a denylist of ``lat``/``lon`` misses ``lat%20``, ``LAT``, ``bbox``
+(a traveller's area query says where they are looking), and whatever a client invents. Request bodies are
+never logged. Gunicorn's own access log is off (``gunicorn.conf.py``) because it would print raw query
 strings.
 """
 
@@ -22,7 +24,9 @@ from flask import Flask, Response, g, request
 
 from yurt.settings import Settings
 
-REDACTED_PARAMS = frozenset({"lat", "lon", "latitude", "longitude", "lng", "coords", "point"})
+# Query parameters whose values are logged as sent: none can carry a position. Everything else is redacted.
+LOGGED_PARAMS = frozenset({"country", "type", "service", "status", "q", "limit", "offset", "f", "open_now",
+                           "radius_km", "before", "mission_id", "from", "to"})
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._\-]{1,128}$")
 
 SECURITY_HEADERS = {
@@ -64,7 +68,7 @@ def configure_logging(settings: Settings) -> None:
 
 def redact_query(query_string: str) -> str:
     pairs = parse_qsl(query_string, keep_blank_values=True)
-    return urlencode([(k, "REDACTED" if k.lower() in REDACTED_PARAMS else v) for k, v in pairs])
+    return urlencode([(k, v if k in LOGGED_PARAMS else "REDACTED") for k, v in pairs])
 
 
 class AccessLog:
