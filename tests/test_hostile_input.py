@@ -111,6 +111,27 @@ def test_every_json_body_endpoint_refuses_hostile_bodies(hostile_app: Flask) -> 
     assert stored_versions(client) == before
 
 
+ODD_NUMBERS = ("1_0", "%EF%BC%95%EF%BC%91.5", "%2051.5", "51.5%20", "infinity", "0x1p4", "%D9%A5%D9%A1")
+
+
+@pytest.mark.parametrize("number", ODD_NUMBERS)
+def test_query_numbers_are_ascii_decimals(hostile_app: Flask, number: str) -> None:
+    """float()/int() accept these spellings (underscores, full-width and Arabic-Indic digits, spaces, hex);
+    a query string must not: each is a 400 problem naming the parameter."""
+    client = hostile_app.test_client()
+    traveller = auth("odd-numbers")
+    cases = [(f"/v1/missions/nearest?lat={number}&lon=13.4", "lat", {}),
+             (f"/v1/missions/nearest?lat=52.5&lon={number}", "lon", {}),
+             (f"/v1/missions/nearest?lat=52.5&lon=13.4&limit={number}", "limit", {}),
+             (f"/v1/missions/responsible?lat={number}&lon=13.4", "lat", {}),
+             (f"/v1/missions?bbox={number},50,14,53", "bbox", {}),
+             (f"/v1/meetups/nearby?lat=52.5&lon=13.4&radius_km={number}", "radius_km", traveller)]
+    for path, name, headers in cases:
+        response = client.get(path, headers=headers)
+        assert_problem(response, 400)
+        assert name in response.get_json()["errors"], (path, response.get_json())
+
+
 @pytest.fixture(params=["embedded", "redis"])
 def limited_app(request: pytest.FixtureRequest, settings: Settings) -> Iterator[Flask]:
     """Token-bearing requests are counted in Redis in Redis mode (shared by every worker), in memory else."""

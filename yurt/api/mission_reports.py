@@ -16,6 +16,7 @@ from marshmallow import Schema, fields, validate
 
 from yurt.api.conventions import json_response, load_body, use_query
 from yurt.api.docs import REQUEST_BODIES, SECURED
+from yurt.api.queries import QueryInt
 from yurt.auth import requires
 from yurt.errors import Problem
 from yurt.services import services
@@ -56,8 +57,8 @@ class MissionReportQuery(Schema):
     # should not say "nullable" (schemathesis would send null and expect a 400).
     status = fields.String(validate=validate.OneOf(("open", "resolved")))
     mission_id = fields.String(validate=validate.Length(min=1, max=80))
-    limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))
-    before = fields.Integer(validate=validate.Range(min=1))
+    limit = QueryInt(load_default=50, validate=validate.Range(min=1, max=200))
+    before = QueryInt(validate=validate.Range(min=1))
 
 
 def report_store() -> ReportStore:

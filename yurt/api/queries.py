@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 from typing import Any
 
 from marshmallow import RAISE, Schema, ValidationError, fields, validate
@@ -13,6 +14,31 @@ from yurt.schemas import MISSION_TYPES, SERVICES, STATUSES, _check_country, _cou
 def _finite(value: float) -> None:
     if not math.isfinite(value):
         raise ValidationError("must be a finite number")
+
+
+# What a query-string number may look like: ASCII digits only. Python's float() and int() also accept
+# "1_0", surrounding spaces, "infinity" and digits of other scripts ("５１.５"); a cache key or a log line
+# must not see two spellings of one number, and a client that sends them has a bug we should report.
+_DECIMAL = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]{1,3})?")
+_INTEGER = re.compile(r"[+-]?[0-9]{1,12}")
+
+
+class QueryFloat(fields.Float):
+    """A finite decimal number written with ASCII digits (query strings)."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> float:
+        if isinstance(value, str) and not _DECIMAL.fullmatch(value):
+            raise ValidationError("must be a finite decimal number in ASCII digits, e.g. 51.5")
+        return float(super()._deserialize(value, attr, data, **kwargs))
+
+
+class QueryInt(fields.Integer):
+    """An integer written with ASCII digits (query strings)."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> int:
+        if isinstance(value, str) and not _INTEGER.fullmatch(value):
+            raise ValidationError("must be an integer in ASCII digits")
+        return int(super()._deserialize(value, attr, data, **kwargs))
 
 
 _NUMBER = r"-?[0-9]{1,3}(\.[0-9]+)?"
@@ -33,10 +59,9 @@ class BBox(fields.Field):  # type: ignore[type-arg]
         parts = value.split(",")
         if len(parts) != 4:
             raise ValidationError("expected 4 comma-separated numbers: minLon,minLat,maxLon,maxLat")
-        try:
-            min_lon, min_lat, max_lon, max_lat = (float(p) for p in parts)
-        except ValueError:
-            raise ValidationError("every bbox value must be a number") from None
+        if not all(_DECIMAL.fullmatch(p) for p in parts):
+            raise ValidationError("every bbox value must be a decimal number in ASCII digits")
+        min_lon, min_lat, max_lon, max_lat = (float(p) for p in parts)
         if not all(math.isfinite(v) for v in (min_lon, min_lat, max_lon, max_lat)):
             raise ValidationError("bbox values must be finite")
         if not (-180 <= min_lon <= 180 and -180 <= max_lon <= 180):
@@ -49,7 +74,7 @@ class BBox(fields.Field):  # type: ignore[type-arg]
 
 
 def Lat(**kw: Any) -> fields.Float:  # noqa: N802 - a field type
-    return fields.Float(allow_nan=False, validate=[_finite, validate.Range(-90, 90)],
+    return QueryFloat(allow_nan=False, validate=[_finite, validate.Range(-90, 90)],
                         metadata={"description": "WGS-84 latitude in degrees, [-90, 90]"}, **kw)
 
 
@@ -60,7 +85,7 @@ def Country(**kw: Any) -> fields.String:  # noqa: N802 - a field type
 
 
 def Lon(**kw: Any) -> fields.Float:  # noqa: N802 - a field type
-    return fields.Float(allow_nan=False, validate=[_finite, validate.Range(-180, 180)],
+    return QueryFloat(allow_nan=False, validate=[_finite, validate.Range(-180, 180)],
                         metadata={"description": "WGS-84 longitude in degrees, [-180, 180]"}, **kw)
 
 
@@ -83,7 +108,7 @@ class MissionListQuery(_Query):
 class NearestQuery(_Query):
     lat = Lat(required=True)
     lon = Lon(required=True)
-    limit = fields.Integer(load_default=5, validate=validate.Range(1, 50), strict=False)
+    limit = QueryInt(load_default=5, validate=validate.Range(1, 50), strict=False)
     type = fields.String(validate=validate.OneOf(MISSION_TYPES))
     service = fields.String(validate=validate.OneOf(SERVICES))
     open_now = fields.Boolean(load_default=False, truthy={"true", "1"}, falsy={"false", "0"})
@@ -97,8 +122,8 @@ class ResponsibleQuery(_Query):
 
 class OgcItemsQuery(_Query):
     bbox = BBox(metadata={"type": "string"})
-    limit = fields.Integer(load_default=10, validate=validate.Range(1, 1000))
-    offset = fields.Integer(load_default=0, validate=validate.Range(0, 1_000_000))
+    limit = QueryInt(load_default=10, validate=validate.Range(1, 1000))
+    offset = QueryInt(load_default=0, validate=validate.Range(0, 1_000_000))
     f = fields.String(validate=validate.OneOf(["json", "geojson"]))
     country = Country()
     type = fields.String(validate=validate.OneOf(MISSION_TYPES))

@@ -17,11 +17,12 @@ from collections.abc import Mapping
 from typing import Any
 
 from flask import Blueprint, Response, g
-from marshmallow import Schema, ValidationError, fields, validate
+from marshmallow import Schema, ValidationError, validate
 
 from yurt.api.conventions import GEOJSON, json_body, json_response, use_query
 from yurt.api.docs import PRECONDITIONS, REQUEST_BODIES, SECURED
 from yurt.api.merge_patch import merge_patch
+from yurt.api.queries import QueryInt
 from yurt.api.staff_bodies import collection_problem, feature_from, field_errors, required_etag, stale
 from yurt.auth import requires
 from yurt.dataset import DatasetError, parse_collection
@@ -37,8 +38,8 @@ BULK_ACTIONS = frozenset({"replace_all", "import", "restore"})
 
 
 class AuditPageQuery(Schema):
-    limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))
-    before = fields.Integer(load_default=None, validate=validate.Range(min=1))
+    limit = QueryInt(load_default=50, validate=validate.Range(min=1, max=200))
+    before = QueryInt(load_default=None, validate=validate.Range(min=1))
 
 
 # -- helpers --------------------------------------------------------------------------------------------------

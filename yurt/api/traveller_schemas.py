@@ -11,7 +11,7 @@ from typing import Any
 
 from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
 
-from yurt.api.queries import BBox, Lat, Lon
+from yurt.api.queries import BBox, Lat, Lon, QueryFloat, QueryInt
 from yurt.domain.meetups import MAX_MEETUP_RADIUS_KM
 from yurt.domain.privacy import MAX_RADIUS_KM
 
@@ -57,8 +57,8 @@ class PresenceBody(_Strict):
 
 
 class NearbyQuery(_Strict):
-    radius_km = fields.Float(load_default=10.0, allow_nan=False, validate=validate.Range(1, MAX_RADIUS_KM))
-    limit = fields.Integer(load_default=20, validate=validate.Range(1, 50))
+    radius_km = QueryFloat(load_default=10.0, allow_nan=False, validate=validate.Range(1, MAX_RADIUS_KM))
+    limit = QueryInt(load_default=20, validate=validate.Range(1, 50))
     cursor = fields.String(validate=validate.Length(1, 300))
 
 
@@ -116,8 +116,8 @@ class MeetupPatch(_MeetupFields):
 class MeetupNearbyQuery(_Strict):
     lat = Lat(required=True)
     lon = Lon(required=True)
-    radius_km = fields.Float(load_default=25.0, allow_nan=False,
+    radius_km = QueryFloat(load_default=25.0, allow_nan=False,
                              validate=validate.Range(1, MAX_MEETUP_RADIUS_KM))
     from_ = fields.AwareDateTime(format="iso", data_key="from")
     to = fields.AwareDateTime(format="iso")
-    limit = fields.Integer(load_default=50, validate=validate.Range(1, 100))
+    limit = QueryInt(load_default=50, validate=validate.Range(1, 100))
