@@ -113,10 +113,15 @@ class SpatialIndex:
             k = min(n, k * 4)  # geometric widening: total work stays within a constant of the last query
         if len(candidates) < limit:  # every point was examined: the accepted ones are the whole answer
             return self._ranked(lat, lon, candidates, limit)
-        distance_km, _ = inverse_many(lat, lon, self._lats[candidates], self._lons[candidates])
+        distance_km, bearing_deg = inverse_many(lat, lon, self._lats[candidates], self._lons[candidates])
         bound_km = float(np.partition(distance_km, limit - 1)[limit - 1])
-        ball = self._ball(query_m, bound_km * 1000.0 + CHORD_SLACK_M)
-        return self._ranked(lat, lon, self._accepted(ball, accept, verdicts), limit)
+        ball = self._accepted(self._ball(query_m, bound_km * 1000.0 + CHORD_SLACK_M), accept, verdicts)
+        if ball.size == candidates.size:
+            # The ball holds every candidate (chord <= geodesic <= bound), so equal sizes mean the same set:
+            # rank with the geodesics already computed (the usual case; it saves the second geodesic call).
+            order = np.lexsort((candidates, self._id_rank[candidates], tie_key_mm(distance_km)))[:limit]
+            return _neighbours(candidates, distance_km, bearing_deg, order)
+        return self._ranked(lat, lon, ball, limit)
 
     def within(self, lat: float, lon: float, radius_km: float, accept: Accept | None = None
                ) -> list[Neighbour]:
