@@ -15,11 +15,14 @@ from flask.testing import FlaskClient
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from pyproj import Geod
+from werkzeug.test import TestResponse
 
-from tests.api.travellers_helpers import auth, install_clock
+from tests.api.travellers_helpers import all_nearby, auth, install_clock, share
 from tests.conftest import LiveServer
 from tests.test_errors import assert_problem
 from yurt import create_app
+from yurt.api.traveller_schemas import MeetupOut
+from yurt.domain import privacy
 from yurt.domain.meetups import candidate_cells, meetup_index_cell, rank_within
 from yurt.settings import Settings
 from yurt.storage.meetups import EmbeddedMeetupStore, Meetup
@@ -35,10 +38,17 @@ def body(**changes: Any) -> dict[str, Any]:
     return {**base, **changes}
 
 
+def js(response: TestResponse) -> dict[str, Any]:
+    """The JSON object a response carries (typed, for mypy)."""
+    data = response.get_json()
+    assert isinstance(data, dict), data
+    return data
+
+
 def create(client: FlaskClient, sub: str = "org", **changes: Any) -> dict[str, Any]:
     response = client.post("/v1/meetups", json=body(**changes), headers=auth(sub))
     assert response.status_code == 201, response.json
-    return dict(response.json)
+    return js(response)
 
 
 def test_create_shows_utc_and_venue_time(app: Flask, client: FlaskClient) -> None:
@@ -70,9 +80,9 @@ def test_attendance_and_organiser_only_identities(app: Flask, client: FlaskClien
     client.post(url, headers=auth("u2"))
     assert_problem(client.post(url, headers=auth("u3")), 409)
     assert_problem(client.post(url, headers=auth("org")), 409)  # the organiser is not counted
-    seen_by_org = client.get(f"/v1/meetups/{mid}", headers=auth("org")).json
-    seen_by_u1 = client.get(f"/v1/meetups/{mid}", headers=auth("u1")).json
-    assert seen_by_org["attendees"] == ["u1", "u2"]
+    seen_by_org = js(client.get(f"/v1/meetups/{mid}", headers=auth("org")))
+    seen_by_u1 = js(client.get(f"/v1/meetups/{mid}", headers=auth("u1")))
+    assert [a["display_name"] for a in seen_by_org["attendees"]] == [None, None]  # neither shares a profile
     assert "attendees" not in seen_by_u1 and seen_by_u1["attending"] == 2 and seen_by_u1["you_attend"]
     assert client.delete(url, headers=auth("u2")).json == {"attending": 1, "you_attend": False}
     assert_problem(client.get("/v1/meetups/nope", headers=auth("u1")), 404)
@@ -86,16 +96,16 @@ def test_update_and_cancel_are_organiser_only(app: Flask, client: FlaskClient) -
     assert_problem(client.patch(f"/v1/meetups/{mid}", json={"capacity": 0}, headers=auth("org")), 422)
     assert_problem(client.patch(f"/v1/meetups/{mid}", json={"ends_at": "2026-03-21T13:00:00+04:00"},
                                 headers=auth("org")), 422)
-    moved = client.patch(f"/v1/meetups/{mid}", json={"lat": 51.1282, "lon": 71.4307, "place_name": "Astana"},
-                         headers=auth("org")).json
+    moved = js(client.patch(f"/v1/meetups/{mid}", json={"lat": 51.1282, "lon": 71.4307, "place_name": "Astana"},
+                            headers=auth("org")))
     assert moved["starts_at"]["time_zone"] == "Asia/Almaty" and moved["starts_at"]["local"].endswith("+05:00")
-    near_astana = client.get("/v1/meetups/nearby", query_string={"lat": 51.13, "lon": 71.43},
-                             headers=auth("u1")).json["results"]
+    near_astana = js(client.get("/v1/meetups/nearby", query_string={"lat": 51.13, "lon": 71.43},
+                                headers=auth("u1")))["results"]
     assert [m["id"] for m in near_astana] == [mid]
     assert_problem(client.delete(f"/v1/meetups/{mid}", headers=auth("u1")), 403)
-    assert client.delete(f"/v1/meetups/{mid}", headers=auth("org")).json["status"] == "cancelled"
-    assert client.get("/v1/meetups/nearby", query_string={"lat": 51.13, "lon": 71.43},
-                      headers=auth("u1")).json["results"] == []
+    assert js(client.delete(f"/v1/meetups/{mid}", headers=auth("org")))["status"] == "cancelled"
+    assert js(client.get("/v1/meetups/nearby", query_string={"lat": 51.13, "lon": 71.43},
+                         headers=auth("u1")))["results"] == []
 
 
 def test_nearby_orders_by_distance_and_drops_ended(app: Flask, client: FlaskClient) -> None:
@@ -106,12 +116,12 @@ def test_nearby_orders_by_distance_and_drops_ended(app: Flask, client: FlaskClie
         ids[name] = create(client, lat=lat, lon=lon, title=name)["id"]
     create(client, title="later", starts_at="2026-03-22T14:00:00+04:00", ends_at="2026-03-22T18:00:00+04:00")
     query = {"lat": SAFA_PARK[0], "lon": SAFA_PARK[1], "radius_km": 10, "to": "2026-03-21T23:00:00+04:00"}
-    results = client.get("/v1/meetups/nearby", query_string=query, headers=auth("u")).json["results"]
+    results = js(client.get("/v1/meetups/nearby", query_string=query, headers=auth("u")))["results"]
     assert [r["title"] for r in results] == ["near", "mid"]
     assert results[0]["distance_km"] == pytest.approx(1.0, abs=1e-6)
     clock.advance(hours=10)  # 19:00 in Dubai: all of the 21st's meetups have ended
     query.pop("to")
-    results = client.get("/v1/meetups/nearby", query_string=query, headers=auth("u")).json["results"]
+    results = js(client.get("/v1/meetups/nearby", query_string=query, headers=auth("u")))["results"]
     assert [r["title"] for r in results] == ["later"]
     assert_problem(client.get("/v1/meetups/nearby", query_string={"lat": 1}, headers=auth("u")), 400)
     assert_problem(client.get("/v1/meetups/nearby", query_string={"lat": 1, "lon": 2, "radius_km": 101},
@@ -159,7 +169,7 @@ def test_hundred_simultaneous_joins_over_http_on_redis(redis_app: Flask) -> None
                                                                      ends_at="2099-01-01T12:00:00Z"),
                                            headers=auth("org"))
     assert created.status_code == 201
-    mid = created.json["id"]
+    mid = js(created)["id"]
     with LiveServer(redis_app) as server:
         barrier = threading.Barrier(100)
         statuses: list[int] = []
@@ -184,5 +194,84 @@ def test_hundred_simultaneous_joins_over_http_on_redis(redis_app: Flask) -> None
         for t in threads:
             t.join()
     assert statuses.count(200) == 10 and statuses.count(409) == 90
-    final = redis_app.test_client().get(f"/v1/meetups/{mid}", headers=auth("org")).json
+    final = js(redis_app.test_client().get(f"/v1/meetups/{mid}", headers=auth("org")))
     assert final["attending"] == 10 and len(final["attendees"]) == 10
+
+
+@pytest.fixture(params=["embedded", "redis"])
+def any_app(request: pytest.FixtureRequest, settings: Settings) -> Iterator[Flask]:
+    chosen = request.getfixturevalue("redis_settings") if request.param == "redis" else settings
+    application = create_app(chosen)
+    yield application
+    application.extensions["yurt"].close()
+
+
+ATTENDEE_SUBS = ("auth0|attendee-aigerim-7f3a", "auth0|attendee-bolat-91c2")
+
+
+def test_organiser_sees_handles_never_subs(any_app: Flask) -> None:
+    """Attendees appear to the organiser as the organiser's own nearby handles, with their shared profile."""
+    install_clock(any_app)
+    client = any_app.test_client()
+    organiser, aigerim, bolat = "auth0|organiser-55e1", *ATTENDEE_SUBS
+    assert share(client, organiser, *SAFA_PARK).status_code == 200
+    assert share(client, aigerim, *SAFA_PARK, display_name="Aigerim", about="Almaty").status_code == 200
+    mid = create(client, organiser)["id"]
+    for sub in (aigerim, bolat):  # Bolat shares no presence: a handle, no profile
+        assert client.post(f"/v1/meetups/{mid}/attendance", headers=auth(sub)).status_code == 200
+    response = client.get(f"/v1/meetups/{mid}", headers=auth(organiser))
+    assert response.status_code == 200
+    text = response.get_data(as_text=True)
+    for sub in ATTENDEE_SUBS:
+        assert sub not in text and sub.split("|")[1] not in text
+    seen = MeetupOut().load(js(response))  # the documented schema, unknown keys refused
+    attendees = seen["attendees"]
+    assert len(attendees) == 2 and [a["handle"] for a in attendees] == sorted(a["handle"] for a in attendees)
+    nearby_handle = next(r["handle"] for r in all_nearby(client, organiser) if r["display_name"] == "Aigerim")
+    shown = {a["handle"]: a for a in attendees}
+    assert shown[nearby_handle] == {"handle": nearby_handle, "display_name": "Aigerim", "languages": ["kk", "ru"],
+                                    "about": "Almaty"}
+    (bolat_handle,) = set(shown) - {nearby_handle}
+    assert shown[bolat_handle] == {"handle": bolat_handle, "display_name": None, "languages": None, "about": None}
+
+    # Bolat was never in the organiser's nearby results, yet a report with the attendee handle reaches him.
+    filed = client.post("/v1/travellers/reports", json={"handle": bolat_handle, "reason": "no-show"},
+                        headers=auth(organiser))
+    assert filed.status_code == 202
+    secret = any_app.extensions["yurt"].travellers.secret
+    (report,) = js(client.get("/v1/staff/traveller-reports", headers=auth("boss", "staff")))["reports"]
+    assert report["target"] == privacy.handle_for(secret, "staff", privacy.traveller_id(secret, bolat))
+    assert report["reporter"] == privacy.handle_for(secret, "staff", privacy.traveller_id(secret, organiser))
+
+    # Blocking by the attendee handle hides both from each other; the list keeps the seat, not the profile.
+    assert client.post("/v1/travellers/me/blocks", json={"handle": nearby_handle},
+                       headers=auth(organiser)).status_code == 204
+    assert all_nearby(client, organiser) == [] and all_nearby(client, aigerim) == []
+    after = js(client.get(f"/v1/meetups/{mid}", headers=auth(organiser)))["attendees"]
+    assert {a["handle"]: a["display_name"] for a in after} == {nearby_handle: None, bolat_handle: None}
+
+
+def test_attendee_handles_differ_per_organiser_and_stay_hidden_from_others(any_app: Flask) -> None:
+    install_clock(any_app)
+    client = any_app.test_client()
+    aigerim, other = ATTENDEE_SUBS
+    meetups = {org: create(client, org)["id"] for org in ("org-one", "org-two")}
+    for mid in meetups.values():
+        assert client.post(f"/v1/meetups/{mid}/attendance", headers=auth(aigerim)).status_code == 200
+        assert client.post(f"/v1/meetups/{mid}/attendance", headers=auth(other)).status_code == 200
+    handles = {}
+    for org, mid in meetups.items():
+        response = client.get(f"/v1/meetups/{mid}", headers=auth(org))
+        text = response.get_data(as_text=True)
+        assert all(sub not in text and sub.split("|")[1] not in text for sub in ATTENDEE_SUBS)
+        handles[org] = {a["handle"] for a in js(response)["attendees"]}
+    assert len(handles["org-one"]) == len(handles["org-two"]) == 2
+    assert not handles["org-one"] & handles["org-two"]  # unlinkable across organisers
+    for viewer in (aigerim, other, "stranger"):
+        response = client.get(f"/v1/meetups/{meetups['org-one']}", headers=auth(viewer))
+        seen = js(response)
+        assert response.status_code == 200 and "attendees" not in seen and seen["attending"] == 2
+        MeetupOut().load(seen)
+    # A handle shown to one organiser means nothing to the other.
+    foreign = next(iter(handles["org-one"]))
+    assert_problem(client.post("/v1/travellers/me/blocks", json={"handle": foreign}, headers=auth("org-two")), 404)

@@ -1,7 +1,9 @@
 """Meetup endpoints: public events at exact venues, found by exact geodesic distance, capacity that holds.
 
-Attendee identities are shown to the organiser only; everyone sees the count. Ended and cancelled meetups
-vanish from search. Times are answered in UTC (ISO 8601, ``Z``) and in the venue's own time zone.
+Attendees are shown to the organiser only, and only as the organiser's own opaque handles for them (the ones
+nearby would show; blocks and reports take them) with the profile an attendee shares at the moment, never as
+account ids; everyone sees the count. Ended and cancelled meetups vanish from search. Times are answered in UTC
+(ISO 8601, ``Z``) and in the venue's own time zone.
 """
 
 from __future__ import annotations
@@ -14,15 +16,17 @@ from zoneinfo import ZoneInfo
 from flask import Blueprint, Response, g
 
 from yurt.api.conventions import json_response, load_body, use_query
-from yurt.api.docs import REQUEST_BODIES, SECURED
-from yurt.api.traveller_schemas import MAX_MEETUP_DURATION, MeetupBody, MeetupNearbyQuery, MeetupPatch
+from yurt.api.docs import REQUEST_BODIES, RESPONSES, SECURED
+from yurt.api.traveller_schemas import MAX_MEETUP_DURATION, MeetupBody, MeetupNearbyQuery, MeetupOut, MeetupPatch
 from yurt.api.travellers import caller, iso, now_s
 from yurt.auth import requires
+from yurt.domain import privacy
 from yurt.domain.meetups import candidate_cells, meetup_index_cell, rank_within
 from yurt.errors import Problem
 from yurt.services import services
 from yurt.storage.base import NotFound
 from yurt.storage.meetups import Meetup, MeetupConflictError, NotOrganiserError
+from yurt.storage.travellers import TravellerStores
 
 bp = Blueprint("meetups", __name__)
 
@@ -39,7 +43,7 @@ def _time(epoch_s: float, zone: str | None) -> dict[str, Any]:
     return {"utc": iso(epoch_s), "local": local.isoformat(timespec="seconds"), "time_zone": zone}
 
 
-def meetup_json(meetup: Meetup, sub: str, attendees: list[str] | None = None) -> dict[str, Any]:
+def meetup_json(meetup: Meetup, sub: str, attendees: list[dict[str, Any]] | None = None) -> dict[str, Any]:
     body: dict[str, Any] = {
         "id": meetup.id, "title": meetup.title, "description": meetup.description,
         "starts_at": _time(meetup.starts_at_s, meetup.time_zone),
@@ -51,6 +55,27 @@ def meetup_json(meetup: Meetup, sub: str, attendees: list[str] | None = None) ->
     if attendees is not None:
         body["attendees"] = attendees
     return body
+
+
+def attendee_views(stores: TravellerStores, organiser_tid: str, subs: list[str], now: float
+                   ) -> list[dict[str, Any]]:
+    """The organiser's view of attendees: for each, the organiser's per-viewer handle (``privacy.handle_for``, as
+    in nearby results, and remembered so blocks and reports accept it) and the profile the attendee shares now,
+    if any (none while either has blocked the other, or while suspended). Ordered by handle, so the order says
+    nothing about the accounts; a ``sub`` never leaves this function."""
+    tids = [privacy.traveller_id(stores.secret, s) for s in subs]
+    handles = {privacy.handle_for(stores.secret, organiser_tid, tid): tid for tid in tids}
+    shared = stores.presence.presences(tids, now)
+    hidden = stores.presence.hidden_from(organiser_tid, list(shared))
+    stores.presence.remember_handles(organiser_tid, handles, now)
+    views = []
+    for handle, tid in sorted(handles.items()):
+        presence = shared.get(tid) if tid not in hidden else None
+        profile = presence.profile if presence is not None else None
+        views.append({"handle": handle, "display_name": profile.display_name if profile else None,
+                      "languages": list(profile.languages) if profile else None,
+                      "about": profile.about if profile else None})
+    return views
 
 
 def _found(meetup_id: str) -> Meetup:
@@ -102,11 +127,15 @@ def nearby_meetups(*, lat: float, lon: float, radius_km: float, limit: int, from
 @bp.get("/v1/meetups/<meetup_id>")
 @requires("traveller")
 def get_meetup(meetup_id: str) -> Response:
+    """A meetup; its organiser also sees the attendees, as handles of their own (never account ids)."""
     meetup = _found(meetup_id)
+    stores, tid = caller()
     sub = g.principal.sub
-    attendees = services().travellers.meetups.attendees(meetup_id) if meetup.organiser == sub else None
+    attendees = None
+    if meetup.organiser and meetup.organiser == sub:
+        attendees = attendee_views(stores, tid, stores.meetups.attendees(meetup_id), now_s())
     body = meetup_json(meetup, sub, attendees)
-    body["you_attend"] = services().travellers.meetups.is_attending(meetup_id, sub)
+    body["you_attend"] = stores.meetups.is_attending(meetup_id, sub)
     return json_response(body, headers={"Cache-Control": "no-store"})
 
 
@@ -177,5 +206,7 @@ def leave(meetup_id: str) -> Response:
 
 
 REQUEST_BODIES.update({"meetups.create_meetup.post": MeetupBody, "meetups.update_meetup.patch": MeetupPatch})
+RESPONSES.update({f"meetups.{name}": {"application/json": {"schema": MeetupOut}} for name in (
+    "get_meetup.get", "update_meetup.patch", "cancel_meetup.delete")})
 SECURED.update({f"meetups.{name}": "traveller" for name in (
     "create_meetup", "nearby_meetups", "get_meetup", "update_meetup", "cancel_meetup", "join", "leave")})

@@ -1,4 +1,5 @@
-"""Request schemas for the traveller and meetup endpoints; ``/openapi.json`` documents the same classes.
+"""Request and response schemas for the traveller and meetup endpoints; ``/openapi.json`` documents the same
+classes.
 
 JSON numbers must be JSON numbers: ``"25.2"`` or ``true`` for a latitude is a type error, not a coercion.
 """
@@ -121,3 +122,45 @@ class MeetupNearbyQuery(_Strict):
     from_ = fields.AwareDateTime(format="iso", data_key="from")
     to = fields.AwareDateTime(format="iso")
     limit = QueryInt(load_default=50, validate=validate.Range(1, 100))
+
+
+class MeetupTime(_Strict):
+    utc = fields.String(required=True, metadata={"description": "ISO 8601 in UTC, with a Z"})
+    local = fields.String(required=True, metadata={"description": "ISO 8601 in the venue's time zone"})
+    time_zone = fields.String(required=True, allow_none=True, metadata={"description": "IANA zone of the venue"})
+
+
+class MeetupVenue(_Strict):
+    lat = fields.Float(required=True)
+    lon = fields.Float(required=True)
+    place_name = fields.String(required=True)
+
+
+class MeetupAttendee(_Strict):
+    """An attendee as the organiser sees them: never their account id (the token's ``sub``)."""
+
+    handle = fields.String(required=True, validate=HANDLE, metadata={
+        "description": "The organiser's own opaque handle for this attendee, the one nearby shows them; "
+                       "POST /v1/travellers/me/blocks and /v1/travellers/reports take it for a day"})
+    display_name = fields.String(required=True, allow_none=True,
+                                 metadata={"description": "null unless the attendee shares a profile now"})
+    languages = fields.List(fields.String(), required=True, allow_none=True)
+    about = fields.String(required=True, allow_none=True)
+
+
+class MeetupOut(_Strict):
+    """A meetup; ``attendees`` only for its organiser, ``you_attend`` only from GET /v1/meetups/<id>."""
+
+    id = fields.String(required=True)
+    title = fields.String(required=True)
+    description = fields.String(required=True)
+    starts_at = fields.Nested(MeetupTime, required=True)
+    ends_at = fields.Nested(MeetupTime, required=True)
+    venue = fields.Nested(MeetupVenue, required=True)
+    capacity = fields.Integer(strict=True, required=True)
+    attending = fields.Integer(strict=True, required=True)
+    status = fields.String(required=True, validate=validate.OneOf(["active", "cancelled"]))
+    you_organise = fields.Boolean(required=True)
+    you_attend = fields.Boolean()
+    attendees = fields.List(fields.Nested(MeetupAttendee), metadata={
+        "description": "Only for the organiser, ordered by handle"})
