@@ -70,6 +70,14 @@ def _title(status: int) -> str:
         return "Error"
 
 
+def problem_document(status: int, detail: str, *, type_: str | None = None,
+                     title: str | None = None) -> dict[str, Any]:
+    """The members every problem document starts with. Needs no request context: the gunicorn worker
+    (``yurt/gunicorn_worker.py``) builds its answers to requests the app never sees with it too."""
+    return {"type": type_ or PROBLEM_TYPE_BASE + _slug(status), "title": title or _title(status),
+            "status": status, "detail": detail}
+
+
 def problem(
     status: int,
     detail: str,
@@ -81,12 +89,7 @@ def problem(
     extra: Mapping[str, Any] | None = None,
 ) -> Response:
     """Build the one problem response. ``type`` defaults to a stable URI per status code."""
-    body: dict[str, Any] = {
-        "type": type_ or PROBLEM_TYPE_BASE + _slug(status),
-        "title": title or _title(status),
-        "status": status,
-        "detail": detail,
-    }
+    body = problem_document(status, detail, type_=type_, title=title)
     if errors:
         body["errors"] = errors
     request_id = g.get("request_id") if g else None
