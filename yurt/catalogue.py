@@ -59,10 +59,6 @@ class Catalogue:
     def on_change(self, listener: Callable[[Dataset], None]) -> None:
         self._listeners.append(listener)
 
-    @property
-    def loaded(self) -> bool:
-        return self._dataset is not None
-
     def current(self) -> Dataset:
         """The current dataset; raises StoreUnavailable only if none was ever loaded."""
         if self._dataset is not None and self._clock() - self._checked_at < self._interval_s:

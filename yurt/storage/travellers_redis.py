@@ -72,8 +72,12 @@ def _fails_closed(method: Callable[P, R]) -> Callable[P, R]:
 VISIBLE_SHARDS = 16
 
 
+def _visible_shard(shard: int) -> str:
+    return f"{{tv:{shard}}}:visible"
+
+
 def _visible(tid: str) -> str:
-    return f"{{tv:{zlib.crc32(tid.encode()) % VISIBLE_SHARDS}}}:visible"
+    return _visible_shard(zlib.crc32(tid.encode()) % VISIBLE_SHARDS)
 
 
 def _t(tid: str, kind: str) -> str:
@@ -336,7 +340,7 @@ class RedisPresenceStore(PresenceStore):
     def visible_count(self, now_s: float) -> int:
         with self._r.pipeline(transaction=False) as pipe:
             for shard in range(VISIBLE_SHARDS):
-                key = f"{{tv:{shard}}}:visible"
+                key = _visible_shard(shard)
                 pipe.zremrangebyscore(key, "-inf", _ms(now_s))
                 pipe.zcard(key)
             return sum(int(count) for count in pipe.execute()[1::2])
