@@ -40,8 +40,10 @@ class Catalogue:
         *,
         reload_interval_s: float,
         clock: Callable[[], float] = time.monotonic,
+        seat_of: Callable[[float, float, str], str | None] | None = None,
     ) -> None:
         self._store = store
+        self._seat_of = seat_of
         self._interval_s = reload_interval_s
         self._clock = clock
         self._lock = threading.Lock()
@@ -91,7 +93,7 @@ class Catalogue:
                     serving = self._dataset.generation if self._dataset is not None else "nothing (not loaded yet)"
                     log.warning("mission store unreachable; serving generation %s", serving)
                 return self._served()
-            dataset = Dataset.build(state.meta, state.records, state.generation)
+            dataset = Dataset.build(state.meta, state.records, state.generation, self._seat_of)
             self._dataset = dataset
         for listener in self._listeners:
             listener(dataset)

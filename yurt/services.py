@@ -63,7 +63,7 @@ def build_services(settings: Settings) -> Services:
         store = EmbeddedMissionStore(settings.data_dir, seed)
         cache = MemoryCache()
         reports = EmbeddedReportStore(settings.data_dir)
-    catalogue = Catalogue(store, reload_interval_s=settings.reload_interval_s)
+    catalogue = Catalogue(store, reload_interval_s=settings.reload_interval_s, seat_of=locator.seat_subdivision)
     return Services(settings=settings, store=store, catalogue=catalogue, cache=cache, locator=locator,
                     verifier=TokenVerifier(settings), travellers=build_traveller_stores(settings, client),
                     reports=reports, redis=client)

@@ -16,11 +16,21 @@ from tests.test_errors import assert_problem
 from yurt.domain.spatial_index import brute_force_nearest
 from yurt.services import Services
 
+CAREER = frozenset({"embassy", "consulate_general", "consulate"})
 
-def oracle(app: Flask, lat: float, lon: float, limit: int) -> list[str]:
+
+def oracle(app: Flask, lat: float, lon: float, limit: int, types: frozenset[str] | None = CAREER,
+           statuses: frozenset[str] | None = frozenset({"open", "limited"})) -> list[str]:
+    """Brute force over the posts the defaults admit (career posts, open or limited); None means any."""
     dataset = app.extensions["yurt"].catalogue.current()
-    ids = [p["id"] for p in dataset.properties]
-    hits = brute_force_nearest(list(dataset.lats), list(dataset.lons), ids, lat, lon, limit)
+    props = dataset.properties
+    ids = [p["id"] for p in props]
+
+    def accept(i: int) -> bool:
+        return ((types is None or props[i]["type"] in types)
+                and (statuses is None or props[i]["status"] in statuses))
+
+    hits = brute_force_nearest(list(dataset.lats), list(dataset.lons), ids, lat, lon, limit, accept)
     return [ids[h.index] for h in hits]
 
 
@@ -42,7 +52,42 @@ def test_nearest_equals_brute_force(app: Flask, client: FlaskClient, lat: float,
     assert got == oracle(app, lat, lon, limit)
     distances = [r["distance_km"] for r in body["results"]]
     assert distances == sorted(distances)
+    every = nearest(client, f"lat={lat!r}&lon={lon!r}&limit={limit}&type=any&status=any")
+    assert [r["mission"]["id"] for r in every["results"]] == oracle(app, lat, lon, limit, None, None)
 
+
+def test_defaults_answer_career_posts_that_are_open_or_limited(client: FlaskClient) -> None:
+    # Geneva: the permanent mission to the UN is in town, but a traveller needs the embassy in Bern.
+    body = nearest(client, "lat=46.2044&lon=6.1432&limit=1")
+    assert body["results"][0]["mission"]["id"] == "kz-embassy-ch-bern"
+    asked = nearest(client, "lat=46.2044&lon=6.1432&limit=1&type=permanent_mission,embassy")
+    assert asked["results"][0]["mission"]["id"] == "kz-pm-ch-geneva"
+    # Kyiv is suspended: not answered by default, answered when asked for.
+    kyiv = nearest(client, "lat=50.45&lon=30.52&limit=1")["results"][0]["mission"]["id"]
+    assert kyiv != "kz-embassy-ua-kyiv"
+    assert nearest(client, "lat=50.45&lon=30.52&limit=1&status=suspended")["results"][0]["mission"]["id"] == (
+        "kz-embassy-ua-kyiv")
+    # A limited consulate is still a place to turn to.
+    anadyr = nearest(client, "lat=64.7&lon=177.5&limit=1")["results"][0]["mission"]["id"]
+    assert anadyr == "kz-consulate-ru-anadyr"
+
+
+def test_country_of_the_point_and_at_home(client: FlaskClient) -> None:
+    almaty = nearest(client, "lat=43.2389&lon=76.8897&limit=1")
+    assert almaty["country"] == {"code": "KZ", "name": "Kazakhstan"} and almaty["at_home"] is True
+    berlin = nearest(client, "lat=52.52&lon=13.40&limit=1")
+    assert berlin["country"]["code"] == "DE" and berlin["at_home"] is False
+    at_sea = nearest(client, "lat=30&lon=-40&limit=1")
+    assert at_sea["country"] is None and at_sea["at_home"] is False
+
+
+def test_distance_precision_follows_the_point(app: Flask, client: FlaskClient) -> None:
+    body = nearest(client, "lat=52.0&lon=13.0&limit=3")
+    meta_figure = app.extensions["yurt"].catalogue.current().meta.get("city_location_uncertainty_km")
+    for result in body["results"]:
+        assert result["mission"]["properties"]["location_precision"] == "city"  # the fixture's points
+        assert result["distance_km"] == round(result["distance_km"], 1)
+        assert result["distance_uncertainty_km"] == meta_figure
 
 def test_result_shape(client: FlaskClient) -> None:
     body = nearest(client, "lat=52.52&lon=13.40&limit=2")
@@ -76,7 +121,7 @@ def test_filters(client: FlaskClient) -> None:
     assert [r["mission"]["id"] for r in body["results"][:2]] == ["kz-embassy-ch-bern", "kz-embassy-de-berlin"]
     body = nearest(client, "lat=46.2&lon=6.14&limit=50&service=visas")
     assert "kz-pm-ch-geneva" not in [r["mission"]["id"] for r in body["results"]]
-    assert len(body["results"]) == 9
+    assert len(body["results"]) == 8  # every post offering visas, suspended Kyiv aside
 
 
 @pytest.mark.parametrize(
@@ -94,6 +139,10 @@ def test_filters(client: FlaskClient) -> None:
         ("lat=10&lon=10&limit=51", "limit"),
         ("lat=10&lon=10&limit=2.5", "limit"),
         ("lat=10&lon=10&type=castle", "type"),
+        ("lat=10&lon=10&type=embassy,castle", "type"),
+        ("lat=10&lon=10&type=", "type"),
+        ("lat=10&lon=10&type=embassy,,consulate", "type"),
+        ("lat=10&lon=10&status=gone", "status"),
         ("lat=10&lon=10&service=pizza", "service"),
         ("lat=10&lon=10&open_now=perhaps", "open_now"),
         ("lat=1e400&lon=10", "lat"),
@@ -128,7 +177,7 @@ def test_open_now_lunch_break_and_holiday(app: Flask) -> None:
 
 def test_suspended_mission_is_never_open(app: Flask) -> None:
     pin_clock(app, datetime(2026, 12, 1, 9, 0, tzinfo=UTC))
-    kyiv = nearest(app.test_client(), "lat=50.45&lon=30.52&limit=1")["results"][0]
+    kyiv = nearest(app.test_client(), "lat=50.45&lon=30.52&limit=1&status=any")["results"][0]
     assert kyiv["mission"]["id"] == "kz-embassy-ua-kyiv"
     assert kyiv["open_now"] is False and kyiv["opens_at"] is None
 
@@ -154,11 +203,13 @@ def responsible(client: FlaskClient, query: str) -> dict:  # type: ignore[type-a
 def test_responsible_resident_embassy_not_the_permanent_mission(client: FlaskClient) -> None:
     body = responsible(client, "lat=46.2044&lon=6.1432")  # Geneva
     assert body["country"]["code"] == "CH"
-    assert body["subdivisions"] is None  # no Swiss post publishes districts: not looked up
-    assert body["basis"] == "resident"
-    assert [m["mission"]["id"] for m in body["missions"]] == ["kz-embassy-ch-bern"]
+    assert body["subdivisions"] == ["CH-GE"]  # looked up: a career post sits in Switzerland
+    assert body["basis"] == "resident" and body["uncertain"] is False
+    assert [(m["mission"]["id"], m["district_source"]) for m in body["missions"]] == [
+        ("kz-embassy-ch-bern", "country")]
     assert body["consular_hotline"]["number"].startswith("+7")
-    assert body["nearest"][0]["mission"]["id"] == "kz-pm-ch-geneva"
+    assert body["nearest"][0]["mission"]["id"] == "kz-embassy-ch-bern"  # career posts only
+    assert "kz-pm-ch-geneva" not in [m["mission"]["id"] for m in body["nearest"]]
 
 
 def test_responsible_by_district(client: FlaskClient) -> None:
@@ -166,8 +217,13 @@ def test_responsible_by_district(client: FlaskClient) -> None:
     assert body["basis"] == "district"
     assert [m["mission"]["id"] for m in body["missions"]] == ["kz-cg-de-frankfurt-am-main"]
     assert "DE-HE" in body["subdivisions"]
-    body = responsible(client, "lat=52.52&lon=13.40")  # Berlin: not in a consulate's district
-    assert body["basis"] == "resident"
+    assert body["missions"][0]["district_source"] == "published"
+    body = responsible(client, "lat=52.52&lon=13.40")  # Berlin: the embassy sits in DE-BE
+    assert body["basis"] == "seat"
+    assert [(m["mission"]["id"], m["district_source"]) for m in body["missions"]] == [
+        ("kz-embassy-de-berlin", "seat")]
+    body = responsible(client, "lat=53.55&lon=10.0")  # Hamburg: no district, no seat → the embassy
+    assert body["basis"] == "resident" and body["missions"][0]["district_source"] == "country"
 
 
 def test_responsible_accredited_conflict(client: FlaskClient) -> None:

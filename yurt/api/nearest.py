@@ -6,13 +6,19 @@ for a query-grid cell holds *candidates* that provably contain the exact top-k f
 request still ranks those candidates exactly from its own coordinates. ``open_now=true`` queries skip the
 candidate cache: which missions are open changes with the clock, and a cell entry cannot know when.
 
-Responsible is cached by the resolved (country, subdivisions), never by cell, because a border can cross a
-cell. Every key carries the dataset ETag, so an answer from an older dataset is never served.
+Responsible is computed for each request and not cached: since a post nearer than the embassy can be
+``assumed`` responsible, the answer depends on the point, not only on its (country, subdivision); and the
+decision itself is a pass over the posts of one country (a few µs), cheaper than any cache round trip.
+Every nearest cache key carries the dataset ETag, so an answer from an older dataset is never served.
 
 Whether the nearest cache pays was measured (bench/bench_cache.py, README): the exact index answers in about
 45 µs at any size up to 100,000 missions, while a shared-cache hit costs a Redis round trip plus the ranking
 (about 90 µs) and a miss about 200 µs. So it is used only from ``YURT_NEAREST_CACHE_MIN_MISSIONS`` missions
-on (X-Cache: bypass below that); responsible answers, keyed by country, are nearly always in-process hits.
+on (X-Cache: bypass below that).
+
+Defaults a traveller can act on: without ``type``, ``nearest`` answers career posts only (an embassy, a
+consulate general or a consulate; a permanent mission or an honorary consul only when ``type`` or ``service``
+asks for it), and without ``status`` only open and limited posts.
 """
 
 from __future__ import annotations
@@ -28,7 +34,7 @@ from yurt.api.queries import NearestQuery, ResponsibleQuery
 from yurt.domain.hours import OpenState
 from yurt.domain.missions import Dataset
 from yurt.domain.query_grid import cell_geometry, query_cell
-from yurt.domain.responsibility import responsible
+from yurt.domain.responsibility import CAREER_TYPES, HOME_COUNTRY, Responsibility, responsible
 from yurt.domain.spatial_index import Neighbour
 from yurt.errors import Problem
 from yurt.metrics import record_cache
@@ -37,8 +43,8 @@ from yurt.services import services
 bp = Blueprint("nearest", __name__)
 
 CANDIDATES_TTL_S = 3600.0  # keys carry the dataset ETag; the TTL only bounds memory
-RESPONSIBLE_TTL_S = 3600.0
 NEAREST_OPEN_LIMIT = 3
+DEFAULT_STATUSES = frozenset({"open", "limited"})
 
 
 def utc_now() -> datetime:
@@ -61,36 +67,66 @@ def _open_fields(state: OpenState) -> dict[str, Any]:
     }
 
 
-def result_bytes(dataset: Dataset, hit: Neighbour, now: datetime) -> bytes:
+def distance_fields(dataset: Dataset, hit: Neighbour) -> dict[str, Any]:
+    """The distance as precise as the point is: to the metre for a building, to 100 m for a city centre.
+
+    A city-level point stands for a post somewhere in its city, so its distance carries the dataset's
+    ``city_location_uncertainty_km`` (the 95th percentile of building-to-city-centre offsets of the posts whose
+    building is known, ``tools/city_uncertainty.py``); null where the dataset does not state it.
+    """
+    if dataset.properties[hit.index]["location_precision"] == "building":
+        return {"distance_km": round(hit.distance_km, 3), "distance_uncertainty_km": 0.0}
+    uncertainty = dataset.meta.get("city_location_uncertainty_km")
+    return {"distance_km": round(hit.distance_km, 1),
+            "distance_uncertainty_km": float(uncertainty) if uncertainty is not None else None}
+
+
+def result_bytes(dataset: Dataset, hit: Neighbour, now: datetime, **members: Any) -> bytes:
     """One result: the Feature as in /v1/missions/<id>, and beside it the per-request values."""
     extra = {
-        "distance_km": round(hit.distance_km, 6),
+        **distance_fields(dataset, hit),
         "bearing_deg": round(hit.bearing_deg, 2),
         **_open_fields(dataset.open_now.state(hit.index, now)),
+        **members,
     }
     return b'{"mission":' + dataset.feature_bytes[hit.index] + b"," + orjson.dumps(extra)[1:]
 
 
-def nearest_hits(dataset: Dataset, lat: float, lon: float, limit: int, *, type_: str | None = None,
-                 service: str | None = None, open_now: bool = False, now: datetime) -> tuple[list[Neighbour], str]:
-    """Exact nearest missions, through the candidate cache when it applies. Returns (hits, cache status)."""
+def default_types(types: frozenset[str] | None, service: str | None) -> frozenset[str] | None:
+    """``type`` absent: career posts, unless a service is asked for (then every type that offers it)."""
+    if types is None and service is None:
+        return CAREER_TYPES
+    return types
+
+
+def nearest_hits(dataset: Dataset, lat: float, lon: float, limit: int, *, types: frozenset[str] | None = None,
+                 statuses: frozenset[str] | None = None, service: str | None = None, open_now: bool = False,
+                 now: datetime) -> tuple[list[Neighbour], str]:
+    """Exact nearest missions, through the candidate cache when it applies. Returns (hits, cache status).
+
+    ``types`` / ``statuses`` None means any.
+    """
     props = dataset.properties
 
     def accept(i: int) -> bool:
         p = props[i]
-        if type_ is not None and p["type"] != type_:
+        if types is not None and p["type"] not in types:
+            return False
+        if statuses is not None and p["status"] not in statuses:
             return False
         if service is not None and service not in p["services"]:
             return False
         return not open_now or dataset.open_now.is_open(i, now)
 
-    filtered = type_ is not None or service is not None or open_now
+    filtered = types is not None or statuses is not None or service is not None or open_now
     svc = services()
     settings = svc.settings
     if open_now or not settings.cache_enabled or len(dataset) < settings.nearest_cache_min_missions:
         return dataset.index.nearest(lat, lon, limit, accept if filtered else None), "bypass"
     cell = query_cell(lat, lon)
-    key = f"yurt:nearest:{dataset.etag.strip(chr(34))}:{cell}:{limit}:{type_ or ''}:{service or ''}"
+    type_key = ",".join(sorted(types)) if types is not None else "any"
+    status_key = ",".join(sorted(statuses)) if statuses is not None else "any"
+    key = f"yurt:nearest:{dataset.etag.strip(chr(34))}:{cell}:{limit}:{type_key}:{status_key}:{service or ''}"
     cached = svc.cache.get(key)
     if cached is not None:
         candidates = [dataset.by_id[mission_id] for mission_id in orjson.loads(cached)]
@@ -104,35 +140,40 @@ def nearest_hits(dataset: Dataset, lat: float, lon: float, limit: int, *, type_:
     return dataset.index.rank(lat, lon, candidates, limit), status
 
 
+def _country(code: str | None) -> dict[str, Any] | None:
+    return None if code is None else {"code": code, "name": services().locator.country_name(code)}
+
+
 @bp.get("/v1/missions/nearest")
 @use_query(NearestQuery())
-def nearest(*, lat: float, lon: float, limit: int, open_now: bool, type: str | None = None,
-            service: str | None = None) -> Response:
+def nearest(*, lat: float, lon: float, limit: int, open_now: bool, type: frozenset[str] | None = None,
+            status: frozenset[str] | None = None, service: str | None = None) -> Response:
     """The nearest missions to a point, by geodesic distance on the WGS-84 ellipsoid."""
-    dataset = services().catalogue.current()
+    svc = services()
+    dataset = svc.catalogue.current()
     now = utc_now()
-    hits, cache_status = nearest_hits(dataset, lat, lon, limit, type_=type, service=service,
-                                      open_now=open_now, now=now)
+    statuses = status if status is not None else DEFAULT_STATUSES
+    hits, cache_status = nearest_hits(dataset, lat, lon, limit, types=default_types(type, service),
+                                      statuses=statuses, service=service, open_now=open_now, now=now)
     record_cache("nearest", cache_status)
-    body = b'{"results":[' + b",".join(result_bytes(dataset, h, now) for h in hits) + b"]}"
+    country = svc.locator.country_of_point(lat, lon)
+    head = orjson.dumps({"country": _country(country), "at_home": country == HOME_COUNTRY})
+    body = head[:-1] + b',"results":[' + b",".join(result_bytes(dataset, h, now) for h in hits) + b"]}"
     return json_response(body, headers={"X-Cache": cache_status, "Cache-Control": "no-store",
                                         "X-Dataset-Version": dataset.etag.strip('"')})
 
 
-def _responsibility(dataset: Dataset, country: str | None, subdivisions: tuple[str, ...], ambiguous: bool
-                    ) -> tuple[dict[str, Any], str]:
-    svc = services()
-    key = (f"yurt:responsible:{dataset.etag.strip(chr(34))}:{country or '-'}:{','.join(subdivisions)}:"
-           f"{int(ambiguous)}")
-    cached = svc.cache.get(key) if svc.settings.cache_enabled else None
-    if cached is not None:
-        return orjson.loads(cached), "hit"
-    decision = responsible(dataset.properties, country, subdivisions, subdivision_ambiguous=ambiguous)
-    answer = {"basis": decision.basis, "ids": [dataset.properties[i]["id"] for i in decision.mission_indices],
-              "conflict": decision.conflict}
-    if svc.settings.cache_enabled:
-        svc.cache.set(key, orjson.dumps(answer), RESPONSIBLE_TTL_S)
-    return answer, "miss" if svc.settings.cache_enabled else "bypass"
+def _decide(dataset: Dataset, country: str | None, subdivisions: tuple[str, ...], ambiguous: bool,
+            point: tuple[float, float] | None) -> Responsibility:
+    """The responsibility decision; distances (for an ``assumed`` post) are exact geodesics from the point."""
+    distance_km = None
+    if point is not None and country is not None:
+        in_country = list(dataset.by_country.get(country, ()))
+        ranked = dataset.index.rank(point[0], point[1], in_country, len(in_country))
+        km = {h.index: h.distance_km for h in ranked}
+        distance_km = km.__getitem__
+    return responsible(dataset.properties, country, subdivisions, subdivision_ambiguous=ambiguous,
+                       seats=dataset.seats, distance_km=distance_km)
 
 
 @bp.get("/v1/missions/responsible")
@@ -150,34 +191,45 @@ def responsible_mission(*, lat: float | None = None, lon: float | None = None, c
     now = utc_now()
     subdivisions: tuple[str, ...] | None = None
     ambiguous = False
-    if lat is not None and lon is not None:
-        # The subdivision decides only between posts with consular districts: look it up only where some
-        # post in the country publishes them (it is the costly half of the lookup); elsewhere it is null.
-        place = svc.locator.locate(lat, lon, subdivision_wanted=dataset.district_countries.__contains__)
+    point = (lat, lon) if lat is not None and lon is not None else None
+    if point is not None:
+        # The subdivision decides only where a post has a seat or publishes districts: look it up only there
+        # (it is the costly half of the lookup); elsewhere it is null.
+        place = svc.locator.locate(point[0], point[1], subdivision_wanted=dataset.subdivision_countries.__contains__)
         country, subdivisions, ambiguous = place.country, place.subdivisions, place.subdivision_ambiguous
-    answer, cache_status = _responsibility(dataset, country, subdivisions or (), ambiguous)
-    record_cache("responsible", cache_status)
+    decision = _decide(dataset, country, subdivisions or (), ambiguous, point)
+    record_cache("responsible", "bypass")
 
     missions: list[bytes] = []
     nearest_open: list[bytes] = []
-    if lat is not None and lon is not None:
-        indices = [dataset.by_id[i] for i in answer["ids"]]
-        missions = [result_bytes(dataset, h, now) for h in dataset.index.rank(lat, lon, indices, len(indices))]
-        hits = dataset.index.nearest(lat, lon, NEAREST_OPEN_LIMIT,
-                                     lambda i: dataset.properties[i]["status"] in ("open", "limited"))
+    if point is not None:
+        by_index = {h.index: h for h in dataset.index.rank(point[0], point[1], list(decision.mission_indices),
+                                                           len(decision.mission_indices))}
+        missions = [result_bytes(dataset, by_index[item.index], now, district_source=item.source)
+                    for item in decision.listed]
+        statuses = DEFAULT_STATUSES
+
+        def career_open(i: int) -> bool:
+            p = dataset.properties[i]
+            return p["type"] in CAREER_TYPES and p["status"] in statuses
+
+        hits = dataset.index.nearest(point[0], point[1], NEAREST_OPEN_LIMIT, career_open)
         nearest_open = [result_bytes(dataset, h, now) for h in hits]
     else:
-        missions = [b'{"mission":' + dataset.feature_bytes[dataset.by_id[i]] + b"}" for i in answer["ids"]]
+        missions = [b'{"mission":' + dataset.feature_bytes[item.index] + b"," +
+                    orjson.dumps({"district_source": item.source})[1:] for item in decision.listed]
 
     head = {
-        "country": None if country is None else {"code": country, "name": svc.locator.country_name(country)},
+        "country": _country(country),
+        "at_home": country == HOME_COUNTRY,
         "subdivisions": None if subdivisions is None else list(subdivisions),
         "subdivision_ambiguous": ambiguous,
-        "basis": answer["basis"],
-        "conflict": answer["conflict"],
+        "basis": decision.basis,
+        "uncertain": decision.uncertain,
+        "conflict": decision.conflict,
         "consular_hotline": dataset.meta.get("consular_hotline"),
     }
     body = (orjson.dumps(head)[:-1] + b',"missions":[' + b",".join(missions) + b'],"nearest":['
             + b",".join(nearest_open) + b"]}")
-    return json_response(body, headers={"X-Cache": cache_status, "Cache-Control": "no-store",
+    return json_response(body, headers={"X-Cache": "bypass", "Cache-Control": "no-store",
                                         "X-Dataset-Version": dataset.etag.strip('"')})

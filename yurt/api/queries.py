@@ -105,12 +105,39 @@ class MissionListQuery(_Query):
                       metadata={"description": "text in the name (en/kk/ru) or city, case- and accent-blind"})
 
 
+class ChoiceList(fields.Field):  # type: ignore[type-arg]
+    """A comma-separated list of values from a closed set, or ``any`` (all of them): loaded as a frozenset."""
+
+    def __init__(self, choices: tuple[str, ...], **kwargs: Any) -> None:
+        self.choices = choices
+        alternatives = "|".join(re.escape(c) for c in choices)
+        pattern = f"^(any|({alternatives})(,({alternatives}))*)$"
+        kwargs["metadata"] = {"type": "string", "pattern": pattern, **kwargs.get("metadata", {})}
+        super().__init__(**kwargs)
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> frozenset[str]:
+        if not isinstance(value, str) or not value:
+            raise ValidationError("expected a comma-separated list or 'any'")
+        if value == "any":
+            return frozenset(self.choices)
+        parts = value.split(",")
+        unknown = [p for p in parts if p not in self.choices]
+        if unknown:
+            raise ValidationError(f"unknown value(s) {', '.join(repr(u[:40]) for u in unknown[:5])}; "
+                                  f"expected 'any' or a comma-separated list of: {', '.join(self.choices)}")
+        return frozenset(parts)
+
+
 class NearestQuery(_Query):
     lat = Lat(required=True)
     lon = Lon(required=True)
     limit = QueryInt(load_default=5, validate=validate.Range(1, 50), strict=False)
-    type = fields.String(validate=validate.OneOf(MISSION_TYPES))
+    type = ChoiceList(MISSION_TYPES, metadata={"description": (
+        "Mission types, comma-separated, or `any`. Default: career posts only (embassy, consulate_general, "
+        "consulate), unless `service` is given, which then admits every type offering it.")})
     service = fields.String(validate=validate.OneOf(SERVICES))
+    status = ChoiceList(STATUSES, metadata={"description": (
+        "Statuses, comma-separated, or `any`. Default: `open,limited`.")})
     open_now = fields.Boolean(load_default=False, truthy={"true", "1"}, falsy={"false", "0"})
 
 

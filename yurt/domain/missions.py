@@ -13,7 +13,7 @@ from __future__ import annotations
 import gzip
 import hashlib
 import unicodedata
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -75,11 +75,17 @@ class Dataset:
     search_text: tuple[str, ...]
     properties: tuple[Mapping[str, Any], ...] = field(repr=False)
     etags: tuple[str, ...] = field(repr=False)
-    district_countries: frozenset[str] = field(repr=False)  # host countries where some post lists districts
+    # Host countries where a point's subdivision can matter: some post there publishes districts or has a seat.
+    subdivision_countries: frozenset[str] = field(repr=False)
     open_now: OpenNow = field(repr=False, compare=False)
+    # Each post's seat subdivision (ISO 3166-2, from the locator at the post's own point); None where unknown.
+    seats: tuple[str | None, ...] = field(repr=False, default=())
+    by_country: Mapping[str, tuple[int, ...]] = field(repr=False, default_factory=dict)
 
     @classmethod
-    def build(cls, meta: Mapping[str, Any], records: Iterable[MissionRecord], generation: int) -> Dataset:
+    def build(cls, meta: Mapping[str, Any], records: Iterable[MissionRecord], generation: int,
+              seat_of: Callable[[float, float, str], str | None] | None = None) -> Dataset:
+        """Index ``records``; ``seat_of(lat, lon, country)`` gives a post's seat subdivision (the locator)."""
         ordered = tuple(sorted(records, key=lambda r: r.id))
         props = tuple(r.feature["properties"] for r in ordered)
         lons = tuple(float(r.feature["geometry"]["coordinates"][0]) for r in ordered)
@@ -107,8 +113,12 @@ class Dataset:
             search_text=search,
             properties=props,
             etags=tuple(r.etag for r in ordered),
-            district_countries=frozenset(p["host_country"] for p in props if p["districts"]),
+            subdivision_countries=frozenset(p["host_country"] for p in props if p["districts"] or p["type"] in (
+                "embassy", "diplomatic_mission", "consulate_general", "consulate")),
             open_now=OpenNow(props),
+            seats=tuple(seat_of(lat, lon, p["host_country"]) if seat_of is not None else None
+                        for lat, lon, p in zip(lats, lons, props, strict=True)),
+            by_country=_group_by_country(props),
         )
 
     def __len__(self) -> int:
@@ -150,6 +160,13 @@ class Dataset:
                 continue
             out.append(i)
         return out
+
+
+def _group_by_country(props: Sequence[Mapping[str, Any]]) -> dict[str, tuple[int, ...]]:
+    groups: dict[str, list[int]] = {}
+    for i, p in enumerate(props):
+        groups.setdefault(p["host_country"], []).append(i)
+    return {country: tuple(indices) for country, indices in groups.items()}
 
 
 def in_bbox(lon: float, lat: float, bbox: tuple[float, float, float, float]) -> bool:

@@ -128,6 +128,21 @@ class Locator:
         codes = match.codes if match is not None else ()
         return Place(country, self.country_name(country), zone, codes, len(codes) > 1)
 
+    def country_of_point(self, lat: float, lon: float) -> str | None:
+        """The country at a point (None at sea and in the Antarctic Treaty area): no subdivision lookup."""
+        if lat < ANTARCTIC_TREATY_LAT:
+            return None
+        return self.country_of_zone(self.timezone_at(lat, lon))
+
+    def seat_subdivision(self, lat: float, lon: float, country: str) -> str | None:
+        """The subdivision a post at (lat, lon) in ``country`` sits in: the locator's first candidate.
+
+        The host country comes from the record (a post's point may sit on a border or a quay), so only the
+        subdivision is looked up.
+        """
+        match = self._subdivisions.match(country, lat, lon)
+        return match.codes[0] if match is not None and match.codes else None
+
 
 def _check_coordinates(lat: float, lon: float) -> None:
     if not (-90.0 <= lat <= 90.0) or not (-180.0 <= lon <= 180.0):
