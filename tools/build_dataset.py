@@ -21,24 +21,45 @@ from pathlib import Path
 from typing import Any
 
 import opening_hours
+
+# city_uncertainty and contacts sit beside this file: run as a script (python tools/build_dataset.py), its
+# folder is on sys.path, so they import as top-level modules.
+from city_uncertainty import city_location_uncertainty_km
+from contacts import apply_contacts, checked_on, dated_sources, merge_sources, read_contacts
 from timezonefinder import TimezoneFinder
 
 SUPPLEMENT_PATH = Path(__file__).resolve().parent / "dataset_supplement.json"
-CHECKED_ON = "2026-11-28"
 ALL_SERVICES = [
     "passports", "visas", "notary", "civil_registry", "citizenship", "consular_registration",
     "legalisation", "return_certificate", "emergency_assistance",
 ]
 ID_PATTERN = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
 EMAIL_PATTERN = re.compile(r"[^@\s]+@[^@\s]+\.[A-Za-z]{2,}")
-# A new citation starts after " | ", or after "; " / " and " when the next token is a URL or a bare domain.
+# A new citation starts after " | ", or after "; " when the next token is a URL or a bare domain, and only
+# outside parentheses: "(…; inform.kz a3999491 gives 1997)" is one citation's comment, not a second citation.
 SOURCE_SPLIT = re.compile(r"\s+\|\s+|\s*;\s+(?=https?://|[\w.-]+\.(?:kz|com|org|ru|net|az|de|uz|tv|asia)\b)")
 
 Record = dict[str, Any]
 
 
 def split_sources(text: str) -> list[str]:
-    return [part.strip(" ;") for part in SOURCE_SPLIT.split(text) if part.strip(" ;")]
+    parts: list[str] = []
+    start = depth = 0
+    for match in SOURCE_SPLIT.finditer(text):
+        depth = _depth(text, start, match.start(), depth)
+        if depth == 0:
+            parts.append(text[start:match.start()])
+            start = match.end()
+            depth = 0
+    parts.append(text[start:])
+    return [part.strip(" ;") for part in parts if part.strip(" ;")]
+
+
+def _depth(text: str, start: int, end: int, depth: int) -> int:
+    """Parenthesis depth at ``end``, scanning from ``start`` where it was ``depth``."""
+    for ch in text[start:end]:
+        depth += (ch == "(") - (ch == ")")
+    return max(depth, 0)
 
 
 def _names(row: Record, sup: Record) -> dict[str, str]:
@@ -90,7 +111,8 @@ def _contact_fields(row: Record, notes: list[str]) -> tuple[str | None, str | No
     return email, website
 
 
-def build_record(row: Record, sup: Record, tz_finder: TimezoneFinder) -> dict[str, Any]:
+def build_record(row: Record, sup: Record, tz_finder: TimezoneFinder, contacts: dict[str, list[dict[str, str]]]
+                 ) -> dict[str, Any]:
     mission_id = row["id"]
     lat, lon = round(float(row["lat"]), 6), round(float(row["lon"]), 6)
     notes: list[str] = [row["note"]] if row.get("note") else []
@@ -134,9 +156,13 @@ def build_record(row: Record, sup: Record, tz_finder: TimezoneFinder) -> dict[st
         "districts_note": districts_text,
         "location_precision": row["location_precision"],
         "sources": sources,
-        "checked_on": CHECKED_ON,
+        "checked_on": None,
         "note": " ".join(notes) or None,
     }
+    props["phones"] = [dict(p) for p in props["phones"]]
+    confirming = apply_contacts(props, contacts.get(mission_id, []))
+    props["sources"] = merge_sources(dated_sources(sources), confirming)
+    props["checked_on"] = checked_on(confirming, props["sources"])
     return {
         "type": "Feature",
         "id": mission_id,
@@ -165,16 +191,23 @@ def build(facts_path: Path, sup: Record) -> dict[str, Any]:
         raise SystemExit(f"phones not converted in the supplement: {missing}")
     tz_finder = TimezoneFinder()
     rows = csv_rows + _extra_rows(sup)
-    features = sorted((build_record(r, sup, tz_finder) for r in rows), key=lambda f: str(f["id"]))
-    return {"type": "FeatureCollection", "dataset": _dataset_meta(), "features": features}
+    contacts = read_contacts()
+    unknown = sorted(set(contacts) - {r["id"] for r in rows})
+    if unknown:
+        raise SystemExit(f"contacts.tsv names posts that do not exist: {unknown}")
+    features = sorted((build_record(r, sup, tz_finder, contacts) for r in rows), key=lambda f: str(f["id"]))
+    return {"type": "FeatureCollection", "dataset": _dataset_meta(features), "features": features}
 
 
-def _dataset_meta() -> dict[str, Any]:
+def _dataset_meta(features: list[dict[str, Any]]) -> dict[str, Any]:
+    uncertainty_km, basis = city_location_uncertainty_km(features)
+    dates = [f["properties"]["checked_on"] for f in features if f["properties"]["checked_on"]]
     return {
         "title": "Missions of the Republic of Kazakhstan abroad",
         "publisher": "Yurt Geo",
         "consular_hotline": None,
-        "checked_on": CHECKED_ON,
+        "checked_on": max(dates),
+        "city_location_uncertainty_km": uncertainty_km,
         "licence": (
             "Open Database License (ODbL) 1.0. The timezone field is derived from timezone boundaries "
             "© OpenStreetMap contributors (ODbL), via timezonefinder; building-level points come from "
@@ -187,7 +220,11 @@ def _dataset_meta() -> dict[str, Any]:
         ],
         "note": (
             "consular_hotline is null: no 24-hour consular line of the Kazakh MFA was confirmed in the "
-            "sources searched (Nov 2026); use each mission's own phones."
+            "sources searched (Nov 2026; news of 2022-2026 says the ministry opened emergency lines but prints "
+            "no number); use each mission's own phones. checked_on is the newest date of a source confirming "
+            "the record's contacts. city_location_uncertainty_km: the 95th percentile of the distances from "
+            f"the {basis} building-level posts with a matching city to their city's centre point "
+            "(tools/city_uncertainty.py); a city-level point may be that far from the post."
         ),
     }
 

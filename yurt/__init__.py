@@ -22,6 +22,7 @@ def create_app(settings: Settings | None = None) -> Flask:
         missions,
         nearest,
         ogc,
+        quality,
         staff,
         travellers,
     )
@@ -40,7 +41,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     observability.init_app(app, settings)
     limits.init_app(app, settings, app.extensions["yurt"].verifier)
 
-    for blueprint in (health.bp, metrics.bp, missions.bp, nearest.bp, ogc.bp, docs.bp,
+    for blueprint in (health.bp, metrics.bp, missions.bp, nearest.bp, quality.bp, ogc.bp, docs.bp,
                       staff.bp, mission_reports.bp, console.bp, travellers.bp, meetups.bp):
         app.register_blueprint(blueprint)
 

@@ -1,6 +1,7 @@
 """Command-line tools, as ``flask --app wsgi <group> <command>``.
 
 missions validate FILE   check a GeoJSON dataset, print counts by type (exit 1 and every error if invalid)
+missions quality         what each post lacks and what was searched; --markdown: the README's data table
 missions export FILE     write the current dataset (store's record of truth) as GeoJSON
 missions import FILE     replace the whole dataset from GeoJSON, all or nothing, audited
 tokens mint              print a development bearer token (HS256 with YURT_JWT_SECRET)
@@ -44,6 +45,26 @@ def validate_command(path: Path) -> None:
     for type_, n in counts.items():
         click.echo(f"  {type_:<20} {n}")
     click.echo(f"  building-level coordinates: {building}")
+
+
+@missions_cli.command("quality")
+@click.option("--markdown", is_flag=True, help="Print only the README's data table.")
+def quality_command(markdown: bool) -> None:
+    """What each post lacks, and the totals (the README's data table)."""
+    from datetime import UTC, datetime
+
+    from yurt.domain.quality import markdown_table, quality_report
+    from yurt.services import services
+
+    report = quality_report(services().catalogue.current().properties, datetime.now(UTC).date())
+    if not markdown:
+        for post in report["posts"]:
+            if post["missing"]:
+                click.echo(f"{post['id']:<32} {post['status']:<10} missing: {', '.join(post['missing'])}")
+                if post["searched"]:
+                    click.echo(f"{'':<32} searched: {post['searched'][:300]}")
+        click.echo("")
+    click.echo(markdown_table(report))
 
 
 @missions_cli.command("export")

@@ -110,10 +110,38 @@ def parse_collection(raw: Any, timezone_at: TimezoneAt | None = None) -> Collect
             continue
         seen[mission_id] = i
         features.append(feature)
+    by_id = {f["properties"]["id"]: f["properties"] for f in features}
+    for feature in features:
+        problem = referral_problem(feature["properties"], by_id.get)
+        if problem is not None:
+            errors[f"features[{seen[feature['properties']['id']]}] ({feature['properties']['id']})"] = {
+                "properties": {"refer_to": [problem]}}
     if errors:
         first = next(iter(errors))
         raise DatasetError(f"{len(errors)} invalid record(s); first: {first}", errors)
     return Collection(meta=meta, features=features)
+
+
+def referral_problem(props: Mapping[str, Any], lookup: Callable[[str], Mapping[str, Any] | None]) -> str | None:
+    """Why ``props["refer_to"]`` cannot stand (an unknown post, or a chain that comes back), else None.
+
+    ``lookup(id)`` gives the other posts' properties as they will be once this record is written.
+    """
+    target_id = props.get("refer_to")
+    if target_id is None:
+        return None
+    chain = [props["id"]]
+    current = target_id
+    while current is not None:
+        if current in chain:
+            return f"referring to {target_id!r} makes a cycle: {' -> '.join([*chain, current])}"
+        target = props if current == props["id"] else lookup(current)
+        if target is None:
+            return f"no post has the id {current!r}" if current == target_id else (
+                f"{chain[-1]!r} refers to {current!r}, which does not exist")
+        chain.append(current)
+        current = target.get("refer_to")
+    return None
 
 
 def _raw_id(raw_feature: Any) -> str:

@@ -46,7 +46,7 @@ LOCATION_PRECISIONS = ("building", "city")
 
 ID_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 # Path segments that name endpoints beside /v1/missions/<id>: a mission may not take them as its id.
-RESERVED_IDS = frozenset({"nearest", "responsible", "dataset"})
+RESERVED_IDS = frozenset({"nearest", "responsible", "dataset", "quality"})
 PHONE_PATTERN = re.compile(r"^\+[1-9][0-9 ()\-]{4,24}[0-9]$")
 EMAIL_PATTERN = re.compile(r"^[^@\s]+@[^@\s]+\.[A-Za-z]{2,}$")
 
@@ -110,6 +110,42 @@ class PhoneSchema(_Strict):
     note = _Text(200)
 
 
+SOURCE_DATE_PATTERN = re.compile(r"^(19|20)[0-9]{2}(-(0[1-9]|1[0-2])(-(0[1-9]|[12][0-9]|3[01]))?)?$")
+
+
+class DatedSourceSchema(_Strict):
+    source = _Text(2000, required=True)
+    date = fields.String(allow_none=True, load_default=None, validate=validate.Regexp(
+        SOURCE_DATE_PATTERN, error="expected YYYY, YYYY-MM or YYYY-MM-DD"),
+        metadata={"description": "The source's own date (as precise as it states it); null if undated"})
+
+
+class SourceField(fields.Field):  # type: ignore[type-arg]
+    """A source: a plain string (the older form, still accepted) or ``{source, date}``."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs["metadata"] = {"oneOf": [{"type": "string", "minLength": 1, "maxLength": 2000},
+                                        {"$ref": "#/components/schemas/DatedSource"}], **kwargs.get("metadata", {})}
+        super().__init__(**kwargs)
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Any:
+        if isinstance(value, str):
+            if not 1 <= len(value) <= 2000:
+                raise ValidationError("a source is 1 to 2000 characters")
+            return value
+        if isinstance(value, dict):
+            loaded: dict[str, Any] = DatedSourceSchema().load(value)
+            return loaded
+        raise ValidationError("a source is a string or an object {source, date}")
+
+    def _serialize(self, value: Any, attr: str | None, obj: Any, **kwargs: Any) -> Any:
+        return value
+
+
+def source_date(source: Any) -> str | None:
+    return source.get("date") if isinstance(source, dict) else None
+
+
 class MissionPropertiesSchema(_Strict):
     id = fields.String(required=True, validate=[validate.Length(min=3, max=80), validate.Regexp(ID_PATTERN),
                                                 validate.NoneOf(RESERVED_IDS, error="{input!r} is a reserved path")])
@@ -133,8 +169,11 @@ class MissionPropertiesSchema(_Strict):
     districts = fields.List(fields.String(validate=_check_subdivision), load_default=list)
     districts_note = _Text(1000, allow_none=True)
     location_precision = fields.String(required=True, validate=validate.OneOf(LOCATION_PRECISIONS))
-    sources = fields.List(_Text(2000), required=True, validate=validate.Length(min=1, max=50))
-    checked_on = fields.Date(required=True)
+    sources = fields.List(SourceField(), required=True, validate=validate.Length(min=1, max=50))
+    checked_on = fields.Date(required=True, allow_none=True, metadata={
+        "description": "The newest date of a source confirming the record's contacts; null if none is dated"})
+    refer_to = fields.String(allow_none=True, load_default=None, validate=validate.Regexp(ID_PATTERN), metadata={
+        "description": "The id of the post that stands in for this one (status limited, suspended or closed)"})
     note = _Text(2000, allow_none=True)
 
     @validates_schema
@@ -142,6 +181,11 @@ class MissionPropertiesSchema(_Strict):
         errors: dict[str, list[str]] = {}
         if data.get("status") != "open" and not data.get("status_note"):
             errors["status_note"] = ["required when status is not 'open'"]
+        if data.get("refer_to") is not None:
+            if data.get("status") == "open":
+                errors["refer_to"] = ["only a post whose status is limited, suspended or closed may refer elsewhere"]
+            elif data.get("refer_to") == data.get("id"):
+                errors["refer_to"] = ["a post cannot refer to itself"]
         host = data.get("host_country")
         if host and host in (data.get("accredited_to") or []):
             errors["accredited_to"] = ["must not repeat host_country"]
@@ -194,6 +238,9 @@ class DatasetMetaSchema(_Strict):
     publisher = _Text(300, allow_none=True)
     consular_hotline = fields.Nested(HotlineSchema, allow_none=True, required=True)
     checked_on = fields.Date(required=True)
+    city_location_uncertainty_km = fields.Float(allow_nan=False, validate=validate.Range(0, 1000), metadata={
+        "description": "How far a city-level point may be from its post (95th percentile of building-to-city-"
+                       "centre offsets of the posts whose building is known)"})
     licence = _Text(1000, allow_none=True)
     sources = fields.List(_Text(2000), load_default=list)
     note = _Text(4000, allow_none=True)
@@ -226,8 +273,8 @@ def normalise_feature(raw: Any) -> dict[str, Any]:
         raise ValidationError({"_schema": ["a Feature must be a JSON object"]})
     loaded = FEATURE_SCHEMA.load(raw)
     props = MissionPropertiesSchema().dump(loaded["properties"])
-    # Dump keeps only keys that were present; drop the load_default None for name_unsourced.
-    props = {k: v for k, v in props.items() if not (k == "name_unsourced" and v is None)}
+    # Dump keeps only keys that were present; drop the load_default None for name_unsourced and refer_to.
+    props = {k: v for k, v in props.items() if not (k in ("name_unsourced", "refer_to") and v is None)}
     lon, lat = loaded["geometry"]["coordinates"]
     return {
         "type": "Feature",

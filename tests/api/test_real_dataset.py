@@ -34,7 +34,7 @@ def responsible(client: FlaskClient, lat: float, lon: float) -> dict:  # type: i
     [
         (46.2044, 6.1432, "CH", "resident", "kz-embassy-ch-bern"),  # Geneva: not the UN mission
         (47.5596, 7.5886, "CH", "resident", "kz-embassy-ch-bern"),  # Basel
-        (47.5896, 7.5590, "FR", "resident", "kz-embassy-fr-paris"),  # Saint-Louis, across the border
+        (47.5896, 7.5590, "FR", "district", "kz-cg-fr-strasbourg"),  # Saint-Louis (Haut-Rhin, in Grand Est)
         (59.3776, 28.1903, "EE", "resident", "kz-embassy-ee-tallinn"),  # Narva
         (59.3790, 28.2230, "RU", "resident", "kz-embassy-ru-moscow"),  # Ivangorod, Leningrad oblast
         (22.3193, 114.1694, "HK", "seat", "kz-cg-hk-hong-kong"),
@@ -42,7 +42,8 @@ def responsible(client: FlaskClient, lat: float, lon: float) -> dict:  # type: i
         (41.0082, 28.9784, "TR", "seat", "kz-cg-tr-istanbul"),  # Istanbul, European side: the post there
         (56.8389, 60.6057, "RU", "district", "kz-cg-ru-yekaterinburg"),
         (39.6542, 66.9597, "UZ", "district", "kz-cg-uz-samarkand"),
-        (54.9885, 73.3242, "RU", "seat", "kz-consulate-ru-omsk"),  # Omsk: not Moscow, 2,242 km away
+        (54.9885, 73.3242, "RU", "district", "kz-consulate-ru-omsk"),  # Omsk: not Moscow, 2,242 km away
+        (55.0084, 82.9357, "RU", "district", "kz-consulate-ru-omsk"),  # Novosibirsk, in Omsk's district
         (55.7558, 37.6173, "RU", "seat", "kz-embassy-ru-moscow"),
         # Paris: the embassy, not UNESCO. Basis resident, not seat: the locator puts the embassy's building (8e)
         # in FR-92, its nearest labelled place being Neuilly-sur-Seine (the source has one point for Paris).
@@ -110,3 +111,13 @@ def test_counts_match_the_readme(real_client: FlaskClient) -> None:
     assert f"**{len(features)} posts**" in readme
     building = sum(1 for f in features if f["properties"]["location_precision"] == "building")
     assert f"**{building}** have building-level coordinates" in readme
+
+
+def test_the_readme_data_table_is_the_quality_report(real_client: FlaskClient) -> None:
+    from datetime import date
+
+    from yurt.domain.quality import markdown_table, quality_report
+
+    features = orjson.loads(real_client.get("/v1/missions").data)["features"]
+    table = markdown_table(quality_report([f["properties"] for f in features], date(2026, 11, 29)))
+    assert table in (PROJECT_ROOT / "README.md").read_text(encoding="utf-8")

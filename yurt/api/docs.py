@@ -18,9 +18,16 @@ from apispec.ext.marshmallow import MarshmallowPlugin
 from flask import Blueprint, Flask, Response, current_app, send_from_directory
 from marshmallow import Schema
 
+from yurt.api.answer_schemas import (
+    CountryMissionSchema,
+    NearestAnswerSchema,
+    NearestResultSchema,
+    ResponsibleAnswerSchema,
+    ResponsibleMissionSchema,
+)
 from yurt.api.conventions import json_response
 from yurt.errors import Problem, problem_type_doc
-from yurt.schemas import DatasetMetaSchema, MissionFeatureSchema
+from yurt.schemas import DatasetMetaSchema, DatedSourceSchema, MissionFeatureSchema
 
 bp = Blueprint("docs", __name__)
 
@@ -40,13 +47,9 @@ RESPONSES: dict[str, dict[str, Any]] = {
                        "features": {"type": "array", "items": {"$ref": "#/components/schemas/MissionFeature"}}}}}},
     "missions.get_mission.get": {"application/geo+json": {"schema": {
         "$ref": "#/components/schemas/MissionFeature"}}},
-    "nearest.nearest.get": {"application/json": {"schema": {
-        "type": "object", "required": ["results"],
-        "properties": {"results": {"type": "array", "items": {
-            "type": "object", "required": ["mission", "distance_km", "bearing_deg"],
-            "properties": {"mission": {"$ref": "#/components/schemas/MissionFeature"},
-                           "distance_km": {"type": "number", "minimum": 0},
-                           "bearing_deg": {"type": "number", "minimum": 0, "maximum": 360}}}}}}}},
+    "nearest.nearest.get": {"application/json": {"schema": {"$ref": "#/components/schemas/NearestAnswer"}}},
+    "nearest.responsible_mission.get": {"application/json": {"schema": {
+        "$ref": "#/components/schemas/ResponsibleAnswer"}}},
 }
 
 PROBLEM_SCHEMA = {
@@ -77,6 +80,12 @@ def build_spec(app: Flask) -> dict[str, Any]:
     )
     spec.components.schema("MissionFeature", schema=MissionFeatureSchema)
     spec.components.schema("DatasetMeta", schema=DatasetMetaSchema)
+    spec.components.schema("DatedSource", schema=DatedSourceSchema)
+    spec.components.schema("NearestResult", schema=NearestResultSchema)
+    spec.components.schema("NearestAnswer", schema=NearestAnswerSchema)
+    spec.components.schema("ResponsibleMission", schema=ResponsibleMissionSchema)
+    spec.components.schema("CountryMission", schema=CountryMissionSchema)
+    spec.components.schema("ResponsibleAnswer", schema=ResponsibleAnswerSchema)
     spec.components.schema("Problem", PROBLEM_SCHEMA)
     spec.components.security_scheme("bearer", {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"})
     problem_ref = {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}

@@ -25,7 +25,7 @@ from yurt.api.merge_patch import merge_patch
 from yurt.api.queries import QueryInt
 from yurt.api.staff_bodies import collection_problem, feature_from, field_errors, required_etag, stale
 from yurt.auth import requires
-from yurt.dataset import DatasetError, parse_collection
+from yurt.dataset import DatasetError, parse_collection, referral_problem
 from yurt.domain.missions import MissionRecord, dataset_etag
 from yurt.errors import Problem
 from yurt.schemas import CollectionEnvelopeSchema, DatasetMetaSchema, MissionFeatureSchema, normalise_meta
@@ -83,6 +83,7 @@ def _record_for(mission_id: str, if_match: str) -> MissionRecord:
 def create_mission() -> Response:
     """Create a mission from a GeoJSON Feature (409 if its id exists)."""
     feature = feature_from(json_body())
+    _check_referral(feature)
     try:
         record = services().store.create(feature, author=_author())
     except AlreadyExists:
@@ -91,7 +92,21 @@ def create_mission() -> Response:
     return _written(record, 201)
 
 
+def _check_referral(feature: Mapping[str, Any]) -> None:
+    """``refer_to`` must name another existing post and make no cycle (checked against the current data)."""
+    dataset = services().catalogue.current()
+
+    def lookup(mission_id: str) -> Mapping[str, Any] | None:
+        record = dataset.get(mission_id)
+        return None if record is None else record.feature["properties"]
+
+    problem = referral_problem(feature["properties"], lookup)
+    if problem is not None:
+        raise Problem(422, f"the mission is invalid: {problem}", errors={"properties.refer_to": [problem]})
+
+
 def _update(mission_id: str, feature: dict[str, Any], if_match: str, action: str) -> Response:
+    _check_referral(feature)
     try:
         record = services().store.update(mission_id, feature, if_match=if_match, author=_author(),
                                          action=action)
