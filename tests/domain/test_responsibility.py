@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -162,3 +163,20 @@ def test_every_open_career_post_is_first_in_its_own_seat(country: Any, data: st.
     assert result.mission_indices[0] == me
     assert result.listed[0].source in ("seat", "published")
     assert result.basis in ("seat", "district")
+
+
+@pytest.mark.parametrize(("type_", "services", "counts"), [
+    ("embassy", ["passports"], True),
+    ("consulate_general", ["passports"], True),
+    ("consulate", ["passports"], True),
+    ("honorary_consulate", ["notary"], True),  # an honorary consul who lists a consular service
+    ("honorary_consulate", ["emergency_assistance"], False),  # one who cannot act consularly
+    ("permanent_mission", ["visas"], True),
+    ("permanent_mission", [], False),
+])
+def test_accreditation_by_each_post_type(type_: str, services: list[str], counts: bool) -> None:
+    posts = [post("elsewhere", type_, "AA", accredited=["ZZ"], services=services)]
+    result = responsible(posts, "ZZ")
+    listed = [(posts[item.index]["id"], item.source) for item in result.listed]
+    assert (result.basis, listed) == (
+        ("accredited", [("elsewhere", "accredited")]) if counts else ("none", []))
