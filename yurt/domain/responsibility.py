@@ -181,8 +181,10 @@ def _by_subdivision(
     if seat_posts and any(c[1] == 1 for c in published):
         conflict = ("a post sits in this subdivision and serves it; another post's published district also "
                     "lists it (such a list is usually older than the post)")
-    elif len(top) > 1:
+    elif len(published) > 1:
         conflict = "several posts' consular districts cover this subdivision"
+    elif len(top) > 1:
+        conflict = "several posts sit in this subdivision and no published district says which serves the point"
     if ambiguous and len(candidates) > 1 and {c[3] for c in claims} != {c[3] for c in top}:
         conflict = "the point is too near a subdivision border to tell which district applies"
     basis: Basis = "district" if published else "seat"
