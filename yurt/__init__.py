@@ -25,6 +25,7 @@ def create_app(settings: Settings | None = None) -> Flask:
         staff,
         travellers,
     )
+    from yurt.api.queries import BoundedIntConverter
     from yurt.errors import register_error_handlers
     from yurt.services import build_services
 
@@ -35,6 +36,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
     app.json.sort_keys = False  # type: ignore[attr-defined]
     app.url_map.strict_slashes = False
+    app.url_map.converters["int"] = BoundedIntConverter  # every <int:…> in a path is bounded, before any store
 
     app.extensions["yurt"] = build_services(settings)
     observability.init_app(app, settings)
