@@ -145,6 +145,9 @@ SETTINGS: tuple[Setting, ...] = (
             "Required `iss` claim, when set."),
     Setting("YURT_JWT_AUDIENCE", "jwt_audience", "", _parse_optional_str,
             "Required `aud` claim, when set."),
+    Setting("YURT_JWT_MAX_LIFETIME_S", "jwt_max_lifetime_s", "2592000", _parse_positive_int,
+            "Longest a token may still be valid for: a token whose `exp` lies further from now than this many "
+            "seconds (default 30 days) is refused with 401, so a leaked or mis-minted token cannot live for ever."),
     Setting("YURT_MAX_BODY_BYTES", "max_body_bytes", "1048576", _parse_positive_int,
             "Largest accepted request body; larger bodies get a 413 problem."),
     Setting("YURT_CORS_ORIGINS", "cors_origins", "", _parse_csv,
@@ -179,6 +182,7 @@ class Settings:
     jwt_algorithms: tuple[str, ...] = ("HS256",)
     jwt_issuer: str | None = None
     jwt_audience: str | None = None
+    jwt_max_lifetime_s: int = 2_592_000
     max_body_bytes: int = 1_048_576
     cors_origins: tuple[str, ...] = ()
     rate_limit: str = "600/minute"
