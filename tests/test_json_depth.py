@@ -19,7 +19,9 @@ from tests.test_errors import assert_problem
 from tests.test_hostile_input import body_operations, headers_for, path_targets, stored_versions
 from yurt import create_app
 from yurt.api.conventions import MAX_JSON_DEPTH
-from yurt.settings import Settings
+from yurt.settings import PROJECT_ROOT, Settings
+
+YURT = PROJECT_ROOT / "yurt"
 
 
 @pytest.fixture(params=["embedded", "redis"])
@@ -62,3 +64,13 @@ def test_every_json_body_endpoint_refuses_deep_bodies(deep_app: Flask) -> None:
         assert at_limit.status_code < 500 and "$" not in (at_limit.get_json() or {}).get("errors", {}), (
             method, template, at_limit.get_json())
     assert stored_versions(client) == before
+
+
+def test_only_the_checked_reader_reads_request_bodies() -> None:
+    """Every view gets its body from ``json_body`` (which checks the depth); none reads the request itself."""
+    readers = re.compile(r"request\.(get_data|get_json|json|data|stream|form|files|input_stream)\b")
+    offenders = [f"{path.relative_to(YURT)}:{number}" for path in sorted(YURT.rglob("*.py"))
+                 for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+                 if readers.search(line) and path.name != "conventions.py"]
+    assert offenders == []
+    assert "MAX_JSON_DEPTH" in (YURT.parent / "README.md").read_text(encoding="utf-8")

@@ -18,7 +18,7 @@ from apispec.ext.marshmallow import MarshmallowPlugin
 from flask import Blueprint, Flask, Response, current_app, send_from_directory
 from marshmallow import Schema
 
-from yurt.api.conventions import json_response
+from yurt.api.conventions import MAX_JSON_DEPTH, json_response
 from yurt.errors import Problem, problem_type_doc
 from yurt.schemas import DatasetMetaSchema, MissionFeatureSchema
 from yurt.storage.base import MAX_ID
@@ -78,7 +78,10 @@ def build_spec(app: Flask) -> dict[str, Any]:
         openapi_version="3.0.3",
         plugins=[MarshmallowPlugin()],
         info={"description": "Kazakhstan's missions abroad, nearest and responsible posts, compatriots nearby. "
-                             "Every error is an RFC 9457 application/problem+json document."},
+                             "Every error is an RFC 9457 application/problem+json document. A JSON request "
+                             f"body may nest arrays and objects at most {MAX_JSON_DEPTH} levels deep (deeper: "
+                             "400) and be at most YURT_MAX_BODY_BYTES long, chunked or not (longer: 413); "
+                             f"integers in a URL lie within 0..{MAX_ID}."},
     )
     spec.components.schema("MissionFeature", schema=MissionFeatureSchema)
     spec.components.schema("DatasetMeta", schema=DatasetMetaSchema)
