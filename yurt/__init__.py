@@ -8,11 +8,12 @@ from __future__ import annotations
 
 from flask import Flask
 
+from yurt.protocol import YurtFlask
 from yurt.settings import Settings
 
 
 def create_app(settings: Settings | None = None) -> Flask:
-    from yurt import cli, limits, metrics, observability
+    from yurt import cli, limits, metrics, observability, protocol
     from yurt.api import (
         console,
         docs,
@@ -26,19 +27,22 @@ def create_app(settings: Settings | None = None) -> Flask:
         staff,
         travellers,
     )
+    from yurt.api.queries import BoundedIntConverter
     from yurt.errors import register_error_handlers
     from yurt.services import build_services
 
     settings = settings or Settings.from_env()
     observability.configure_logging(settings)
 
-    app = Flask(__name__, static_folder=None)  # no implicit /static route: every route is ours
+    app = YurtFlask(__name__, static_folder=None)  # no implicit /static route: every route is ours
     app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
     app.json.sort_keys = False  # type: ignore[attr-defined]
     app.url_map.strict_slashes = False
+    app.url_map.converters["int"] = BoundedIntConverter  # every <int:…> in a path is bounded, before any store
 
     app.extensions["yurt"] = build_services(settings)
     observability.init_app(app, settings)
+    protocol.init_app(app, settings.max_body_bytes)  # chunked bodies bounded like sized ones (413)
     limits.init_app(app, settings, app.extensions["yurt"].verifier)
 
     for blueprint in (health.bp, metrics.bp, missions.bp, nearest.bp, quality.bp, ogc.bp, docs.bp,

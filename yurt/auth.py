@@ -2,8 +2,9 @@
 
 HS256 with ``YURT_JWT_SECRET`` (development and tests) or RS256/ES256 with ``YURT_JWT_PUBLIC_KEY_FILE``
 (production). Claims: ``sub`` (the caller's id), ``scope`` (space-separated: ``traveller``, ``staff``), ``exp``
-(required), and ``iss``/``aud`` when configured. Missing, expired or bad tokens → 401 problem with
-``WWW-Authenticate: Bearer`` (RFC 6750 §3); a valid token without the scope → 403.
+(required, and no further from now than ``YURT_JWT_MAX_LIFETIME_S``), and ``iss``/``aud`` when configured.
+Missing, expired or bad tokens → 401 problem with ``WWW-Authenticate: Bearer`` (RFC 6750 §3); a valid token
+without the scope → 403.
 """
 
 from __future__ import annotations
@@ -42,6 +43,7 @@ class TokenVerifier:
         self._issuer = settings.jwt_issuer
         self._audience = settings.jwt_audience
         self._hmac_key = settings.jwt_secret
+        self._max_lifetime_s = settings.jwt_max_lifetime_s
         self._public_key = (Path(settings.jwt_public_key_file).read_text()
                             if settings.jwt_public_key_file else None)
         # Verified tokens, remembered until they expire: the rate limiter and the view both ask, and an app
@@ -88,12 +90,22 @@ class TokenVerifier:
             raise Problem(401, "the bearer token has expired", headers=_challenge("invalid_token")) from None
         except jwt.PyJWTError as exc:
             raise Problem(401, f"the bearer token is invalid: {exc}", headers=_challenge("invalid_token")) from None
+        # PyJWT only checks that exp has not passed: exp = 10^30 (or 10^400, which
+        # no float holds) passed, a token that never expires. Refuse any token valid for longer than the maximum
+        # lifetime from now, comparing exactly (ints and floats compare without conversion in Python).
+        exp = claims["exp"]
+        if isinstance(exp, bool) or not isinstance(exp, int | float):
+            raise Problem(401, "the bearer token's exp claim is not a number", headers=_challenge("invalid_token"))
+        if exp > time.time() + self._max_lifetime_s:
+            raise Problem(401, f"the bearer token's exp is more than {self._max_lifetime_s} s from now "
+                               "(YURT_JWT_MAX_LIFETIME_S); ask for a shorter-lived token",
+                          headers=_challenge("invalid_token"))
         sub = claims.get("sub")
         if not isinstance(sub, str) or not sub or len(sub) > MAX_SUB_LENGTH:
             raise Problem(401, "the token's sub claim is missing or too long", headers=_challenge("invalid_token"))
         scope = claims.get("scope", "")
         scopes = frozenset(scope.split()) if isinstance(scope, str) else frozenset()
-        return Principal(sub=sub, scopes=scopes), float(claims["exp"])
+        return Principal(sub=sub, scopes=scopes), float(exp)
 
 
 def _challenge(error: str | None = None) -> dict[str, str]:

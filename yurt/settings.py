@@ -145,8 +145,11 @@ SETTINGS: tuple[Setting, ...] = (
             "Required `iss` claim, when set."),
     Setting("YURT_JWT_AUDIENCE", "jwt_audience", "", _parse_optional_str,
             "Required `aud` claim, when set."),
+    Setting("YURT_JWT_MAX_LIFETIME_S", "jwt_max_lifetime_s", "2592000", _parse_positive_int,
+            "Longest a token may still be valid for: a token whose `exp` lies further from now than this many "
+            "seconds (default 30 days) is refused with 401, so a leaked or mis-minted token cannot live for ever."),
     Setting("YURT_MAX_BODY_BYTES", "max_body_bytes", "1048576", _parse_positive_int,
-            "Largest accepted request body; larger bodies get a 413 problem."),
+            "Largest accepted request body; larger bodies get a 413 problem, chunked ones too."),
     Setting("YURT_CORS_ORIGINS", "cors_origins", "", _parse_csv,
             "Comma-separated origins allowed by CORS; empty means no CORS headers."),
     Setting("YURT_RATE_LIMIT", "rate_limit", "600/minute", _parse_str,
@@ -159,7 +162,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("YURT_LOG_LEVEL", "log_level", "INFO", _parse_log_level,
             "Log level for the JSON logs."),
     Setting("YURT_BASE_URL", "base_url", "", _parse_optional_str,
-            "Public base URL used in OGC API links; empty means derived from the request."),
+            "Public base URL used in OGC API links. Unset: links come from the request's Host, and those answers "
+            "are Cache-Control: private with Vary: Host; set it to let shared caches keep them."),
 )
 
 
@@ -179,6 +183,7 @@ class Settings:
     jwt_algorithms: tuple[str, ...] = ("HS256",)
     jwt_issuer: str | None = None
     jwt_audience: str | None = None
+    jwt_max_lifetime_s: int = 2_592_000
     max_body_bytes: int = 1_048_576
     cors_origins: tuple[str, ...] = ()
     rate_limit: str = "600/minute"

@@ -17,7 +17,7 @@ import redis
 from tests.conftest import FIXTURE_DATASET
 from yurt.dataset import Collection, read_collection_file
 from yurt.domain.missions import dataset_etag
-from yurt.storage.base import AlreadyExists, MissionStore, NotFound, StalePrecondition
+from yurt.storage.base import MAX_ID, AlreadyExists, MissionStore, NotFound, StalePrecondition
 from yurt.storage.embedded import AUDIT_LOG, EmbeddedMissionStore
 from yurt.storage.redis_store import RedisMissionStore
 
@@ -168,6 +168,10 @@ def test_audit_has_author_before_after_and_pages(open_store: OpenStore) -> None:
     assert [e.seq for e in first_page + second_page] == [e.seq for e in entries[:4]]
     assert store.audit_entry(entries[2].seq) == entries[2]
     assert store.audit_entry(10_000) is None
+    for beyond in (MAX_ID + 1, 2**63, 2**64, 10**30):  # Redis's LINDEX refuses these: no 500
+        assert store.audit_entry(beyond) is None and store.audit_entry(-beyond) is None
+        assert store.audit(limit=2, before_seq=beyond) == first_page
+        assert store.audit(limit=2, before_seq=-beyond) == []
     assert entries[0].at.endswith("Z")
 
 

@@ -24,6 +24,12 @@ R = TypeVar("R")
 JSON = "application/json"
 GEOJSON = "application/geo+json"
 
+# How deeply arrays and objects may nest in a request body. The deepest real body, a bulk replace
+# (collection → features → feature → properties → phones → phone), nests 6; the view code that walks a body
+# (merge patch, marshmallow, orjson.dumps with its own limit of 254) recurses once per level, and a body nested
+# about 990 deep hit Python's recursion limit: a 500. Deeper than this is a 400 before any code walks it.
+MAX_JSON_DEPTH = 32
+
 
 def json_response(
     body: Any, status: int = 200, *, mimetype: str = JSON, headers: Mapping[str, str] | None = None
@@ -87,9 +93,36 @@ def json_body() -> Any:
     if not data:
         raise Problem(400, "the request body is empty; a JSON document is required")
     try:
-        return orjson.loads(data)
+        value = orjson.loads(data)  # parses without Python recursion; refuses past 1,024 levels itself
     except orjson.JSONDecodeError as exc:
+        if "depth" in str(exc) or "recursion" in str(exc).lower():
+            raise _too_deep() from None
         raise Problem(400, f"malformed JSON: {exc}") from None
+    if _nested_deeper_than(value, MAX_JSON_DEPTH):
+        raise _too_deep()
+    return value
+
+
+def _too_deep() -> Problem:
+    return Problem(400, f"the JSON body nests arrays and objects more than {MAX_JSON_DEPTH} levels deep",
+                   errors={"$": [f"nested more than {MAX_JSON_DEPTH} levels"]})
+
+
+def _nested_deeper_than(value: Any, limit: int) -> bool:
+    """Whether arrays/objects in ``value`` nest more than ``limit`` levels (``{}`` is 1, ``[[1]]`` is 2).
+
+    Iterative, with an explicit stack: the check itself must not recurse. Visits each container once."""
+    if not isinstance(value, dict | list):
+        return False
+    stack: list[tuple[Any, int]] = [(value, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > limit:
+            return True
+        for child in node.values() if isinstance(node, dict) else node:
+            if isinstance(child, dict | list):
+                stack.append((child, depth + 1))
+    return False
 
 
 def load_body(schema: Schema, body: Any | None = None) -> dict[str, Any]:

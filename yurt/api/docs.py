@@ -25,9 +25,10 @@ from yurt.api.answer_schemas import (
     ResponsibleAnswerSchema,
     ResponsibleMissionSchema,
 )
-from yurt.api.conventions import json_response
+from yurt.api.conventions import MAX_JSON_DEPTH, json_response
 from yurt.errors import Problem, problem_type_doc
 from yurt.schemas import DatasetMetaSchema, DatedSourceSchema, MissionFeatureSchema
+from yurt.storage.base import MAX_ID
 
 bp = Blueprint("docs", __name__)
 
@@ -37,6 +38,8 @@ SWAGGER_FILES = frozenset({"swagger-ui.css", "swagger-ui-bundle.js", "swagger-ui
 
 # Extra documentation that decorators cannot carry: request bodies and security, by endpoint name.
 REQUEST_BODIES: dict[str, type[Schema] | dict[str, Any]] = {}
+OPTIONAL_BODIES: set[str] = set()  # of REQUEST_BODIES, those a request may leave out
+EXTRA_RESPONSES: dict[str, dict[str, str]] = {}  # "<endpoint>.<method>" → status → description (a problem)
 SECURED: dict[str, str] = {}  # endpoint → required scope
 PRECONDITIONS: set[str] = set()  # endpoints that need If-Match (optimistic concurrency): 428 without, 412 stale
 # Documented 200 bodies, by "<endpoint>.<method>": what clients (and schemathesis) check responses against.
@@ -66,7 +69,9 @@ PROBLEM_SCHEMA = {
     "additionalProperties": True,
 }
 
-_RULE_ARG = re.compile(r"<(?:[a-z]+:)?([a-z_]+)>")
+_RULE_ARG = re.compile(r"<(?:([a-z]+):)?([a-z_]+)>")
+# Path parameters by converter: <int:…> is yurt.api.queries.BoundedIntConverter (canonical digits, 0..MAX_ID).
+_PATH_SCHEMAS: dict[str, dict[str, Any]] = {"int": {"type": "integer", "minimum": 0, "maximum": MAX_ID}}
 
 
 def build_spec(app: Flask) -> dict[str, Any]:
@@ -76,7 +81,10 @@ def build_spec(app: Flask) -> dict[str, Any]:
         openapi_version="3.0.3",
         plugins=[MarshmallowPlugin()],
         info={"description": "Kazakhstan's missions abroad, nearest and responsible posts, compatriots nearby. "
-                             "Every error is an RFC 9457 application/problem+json document."},
+                             "Every error is an RFC 9457 application/problem+json document. A JSON request "
+                             f"body may nest arrays and objects at most {MAX_JSON_DEPTH} levels deep (deeper: "
+                             "400) and be at most YURT_MAX_BODY_BYTES long, chunked or not (longer: 413); "
+                             f"integers in a URL lie within 0..{MAX_ID}."},
     )
     spec.components.schema("MissionFeature", schema=MissionFeatureSchema)
     spec.components.schema("DatasetMeta", schema=DatasetMetaSchema)
@@ -93,7 +101,7 @@ def build_spec(app: Flask) -> dict[str, Any]:
         if rule.endpoint == "static" or rule.endpoint.startswith("docs.swagger"):
             continue
         view = app.view_functions[rule.endpoint]
-        path = _RULE_ARG.sub(r"{\1}", rule.rule)
+        path = _RULE_ARG.sub(r"{\2}", rule.rule)
         operations: dict[str, Any] = {}
         for method in sorted((rule.methods or set()) - {"HEAD", "OPTIONS"}):
             doc = (view.__doc__ or rule.endpoint).strip().splitlines()
@@ -101,8 +109,9 @@ def build_spec(app: Flask) -> dict[str, Any]:
                 "operationId": f"{rule.endpoint}.{method.lower()}",
                 "summary": doc[0],
                 "tags": [rule.endpoint.split(".")[0]],
-                "parameters": [{"in": "path", "name": arg, "required": True, "schema": {"type": "string"}}
-                               for arg in _RULE_ARG.findall(rule.rule)],
+                "parameters": [{"in": "path", "name": arg, "required": True,
+                                "schema": _PATH_SCHEMAS.get(converter, {"type": "string"})}
+                               for converter, arg in _RULE_ARG.findall(rule.rule)],
                 "responses": {
                     "200": {"description": "OK"},
                     "400": {"description": "Bad request", "content": problem_ref},
@@ -126,7 +135,10 @@ def build_spec(app: Flask) -> dict[str, Any]:
                 operation["responses"]["428"] = {"description": "No usable If-Match", "content": problem_ref}
             body = REQUEST_BODIES.get(f"{rule.endpoint}.{method.lower()}")
             if body is not None:
-                operation["requestBody"] = {"required": True, "content": {"application/json": {"schema": body}}}
+                operation["requestBody"] = {"required": f"{rule.endpoint}.{method.lower()}" not in OPTIONAL_BODIES,
+                                            "content": {"application/json": {"schema": body}}}
+            for status, description in EXTRA_RESPONSES.get(f"{rule.endpoint}.{method.lower()}", {}).items():
+                operation["responses"][status] = {"description": description, "content": problem_ref}
             scope = SECURED.get(rule.endpoint)
             if scope:
                 operation["security"] = [{"bearer": []}]

@@ -2,10 +2,20 @@
 
 Conformance classes: core, geojson, oas30. Items are GeoJSON (CRS84, ``[lon, lat]``), paged with ``limit`` /
 ``offset`` and ``next``/``prev`` links; ``bbox`` may cross the antimeridian (minLon > maxLon, §7.15.3).
+
+Links are absolute (the standard's examples are): from ``YURT_BASE_URL``, else from the request's ``Host``.
+The ``Host`` header is the client's to choose, so without ``YURT_BASE_URL`` the answers that carry links are
+served ``Cache-Control: private`` with ``Vary: Host`` (``_cache_headers``), never ``public``: a shared cache
+that keys on something other than the client's Host (a CDN fronting several names, or nginx, whose default
+``proxy_cache_key`` is ``$scheme$proxy_host$request_uri``, the upstream's name) would otherwise store links to
+an attacker's host and hand them to everyone. ``private`` still lets the asking client's own cache keep them
+(it can only poison itself). Validating Host against an allowlist was the alternative, but it needs the very
+configuration whose absence is the problem; an operator who wants shared caching sets ``YURT_BASE_URL``.
 """
 
 from __future__ import annotations
 
+import hashlib
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlencode
@@ -28,12 +38,20 @@ CONFORMANCE = [
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/oas30",
 ]
 CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
-CACHE = "public, max-age=60"
+CACHE = "public, max-age=60"  # answers that carry no link, or links from YURT_BASE_URL
+CACHE_PER_HOST = "private, max-age=60"  # answers whose links come from the client's Host header
 
 
 def _base() -> str:
     configured = services().settings.base_url
     return (configured or request.host_url).rstrip("/")
+
+
+def _cache_headers() -> dict[str, str]:
+    """Cache headers of an answer whose body holds links (see the module docstring)."""
+    if services().settings.base_url:
+        return {"Cache-Control": CACHE}
+    return {"Cache-Control": CACHE_PER_HOST, "Vary": "Host"}
 
 
 def _link(href: str, rel: str, type_: str, title: str | None = None) -> dict[str, str]:
@@ -76,7 +94,7 @@ def landing(**_: Any) -> Response:
             _link(f"{base}/conformance", "conformance", "application/json", "Conformance classes"),
             _link(f"{base}/collections", "data", "application/json", "Collections"),
         ],
-    }, headers={"Cache-Control": CACHE})
+    }, headers=_cache_headers())
 
 
 @bp.get("/conformance")
@@ -94,7 +112,7 @@ def collections(**_: Any) -> Response:
     return json_response({
         "links": [_link(f"{base}/collections", "self", "application/json")],
         "collections": [_collection()],
-    }, headers={"Cache-Control": CACHE})
+    }, headers=_cache_headers())
 
 
 def _require_collection(collection_id: str) -> None:
@@ -107,7 +125,7 @@ def _require_collection(collection_id: str) -> None:
 def collection(collection_id: str, **_: Any) -> Response:
     """The missions collection's metadata."""
     _require_collection(collection_id)
-    return json_response(_collection(), headers={"Cache-Control": CACHE})
+    return json_response(_collection(), headers=_cache_headers())
 
 
 @bp.get("/collections/<collection_id>/items")
@@ -133,7 +151,7 @@ def items(collection_id: str, *, limit: int, offset: int, **filters: Any) -> Res
         timeStamp=datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z"),
         links=links,
     )
-    return Response(body, mimetype=GEOJSON, headers={"Cache-Control": CACHE})
+    return Response(body, mimetype=GEOJSON, headers=_cache_headers())
 
 
 @bp.get("/collections/<collection_id>/items/<mission_id>")
@@ -152,4 +170,11 @@ def item(collection_id: str, mission_id: str, **_: Any) -> Response:
     ])
     # /req/core/f-links: splice the links into the pre-serialised Feature instead of re-encoding it.
     body = dataset.feature_bytes[i][:-1] + b',"links":' + links + b"}"
-    return conditional(dataset.etags[i], body, mimetype=GEOJSON, cache_control=CACHE)
+    headers = _cache_headers()
+    etag = dataset.etags[i]
+    if "Vary" in headers:  # a strong ETag names one representation: the bytes differ by Host here
+        etag = f'{etag[:-1]}.{hashlib.sha256(base.encode()).hexdigest()[:12]}"'
+    response = conditional(etag, body, mimetype=GEOJSON, cache_control=headers["Cache-Control"])
+    if "Vary" in headers:
+        response.headers.add("Vary", headers["Vary"])
+    return response

@@ -1,14 +1,22 @@
-"""Marshmallow schemas for query strings of the public API; ``/openapi.json`` documents the same classes."""
+"""Marshmallow schemas for query strings of the public API; ``/openapi.json`` documents the same classes.
+
+Also the bounds of every integer a client writes in a URL: a query integer (``QueryInt``) and a path integer
+(the app's ``int`` converter, ``BoundedIntConverter``) are range-checked here, before any store sees them.
+"""
 
 from __future__ import annotations
 
+import builtins
 import math
 import re
 from typing import Any
 
 from marshmallow import RAISE, Schema, ValidationError, fields, validate
+from werkzeug.routing import IntegerConverter, Map
+from werkzeug.routing import ValidationError as RouteMismatch
 
 from yurt.schemas import MISSION_TYPES, SERVICES, STATUSES, _check_country, _country_codes
+from yurt.storage.base import MAX_ID
 
 
 def _finite(value: float) -> None:
@@ -20,7 +28,8 @@ def _finite(value: float) -> None:
 # "1_0", surrounding spaces, "infinity" and digits of other scripts ("５１.５"); a cache key or a log line
 # must not see two spellings of one number, and a client that sends them has a bug we should report.
 _DECIMAL = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]{1,3})?")
-_INTEGER = re.compile(r"[+-]?[0-9]{1,12}")
+_INTEGER = re.compile(r"[+-]?[0-9]+")
+_MAX_ID_DIGITS = len(str(MAX_ID))
 
 
 class QueryFloat(fields.Float):
@@ -33,12 +42,44 @@ class QueryFloat(fields.Float):
 
 
 class QueryInt(fields.Integer):
-    """An integer written with ASCII digits (query strings)."""
+    """An integer written with ASCII digits (query strings), never beyond ±``MAX_ID`` whatever the field's
+    own range: a store must never see a number it cannot hold (Redis answers an error past 2^63 - 1, which was
+    a 500). Out of range is a 400 naming the parameter, like any other bad value."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        own = kwargs.pop("validate", None)
+        own = [] if own is None else [own] if callable(own) else list(own)
+        super().__init__(validate=[*own, validate.Range(-MAX_ID, MAX_ID)], **kwargs)
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> int:
-        if isinstance(value, str) and not _INTEGER.fullmatch(value):
-            raise ValidationError("must be an integer in ASCII digits")
+        if isinstance(value, str):
+            if not _INTEGER.fullmatch(value):
+                raise ValidationError("must be an integer in ASCII digits")
+            if len(value.lstrip("+-").lstrip("0")) > _MAX_ID_DIGITS:  # before int(): no huge conversions
+                raise ValidationError(f"must be between {-MAX_ID} and {MAX_ID}")
         return int(super()._deserialize(value, attr, data, **kwargs))
+
+
+class BoundedIntConverter(IntegerConverter):
+    """The app's ``<int:…>`` path converter: ASCII digits in canonical form (no leading zero, no ``+``), at
+    most ``MAX_ID``. Werkzeug's own accepts any ``\\d+``, so digits of other scripts and numbers past what a
+    store holds reached the view (Redis answered 500 past 2^63 - 1). Anything else does not match the route:
+    404, since no audit entry or report can have that number."""
+
+    regex = r"(?:0|[1-9][0-9]*)"
+    part_isolating = True
+
+    # werkzeug's own parameter names: a rule may say <int(max=99):n>
+    def __init__(self, map: Map, fixed_digits: int = 0, min: int | None = None, max: int | None = None,
+                 signed: bool = False) -> None:
+        low = (-MAX_ID if signed else 0) if min is None else builtins.max(min, -MAX_ID)
+        high = MAX_ID if max is None else builtins.min(max, MAX_ID)
+        super().__init__(map, fixed_digits, low, high, signed)
+
+    def to_python(self, value: str) -> Any:
+        if len(value.lstrip("-")) > _MAX_ID_DIGITS:  # refused before int(): no huge conversions
+            raise RouteMismatch()
+        return super().to_python(value)
 
 
 _NUMBER = r"-?[0-9]{1,3}(\.[0-9]+)?"

@@ -20,10 +20,19 @@ from flask import Blueprint, Response, g
 from marshmallow import Schema, ValidationError, validate
 
 from yurt.api.conventions import GEOJSON, json_body, json_response, use_query
-from yurt.api.docs import PRECONDITIONS, REQUEST_BODIES, SECURED
+from yurt.api.docs import EXTRA_RESPONSES, OPTIONAL_BODIES, PRECONDITIONS, REQUEST_BODIES, SECURED
 from yurt.api.merge_patch import merge_patch
 from yurt.api.queries import QueryInt
-from yurt.api.staff_bodies import collection_problem, feature_from, field_errors, required_etag, stale
+from yurt.api.staff_bodies import (
+    RestoreBody,
+    collection_problem,
+    feature_from,
+    field_errors,
+    refuse_undoing_later_edits,
+    required_etag,
+    restore_options,
+    stale,
+)
 from yurt.auth import requires
 from yurt.dataset import DatasetError, parse_collection, referral_problem
 from yurt.domain.missions import MissionRecord, dataset_etag
@@ -270,8 +279,13 @@ def audit_detail(seq: int) -> Response:
 @bp.post("/v1/audit/<int:seq>/restore")
 @requires("staff")
 def restore(seq: int) -> Response:
-    """Undo a bulk replace: restore the dataset as it was before entry ``seq`` (If-Match: dataset ETag)."""
+    """Undo a bulk replace: restore the dataset as it was before entry ``seq`` (If-Match: dataset ETag).
+
+    Missions (or dataset facts) edited since the entry would be overwritten too: that is a 409 listing them in
+    ``changed_since``, unless the body names them (``{"overwrite": [ids], "overwrite_dataset_facts": true}``).
+    """
     if_match = required_etag("dataset")
+    options = restore_options()
     entry = services().store.audit_entry(seq)
     if entry is None:
         raise Problem(404, f"no audit entry {seq}")
@@ -279,6 +293,7 @@ def restore(seq: int) -> Response:
     if entry.mission_id is not None or not isinstance(before, Mapping) or "features" not in before:
         raise Problem(409, f"audit entry {seq} is a {entry.action} of one mission; only a bulk replace can "
                            "be restored here (edit the mission to change it back)")
+    refuse_undoing_later_edits(seq, before, entry.after or {}, if_match, options)
     raw = {"type": "FeatureCollection", "dataset": before.get("dataset"), "features": before["features"]}
     try:
         collection = parse_collection(raw, services().locator.timezone_at)
@@ -301,4 +316,9 @@ REQUEST_BODIES.update({
                                   "description": "JSON Merge Patch (RFC 7396) of the Feature"},
     "staff.replace_dataset.put": CollectionEnvelopeSchema,
     "staff.replace_dataset_facts.put": DatasetMetaSchema,
+    "staff.restore.post": RestoreBody,
 })
+OPTIONAL_BODIES.add("staff.restore.post")
+EXTRA_RESPONSES["staff.restore.post"] = {
+    "409": "The entry is not a bulk one, or the restore would undo edits made since it: `changed_since` lists "
+           "those missions, `dataset_facts_changed_since` the facts; name them in the body to overwrite anyway"}

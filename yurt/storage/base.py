@@ -17,6 +17,11 @@ from typing import Any
 
 from yurt.domain.missions import MissionRecord
 
+# The largest id or sequence number a store hands out or is asked about (audit entries, mission reports):
+# 2^53 - 1, exact in a JSON number for every client (and in Lua's doubles), far below Redis's 2^63 - 1. The API
+# range-checks every integer a client sends against it (``yurt.api.queries``) before a store sees it.
+MAX_ID = 2**53 - 1
+
 
 class StoreError(Exception):
     """Base class for store outcomes the API turns into problems."""

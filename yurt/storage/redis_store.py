@@ -36,6 +36,7 @@ from yurt.domain.missions import MissionRecord, dataset_etag
 from yurt.metrics import REDIS_ERRORS
 from yurt.settings import Settings
 from yurt.storage.base import (
+    MAX_ID,
     AlreadyExists,
     AuditEntry,
     MissionStore,
@@ -313,7 +314,7 @@ class RedisMissionStore(MissionStore):
         return selected
 
     def audit_entry(self, seq: int) -> AuditEntry | None:
-        if seq < 1:
+        if not 1 <= seq <= MAX_ID:  # LINDEX answers an error past 2^63 - 1; the API refuses these already
             return None
         raw = self._call(self._r.lindex, AUDIT, seq - 1)
         if raw is None:
