@@ -1,0 +1,230 @@
+"""Alert areas: RFC 7946 polygons checked with shapely, and an index of prepared polygons for point and cell
+queries. Pure: shapely, h3 and numpy only (no Flask, Redis or marshmallow; tests/alerts/test_purity.py).
+
+Semantics, from RFC 7946. Positions are ``[lon, lat]`` (WGS-84 degrees) and a line between two positions is a
+straight Cartesian line in (lon, lat) (§3.1.1), so an area is a planar polygon in those coordinates; rings must
+have at least four positions and be closed (§3.1.6); winding order is not enforced (§3.1.6: parsers "SHOULD
+NOT reject" either order). An area that crosses the antimeridian is a MultiPolygon split at ±180 (§3.1.9), so
+an edge spanning more than 180° of longitude is refused with that advice instead of being read as a polygon
+the long way round the Earth.
+
+"Inside" includes the edge: a point on an area's boundary or at a vertex meets the area (``intersects``, which
+for a point is ``covers``; never ``contains``, which leaves the boundary out). Two places where one point has
+two spellings are queried in every spelling: longitude +180 and -180 are one meridian, and a pole is every
+longitude at once (the query becomes the segment lat = ±90 from lon -180 to 180).
+
+Index. ``AreaIndex`` keeps the polygons prepared (GEOS builds each one's point-in-area locator once, so a
+point query is logarithmic in its vertices) in a shapely ``STRtree`` over their bounding boxes; a query asks
+the tree for bounding-box candidates, then tests only those exactly. Immutable once built, safe to share
+between threads (shapely documents STRtree and prepared geometries as read-only on query).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import h3
+import numpy as np
+import numpy.typing as npt
+import shapely
+from shapely import affinity
+from shapely.geometry import LineString, MultiPoint, MultiPolygon, Point, Polygon, box
+from shapely.geometry.base import BaseGeometry
+
+DEFAULT_MAX_VERTICES = 10_000  # positions per area, closing positions included (YURT_ALERT_MAX_VERTICES)
+AREA_TYPES = ("Polygon", "MultiPolygon")
+_WORLD = box(-180.0, -90.0, 180.0, 90.0)
+
+
+class AreaError(ValueError):
+    """Why an area cannot be used; the message is meant for the client (it names the position or the reason)."""
+
+
+@dataclass(frozen=True)
+class Area:
+    """A checked area: its shapely geometry and its GeoJSON with positions reduced to ``[lon, lat]``."""
+
+    geometry: BaseGeometry
+    geojson: dict[str, Any]
+    vertices: int
+
+
+def _number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def _position(value: Any, where: str) -> tuple[float, float]:
+    if not isinstance(value, list) or len(value) not in (2, 3) or not all(_number(v) for v in value):
+        raise AreaError(f"{where}: a position is [lon, lat] (optionally with an altitude): finite numbers")
+    lon, lat = float(value[0]), float(value[1])
+    if not -180.0 <= lon <= 180.0:
+        raise AreaError(f"{where}: longitude {lon:g} is outside [-180, 180]")
+    if not -90.0 <= lat <= 90.0:
+        raise AreaError(f"{where}: latitude {lat:g} is outside [-90, 90]")
+    return lon, lat
+
+
+def _ring(value: Any, where: str) -> list[tuple[float, float]]:
+    if not isinstance(value, list):
+        raise AreaError(f"{where}: a linear ring is an array of positions")
+    if len(value) < 4:
+        raise AreaError(f"{where}: a linear ring needs at least 4 positions, it has {len(value)} "
+                        "(RFC 7946 §3.1.6)")
+    ring = [_position(p, f"{where}[{i}]") for i, p in enumerate(value)]
+    if ring[0] != ring[-1]:
+        raise AreaError(f"{where}: the ring is not closed: its last position must equal its first "
+                        "(RFC 7946 §3.1.6)")
+    for i in range(len(ring) - 1):
+        # An edge from -180 to +180 runs along the whole parallel (a polar cap says so); any other edge
+        # spanning more than half the world is an unsplit crossing.
+        full_parallel = abs(ring[i][0]) == abs(ring[i + 1][0]) == 180.0
+        if abs(ring[i + 1][0] - ring[i][0]) > 180.0 and not full_parallel:
+            raise AreaError(f"{where}[{i}]: the edge from longitude {ring[i][0]:g} to {ring[i + 1][0]:g} crosses "
+                            "the antimeridian: split the area at ±180 into a MultiPolygon (RFC 7946 §3.1.9)")
+    return ring
+
+
+def _polygon(value: Any, where: str) -> list[list[tuple[float, float]]]:
+    if not isinstance(value, list) or not value:
+        raise AreaError(f"{where}: a polygon is a non-empty array of linear rings (the exterior first)")
+    return [_ring(r, f"{where}[{i}]") for i, r in enumerate(value)]
+
+
+def parse_area(value: Any, *, max_vertices: int = DEFAULT_MAX_VERTICES) -> Area:
+    """Check a GeoJSON Polygon or MultiPolygon; raise ``AreaError`` naming what is wrong.
+
+    Invalid geometry (a self-intersection, a hole outside its shell, overlapping parts) is reported with
+    shapely's own reason (``shapely.is_valid_reason``, the text of ``explain_validity``).
+    """
+    if not isinstance(value, dict):
+        raise AreaError("expected a GeoJSON Polygon or MultiPolygon object")
+    unknown = sorted(set(value) - {"type", "coordinates"})
+    if unknown:
+        raise AreaError(f"unknown member {unknown[0]!r}: an area has only type and coordinates")
+    kind = value.get("type")
+    if kind not in AREA_TYPES:
+        raise AreaError(f"type must be Polygon or MultiPolygon, not {str(kind)[:40]!r} (a point or a line has "
+                        "no area)")
+    coordinates = value.get("coordinates")
+    _check_size(coordinates, kind, max_vertices)
+    if kind == "Polygon":
+        polygons = [_polygon(coordinates, "coordinates")]
+    else:
+        if not isinstance(coordinates, list) or not coordinates:
+            raise AreaError("coordinates: a MultiPolygon is a non-empty array of polygons")
+        polygons = [_polygon(p, f"coordinates[{i}]") for i, p in enumerate(coordinates)]
+    shapes = [Polygon(rings[0], rings[1:]) for rings in polygons]
+    geometry: BaseGeometry = shapes[0] if kind == "Polygon" else MultiPolygon(shapes)
+    reason = shapely.is_valid_reason(geometry)
+    if reason != "Valid Geometry":
+        raise AreaError(f"invalid geometry: {reason}")
+    if geometry.area <= 0.0:
+        raise AreaError("the area is empty")
+    vertices = sum(len(ring) for rings in polygons for ring in rings)
+    plain = [[[list(p) for p in ring] for ring in rings] for rings in polygons]
+    geojson = {"type": kind, "coordinates": plain[0] if kind == "Polygon" else plain}
+    return Area(geometry, geojson, vertices)
+
+
+def _check_size(coordinates: Any, kind: str, max_vertices: int) -> None:
+    """Count positions before building anything, so an oversized area costs one cheap walk."""
+    depth = 2 if kind == "Polygon" else 3
+    level: list[Any] = [coordinates]
+    for _ in range(depth):
+        nxt: list[Any] = []
+        for item in level:
+            if isinstance(item, list):
+                nxt.extend(item)
+        level = nxt
+    if len(level) > max_vertices:
+        raise AreaError(f"the area has {len(level)} positions; at most {max_vertices} are accepted")
+
+
+def point_query(lat: float, lon: float) -> BaseGeometry:
+    """The geometry that stands for a WGS-84 point in lon/lat space: one point, both spellings of the
+    antimeridian, or the whole pole line."""
+    if abs(lat) == 90.0:
+        return LineString([(-180.0, lat), (180.0, lat)])
+    if abs(lon) == 180.0:
+        return MultiPoint([(180.0, lat), (-180.0, lat)])
+    return Point(lon, lat)
+
+
+def cell_area(cell: str) -> BaseGeometry:
+    """An H3 cell as a lon/lat polygon, split at the antimeridian, or a polar cap for a cell holding a pole.
+
+    H3 edges are great-circle arcs; at resolution 7 (1.4 km edges) the straight lon/lat edge departs from the
+    arc by metres, far below the cell's own size, which is all the precision a stored presence has.
+    """
+    boundary = [(float(lng), float(lat)) for lat, lng in h3.cell_to_boundary(cell)]
+    resolution = h3.get_resolution(cell)
+    lats = [lat for _, lat in boundary]
+    if h3.latlng_to_cell(90.0, 0.0, resolution) == cell:
+        return box(-180.0, min(lats), 180.0, 90.0)
+    if h3.latlng_to_cell(-90.0, 0.0, resolution) == cell:
+        return box(-180.0, -90.0, 180.0, max(lats))
+    lons = [lon for lon, _ in boundary]
+    if max(lons) - min(lons) <= 180.0:
+        return Polygon(boundary)
+    shifted = Polygon([(lon + 360.0 if lon < 0 else lon, lat) for lon, lat in boundary])
+    east = shifted.intersection(_WORLD)
+    west = affinity.translate(shifted.intersection(box(180.0, -90.0, 540.0, 90.0)), xoff=-360.0)
+    return east.union(west)
+
+
+def sample_points(geometry: BaseGeometry, limit: int = 400) -> list[tuple[float, float]]:
+    """Up to about ``limit`` (lat, lon) points spread over an area: its vertices (thinned), a grid of interior
+    points and one representative point. Used to name the countries an area reaches."""
+    coords = shapely.get_coordinates(geometry.boundary)
+    step = max(1, len(coords) // (limit // 2))
+    points = [(float(y), float(x)) for x, y in coords[::step]]
+    min_x, min_y, max_x, max_y = geometry.bounds
+    side = max(2, int(math.sqrt(limit // 2)))
+    xs = np.linspace(min_x, max_x, side)
+    ys = np.linspace(min_y, max_y, side)
+    grid = shapely.points(np.array([(x, y) for x in xs for y in ys]))
+    inside = grid[shapely.intersects(geometry, grid)]
+    points.extend((float(p.y), float(p.x)) for p in inside)
+    representative = geometry.representative_point()
+    points.append((float(representative.y), float(representative.x)))
+    return points
+
+
+IntArray = npt.NDArray[np.intp]
+
+
+class AreaIndex:
+    """Prepared polygons in an STRtree; queries return positions into the sequence it was built from."""
+
+    def __init__(self, geometries: Sequence[BaseGeometry]) -> None:
+        self._geometries = np.array(list(geometries), dtype=object)
+        for geometry in self._geometries:
+            shapely.prepare(geometry)
+        self._tree = shapely.STRtree(self._geometries)
+        self._warm()
+
+    def _warm(self) -> None:
+        """Build each prepared polygon's point locator now (GEOS builds it on the first query), so that the
+        first traveller to ask after a rebuild does not pay for it."""
+        if len(self._geometries):
+            corners = shapely.points(shapely.bounds(self._geometries)[:, :2])
+            shapely.intersects(self._geometries, corners)
+
+    def __len__(self) -> int:
+        return len(self._geometries)
+
+    def meeting(self, query: BaseGeometry) -> IntArray:
+        """Positions of the areas that meet ``query`` (share at least one point, the boundary included)."""
+        candidates: IntArray = self._tree.query(query)
+        if len(candidates) == 0:
+            return candidates
+        hits = shapely.intersects(self._geometries[candidates], query)
+        found: IntArray = np.sort(candidates[hits])
+        return found
+
+    def at_point(self, lat: float, lon: float) -> IntArray:
+        return self.meeting(point_query(lat, lon))
+
