@@ -15,6 +15,7 @@ from yurt.settings import Settings
 def create_app(settings: Settings | None = None) -> Flask:
     from yurt import cli, limits, metrics, observability, protocol
     from yurt.alerts import http as alerts
+    from yurt.alerts import travellers_http as alert_travellers
     from yurt.api import (
         console,
         docs,
@@ -47,7 +48,8 @@ def create_app(settings: Settings | None = None) -> Flask:
     limits.init_app(app, settings, app.extensions["yurt"].verifier)
 
     for blueprint in (health.bp, metrics.bp, missions.bp, nearest.bp, quality.bp, ogc.bp, docs.bp,
-                      staff.bp, mission_reports.bp, console.bp, travellers.bp, meetups.bp, alerts.bp):
+                      staff.bp, mission_reports.bp, console.bp, travellers.bp, meetups.bp, alerts.bp,
+                      alert_travellers.bp):
         app.register_blueprint(blueprint)
 
     register_error_handlers(app)

@@ -16,9 +16,11 @@ from collections.abc import Sequence
 from typing import Any
 
 from yurt.alerts.book import AlertBook
-from yurt.alerts.model import summary
+from yurt.alerts.geometry import cell_area
+from yurt.alerts.model import Trip, summary
 from yurt.alerts.snapshot import Alert, AlertSnapshot, Locate
 from yurt.domain.places import Locator
+from yurt.domain.privacy import cell_centre
 from yurt.storage.base import StoreUnavailable
 
 _UNSET: Any = object()
@@ -67,3 +69,19 @@ def country_summaries(book: AlertBook, country: str, now_s: float) -> list[dict[
         return None
     found = snapshot.in_countries(frozenset({country}), now_s)
     return [summary(a.record.doc) for a in found if a.area is None]
+
+
+def for_traveller(snapshot: AlertSnapshot, locator: Locator, cell: str | None, trips: Sequence[Trip],
+                  now_s: float) -> list[tuple[Alert, list[str]]]:
+    """The alerts in force for a traveller, each with why (``presence``: they meet the stored cell;
+    ``trip``: a trip under way is to a country the alert is for or reaches), in answer order."""
+    reasons: dict[str, list[str]] = {}
+    if cell is not None:
+        lat, lon = cell_centre(cell)
+        for alert in snapshot.meeting(cell_area(cell), now_s, point_locate(locator, lat, lon)):
+            reasons.setdefault(alert.id, []).append("presence")
+    countries = frozenset(c for trip in trips if trip.under_way(now_s) for c in trip.countries)
+    if countries:
+        for alert in snapshot.in_countries(countries, now_s):
+            reasons.setdefault(alert.id, []).append("trip")
+    return [(a, reasons[a.id]) for a in snapshot.alerts if a.id in reasons]

@@ -8,7 +8,7 @@ staff see only banded counts (``GET /v1/alerts/<id>/reach``). Every method takes
 
 Redis (fails closed)::
 
-    {t:<tid>}:trips   string  the trips' JSON; PEXPIREAT = the end of the last trip (the traveller's own slot)
+    {t:<tid>}:trips   string  the trips' JSON; expires at the end of the last trip (the traveller's own slot)
     {trips:<CC>}:who  zset    tid → end of that traveller's last trip to CC (ms): who to count for a country
 
 The per-country sets are an accelerator for counting: written beside the traveller's key, so a count checks
@@ -130,7 +130,9 @@ class RedisTripStore(TripStore):
         old = _last_end_by_country(_decode(self._r.get(_key(tid))))
         new = _last_end_by_country(trips)
         if trips:
-            self._r.set(_key(tid), orjson.dumps([t.to_json() for t in trips]), pxat=_ms(trips_expire_s(trips)))
+            # A relative TTL from the caller's clock (as presence keys do), so Redis's own clock never decides.
+            ttl_ms = max(1, _ms(trips_expire_s(trips) - now_s))
+            self._r.set(_key(tid), orjson.dumps([t.to_json() for t in trips]), px=ttl_ms)
         else:
             self._r.delete(_key(tid))
         with self._r.pipeline(transaction=False) as pipe:
