@@ -9,6 +9,7 @@ HS256 with ``YURT_JWT_SECRET`` (development and tests) or RS256/ES256 with ``YUR
 from __future__ import annotations
 
 import functools
+import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -34,6 +35,7 @@ VERIFIED_CACHE_SIZE = 10_000
 class Principal:
     sub: str
     scopes: frozenset[str]
+    issued_at_s: float | None = None  # the token's ``iat``, if it has a numeric one (areas: account age)
 
 
 class TokenVerifier:
@@ -93,7 +95,10 @@ class TokenVerifier:
             raise Problem(401, "the token's sub claim is missing or too long", headers=_challenge("invalid_token"))
         scope = claims.get("scope", "")
         scopes = frozenset(scope.split()) if isinstance(scope, str) else frozenset()
-        return Principal(sub=sub, scopes=scopes), float(claims["exp"])
+        issued = claims.get("iat")
+        issued_at_s = (float(issued) if isinstance(issued, int | float) and not isinstance(issued, bool)
+                       and math.isfinite(issued) else None)
+        return Principal(sub=sub, scopes=scopes, issued_at_s=issued_at_s), float(claims["exp"])
 
 
 def _challenge(error: str | None = None) -> dict[str, str]:

@@ -12,6 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from yurt.domain import privacy
+from yurt.domain.area_counts import area_counts
 from yurt.domain.privacy import LimiterRecord, UpdatePolicy, decide_update
 
 SECRET = b"domain-test-secret"
@@ -89,7 +90,7 @@ def test_handles_are_per_viewer_and_opaque() -> None:
 
 @given(st.lists(st.text(min_size=1, max_size=5), unique=True, max_size=30), st.integers(0, 2**48 - 1))
 def test_rotation_is_a_permutation_starting_at_the_rotation(members: list[str], rotation: int) -> None:
-    scored = [(m, privacy.order_score(SECRET, m)) for m in members]
+    scored = [(m, privacy.session_order(m)) for m in members]
     order = privacy.rotated(scored, rotation)
     assert sorted(order) == sorted(members)
     scores = [dict(scored)[m] for m in order]
@@ -102,8 +103,8 @@ def test_area_counts_are_k_anonymous() -> None:
     children = list(h3.cell_to_children(privacy.index_cell(DUBAI), 7))
     lonely = privacy.presence_cell(51.5, -0.12)
     counts = [(children[0], 1), (children[1], 1), (children[2], 1), (lonely, 2)]
-    areas = privacy.area_counts(counts)
-    assert [(a.cell, a.count) for a in areas] == [(privacy.index_cell(DUBAI), 3)]
+    areas = area_counts(counts)
+    assert [(a.cell, a.count, a.count_band) for a in areas] == [(privacy.index_cell(DUBAI), 3, "3–4")]
 
 
 POLICY = UpdatePolicy(min_interval_s=60, daily_budget=3, budget_window_s=86_400, max_speed_kmh=1000)
