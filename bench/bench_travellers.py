@@ -75,7 +75,7 @@ def world_points(n: int, rng: np.random.Generator) -> np.ndarray:
     return np.column_stack([lat, rng.uniform(-180, 180, n)])
 
 
-def bulk_load(client: redis.Redis, points: np.ndarray, secret: bytes, expires_ms: int, ttl_ms: int,
+def bulk_load(client: redis.Redis, points: np.ndarray, expires_ms: int, ttl_ms: int,
               batch: int = 20_000) -> None:
     """The same keys ``RedisPresenceStore.put_presence`` writes (no limiter records: nobody updated yet)."""
     langs = orjson.dumps(["kk", "ru"])  # the presence hash and the index's profile copy, as the store writes
@@ -262,7 +262,7 @@ def main() -> None:
         points = np.vstack([city_points(args.city, rng), world_points(args.total - args.city, rng)])
         now_s = time.time()
         started = time.perf_counter()
-        bulk_load(client, points, secret, round((now_s + 12 * 3600) * 1000), 12 * 3600 * 1000)
+        bulk_load(client, points, round((now_s + 12 * 3600) * 1000), 12 * 3600 * 1000)
         print(f"loaded {args.total:,} travellers ({args.city:,} in one city) in {time.perf_counter() - started:.1f} s;"
               f" redis used_memory {client.info('memory')['used_memory_human']}")
 
