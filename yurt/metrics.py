@@ -1,6 +1,7 @@
 """Prometheus metrics at ``/metrics``: request latency per endpoint, cache hits/misses, Redis errors, and
 visible travellers (a gauge read from the traveller store at scrape time: one count, shared by all workers, so
-it is not a per-process sample and needs no multiprocess aggregation).
+it is not a per-process sample and needs no multiprocess aggregation; rounded down to a multiple of
+``VISIBLE_GAUGE_STEP`` so that one traveller turning presence on or off does not show).
 
 Multi-worker gunicorn: when ``PROMETHEUS_MULTIPROC_DIR`` is set (``gunicorn.conf.py`` sets it to a fresh
 folder before workers fork, and marks dead workers), every worker writes its samples to files there and
@@ -37,9 +38,12 @@ def record_cache(cache: str, result: str) -> None:
 
 
 class VisibleTravellers(Collector):
-    """``yurt_visible_travellers``: asked of the store when scraped; left out (and counted) if it cannot answer."""
+    """``yurt_visible_travellers``: asked of the store when scraped, rounded down to a multiple of
+    ``VISIBLE_GAUGE_STEP`` (``area_counts.coarse_visible_count``); left out (and counted) if the store cannot
+    answer."""
 
     def collect(self) -> Iterator[GaugeMetricFamily]:
+        from yurt.domain.area_counts import VISIBLE_GAUGE_STEP, coarse_visible_count
         from yurt.services import services
         from yurt.storage.base import StoreError
 
@@ -48,7 +52,8 @@ class VisibleTravellers(Collector):
         except StoreError:
             REDIS_ERRORS.labels("metrics").inc()
             return
-        yield GaugeMetricFamily("yurt_visible_travellers", "Travellers visible to compatriots now", value=count)
+        yield GaugeMetricFamily("yurt_visible_travellers", "Travellers visible to compatriots now, rounded down to "
+                                f"a multiple of {VISIBLE_GAUGE_STEP}", value=coarse_visible_count(count))
 
 
 @bp.get("/metrics")

@@ -59,7 +59,7 @@ def stores(request: pytest.FixtureRequest) -> Iterator[Stores]:
 
 
 def put(store: PresenceStore, tid: str, cell: str = DUBAI, now: float = T0, minutes: float = 60) -> None:
-    store.put_presence(tid, cell, now + minutes * 60, PROFILE, privacy.order_score(SECRET, tid), now)
+    store.put_presence(tid, cell, now + minutes * 60, PROFILE, now)
 
 
 def test_presence_round_trip_and_exact_expiry(stores: Stores) -> None:
@@ -122,11 +122,15 @@ def test_members_in_rotated_hash_order_page_exactly_once(stores: Stores) -> None
     for tid in tids:
         put(s, tid)
     rotation = privacy.viewer_rotation(SECRET, "viewer", DUBAI)
-    expected = privacy.rotated([(t, privacy.order_score(SECRET, t)) for t in tids], rotation)
+    presences = [s.get_presence(t, T0) for t in tids]
+    scored = [(p.tid, privacy.session_order(p.session)) for p in presences if p is not None]
+    assert len(scored) == len(tids)
+    expected = privacy.rotated(scored, rotation)  # the order derives from each member's (random) session
     pages = [s.read_members([MemberRead(DUBAI, rotation, off, 5)], T0)[0] for off in range(0, 25, 5)]
     assert [t for page in pages for t, _ in page] == expected
     assert all(p is not None and p.profile == PROFILE and p.cell == DUBAI for page in pages for _, p in page)
-    other = privacy.viewer_rotation(SECRET, "someone-else", DUBAI)
+    scores = sorted(score for _, score in scored)
+    other = scores[(sum(score < rotation for score in scores) + 11) % len(scores)]  # another starting member
     assert [t for t, _ in s.read_members([MemberRead(DUBAI, other, 0, 23)], T0)[0]] != expected
 
 

@@ -1,9 +1,9 @@
 """Meetup endpoints: public events at exact venues, found by exact geodesic distance, capacity that holds.
 
 Attendees are shown to the organiser only, and only as the organiser's own opaque handles for them (the ones
-nearby would show; blocks and reports take them) with the profile an attendee shares at the moment, never as
-account ids; everyone sees the count. Ended and cancelled meetups vanish from search. Times are answered in UTC
-(ISO 8601, ``Z``) and in the venue's own time zone.
+nearby shows during the attendee's current presence session; blocks and reports take them) with the profile an
+attendee shares at the moment, never as account ids; everyone sees the count. Ended and cancelled meetups
+vanish from search. Times are answered in UTC (ISO 8601, ``Z``) and in the venue's own time zone.
 """
 
 from __future__ import annotations
@@ -57,20 +57,25 @@ def meetup_json(meetup: Meetup, sub: str, attendees: list[dict[str, Any]] | None
     return body
 
 
-def attendee_views(stores: TravellerStores, organiser_tid: str, subs: list[str], now: float
+def attendee_views(stores: TravellerStores, meetup_id: str, organiser_tid: str, subs: list[str], now: float
                    ) -> list[dict[str, Any]]:
-    """The organiser's view of attendees: for each, the organiser's per-viewer handle (``privacy.handle_for``, as
-    in nearby results, and remembered so blocks and reports accept it) and the profile the attendee shares now,
-    if any (none while either has blocked the other, or while suspended). Ordered by handle, so the order says
-    nothing about the accounts; a ``sub`` never leaves this function."""
+    """The organiser's view of attendees: for each, the organiser's per-viewer handle (remembered so blocks and
+    reports accept it) and the profile the attendee shares now, if any (none while either has blocked the other,
+    or while suspended). The handle follows nearby's rule (``privacy.session_handle``): while the attendee
+    shares presence visibly to the organiser it is the one nearby shows in that session; otherwise it belongs
+    to this meetup alone, so it links no presence session. Ordered by handle, so the order says nothing about
+    the accounts; a ``sub`` never leaves this function."""
     tids = [privacy.traveller_id(stores.secret, s) for s in subs]
-    handles = {privacy.handle_for(stores.secret, organiser_tid, tid): tid for tid in tids}
     shared = stores.presence.presences(tids, now)
     hidden = stores.presence.hidden_from(organiser_tid, list(shared))
+    visible = {tid: p for tid, p in shared.items() if tid not in hidden}
+    handles = {privacy.session_handle(stores.secret, organiser_tid, tid,
+                                      visible[tid].session if tid in visible else f"meetup:{meetup_id}"): tid
+               for tid in tids}
     stores.presence.remember_handles(organiser_tid, handles, now)
     views = []
     for handle, tid in sorted(handles.items()):
-        presence = shared.get(tid) if tid not in hidden else None
+        presence = visible.get(tid)
         profile = presence.profile if presence is not None else None
         views.append({"handle": handle, "display_name": profile.display_name if profile else None,
                       "languages": list(profile.languages) if profile else None,
@@ -133,7 +138,7 @@ def get_meetup(meetup_id: str) -> Response:
     sub = g.principal.sub
     attendees = None
     if meetup.organiser and meetup.organiser == sub:
-        attendees = attendee_views(stores, tid, stores.meetups.attendees(meetup_id), now_s())
+        attendees = attendee_views(stores, meetup_id, tid, stores.meetups.attendees(meetup_id), now_s())
     body = meetup_json(meetup, sub, attendees)
     body["you_attend"] = stores.meetups.is_attending(meetup_id, sub)
     return json_response(body, headers={"Cache-Control": "no-store"})

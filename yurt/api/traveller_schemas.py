@@ -58,7 +58,11 @@ class PresenceBody(_Strict):
 
 
 class NearbyQuery(_Strict):
-    radius_km = QueryFloat(load_default=10.0, allow_nan=False, validate=validate.Range(1, MAX_RADIUS_KM))
+    radius_km = QueryFloat(load_default=10.0, allow_nan=False, validate=validate.Range(1, MAX_RADIUS_KM), metadata={
+        "description": "Search radius in km, 1–50. Snapped up to the next band edge (2, 5, 10, 25 or 50 km) "
+                       "before any cut, so every radius within one band gives the same answer: a search on the "
+                       "radius learns the band, never a finer distance. The response's radius_km is the "
+                       "snapped value."})
     limit = QueryInt(load_default=20, validate=validate.Range(1, 50))
     cursor = fields.String(validate=validate.Length(1, 300))
 
