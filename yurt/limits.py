@@ -64,7 +64,8 @@ def is_anonymous_read() -> bool:
     return request.method in {"GET", "HEAD"} and "Authorization" not in request.headers
 
 
-def _shared_storage(settings: Settings) -> Storage:
+def shared_storage(settings: Settings) -> Storage:
+    """Redis (or Cluster) in Redis mode, else this process's memory; also used by ``yurt.quotas``."""
     if not settings.redis_url:
         return MemoryStorage()
     options: Any = {"socket_timeout": settings.redis_timeout_s, "socket_connect_timeout": settings.redis_timeout_s}
@@ -78,7 +79,7 @@ class RateLimits:
         self._verifier = verifier
         self.limit: RateLimitItem = parse(settings.rate_limit)
         self._local = FixedWindowRateLimiter(MemoryStorage())
-        self._shared = FixedWindowRateLimiter(_shared_storage(settings))
+        self._shared = FixedWindowRateLimiter(shared_storage(settings))
         self._fail_logged_at = -math.inf
         self._log_interval_s = settings.redis_outage_log_interval_s
         self._skip_shared_until = -math.inf

@@ -154,7 +154,7 @@ def test_presences_skip_expired_and_suspended(stores: Stores) -> None:
         put(s, "c", now=T0 + 86_400)
 
 
-def test_handles_blocks_reports_and_erase(stores: Stores) -> None:
+def test_handles_blocks_and_erase(stores: Stores) -> None:
     s = stores.presence
     put(s, "a")
     s.remember_handles("a", {"t_x": "b"}, T0)
@@ -163,10 +163,6 @@ def test_handles_blocks_reports_and_erase(stores: Stores) -> None:
     s.block("a", "b")
     assert s.hidden_from("a", ["b", "c"]) == {"b"}
     assert s.hidden_from("b", ["a", "c"]) == {"a"}
-    first = s.add_report("a", "b", "spam", T0)
-    second = s.add_report("c", "b", "scam", T0 + 1)
-    assert [r.id for r in s.list_reports()] == [second.id, first.id]
-    assert s.list_reports()[0].reason == "scam"
     s.erase("a", T0 + 5)
     assert s.get_presence("a", T0 + 5) is None
     assert s.resolve_handle("a", "t_x", T0 + 5) is None

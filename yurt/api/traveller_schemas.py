@@ -72,6 +72,12 @@ class ReportBody(_Strict):
     reason = fields.String(required=True, validate=validate.Length(1, 1000))
 
 
+class StaffReportsQuery(_Strict):
+    limit = QueryInt(load_default=50, validate=validate.Range(1, 200))
+    cursor = fields.String(validate=validate.Length(1, 100),
+                           metadata={"description": "next_cursor of the previous page"})
+
+
 class AreasQuery(_Strict):
     bbox = BBox(required=True, metadata={"description": "minLon,minLat,maxLon,maxLat", "type": "string"})
 

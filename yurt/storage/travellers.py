@@ -60,15 +60,6 @@ class Presence:
 
 
 @dataclass(frozen=True)
-class Report:
-    id: int
-    at_s: float
-    reporter: str
-    target: str
-    reason: str
-
-
-@dataclass(frozen=True)
 class MemberRead:
     """Read ``count`` members of ``cell``'s hash-ordered set, ``offset`` places after ``rotation``."""
 
@@ -79,7 +70,7 @@ class MemberRead:
 
 
 class PresenceStore(abc.ABC):
-    """Presence, its index by cell, blocks, handles, reports and suspensions. Thread-safe."""
+    """Presence, its index by cell, blocks, handles and suspensions (reports: ``traveller_reports``). Thread-safe."""
 
     policy: UpdatePolicy
 
@@ -125,13 +116,6 @@ class PresenceStore(abc.ABC):
         """Targets that ``viewer`` blocked or that blocked ``viewer``."""
 
     @abc.abstractmethod
-    def add_report(self, reporter: str, target: str, reason: str, now_s: float) -> Report: ...
-
-    @abc.abstractmethod
-    def list_reports(self, limit: int = 100) -> list[Report]:
-        """Newest first."""
-
-    @abc.abstractmethod
     def suspend(self, tid: str, now_s: float) -> None:
         """Hide a traveller: presence removed, new presence refused."""
 
@@ -157,7 +141,6 @@ class EmbeddedPresenceStore(PresenceStore):
         self._limits: dict[str, LimiterRecord] = {}
         self._blocks: dict[str, set[str]] = {}
         self._handles: dict[str, dict[str, tuple[str, float]]] = {}
-        self._reports: list[Report] = []
         self._suspended: set[str] = set()
 
     def _live(self, tid: str, now_s: float) -> Presence | None:
@@ -259,16 +242,6 @@ class EmbeddedPresenceStore(PresenceStore):
         with self._lock:
             mine = self._blocks.get(viewer, set())
             return {t for t in targets if t in mine or viewer in self._blocks.get(t, set())}
-
-    def add_report(self, reporter: str, target: str, reason: str, now_s: float) -> Report:
-        with self._lock:
-            report = Report(len(self._reports) + 1, now_s, reporter, target, reason)
-            self._reports.append(report)
-            return report
-
-    def list_reports(self, limit: int = 100) -> list[Report]:
-        with self._lock:
-            return list(reversed(self._reports))[:limit]
 
     def suspend(self, tid: str, now_s: float) -> None:
         with self._lock:
