@@ -13,7 +13,7 @@ from typing import Any
 from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
 
 from yurt.api.queries import BBox, Lat, Lon, QueryFloat, QueryInt
-from yurt.domain.meetups import MAX_MEETUP_RADIUS_KM
+from yurt.domain.meetup_search import MAX_MEETUP_RADIUS_KM
 from yurt.domain.privacy import MAX_RADIUS_KM
 
 MAX_MEETUP_DURATION = timedelta(days=7)

@@ -286,9 +286,10 @@ def traveller_secret(settings: Settings) -> bytes:
 def build_traveller_stores(settings: Settings, client: redis.Redis | None) -> TravellerStores:
     policy = UpdatePolicy(daily_budget=settings.presence_daily_budget)
     secret = traveller_secret(settings)
+    retention_s = settings.meetup_retention_days * 86_400.0
     if client is None:
-        return TravellerStores(EmbeddedPresenceStore(policy), EmbeddedMeetupStore(), secret)
+        return TravellerStores(EmbeddedPresenceStore(policy), EmbeddedMeetupStore(retention_s), secret)
     from yurt.storage.meetups_redis import RedisMeetupStore
     from yurt.storage.travellers_redis import RedisPresenceStore
 
-    return TravellerStores(RedisPresenceStore(client, policy), RedisMeetupStore(client), secret)
+    return TravellerStores(RedisPresenceStore(client, policy), RedisMeetupStore(client, retention_s), secret)
