@@ -20,7 +20,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
-from yurt.domain.meetup_search import CellReader, Venue, root, root_of, score, score_range, search
+from yurt.domain.meetup_cells import Venue, root, root_of, score, score_range
+from yurt.domain.meetup_search import CellReader, search
 from yurt.storage.base import NotFound, StoreError
 
 DEFAULT_RETENTION_S = 7 * 86_400.0
@@ -68,11 +69,12 @@ class Meetup:
         return record
 
     def venue(self) -> Venue:
-        return Venue(self.id, self.lat, self.lon, self.starts_at_s, self.ends_at_s)
+        return Venue.at(self.id, self.lat, self.lon, self.starts_at_s, self.ends_at_s)
 
 
 class MeetupStore(abc.ABC):
-    """Meetups, attendance (capacity enforced atomically), organisers' caps and the search index. Thread-safe."""
+    """Meetups, attendance (capacity enforced atomically), organisers' caps and the search index. Thread-safe.
+    Callers pass the clock (``now_s``) and never move it back: what has ended leaves the index for good."""
 
     @abc.abstractmethod
     def create(self, meetup: Meetup, organiser_tid: str, now_s: float, max_active: int) -> Meetup:
@@ -128,17 +130,40 @@ class MeetupStore(abc.ABC):
                 if m is not None and m.status == "active"]
 
 
-class _SortedIndex:
-    """Per root, (score, member) pairs in order: a cell's venues are one bisected slice."""
+class _Root:
+    """One root's venues by score: parallel lists, so a bisect compares plain ints."""
 
-    def __init__(self, lock: threading.Lock, index: dict[str, list[tuple[int, str]]]) -> None:
+    __slots__ = ("scores", "venues")
+
+    def __init__(self) -> None:
+        self.scores: list[int] = []
+        self.venues: list[Venue] = []
+
+    def add(self, at_score: int, venue: Venue) -> None:
+        i = bisect.bisect_right(self.scores, at_score)
+        self.scores.insert(i, at_score)
+        self.venues.insert(i, venue)
+
+    def remove(self, at_score: int, meetup_id: str) -> None:
+        i = bisect.bisect_left(self.scores, at_score)
+        while self.venues[i].id != meetup_id:
+            i += 1
+        del self.scores[i], self.venues[i]
+
+
+class _SortedIndex:
+    """``CellReader`` over the embedded roots: a cell's venues are one bisected slice of its root."""
+
+    batch_cells = 2  # no round trip: read a little at a time
+    def __init__(self, lock: threading.Lock, index: dict[str, _Root]) -> None:
         self._lock = lock
         self._index = index
+        self._empty = _Root()
 
-    def _slice(self, cell: str) -> tuple[list[tuple[int, str]], int, int]:
-        entries = self._index.get(root_of(cell), [])
+    def _slice(self, cell: str) -> tuple[_Root, int, int]:
+        entries = self._index.get(root_of(cell), self._empty)
         lo, hi = score_range(cell)
-        return entries, bisect.bisect_left(entries, (lo, "")), bisect.bisect_left(entries, (hi + 1, ""))
+        return entries, bisect.bisect_left(entries.scores, lo), bisect.bisect_right(entries.scores, hi)
 
     def counts(self, cells: Sequence[str]) -> list[int]:
         with self._lock:
@@ -153,7 +178,7 @@ class _SortedIndex:
             out = []
             for cell in cells:
                 entries, first, end = self._slice(cell)
-                out.append([Venue.from_member(m) for _, m in entries[first:end]])
+                out.append(entries.venues[first:end])
             return out
 
 
@@ -163,8 +188,8 @@ class EmbeddedMeetupStore(MeetupStore):
         self._retention_s = retention_s
         self._meetups: dict[str, Meetup] = {}
         self._attendees: dict[str, set[str]] = {}
-        self._index: dict[str, list[tuple[int, str]]] = {}  # root → sorted (score, member)
-        self._indexed: dict[str, tuple[str, tuple[int, str]]] = {}  # meetup id → (root, its entry)
+        self._index: dict[str, _Root] = {}  # root cell → its venues by score
+        self._indexed: dict[str, tuple[str, int]] = {}  # meetup id → (root, score)
         self._active: dict[str, dict[str, float]] = {}  # organiser tid → {meetup id: ends_at_s}
         self._ending: list[tuple[float, str]] = []  # heap (ends_at_s, id): leaves the index then
         self._expiring: list[tuple[float, str]] = []  # heap (ends + retention, id): deleted then
@@ -183,15 +208,13 @@ class EmbeddedMeetupStore(MeetupStore):
     def _unindex(self, meetup_id: str) -> None:
         found = self._indexed.pop(meetup_id, None)
         if found is not None:
-            entries = self._index[found[0]]
-            del entries[bisect.bisect_left(entries, found[1])]
+            self._index[found[0]].remove(found[1], meetup_id)
 
     def _reindex(self, meetup: Meetup) -> None:
         self._unindex(meetup.id)
-        entry = (score(meetup.lat, meetup.lon), meetup.venue().member())
-        where = root(meetup.lat, meetup.lon)
-        bisect.insort(self._index.setdefault(where, []), entry)
-        self._indexed[meetup.id] = (where, entry)
+        at_score, where = score(meetup.lat, meetup.lon), root(meetup.lat, meetup.lon)
+        self._index.setdefault(where, _Root()).add(at_score, meetup.venue())
+        self._indexed[meetup.id] = (where, at_score)
         heapq.heappush(self._ending, (meetup.ends_at_s, meetup.id))
         heapq.heappush(self._expiring, (meetup.ends_at_s + self._retention_s, meetup.id))
 

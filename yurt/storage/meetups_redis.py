@@ -26,7 +26,7 @@ import redis
 from redis.client import Pipeline
 from redis.typing import EncodableT, FieldT
 
-from yurt.domain.meetup_search import Venue, root, root_of, score, score_range
+from yurt.domain.meetup_cells import Venue, root, root_of, score, score_range
 from yurt.storage.base import NotFound
 from yurt.storage.meetups import (
     DEFAULT_RETENTION_S,
@@ -60,14 +60,27 @@ local last = tonumber(redis.call('ZRANGE', KEYS[1], -1, -1, 'WITHSCORES')[2])
 redis.call('PEXPIRE', KEYS[1], math.max(1, last - tonumber(ARGV[1])))
 return 1
 """
-# KEYS: index zset, ends zset. ARGV: now_ms. Drops up to 200 ended members; returns the members left.
-_SWEEP_COUNT = """
+# KEYS: index zset, ends zset. ARGV: now_ms, then lo, hi of each cell. Drops up to 200 ended members, then
+# answers each cell's count. One call per root, however many of its cells a search asks about.
+_COUNTS = """
 local gone = redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', ARGV[1], 'LIMIT', 0, 200)
 if #gone > 0 then
   redis.call('ZREM', KEYS[1], unpack(gone))
   redis.call('ZREM', KEYS[2], unpack(gone))
 end
-return redis.call('ZCARD', KEYS[1])
+local out = {}
+for i = 2, #ARGV, 2 do out[#out + 1] = redis.call('ZCOUNT', KEYS[1], ARGV[i], ARGV[i + 1]) end
+return out
+"""
+# KEYS: index zset. ARGV: lo, hi of each cell. Each cell's members.
+_RANGES = """
+local out = {}
+for i = 1, #ARGV, 2 do out[#out + 1] = redis.call('ZRANGE', KEYS[1], ARGV[i], ARGV[i + 1], 'BYSCORE') end
+return out
+"""
+# KEYS: meetup hash, attendee set. The hash's fields and the number attending, in one call.
+_READ = """
+return {redis.call('HGETALL', KEYS[1]), redis.call('SCARD', KEYS[2])}
 """
 
 
@@ -79,31 +92,51 @@ def _mi(res4: str, kind: str) -> str:
     return f"{{mi:{res4}}}:{kind}"
 
 
+def _by_root(cells: Sequence[str]) -> dict[str, list[int]]:
+    """Positions of ``cells`` grouped by the root that holds them (first-seen order)."""
+    groups: dict[str, list[int]] = {}
+    for position, cell in enumerate(cells):
+        groups.setdefault(root_of(cell), []).append(position)
+    return groups
+
+
 class _RedisIndex:
-    """``CellReader`` over the ``{mi:…}`` sorted sets; roots are swept of ended meetups as they are counted."""
+    """``CellReader`` over the ``{mi:…}`` sorted sets: one script call per root and round trip (the client's CPU
+    per command, not Redis, is what a search spends); roots are swept of ended meetups as they are counted."""
+
+    batch_cells = 8  # a round trip costs about as much as ranking a few dozen venues
 
     def __init__(self, store: RedisMeetupStore, now_ms: int) -> None:
         self._store = store
         self._now_ms = now_ms
 
     def counts(self, cells: Sequence[str]) -> list[int]:
-        def build(pipe: Pipeline) -> None:
-            for cell in cells:
-                top = root_of(cell)
-                if cell == top:
-                    self._store.eval(pipe, self._store.sweep_count, [_mi(top, "z"), _mi(top, "x")],
-                                     [self._now_ms])
-                else:
-                    pipe.zcount(_mi(top, "z"), *score_range(cell))
+        groups = _by_root(cells)
 
-        return [int(n) for n in self._store.pipelined(build)]
+        def build(pipe: Pipeline) -> None:
+            for top, positions in groups.items():
+                ranges = [bound for i in positions for bound in score_range(cells[i])]
+                self._store.eval(pipe, self._store.counts, [_mi(top, "z"), _mi(top, "x")], [self._now_ms, *ranges])
+
+        out = [0] * len(cells)
+        for positions, counts in zip(groups.values(), self._store.pipelined(build), strict=True):
+            for i, n in zip(positions, counts, strict=True):
+                out[i] = int(n)
+        return out
 
     def venues(self, cells: Sequence[str]) -> list[list[Venue]]:
-        with self._store.r.pipeline(transaction=False) as pipe:
-            for cell in cells:
-                pipe.zrange(_mi(root_of(cell), "z"), *score_range(cell), byscore=True)
-            replies = pipe.execute()
-        return [[Venue.from_member(_s(m)) for m in members] for members in replies]
+        groups = _by_root(cells)
+
+        def build(pipe: Pipeline) -> None:
+            for top, positions in groups.items():
+                ranges = [bound for i in positions for bound in score_range(cells[i])]
+                self._store.eval(pipe, self._store.ranges, [_mi(top, "z")], ranges)
+
+        out: list[list[Venue]] = [[] for _ in cells]
+        for positions, members in zip(groups.values(), self._store.pipelined(build), strict=True):
+            for i, found in zip(positions, members, strict=True):
+                out[i] = [Venue.from_member(_s(m)) for m in found]
+        return out
 
 
 class RedisMeetupStore(MeetupStore):
@@ -112,10 +145,13 @@ class RedisMeetupStore(MeetupStore):
         self._retention_ms = _ms(retention_s)
         self._join = client.register_script(_JOIN)
         self._reserve = client.register_script(_RESERVE)
-        self.sweep_count = client.register_script(_SWEEP_COUNT)
+        self.counts = client.register_script(_COUNTS)
+        self.ranges = client.register_script(_RANGES)
+        self._read = client.register_script(_READ)
+        self._scripts = (self.counts, self.ranges, self._read)
 
     def pipelined(self, build: Callable[[Pipeline], None]) -> list[Any]:
-        """A non-transactional pipeline with EVALSHA calls; loads the sweep script once if Redis lost it."""
+        """A non-transactional pipeline of EVALSHA calls; loads the scripts once if Redis lost them."""
         for attempt in (1, 2):
             with self.r.pipeline(transaction=False) as pipe:
                 build(pipe)
@@ -124,7 +160,8 @@ class RedisMeetupStore(MeetupStore):
                 except redis.exceptions.NoScriptError:
                     if attempt == 2:
                         raise
-                    self.r.script_load(self.sweep_count.script)
+                    for script in self._scripts:
+                        self.r.script_load(script.script)
         raise AssertionError("unreachable")
 
     @staticmethod
@@ -177,7 +214,7 @@ class RedisMeetupStore(MeetupStore):
         self._index(meetup)
         self.r.sadd(_t(organiser_tid, "org"), meetup.id)
         top = root(meetup.lat, meetup.lon)
-        self.sweep_count(keys=[_mi(top, "z"), _mi(top, "x")], args=[_ms(now_s)])
+        self.counts(keys=[_mi(top, "z"), _mi(top, "x")], args=[_ms(now_s)])  # sweeps ended meetups
         return meetup
 
     @_fails_closed
@@ -186,13 +223,15 @@ class RedisMeetupStore(MeetupStore):
 
     @_fails_closed
     def many(self, meetup_ids: Sequence[str]) -> list[Meetup | None]:
-        with self.r.pipeline(transaction=False) as pipe:
+        def build(pipe: Pipeline) -> None:
             for meetup_id in meetup_ids:
-                pipe.hgetall(_m(meetup_id, "d"))
-                pipe.scard(_m(meetup_id, "a"))
-            replies = pipe.execute()
-        return [self._parse(raw, int(n)) if raw else None for raw, n in zip(replies[0::2], replies[1::2],
-                                                                             strict=True)]
+                self.eval(pipe, self._read, [_m(meetup_id, "d"), _m(meetup_id, "a")], [])
+
+        out: list[Meetup | None] = []
+        for flat, attending in self.pipelined(build) if meetup_ids else []:
+            raw = dict(zip(flat[0::2], flat[1::2], strict=True))
+            out.append(self._parse(raw, int(attending)) if raw else None)
+        return out
 
     def _owned(self, pipe: Any, meetup_id: str, organiser: str) -> tuple[Meetup, dict[bytes, bytes]]:
         raw = cast(dict[bytes, bytes], pipe.hgetall(_m(meetup_id, "d")))
