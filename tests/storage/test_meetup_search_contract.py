@@ -22,7 +22,7 @@ HOUR = 3600.0
 
 
 @pytest.fixture(params=["embedded", "redis"])
-def store(request: pytest.FixtureRequest) -> Iterator[MeetupStore]:
+def meetup_store(request: pytest.FixtureRequest) -> Iterator[MeetupStore]:
     if request.param == "embedded":
         yield EmbeddedMeetupStore(retention_s=86_400)
         return
@@ -49,7 +49,7 @@ def brute_force(meetups: list[Meetup], live: set[str], lat: float, lon: float, r
     return sorted(hits, key=lambda h: (round(h[1] * 1e6), h[0]))[:limit]
 
 
-def test_search_equals_a_scan(store: MeetupStore) -> None:
+def test_search_equals_a_scan(meetup_store: MeetupStore) -> None:
     rng = np.random.default_rng(11)
     points = np.concatenate([around(CITY, 1500, 2.0, rng), around(CITY, 300, 60.0, rng),
                              np.repeat(around(CITY, 1, 0.5, rng), 70, axis=0)])  # 70 stacked on one spot
@@ -57,59 +57,59 @@ def test_search_equals_a_scan(store: MeetupStore) -> None:
     for i, (lat, lon) in enumerate(points.tolist()):
         starts = T0 + float(rng.choice([-1, 2, 30])) * HOUR
         meetups.append(Meetup(f"m{i:04d}", f"org{i}", "t", "", starts, starts + 3 * HOUR, lat, lon, "p", 5, None))
-        store.create(meetups[-1], f"org{i}-tid", T0, 5)
+        meetup_store.create(meetups[-1], f"org{i}-tid", T0, 5)
     live = {m.id for m in meetups}
     for m in meetups[::97]:
-        store.cancel(m.id, m.organiser, f"{m.organiser}-tid")
+        meetup_store.cancel(m.id, m.organiser, f"{m.organiser}-tid")
         live.discard(m.id)
     queries = np.concatenate([around(CITY, 25, 2.5, rng), around(CITY, 15, 70.0, rng), [[CITY[0] + 3, CITY[1]]]])
     for n, (lat, lon) in enumerate(queries.tolist()):
         radius_km = float(rng.choice([1.0, 5.0, 25.0, 100.0]))
         limit = int(rng.choice([1, 5, 20, 100]))
         start_s, end_s = [(T0, math.inf), (T0, T0 + 10 * HOUR), (T0 + 20 * HOUR, math.inf)][n % 3]
-        # the second half later: the meetups that started first have ended (a store's clock never goes back)
+        # the second half later: the meetups that started first have ended (a meetup_store's clock never goes back)
         now_s = T0 + 2.5 * HOUR if n >= len(queries) // 2 else T0
-        got = [(m.id, d) for m, d in store.search(lat, lon, radius_km, limit, start_s, end_s, now_s)]
+        got = [(m.id, d) for m, d in meetup_store.search(lat, lon, radius_km, limit, start_s, end_s, now_s)]
         want = brute_force(meetups, live, lat, lon, radius_km, limit, max(start_s, now_s), end_s)
         assert [g[0] for g in got] == [w[0] for w in want], (lat, lon, radius_km, limit, start_s, end_s, now_s)
         assert [g[1] for g in got] == pytest.approx([w[1] for w in want], abs=1e-9)
 
 
-def test_the_cap_counts_active_meetups_only(store: MeetupStore) -> None:
+def test_the_cap_counts_active_meetups_only(meetup_store: MeetupStore) -> None:
     def meetup(i: int, hours: float = 2.0) -> Meetup:
         return Meetup(f"c{i}", "alice", "t", "", T0, T0 + hours * HOUR, CITY[0], CITY[1], "p", 5, None)
 
     for i in range(3):
-        store.create(meetup(i, hours=1.0 + i), "alice-tid", T0, 3)
+        meetup_store.create(meetup(i, hours=1.0 + i), "alice-tid", T0, 3)
     with pytest.raises(TooManyActiveError):
-        store.create(meetup(3), "alice-tid", T0, 3)
-    store.create(meetup(4), "bob-tid", T0, 3)  # another organiser's cap is their own
-    store.cancel("c2", "alice", "alice-tid")
-    store.create(meetup(5), "alice-tid", T0, 3)  # a cancelled meetup frees its place
+        meetup_store.create(meetup(3), "alice-tid", T0, 3)
+    meetup_store.create(meetup(4), "bob-tid", T0, 3)  # another organiser's cap is their own
+    meetup_store.cancel("c2", "alice", "alice-tid")
+    meetup_store.create(meetup(5), "alice-tid", T0, 3)  # a cancelled meetup frees its place
     with pytest.raises(TooManyActiveError):
-        store.create(meetup(6), "alice-tid", T0 + 1, 3)
-    store.create(meetup(7, hours=5), "alice-tid", T0 + 1.5 * HOUR, 3)  # c0 ended: so did its place
-    store.update("c7", "alice", "alice-tid", {"ends_at_s": T0 + 1.8 * HOUR}, T0 + 1.5 * HOUR)
-    store.create(meetup(8, hours=5), "alice-tid", T0 + 1.9 * HOUR, 3)  # c7 was moved to end sooner: ended
-    store.erase("alice", "alice-tid")
+        meetup_store.create(meetup(6), "alice-tid", T0 + 1, 3)
+    meetup_store.create(meetup(7, hours=5), "alice-tid", T0 + 1.5 * HOUR, 3)  # c0 ended: so did its place
+    meetup_store.update("c7", "alice", "alice-tid", {"ends_at_s": T0 + 1.8 * HOUR}, T0 + 1.5 * HOUR)
+    meetup_store.create(meetup(8, hours=5), "alice-tid", T0 + 1.9 * HOUR, 3)  # c7 was moved to end sooner: ended
+    meetup_store.erase("alice", "alice-tid")
     for i in range(3):  # erasure cancelled them all
-        store.create(meetup(10 + i, hours=5), "alice-tid", T0 + 2 * HOUR, 3)
+        meetup_store.create(meetup(10 + i, hours=5), "alice-tid", T0 + 2 * HOUR, 3)
 
 
-def test_meetups_leave_search_at_their_end_and_storage_after_retention(store: MeetupStore) -> None:
+def test_meetups_leave_search_at_their_end_and_storage_after_retention(meetup_store: MeetupStore) -> None:
     m = Meetup("r1", "alice", "t", "", T0, T0 + HOUR, CITY[0], CITY[1], "p", 5, None)
-    store.create(m, "alice-tid", T0, 5)
-    store.join("r1", "bob", "bob-tid", T0)
-    assert [x.id for x, _ in store.search(CITY[0], CITY[1], 5, 10, T0, math.inf, T0)] == ["r1"]
-    assert store.search(CITY[0], CITY[1], 5, 10, T0, math.inf, T0 + HOUR) == []
-    assert store.get("r1") is not None  # kept for the retention (a day here) after its end
-    if isinstance(store, RedisMeetupStore):
+    meetup_store.create(m, "alice-tid", T0, 5)
+    meetup_store.join("r1", "bob", "bob-tid", T0)
+    assert [x.id for x, _ in meetup_store.search(CITY[0], CITY[1], 5, 10, T0, math.inf, T0)] == ["r1"]
+    assert meetup_store.search(CITY[0], CITY[1], 5, 10, T0, math.inf, T0 + HOUR) == []
+    assert meetup_store.get("r1") is not None  # kept for the retention (a day here) after its end
+    if isinstance(meetup_store, RedisMeetupStore):
         for key in ("{m:r1}:d", "{m:r1}:a"):
-            ttl_s = store.r.pttl(key) / 1000
+            ttl_s = meetup_store.r.pttl(key) / 1000
             assert 86_400 + HOUR - 60 <= ttl_s <= 86_400 + HOUR, (key, ttl_s)  # TTLs from the caller's clock
-        index = list(store.r.scan_iter("{mi:*}:z"))
-        assert all(store.r.zcard(k) == 0 for k in index)  # swept from the index once ended
+        index = list(meetup_store.r.scan_iter("{mi:*}:z"))
+        assert all(meetup_store.r.zcard(k) == 0 for k in index)  # swept from the index once ended
     else:
         later = Meetup("r2", "carol", "t", "", T0, T0 + 30 * HOUR, CITY[0], CITY[1], "p", 5, None)
-        store.create(later, "carol-tid", T0 + HOUR + 86_400, 5)  # any later write sweeps
-        assert store.get("r1") is None and store.attendees("r1") == []
+        meetup_store.create(later, "carol-tid", T0 + HOUR + 86_400, 5)  # any later write sweeps
+        assert meetup_store.get("r1") is None and meetup_store.attendees("r1") == []
