@@ -21,11 +21,11 @@ from yurt.api.traveller_schemas import MAX_MEETUP_DURATION, MeetupBody, MeetupNe
 from yurt.api.travellers import caller, iso, now_s
 from yurt.auth import requires
 from yurt.domain import privacy
-from yurt.domain.meetups import candidate_cells, meetup_index_cell, rank_within
-from yurt.errors import Problem
+from yurt.errors import Problem, own_type
+from yurt.quotas import QuotaExceeded
 from yurt.services import services
 from yurt.storage.base import NotFound
-from yurt.storage.meetups import Meetup, MeetupConflictError, NotOrganiserError
+from yurt.storage.meetups import Meetup, MeetupConflictError, NotOrganiserError, TooManyActiveError
 from yurt.storage.travellers import TravellerStores
 
 bp = Blueprint("meetups", __name__)
@@ -97,15 +97,29 @@ def _conflict(exc: MeetupConflictError) -> Problem:
 @bp.post("/v1/meetups")
 @requires("traveller")
 def create_meetup() -> Response:
+    """Organise a meetup: at most ``YURT_MEETUPS_PER_ORGANISER`` active at once (409 of its own type), and
+    ``YURT_MEETUP_RATE`` new ones a traveller (429 with ``Retry-After``)."""
     body = load_body(MeetupBody())
     stores, tid = caller()
-    if body["ends_at"].timestamp() <= now_s():
+    now = now_s()
+    if body["ends_at"].timestamp() <= now:
         raise Problem(422, "the meetup would already be over", errors={"ends_at": ["in the past"]})
+    try:
+        services().quotas.charge("meetup", tid)
+    except QuotaExceeded as exc:
+        raise Problem(429, f"meetup creation is limited to {exc.limit} per traveller; retry after "
+                           f"{exc.retry_after_s} s", headers={"Retry-After": str(exc.retry_after_s)}) from None
     zone = services().locator.timezone_at(body["lat"], body["lon"])
     meetup = Meetup(secrets.token_urlsafe(9), g.principal.sub, body["title"], body["description"],
                     body["starts_at"].timestamp(), body["ends_at"].timestamp(), body["lat"], body["lon"],
                     body["place_name"], body["capacity"], zone)
-    created = stores.meetups.create(meetup, meetup_index_cell(meetup.lat, meetup.lon), tid)
+    cap = services().settings.meetups_per_organiser
+    try:
+        created = stores.meetups.create(meetup, tid, now, cap)
+    except TooManyActiveError:
+        type_, title = own_type("too-many-active-meetups")
+        raise Problem(409, f"you already organise {cap} active meetups; cancel one or wait until one ends",
+                      type_=type_, title=title, extra={"max_active": cap}) from None
     return json_response(meetup_json(created, g.principal.sub, []), status=201,
                          headers={"Location": f"/v1/meetups/{created.id}"})
 
@@ -121,11 +135,9 @@ def nearby_meetups(*, lat: float, lon: float, radius_km: float, limit: int, from
     window_end = to.timestamp() if to else float("inf")
     if window_end <= window_start:
         raise Problem(400, "`to` must be after `from` (and after now)", errors={"to": ["before from"]})
-    found = [m for m in services().travellers.meetups.in_cells(candidate_cells(lat, lon, radius_km), now)
-             if m.ends_at_s > window_start and m.starts_at_s < window_end]
-    ranked = rank_within(lat, lon, radius_km, [(m.lat, m.lon) for m in found], [m.id for m in found])[:limit]
+    found = services().travellers.meetups.search(lat, lon, radius_km, limit, window_start, window_end, now)
     sub = g.principal.sub
-    results = [{**meetup_json(found[n.index], sub), "distance_km": round(n.distance_km, 6)} for n in ranked]
+    results = [{**meetup_json(m, sub), "distance_km": round(d, 6)} for m, d in found]
     return json_response({"results": results}, headers={"Cache-Control": "no-store"})
 
 
@@ -163,9 +175,9 @@ def update_meetup(meetup_id: str) -> Response:
     lat, lon = record.get("lat", current.lat), record.get("lon", current.lon)
     if "lat" in record:
         record["time_zone"] = services().locator.timezone_at(lat, lon)
+    stores, tid = caller()
     try:
-        updated = services().travellers.meetups.update(meetup_id, g.principal.sub, record,
-                                                       meetup_index_cell(lat, lon))
+        updated = stores.meetups.update(meetup_id, g.principal.sub, tid, record, now_s())
     except NotOrganiserError:
         raise Problem(403, "only the organiser can change a meetup") from None
     except MeetupConflictError as exc:
@@ -177,8 +189,9 @@ def update_meetup(meetup_id: str) -> Response:
 @requires("traveller")
 def cancel_meetup(meetup_id: str) -> Response:
     """The organiser cancels: the meetup leaves search at once; attendees still see it as cancelled."""
+    stores, tid = caller()
     try:
-        cancelled = services().travellers.meetups.cancel(meetup_id, g.principal.sub)
+        cancelled = stores.meetups.cancel(meetup_id, g.principal.sub, tid)
     except NotFound:
         raise Problem(404, f"no meetup {meetup_id!r}") from None
     except NotOrganiserError:

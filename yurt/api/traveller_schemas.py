@@ -13,7 +13,7 @@ from typing import Any
 from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
 
 from yurt.api.queries import BBox, Lat, Lon, QueryFloat, QueryInt
-from yurt.domain.meetups import MAX_MEETUP_RADIUS_KM
+from yurt.domain.meetup_search import MAX_MEETUP_RADIUS_KM
 from yurt.domain.privacy import MAX_RADIUS_KM
 
 MAX_MEETUP_DURATION = timedelta(days=7)
@@ -74,6 +74,12 @@ class HandleBody(_Strict):
 class ReportBody(_Strict):
     handle = fields.String(required=True, validate=HANDLE)
     reason = fields.String(required=True, validate=validate.Length(1, 1000))
+
+
+class StaffReportsQuery(_Strict):
+    limit = QueryInt(load_default=50, validate=validate.Range(1, 200))
+    cursor = fields.String(validate=validate.Length(1, 100),
+                           metadata={"description": "next_cursor of the previous page"})
 
 
 class AreasQuery(_Strict):

@@ -1,4 +1,5 @@
-"""Traveller endpoints: opt-in presence, nearby compatriots in bands, blocks, reports, area counts, erasure.
+"""Traveller endpoints: opt-in presence, nearby compatriots in bands, blocks, area counts, erasure (reports:
+``traveller_reports``).
 
 The submitted coordinates are turned into an H3 resolution-7 cell on arrival and then dropped: they are never
 stored, logged or echoed back. The cell is sticky (``sticky_cells``): a position just outside the traveller's
@@ -20,7 +21,7 @@ from flask import Blueprint, Response, g
 
 from yurt.api.conventions import json_response, load_body, use_query
 from yurt.api.docs import REQUEST_BODIES, SECURED
-from yurt.api.traveller_schemas import AreasQuery, HandleBody, NearbyQuery, PresenceBody, ReportBody
+from yurt.api.traveller_schemas import AreasQuery, HandleBody, NearbyQuery, PresenceBody
 from yurt.api.travellers_nearby import nearby_page
 from yurt.auth import requires
 from yurt.domain import privacy
@@ -140,7 +141,7 @@ def nearby(*, radius_km: float, limit: int, cursor: str | None = None) -> Respon
     return json_response(page, headers={"Cache-Control": "no-store"})
 
 
-def _target(stores: TravellerStores, tid: str, handle: str) -> str:
+def target_of(stores: TravellerStores, tid: str, handle: str) -> str:
     target = stores.presence.resolve_handle(tid, handle, now_s())
     if target is None:
         raise Problem(404, "no traveller with this handle was shown to you in the last day",
@@ -154,18 +155,8 @@ def block() -> Response:
     """Hide both of you from each other, for good."""
     body = load_body(HandleBody())
     stores, tid = caller()
-    stores.presence.block(tid, _target(stores, tid, body["handle"]))
+    stores.presence.block(tid, target_of(stores, tid, body["handle"]))
     return Response(status=204)
-
-
-@bp.post("/v1/travellers/reports")
-@requires("traveller")
-def report() -> Response:
-    """Report a traveller to staff, who can suspend their visibility."""
-    body = load_body(ReportBody())
-    stores, tid = caller()
-    filed = stores.presence.add_report(tid, _target(stores, tid, body["handle"]), body["reason"], now_s())
-    return json_response({"id": filed.id, "status": "received"}, status=202)
 
 
 @bp.get("/v1/travellers/areas")
@@ -200,38 +191,10 @@ def areas(*, bbox: tuple[float, float, float, float]) -> Response:
     return json_response(body, headers={"Cache-Control": "no-store"})
 
 
-@bp.get("/v1/staff/traveller-reports")
-@requires("staff")
-def staff_reports() -> Response:
-    """Reports, newest first; travellers appear under staff handles (POST …/suspension takes them)."""
-    stores = services().travellers
-    reports = stores.presence.list_reports(500)
-    return json_response({"reports": [
-        {"id": r.id, "at": iso(r.at_s), "reason": r.reason,
-         "target": privacy.handle_for(stores.secret, "staff", r.target),
-         "reporter": privacy.handle_for(stores.secret, "staff", r.reporter)} for r in reports]},
-        headers={"Cache-Control": "no-store"})
-
-
-@bp.post("/v1/staff/travellers/<handle>/suspension")
-@requires("staff")
-def staff_suspend(handle: str) -> Response:
-    """Suspend a reported traveller's visibility: presence removed now, new presence refused."""
-    stores = services().travellers
-    reported = {r.target for r in stores.presence.list_reports(10_000)}
-    match = [t for t in reported if privacy.handle_for(stores.secret, "staff", t) == handle]
-    if not match:
-        raise Problem(404, "no reported traveller has this staff handle")
-    stores.presence.suspend(match[0], now_s())
-    return json_response({"handle": handle, "suspended": True})
-
-
 REQUEST_BODIES.update({
     "travellers.put_presence.put": PresenceBody,
     "travellers.block.post": HandleBody,
-    "travellers.report.post": ReportBody,
 })
 SECURED.update({name: "traveller" for name in (
     "travellers.put_presence", "travellers.get_presence", "travellers.delete_presence", "travellers.erase_me",
-    "travellers.nearby", "travellers.block", "travellers.report", "travellers.areas")})
-SECURED.update({"travellers.staff_reports": "staff", "travellers.staff_suspend": "staff"})
+    "travellers.nearby", "travellers.block", "travellers.areas")})

@@ -77,15 +77,6 @@ class Presence:
 
 
 @dataclass(frozen=True)
-class Report:
-    id: int
-    at_s: float
-    reporter: str
-    target: str
-    reason: str
-
-
-@dataclass(frozen=True)
 class MemberRead:
     """Read ``count`` members of ``cell``'s hash-ordered set, ``offset`` places after ``rotation``."""
 
@@ -96,7 +87,7 @@ class MemberRead:
 
 
 class PresenceStore(abc.ABC):
-    """Presence, its index by cell, blocks, handles, reports and suspensions. Thread-safe."""
+    """Presence, its index by cell, blocks, handles and suspensions (reports: ``traveller_reports``). Thread-safe."""
 
     policy: UpdatePolicy
 
@@ -149,13 +140,6 @@ class PresenceStore(abc.ABC):
         """Targets that ``viewer`` blocked or that blocked ``viewer``."""
 
     @abc.abstractmethod
-    def add_report(self, reporter: str, target: str, reason: str, now_s: float) -> Report: ...
-
-    @abc.abstractmethod
-    def list_reports(self, limit: int = 100) -> list[Report]:
-        """Newest first."""
-
-    @abc.abstractmethod
     def suspend(self, tid: str, now_s: float) -> None:
         """Hide a traveller: presence removed, new presence refused."""
 
@@ -182,7 +166,6 @@ class EmbeddedPresenceStore(PresenceStore):
         self._limits: dict[str, LimiterRecord] = {}
         self._blocks: dict[str, set[str]] = {}
         self._handles: dict[str, dict[str, tuple[str, float]]] = {}
-        self._reports: list[Report] = []
         self._suspended: set[str] = set()
         self._first_seen: dict[str, tuple[float, float]] = {}  # tid → (first seen, forget after)
 
@@ -301,16 +284,6 @@ class EmbeddedPresenceStore(PresenceStore):
             mine = self._blocks.get(viewer, set())
             return {t for t in targets if t in mine or viewer in self._blocks.get(t, set())}
 
-    def add_report(self, reporter: str, target: str, reason: str, now_s: float) -> Report:
-        with self._lock:
-            report = Report(len(self._reports) + 1, now_s, reporter, target, reason)
-            self._reports.append(report)
-            return report
-
-    def list_reports(self, limit: int = 100) -> list[Report]:
-        with self._lock:
-            return list(reversed(self._reports))[:limit]
-
     def suspend(self, tid: str, now_s: float) -> None:
         with self._lock:
             self._suspended.add(tid)
@@ -355,9 +328,10 @@ def traveller_secret(settings: Settings) -> bytes:
 def build_traveller_stores(settings: Settings, client: redis.Redis | None) -> TravellerStores:
     policy = UpdatePolicy(daily_budget=settings.presence_daily_budget)
     secret = traveller_secret(settings)
+    retention_s = settings.meetup_retention_days * 86_400.0
     if client is None:
-        return TravellerStores(EmbeddedPresenceStore(policy), EmbeddedMeetupStore(), secret)
+        return TravellerStores(EmbeddedPresenceStore(policy), EmbeddedMeetupStore(retention_s), secret)
     from yurt.storage.meetups_redis import RedisMeetupStore
     from yurt.storage.travellers_redis import RedisPresenceStore
 
-    return TravellerStores(RedisPresenceStore(client, policy), RedisMeetupStore(client), secret)
+    return TravellerStores(RedisPresenceStore(client, policy), RedisMeetupStore(client, retention_s), secret)

@@ -14,7 +14,7 @@ Key layout (hash tags keep what must change together on one Cluster slot)::
     {g:<res5>}:x         zset   "<res7>|<tid>" → expiry ms (lazy sweep of expired index members)
     {g:<res5>}:prof      hash   tid → profile copy JSON (cell, exp_ms, name, langs, about, sid, est): one read
     {g:<res5>}:est       set    "<res7>|<tid>" of established members   {g:<res5>}:ne  hash  res7 → their count
-    {tr}:reports / {tr}:seq  list of report JSON, newest first / report ids
+    (reports about travellers: ``traveller_reports``, keys {tr}:…)
 
 Meetup keys are described in ``meetups_redis``.
 
@@ -47,7 +47,6 @@ from yurt.storage.travellers import (
     PresenceStore,
     Profile,
     RateLimitError,
-    Report,
     SuspendedError,
 )
 from yurt.storage.travellers_lua import COMMIT, INDEX_ADD, INDEX_REMOVE, READ_ROTATED
@@ -323,16 +322,6 @@ class RedisPresenceStore(PresenceStore):
             replies = pipe.execute()
         mine, theirs = replies[0], replies[1:]
         return {t for t, a, b in zip(targets, mine, theirs, strict=True) if a or b}
-
-    @_fails_closed
-    def add_report(self, reporter: str, target: str, reason: str, now_s: float) -> Report:
-        report = Report(int(self._r.incr("{tr}:seq")), now_s, reporter, target, reason)
-        self._r.lpush("{tr}:reports", orjson.dumps(report.__dict__))
-        return report
-
-    @_fails_closed
-    def list_reports(self, limit: int = 100) -> list[Report]:
-        return [Report(**orjson.loads(raw)) for raw in self._r.lrange("{tr}:reports", 0, limit - 1)]
 
     @_fails_closed
     def suspend(self, tid: str, now_s: float) -> None:
