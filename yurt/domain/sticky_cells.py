@@ -15,35 +15,36 @@ The anchor is the cell of the traveller's last accepted update (the limiter reco
 
 Distance from a point to a cell: the cell's boundary (``h3.cell_to_boundary``) is projected onto the plane
 tangent to a sphere of the IUGG mean radius at the point (orthographic projection); for the few kilometres
-involved the projection shortens lengths by under 1e-7 and the sphere differs from WGS-84 by under 0.5 %, so
+involved the projection shortens lengths by about 1e-7 and the sphere differs from WGS-84 by under 0.5 %, so
 the margin holds within about 2 m.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
+from functools import lru_cache
 
 import h3
 
 from yurt.domain.privacy import is_presence_cell, presence_cell
 
-STICKY_MARGIN_M = 300.0
+STICKY_MARGIN_M = 500.0
 _EARTH_RADIUS_M = 6_371_008.8  # IUGG mean radius
 
 
-def _tangent_coordinates(lat: float, lon: float, points: list[tuple[float, float]]) -> list[tuple[float, float]]:
-    """East/north metres of ``points`` on the plane tangent at (lat, lon); points on the far side are dropped."""
-    phi, lam = math.radians(lat), math.radians(lon)
-    east = (-math.sin(lam), math.cos(lam), 0.0)
-    north = (-math.sin(phi) * math.cos(lam), -math.sin(phi) * math.sin(lam), math.cos(phi))
-    up = (math.cos(phi) * math.cos(lam), math.cos(phi) * math.sin(lam), math.sin(phi))
+def _tangent_coordinates(lat: float, lon: float, points: Iterable[tuple[float, float]]) -> list[tuple[float, float]]:
+    """East/north metres of ``points`` in the orthographic projection centred on (lat, lon) (Snyder, *Map
+    Projections: A Working Manual*, 1987, eq. 20-3 and 20-4); points on the far hemisphere are dropped."""
+    phi = math.radians(lat)
+    sin_phi, cos_phi = math.sin(phi), math.cos(phi)
     out = []
     for p_lat, p_lon in points:
-        p_phi, p_lam = math.radians(p_lat), math.radians(p_lon)
-        v = (math.cos(p_phi) * math.cos(p_lam), math.cos(p_phi) * math.sin(p_lam), math.sin(p_phi))
-        if sum(a * b for a, b in zip(v, up, strict=True)) > 0:
-            out.append((_EARTH_RADIUS_M * sum(a * b for a, b in zip(v, east, strict=True)),
-                        _EARTH_RADIUS_M * sum(a * b for a, b in zip(v, north, strict=True))))
+        p_phi, d_lam = math.radians(p_lat), math.radians(p_lon - lon)
+        sin_p, cos_p, cos_d = math.sin(p_phi), math.cos(p_phi), math.cos(d_lam)
+        if sin_phi * sin_p + cos_phi * cos_p * cos_d > 0:
+            out.append((_EARTH_RADIUS_M * cos_p * math.sin(d_lam),
+                        _EARTH_RADIUS_M * (cos_phi * sin_p - sin_phi * cos_p * cos_d)))
     return out
 
 
@@ -55,11 +56,16 @@ def _segment_distance(a: tuple[float, float], b: tuple[float, float]) -> float:
     return math.hypot(a[0] + t * dx, a[1] + t * dy)
 
 
+@lru_cache(maxsize=4096)
+def _boundary(cell: str) -> tuple[tuple[float, float], ...]:
+    return tuple((float(a), float(b)) for a, b in h3.cell_to_boundary(cell))
+
+
 def distance_to_cell_m(lat: float, lon: float, cell: str) -> float:
     """Metres from (lat, lon) to ``cell``: 0 inside it, else the distance to its nearest boundary edge."""
     if h3.latlng_to_cell(lat, lon, h3.get_resolution(cell)) == cell:
         return 0.0
-    ring = _tangent_coordinates(lat, lon, [(float(a), float(b)) for a, b in h3.cell_to_boundary(cell)])
+    ring = _tangent_coordinates(lat, lon, _boundary(cell))
     if len(ring) < 3:
         return math.inf
     return min(_segment_distance(ring[i], ring[(i + 1) % len(ring)]) for i in range(len(ring)))

@@ -33,10 +33,12 @@ return 1
 """
 # KEYS: limiter hash, presence hash, suspension marker, first-seen marker. ARGV: expected limiter at_ms ('' =
 # none), new limiter at_ms, cell, win_ms, count, ttl_ms, then presence cell, exp_ms, name, langs, about, ttl_ms,
-# then a fresh session id, now_ms, account_since_ms, first-seen ttl_ms, account age for areas (ms).
+# then a fresh session id, now_ms, account_since_ms, first-seen retention (ms) and the time it ends (ms), the
+# account age for areas (ms).
 # Compare-and-set: limiter and presence change together or not at all. A presence still live at now_ms keeps
-# its session; otherwise the fresh id starts one. The first-seen marker keeps the earliest time the account
-# is known. Returns {'ok', previous presence cell or false, session id, established 1/0}.
+# its session; otherwise the fresh id starts one. The first-seen hash keeps the earliest time the account is
+# known, forgotten a retention after the last share (by the caller's clock, like presence expiry; PEXPIRE only
+# collects it). Returns {'ok', previous presence cell or false, session id, established 1/0}.
 COMMIT = """
 if redis.call('EXISTS', KEYS[3]) == 1 then return {'suspended', false} end
 local current = redis.call('HGET', KEYS[1], 'at_ms') or ''
@@ -47,11 +49,14 @@ local old = redis.call('HMGET', KEYS[2], 'cell', 'exp_ms', 'sid')
 local sid = ARGV[13]
 if old[3] and tonumber(old[2]) > tonumber(ARGV[14]) then sid = old[3] end
 local since = ARGV[15]
-local seen = redis.call('GET', KEYS[4])
-if seen and tonumber(seen) < tonumber(since) then since = seen end
-redis.call('SET', KEYS[4], since, 'PX', ARGV[16])
+local seen = redis.call('HMGET', KEYS[4], 'first_ms', 'until_ms')
+if seen[1] and tonumber(seen[2]) > tonumber(ARGV[14]) and tonumber(seen[1]) < tonumber(since) then
+  since = seen[1]
+end
+redis.call('HSET', KEYS[4], 'first_ms', since, 'until_ms', ARGV[17])
+redis.call('PEXPIRE', KEYS[4], ARGV[16])
 local established = '0'
-if tonumber(ARGV[14]) - tonumber(since) >= tonumber(ARGV[17]) then established = '1' end
+if tonumber(ARGV[14]) - tonumber(since) >= tonumber(ARGV[18]) then established = '1' end
 redis.call('DEL', KEYS[2])
 redis.call('HSET', KEYS[2], 'cell', ARGV[7], 'exp_ms', ARGV[8], 'name', ARGV[9], 'langs', ARGV[10],
            'about', ARGV[11], 'sid', sid, 'est', established)

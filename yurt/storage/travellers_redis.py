@@ -3,7 +3,7 @@
 Key layout (hash tags keep what must change together on one Cluster slot)::
 
     {t:<tid>}:p      hash   cell, exp_ms, name, langs, about, sid (session), est (established); PEXPIRE = share
-    {t:<tid>}:seen   string when the account was first known (ms); kept FIRST_SEEN_RETENTION_S after a share
+    {t:<tid>}:seen   hash   first_ms (account first known), until_ms (last share + FIRST_SEEN_RETENTION_S)
     {t:<tid>}:lim    hash   at_ms, cell, win_ms, count (limiter; no profile); expires with its window
     {t:<tid>}:blk    set    tids this traveller blocked
     {t:<tid>}:h      hash   handle → tid, for handles this viewer was shown (expires a day after last use)
@@ -175,7 +175,8 @@ class RedisPresenceStore(PresenceStore):
                 max(1, _ms(new.expires_at_s(self.policy) - now_s)),
                 cell, _ms(expires_at_s), profile.display_name, orjson.dumps(list(profile.languages)),
                 profile.about if profile.about is not None else "", max(1, _ms(expires_at_s - now_s)),
-                new_session(), _ms(now_s), _ms(since_s), _ms(FIRST_SEEN_RETENTION_S), _ms(ACCOUNT_AGE_FOR_AREAS_S)])
+                new_session(), _ms(now_s), _ms(since_s), _ms(FIRST_SEEN_RETENTION_S),
+                _ms(now_s + FIRST_SEEN_RETENTION_S), _ms(ACCOUNT_AGE_FOR_AREAS_S)])
             if outcome[0] == b"ok":
                 break
             if outcome[0] == b"suspended":
