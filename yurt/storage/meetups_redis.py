@@ -78,9 +78,12 @@ local out = {}
 for i = 1, #ARGV, 2 do out[#out + 1] = redis.call('ZRANGE', KEYS[1], ARGV[i], ARGV[i + 1], 'BYSCORE') end
 return out
 """
-# KEYS: meetup hash, attendee set. The hash's fields and the number attending, in one call.
+# KEYS: meetup hash, attendee set. What a reader needs (doc, status, organiser) and the number attending, or
+# false when the meetup is gone: one call, one reply to parse.
 _READ = """
-return {redis.call('HGETALL', KEYS[1]), redis.call('SCARD', KEYS[2])}
+local m = redis.call('HMGET', KEYS[1], 'doc', 'status', 'organiser')
+if not m[1] then return false end
+return {m[1], m[2], m[3], redis.call('SCARD', KEYS[2])}
 """
 
 
@@ -228,9 +231,12 @@ class RedisMeetupStore(MeetupStore):
                 self.eval(pipe, self._read, [_m(meetup_id, "d"), _m(meetup_id, "a")], [])
 
         out: list[Meetup | None] = []
-        for flat, attending in self.pipelined(build) if meetup_ids else []:
-            raw = dict(zip(flat[0::2], flat[1::2], strict=True))
-            out.append(self._parse(raw, int(attending)) if raw else None)
+        for reply in self.pipelined(build) if meetup_ids else []:
+            if not reply:
+                out.append(None)
+                continue
+            doc, status, organiser, attending = reply
+            out.append(self._parse({b"doc": doc, b"status": status, b"organiser": organiser}, int(attending)))
         return out
 
     def _owned(self, pipe: Any, meetup_id: str, organiser: str) -> tuple[Meetup, dict[bytes, bytes]]:
