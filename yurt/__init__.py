@@ -27,6 +27,7 @@ def create_app(settings: Settings | None = None) -> Flask:
         ogc,
         quality,
         staff,
+        traveller_reports,
         travellers,
     )
     from yurt.api.queries import BoundedIntConverter
@@ -48,8 +49,8 @@ def create_app(settings: Settings | None = None) -> Flask:
     limits.init_app(app, settings, app.extensions["yurt"].verifier)
 
     for blueprint in (health.bp, metrics.bp, missions.bp, nearest.bp, quality.bp, ogc.bp, docs.bp,
-                      staff.bp, mission_reports.bp, console.bp, travellers.bp, meetups.bp, alerts.bp,
-                      alert_travellers.bp):
+                      staff.bp, mission_reports.bp, console.bp, travellers.bp, traveller_reports.bp,
+                      meetups.bp, alerts.bp, alert_travellers.bp):
         app.register_blueprint(blueprint)
 
     register_error_handlers(app)

@@ -10,6 +10,7 @@ without the scope → 403.
 from __future__ import annotations
 
 import functools
+import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -35,6 +36,7 @@ VERIFIED_CACHE_SIZE = 10_000
 class Principal:
     sub: str
     scopes: frozenset[str]
+    issued_at_s: float | None = None  # the token's ``iat``, if it has a numeric one (areas: account age)
 
 
 class TokenVerifier:
@@ -105,7 +107,10 @@ class TokenVerifier:
             raise Problem(401, "the token's sub claim is missing or too long", headers=_challenge("invalid_token"))
         scope = claims.get("scope", "")
         scopes = frozenset(scope.split()) if isinstance(scope, str) else frozenset()
-        return Principal(sub=sub, scopes=scopes), float(exp)
+        issued = claims.get("iat")
+        issued_at_s = (float(issued) if isinstance(issued, int | float) and not isinstance(issued, bool)
+                       and math.isfinite(issued) else None)
+        return Principal(sub=sub, scopes=scopes, issued_at_s=issued_at_s), float(exp)
 
 
 def _challenge(error: str | None = None) -> dict[str, str]:

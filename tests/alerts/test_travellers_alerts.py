@@ -3,17 +3,21 @@ banded reach staff see, in embedded and Redis mode."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from datetime import UTC, datetime
 from typing import Any
 
 import h3
 import orjson
+import pytest
 import redis
 from flask import Flask
 from flask.testing import FlaskClient
 
 from tests.alerts.helpers import BERLIN_BOX, FIJI, clocked, mode_settings, published, staff
-from tests.api.travellers_helpers import Clock, auth, share
+from tests.api.travellers_helpers import Clock, auth, install_clock, share
 from tests.test_errors import assert_problem
+from yurt import create_app
 from yurt.settings import Settings
 
 __all__ = ["clocked", "mode_settings"]  # fixtures
@@ -128,9 +132,6 @@ def test_trip_registration_validated_replaced_and_erased(clocked: tuple[Flask, C
 
 
 def test_trips_are_stored_under_the_pseudonym_only(redis_settings: Settings) -> None:
-    from tests.api.travellers_helpers import install_clock
-    from yurt import create_app
-
     app = create_app(redis_settings)
     install_clock(app)
     client = app.test_client()
@@ -146,9 +147,19 @@ def test_trips_are_stored_under_the_pseudonym_only(redis_settings: Settings) -> 
     app.extensions["yurt"].close()
 
 
-def test_reach_is_banded_and_never_names_anyone(clocked: tuple[Flask, Clock]) -> None:
-    app, _ = clocked
-    client = app.test_client()
+@pytest.fixture
+def real_time(mode_settings: Settings) -> Iterator[Flask]:
+    """An app on the real clock: area counts judge an account's age from its token's ``iat`` (a real time)."""
+    application = create_app(mode_settings)
+    install_clock(application, datetime.now(UTC))
+    yield application
+    application.extensions["yurt"].close()
+
+
+def test_reach_is_banded_and_never_names_anyone(real_time: Flask) -> None:
+    client = real_time.test_client()
+    trip = {"countries": ["DE", "FR"], "from": datetime.now(UTC).date().isoformat(),
+            "to": datetime.now(UTC).date().isoformat()}
     area, _ = published(client, severity="warning", area=BERLIN_BOX)
     germany, _ = published(client, severity="info", area=None, countries=["DE"])
     berlin_state, _ = published(client, severity="warning", area=None, subdivisions=["DE-BE"])
@@ -160,20 +171,22 @@ def test_reach_is_banded_and_never_names_anyone(clocked: tuple[Flask, Clock]) ->
 
     assert reach(area)["sharing_presence"] == "<3" and reach(area)["on_trips"] is None
     for i in range(2):
-        share(client, f"berliner{i}", BERLIN[0] + i * 0.01, BERLIN[1])
+        share(client, f"berliner{i}", BERLIN[0] + i * 0.01, BERLIN[1], issued_days_ago=2)
+    for i in range(5):  # fresh accounts (Sybils placed beside a lone traveller) never count
+        share(client, f"sybil{i}", *BERLIN)
     assert reach(area)["sharing_presence"] == "<3"
-    share(client, "berliner2", *BERLIN)
+    share(client, "berliner2", *BERLIN, issued_days_ago=2)
     assert reach(area)["sharing_presence"] == "3–4"
     for i in range(3, 6):
-        share(client, f"berliner{i}", BERLIN[0], BERLIN[1] + i * 0.01)
-    share(client, "frankfurter", *FRANKFURT)
+        share(client, f"berliner{i}", BERLIN[0], BERLIN[1] + i * 0.01, issued_days_ago=2)
+    share(client, "frankfurter", *FRANKFURT, issued_days_ago=2)
     assert reach(area)["sharing_presence"] == "5–9"
     assert reach(berlin_state)["sharing_presence"] == "5–9"
     assert reach(germany)["sharing_presence"] == "5–9"
     body = reach(germany)
     assert set(body) == {"id", "sharing_presence", "on_trips", "counted_at"} and body["on_trips"] == "<3"
     for i in range(3):
-        put_trips(client, f"visitor{i}", {"countries": ["DE", "FR"], "from": "2026-03-21", "to": "2026-03-22"})
+        assert put_trips(client, f"visitor{i}", trip).status_code == 200
     assert reach(germany)["on_trips"] == "3–4"
     assert_problem(client.get(f"/v1/alerts/{area['id']}/reach", headers=auth("berliner0")), 403)
     assert_problem(client.get("/v1/alerts/al-00000000ff/reach", headers=staff()), 404)

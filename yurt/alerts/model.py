@@ -1,5 +1,5 @@
-"""The alert record, its time window, severity order, trips and the bands reach is told in. Pure: standard
-library only.
+"""The alert record, its time window, severity order, trips and the bands reach is told in. Pure: the standard
+library, orjson and the pure domain core only.
 
 An alert is stored as a JSON document (``doc``) with a revision; the public Feature, the index and the answers
 are all derived from it. Instants are ISO 8601 in UTC with a ``Z`` (``iso_utc``); an alert is *in force* from
@@ -16,6 +16,9 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import orjson
+
+from yurt.domain.area_counts import count_band
+from yurt.domain.privacy import K_ANONYMITY
 
 SEVERITIES = ("info", "advisory", "warning", "evacuation")  # mildest first
 SEVERITY_RANK = {name: rank for rank, name in enumerate(SEVERITIES)}
@@ -118,16 +121,10 @@ def trips_expire_s(trips: list[Trip]) -> float:
 
 # -- reach -------------------------------------------------------------------------------------------------------
 
-K_ANONYMITY = 3
-# Lower edges of the bands a reach count is told in: k, 5, then 1-2-5 steps (10, 20, 50, 100, ...), the edges of
-# the area counts (yurt/domain privacy), so one traveller more or less shows only at a band edge, and two
-# overlapping areas cannot be subtracted to single one out.
-_BAND_EDGES = (K_ANONYMITY, 5, *(m * 10**e for e in range(1, 10) for m in (1, 2, 5)))
-
-
 def reach_band(count: int) -> str:
-    """``"<3"`` below k, else the band holding ``count``: ``"3–4"``, ``"5–9"``, ``"10–19"``, ``"20–49"``, ..."""
+    """``"<3"`` below k, else the band of the area counts holding ``count`` (``area_counts.count_band``: 3–4,
+    5–9, 10–19, 20–49, ...), so one traveller more or less shows only at a band edge, and two overlapping areas
+    cannot be subtracted to single one out."""
     if count < K_ANONYMITY:
         return f"<{K_ANONYMITY}"
-    i = max(j for j, edge in enumerate(_BAND_EDGES) if edge <= count)
-    return f"{_BAND_EDGES[i]}–{_BAND_EDGES[i + 1] - 1}"
+    return count_band(count)[1]

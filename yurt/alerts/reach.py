@@ -10,10 +10,11 @@ Two counts, never who:
   (``data/country_boxes.json``, ``tools/build_country_boxes.py``), each box widened by ``MARGIN_KM``;
 - *trips*, for an alert naming countries: travellers with a registered trip under way there now.
 
-Each count is shown as ``"<3"`` below k = 3, else as its band (``model.reach_band``: 3–4, 5–9, 10–19, 20–49,
-...), so one traveller more or less shows only at a band edge and two overlapping areas cannot be subtracted to
-single one out. A count covering more than ``MAX_INDEX_CELLS`` index cells (a third of the Earth's land) is
-refused rather than left to run for minutes.
+The presence count uses the area counts' defence against Sybils (``yurt.domain.area_counts``): only
+*established* presences count (accounts known for a day), and each count is shown as ``"<3"`` below k = 3, else
+as its band (3–4, 5–9, 10–19, 20–49, ...), so one traveller more or less shows only at a band edge and two
+overlapping areas cannot be subtracted to single one out. A count over more than ``MAX_INDEX_CELLS`` index
+cells (two thirds of the Earth's land) is refused rather than left to run for minutes.
 """
 
 from __future__ import annotations
@@ -103,13 +104,13 @@ def _cells(snapshot: AlertSnapshot) -> list[str]:
 
 
 def presence_count(record: AlertRecord, presence: PresenceStore, locator: Locator, now_s: float) -> int:
-    """Travellers sharing presence now whose cell meets the alert (as the traveller's own alerts decide)."""
+    """Established travellers sharing presence now whose cell meets the alert (as their own alerts decide)."""
     one = AlertSnapshot([record], 0)
     alert = one.alerts[0]
     cells = _cells(one)
     total = 0
     for start in range(0, len(cells), CHUNK):
-        for cell, count in presence.occupied(cells[start:start + CHUNK], now_s).items():
+        for cell, count in presence.occupied(cells[start:start + CHUNK], now_s, established_only=True).items():
             lat, lon = cell_centre(cell)
             if one.meeting(cell_area(cell), alert.starts_s, point_locate(locator, lat, lon)):
                 total += count
