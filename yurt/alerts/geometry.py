@@ -39,6 +39,10 @@ AREA_TYPES = ("Polygon", "MultiPolygon")
 _WORLD = box(-180.0, -90.0, 180.0, 90.0)
 
 
+FloatArray = npt.NDArray[np.float64]
+_NUMBER_TYPES = frozenset({int, float})  # exact types: a JSON true/false is a bool, never a coordinate
+
+
 class AreaError(ValueError):
     """Why an area cannot be used; the message is meant for the client (it names the position or the reason)."""
 
@@ -53,7 +57,10 @@ class Area:
 
 
 def _number(value: Any) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+    try:
+        return type(value) in _NUMBER_TYPES and math.isfinite(value)
+    except OverflowError:  # an integer past the largest float
+        return False
 
 
 def _position(value: Any, where: str) -> tuple[float, float]:
@@ -67,27 +74,42 @@ def _position(value: Any, where: str) -> tuple[float, float]:
     return lon, lat
 
 
-def _ring(value: Any, where: str) -> list[tuple[float, float]]:
+def _ring(value: Any, where: str) -> FloatArray:
+    """A checked ring as an (n, 2) array of lon, lat. Checked in bulk (an area may hold 10,000 positions); the
+    first bad position is then found one by one, for the message."""
     if not isinstance(value, list):
         raise AreaError(f"{where}: a linear ring is an array of positions")
     if len(value) < 4:
         raise AreaError(f"{where}: a linear ring needs at least 4 positions, it has {len(value)} "
                         "(RFC 7946 §3.1.6)")
-    ring = [_position(p, f"{where}[{i}]") for i, p in enumerate(value)]
-    if ring[0] != ring[-1]:
+    shaped = all(type(p) is list and 2 <= len(p) <= 3 for p in value)
+    if not shaped or not {type(v) for p in value for v in p} <= _NUMBER_TYPES:
+        for i, p in enumerate(value):
+            _position(p, f"{where}[{i}]")
+    try:
+        ring = np.array([p[:2] for p in value], dtype=np.float64)
+    except OverflowError:
+        ring = np.full((len(value), 2), np.inf)
+    outside = ~(np.isfinite(ring).all(axis=1) & (np.abs(ring[:, 0]) <= 180.0) & (np.abs(ring[:, 1]) <= 90.0))
+    if outside.any():
+        i = int(np.flatnonzero(outside)[0])
+        _position(value[i], f"{where}[{i}]")
+    if not (ring[0] == ring[-1]).all():
         raise AreaError(f"{where}: the ring is not closed: its last position must equal its first "
                         "(RFC 7946 §3.1.6)")
-    for i in range(len(ring) - 1):
-        # An edge from -180 to +180 runs along the whole parallel (a polar cap says so); any other edge
-        # spanning more than half the world is an unsplit crossing.
-        full_parallel = abs(ring[i][0]) == abs(ring[i + 1][0]) == 180.0
-        if abs(ring[i + 1][0] - ring[i][0]) > 180.0 and not full_parallel:
-            raise AreaError(f"{where}[{i}]: the edge from longitude {ring[i][0]:g} to {ring[i + 1][0]:g} crosses "
-                            "the antimeridian: split the area at ±180 into a MultiPolygon (RFC 7946 §3.1.9)")
+    lons = ring[:, 0]
+    # An edge from -180 to +180 runs along the whole parallel (a polar cap says so); any other edge spanning
+    # more than half the world is an unsplit crossing.
+    full_parallel = (np.abs(lons[:-1]) == 180.0) & (np.abs(lons[1:]) == 180.0)
+    crossing = np.flatnonzero((np.abs(np.diff(lons)) > 180.0) & ~full_parallel)
+    if len(crossing):
+        i = int(crossing[0])
+        raise AreaError(f"{where}[{i}]: the edge from longitude {lons[i]:g} to {lons[i + 1]:g} crosses the "
+                        "antimeridian: split the area at ±180 into a MultiPolygon (RFC 7946 §3.1.9)")
     return ring
 
 
-def _polygon(value: Any, where: str) -> list[list[tuple[float, float]]]:
+def _polygon(value: Any, where: str) -> list[FloatArray]:
     if not isinstance(value, list) or not value:
         raise AreaError(f"{where}: a polygon is a non-empty array of linear rings (the exterior first)")
     return [_ring(r, f"{where}[{i}]") for i, r in enumerate(value)]
@@ -124,7 +146,7 @@ def parse_area(value: Any, *, max_vertices: int = DEFAULT_MAX_VERTICES) -> Area:
     if geometry.area <= 0.0:
         raise AreaError("the area is empty")
     vertices = sum(len(ring) for rings in polygons for ring in rings)
-    plain = [[[list(p) for p in ring] for ring in rings] for rings in polygons]
+    plain = [[ring.tolist() for ring in rings] for rings in polygons]
     geojson = {"type": kind, "coordinates": plain[0] if kind == "Polygon" else plain}
     return Area(geometry, geojson, vertices)
 
@@ -226,5 +248,20 @@ class AreaIndex:
         return found
 
     def at_point(self, lat: float, lon: float) -> IntArray:
-        return self.meeting(point_query(lat, lon))
+        """Positions of the areas covering a point (edge included), in every spelling of the point.
+
+        Both spellings of the antimeridian are two point queries. A pole is the whole line lat = ±90, and an
+        area (lying within [-90, 90]) meets that line exactly when its bounds reach ±90, which the tree's
+        bounding boxes answer without a segment-by-segment intersection.
+        """
+        if abs(lat) == 90.0:
+            candidates: IntArray = self._tree.query(point_query(lat, lon))
+            bounds = shapely.bounds(self._geometries[candidates])
+            reach = bounds[:, 3] == 90.0 if lat > 0 else bounds[:, 1] == -90.0
+            found: IntArray = np.sort(candidates[reach])
+            return found
+        if abs(lon) == 180.0:
+            both = np.concatenate([self.meeting(Point(180.0, lat)), self.meeting(Point(-180.0, lat))])
+            return np.unique(both)
+        return self.meeting(Point(lon, lat))
 
