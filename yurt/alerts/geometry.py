@@ -88,8 +88,10 @@ def _ring(value: Any, where: str) -> FloatArray:
             _position(p, f"{where}[{i}]")
     try:
         ring = np.array([p[:2] for p in value], dtype=np.float64)
-    except OverflowError:
-        ring = np.full((len(value), 2), np.inf)
+    except OverflowError:  # an integer past the largest float: find it, for the message
+        for i, p in enumerate(value):
+            _position(p, f"{where}[{i}]")
+        raise
     outside = ~(np.isfinite(ring).all(axis=1) & (np.abs(ring[:, 0]) <= 180.0) & (np.abs(ring[:, 1]) <= 90.0))
     if outside.any():
         i = int(np.flatnonzero(outside)[0])
