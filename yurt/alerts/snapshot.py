@@ -15,10 +15,11 @@ import bisect
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
+import numpy as np
 import orjson
 from shapely.geometry.base import BaseGeometry
 
-from yurt.alerts.geometry import AreaIndex, parse_area
+from yurt.alerts.geometry import AreaIndex, stored_area
 from yurt.alerts.model import SEVERITY_RANK, AlertRecord, epoch_s, feature
 from yurt.domain.responsibility import subdivision_closure
 
@@ -74,14 +75,14 @@ class AlertSnapshot:
                 alerts.append(kept)
                 continue
             area = record.doc.get("area")
-            # Stored areas were checked when written; a later, lower vertex limit does not drop them.
-            geometry = None if area is None else parse_area(area, max_vertices=1 << 62).geometry
+            # Stored areas were checked when written (and a later, lower vertex limit does not drop them).
+            geometry = None if area is None else stored_area(area)
             alerts.append(_alert(record, geometry))
         alerts.sort(key=Alert.sort_key)
         self.generation = generation
         self.alerts: tuple[Alert, ...] = tuple(alerts)
         self.by_id: Mapping[str, Alert] = {a.id: a for a in alerts}
-        self._areal = [i for i, a in enumerate(alerts) if a.area is not None]
+        self._areal = np.array([i for i, a in enumerate(alerts) if a.area is not None], dtype=np.intp)
         self._index = AreaIndex([alerts[i].area for i in self._areal])
         self._by_country: dict[str, list[int]] = {}
         self._by_subdivision_country: dict[str, list[int]] = {}
@@ -134,18 +135,18 @@ class AlertSnapshot:
 
     def at_point(self, lat: float, lon: float, now_s: float, locate: Locate) -> list[Alert]:
         """Alerts in force whose area covers the point (edge included) or whose country/subdivision holds it."""
-        hits = {self._areal[i] for i in self._index.at_point(lat, lon)}
+        hits = set(self._areal[self._index.at_point(lat, lon)].tolist())
         return self._answer(hits | self._place_matches(locate), now_s)
 
     def meeting(self, area: BaseGeometry, now_s: float, locate: Locate) -> list[Alert]:
         """Alerts in force whose area meets ``area`` (a traveller's cell), or whose country/subdivision holds
         the point ``locate`` answers for (the cell's centre)."""
-        hits = {self._areal[i] for i in self._index.meeting(area)}
+        hits = set(self._areal[self._index.meeting(area)].tolist())
         return self._answer(hits | self._place_matches(locate), now_s)
 
     def in_countries(self, countries: frozenset[str], now_s: float) -> list[Alert]:
         """Alerts in force for these countries: by country, by a subdivision in them, or an area reaching them."""
         hits = {i for c in countries for i in self._by_country.get(c, ())}
         hits.update(i for c in countries for i in self._by_subdivision_country.get(c, ()))
-        hits.update(i for i in self._areal if self.alerts[i].area_countries & countries)
+        hits.update(i for i in self._areal.tolist() if self.alerts[i].area_countries & countries)
         return self._answer(hits, now_s)
