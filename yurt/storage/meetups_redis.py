@@ -36,7 +36,7 @@ from yurt.storage.meetups import (
     NotOrganiserError,
     TooManyActiveError,
 )
-from yurt.storage.travellers_redis import _fails_closed, _ms, _s, _t
+from yurt.storage.redis_common import fails_closed, text, to_ms, traveller_key
 
 # KEYS: meetup hash, attendee set. ARGV: sub, now_ms. Returns {code, attending}. The attendee set expires
 # with the meetup (a TTL from the caller's clock, as every expiry here: tests run on a pinned clock).
@@ -85,6 +85,9 @@ local m = redis.call('HMGET', KEYS[1], 'doc', 'status', 'organiser')
 if not m[1] then return false end
 return {m[1], m[2], m[3], redis.call('SCARD', KEYS[2])}
 """
+
+_fails_closed = fails_closed("meetup store")
+_ms, _s, _t = to_ms, text, traveller_key
 
 
 def _m(meetup_id: str, kind: str) -> str:
