@@ -152,6 +152,11 @@ class RedisMeetupStore(MeetupStore):
             tx.zadd(_mi(top, "x"), {member: _ms(meetup.ends_at_s)})
             tx.execute()
 
+    def _unindex_doc(self, raw: Mapping[bytes, bytes]) -> None:
+        """Take a stored meetup out of search (a meetup stored before this index has no member to take out)."""
+        if raw.get(b"root") is not None and raw.get(b"member") is not None:
+            self._unindex(_s(raw[b"root"]), _s(raw[b"member"]))
+
     def _unindex(self, top: str, member: str) -> None:
         with self.r.pipeline(transaction=True) as tx:
             tx.zrem(_mi(top, "z"), member)
@@ -224,8 +229,7 @@ class RedisMeetupStore(MeetupStore):
                     break
                 except redis.WatchError:
                     continue
-        if raw.get(b"member") is not None:
-            self._unindex(_s(raw[b"root"]), _s(raw[b"member"]))
+        self._unindex_doc(raw)
         self._index(updated)
         self.r.zadd(_t(organiser_tid, "live"), {meetup_id: _ms(updated.ends_at_s)}, xx=True)
         return updated
@@ -234,7 +238,7 @@ class RedisMeetupStore(MeetupStore):
     def cancel(self, meetup_id: str, organiser: str, organiser_tid: str) -> Meetup:
         meetup, raw = self._owned(self.r, meetup_id, organiser)
         self.r.hset(_m(meetup_id, "d"), "status", "cancelled")
-        self._unindex(_s(raw[b"root"]), _s(raw[b"member"]))
+        self._unindex_doc(raw)
         self.r.zrem(_t(organiser_tid, "live"), meetup_id)
         return replace(meetup, status="cancelled")
 
@@ -285,6 +289,6 @@ class RedisMeetupStore(MeetupStore):
             if not raw:
                 continue  # past its retention: already gone
             self.r.hset(_m(meetup_id, "d"), mapping={"status": "cancelled", "organiser": ""})
-            self._unindex(_s(raw[b"root"]), _s(raw[b"member"]))
+            self._unindex_doc(raw)
         self.r.delete(_t(tid, "att"), _t(tid, "org"), _t(tid, "live"))
 
