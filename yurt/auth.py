@@ -15,11 +15,11 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, ParamSpec, TypeVar
+from typing import Any, ParamSpec, TypeVar, cast
 
 import click
 import jwt
-from flask import g, request
+from flask import current_app, g, request
 from flask.cli import AppGroup
 
 from yurt.errors import Problem
@@ -132,15 +132,19 @@ def current_principal(verifier: TokenVerifier, scope: str) -> Principal:
     return principal
 
 
+def app_verifier() -> TokenVerifier:
+    """The app's verifier, built once by the composition root (``yurt.services``), which imports this module:
+    reading it from the app, not through ``yurt.services``, keeps the import graph acyclic."""
+    return cast(TokenVerifier, current_app.extensions["yurt"].verifier)
+
+
 def requires(scope: str) -> Callable[[Callable[P, R]], Callable[P, R]]:
     """Decorate a view: the verified caller is ``g.principal``."""
 
     def decorator(view: Callable[P, R]) -> Callable[P, R]:
         @functools.wraps(view)
         def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
-            from yurt.services import services
-
-            g.principal = current_principal(services().verifier, scope)
+            g.principal = current_principal(app_verifier(), scope)
             return view(*args, **kwargs)
 
         wrapper.__dict__["required_scope"] = scope

@@ -34,7 +34,7 @@ from limits.strategies import FixedWindowRateLimiter
 
 from yurt.auth import TokenVerifier
 from yurt.errors import Problem
-from yurt.metrics import REDIS_ERRORS
+from yurt.meters import REDIS_ERRORS
 from yurt.settings import Settings
 
 EXEMPT_PATHS = frozenset({"/healthz", "/readyz"})

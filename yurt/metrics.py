@@ -28,19 +28,13 @@ import time
 from collections.abc import Iterator
 
 from flask import Blueprint, Response, request
-from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.multiprocess import MultiProcessCollector
 from prometheus_client.registry import Collector
 
 from yurt.errors import Problem
-
-REQUEST_SECONDS = Histogram(
-    "yurt_request_seconds", "Request latency by endpoint", ["endpoint", "method", "status"],
-    buckets=(0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5),
-)
-CACHE_LOOKUPS = Counter("yurt_cache_lookups_total", "Result cache lookups", ["cache", "result"])
-REDIS_ERRORS = Counter("yurt_redis_errors_total", "Redis errors by component", ["component"])
+from yurt.meters import REDIS_ERRORS, REQUEST_SECONDS
 
 bp = Blueprint("metrics", __name__)
 
@@ -51,11 +45,6 @@ PROXY_HEADERS = ("Forwarded", "X-Forwarded-For", "X-Real-IP")
 
 def method_label(method: str) -> str:
     return method if method in METHODS else "other"
-
-
-def record_cache(cache: str, result: str) -> None:
-    """``result`` is hit, miss or bypass."""
-    CACHE_LOOKUPS.labels(cache, result).inc()
 
 
 class VisibleTravellers(Collector):

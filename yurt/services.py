@@ -27,7 +27,8 @@ from yurt.storage.traveller_reports import (
     RedisTravellerReportStore,
     TravellerReportStore,
 )
-from yurt.storage.travellers import TravellerStores, build_traveller_stores
+from yurt.storage.traveller_stores import build_traveller_stores
+from yurt.storage.travellers import TravellerStores
 
 if TYPE_CHECKING:
     import redis

@@ -36,10 +36,10 @@ from yurt.domain.privacy import (
 )
 from yurt.settings import Settings, SettingsError
 from yurt.storage.base import StoreError
-from yurt.storage.meetups import EmbeddedMeetupStore, MeetupStore
+from yurt.storage.meetups import MeetupStore
 
 if TYPE_CHECKING:
-    import redis
+    pass
 
 HANDLE_TTL_S = 86_400.0  # a viewer can block or report a handle for a day after seeing it
 
@@ -323,15 +323,3 @@ def traveller_secret(settings: Settings) -> bytes:
     if settings.redis_url:
         raise SettingsError("Redis mode needs YURT_TRAVELLER_SECRET (or YURT_JWT_SECRET to derive it from)")
     return secrets.token_bytes(32)
-
-
-def build_traveller_stores(settings: Settings, client: redis.Redis | None) -> TravellerStores:
-    policy = UpdatePolicy(daily_budget=settings.presence_daily_budget)
-    secret = traveller_secret(settings)
-    retention_s = settings.meetup_retention_days * 86_400.0
-    if client is None:
-        return TravellerStores(EmbeddedPresenceStore(policy), EmbeddedMeetupStore(retention_s), secret)
-    from yurt.storage.meetups_redis import RedisMeetupStore
-    from yurt.storage.travellers_redis import RedisPresenceStore
-
-    return TravellerStores(RedisPresenceStore(client, policy), RedisMeetupStore(client, retention_s), secret)

@@ -25,7 +25,6 @@ is skipped on read and swept from the index when its expiry passes. Coordinates 
 
 from __future__ import annotations
 
-import functools
 import zlib
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, ParamSpec, TypeVar, cast
@@ -34,11 +33,10 @@ import orjson
 import redis
 from redis.client import Pipeline
 from redis.commands.core import Script
-from redis.exceptions import RedisClusterException
 
 from yurt.domain.area_counts import ACCOUNT_AGE_FOR_AREAS_S, FIRST_SEEN_RETENTION_S
 from yurt.domain.privacy import LimiterRecord, UpdatePolicy, decide_update, index_cell, new_session, session_order
-from yurt.storage.base import StoreUnavailable
+from yurt.storage.redis_common import fails_closed, text, to_ms, traveller_key
 from yurt.storage.travellers import (
     HANDLE_TTL_S,
     ImplausibleMoveError,
@@ -55,15 +53,7 @@ P = ParamSpec("P")
 R = TypeVar("R")
 
 
-def _fails_closed(method: Callable[P, R]) -> Callable[P, R]:
-    @functools.wraps(method)
-    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
-        try:
-            return method(*args, **kwargs)
-        except (redis.RedisError, RedisClusterException) as exc:  # the latter: e.g. a slot no master serves
-            raise StoreUnavailable(f"traveller store unavailable: {type(exc).__name__}") from exc
-
-    return wrapper
+_fails_closed = fails_closed("traveller store")
 
 
 # Every visible traveller → presence expiry (ms), for the visible-travellers gauge: exact at each scrape
@@ -82,20 +72,15 @@ def _visible(tid: str) -> str:
     return _visible_shard(zlib.crc32(tid.encode()) % VISIBLE_SHARDS)
 
 
-def _t(tid: str, kind: str) -> str:
-    return f"{{t:{tid}}}:{kind}"
+_t = traveller_key
 
 
 def _g(coarse: str, kind: str) -> str:
     return f"{{g:{coarse}}}:{kind}"
 
 
-def _ms(seconds: float) -> int:
-    return round(seconds * 1000)
-
-
-def _s(value: bytes | str) -> str:
-    return value.decode() if isinstance(value, bytes) else value
+_ms = to_ms
+_s = text
 
 
 class RedisPresenceStore(PresenceStore):
