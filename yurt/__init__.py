@@ -14,9 +14,9 @@ from yurt.settings import Settings
 
 def create_app(settings: Settings | None = None) -> Flask:
     from yurt import cli, limits, metrics, observability, protocol
-    from yurt.alerts import http as alerts
-    from yurt.alerts import travellers_http as alert_travellers
     from yurt.api import (
+        alert_travellers,
+        alerts,
         console,
         docs,
         health,

@@ -6,5 +6,6 @@ Modules, from the pure core out:
 with shapely, the STRtree of prepared polygons) import no framework or storage; ``snapshot`` indexes every
 alert of one store generation; ``store``/``store_redis`` and ``trips`` keep them (embedded and Redis, one
 interface each); ``service`` holds the write use cases, ``book`` the worker's fresh snapshot and listing,
-``answers`` and ``reach`` the read use cases; ``schemas``, ``http`` and ``travellers_http`` are the HTTP edge.
+``answers`` and ``reach`` the read use cases. The HTTP edge is in ``yurt.api`` (``alerts``, ``alert_travellers``,
+``alert_schemas``), as the dependency rules ask: this package imports no HTTP module.
 """

@@ -2,7 +2,7 @@
 
 Functions take the store, the clock reading (``now``) and the rules (``AlertRules``: the vertex limit, which
 mission ids exist, the point → country lookup) as arguments, so tests and benches call them without Flask.
-Marshmallow has already checked each field's own shape (``yurt.alerts.schemas``); here are the rules across
+Marshmallow has already checked each field's own shape (``yurt.api.alert_schemas``); here are the rules across
 fields and against other data, each failure an ``AlertInvalid`` naming the member (``area`` with shapely's
 reason, ``valid_to``, ``missions[2]``).
 """

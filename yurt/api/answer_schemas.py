@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
-from yurt.alerts.schemas import AlertSummarySchema
+from yurt.api.alert_schemas import AlertSummarySchema
 from yurt.domain.responsibility import BASES, DISTRICT_SOURCES
 from yurt.schemas import HotlineSchema
 

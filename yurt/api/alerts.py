@@ -19,9 +19,9 @@ from marshmallow import Schema, ValidationError
 from yurt.alerts import answers
 from yurt.alerts.book import collection, max_age_s
 from yurt.alerts.model import AlertRecord
-from yurt.alerts.schemas import AlertAuditQuery, AlertBodySchema, AlertListQuery
 from yurt.alerts.service import AlertInvalid, AlertRules, create_alert, editable, is_alert_id, replace_alert
 from yurt.alerts.wiring import AlertServices
+from yurt.api.alert_schemas import AlertAuditQuery, AlertBodySchema, AlertListQuery
 from yurt.api.conventions import GEOJSON, conditional, json_body, json_response, use_query
 from yurt.api.docs import PRECONDITIONS, REQUEST_BODIES, RESPONSES, SECURED
 from yurt.api.merge_patch import merge_patch

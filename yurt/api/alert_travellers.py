@@ -19,11 +19,11 @@ import orjson
 from flask import Blueprint, Response
 
 from yurt.alerts import answers
-from yurt.alerts.http import alerts, loaded
 from yurt.alerts.model import MAX_TRIP_AHEAD, Trip
 from yurt.alerts.reach import ReachTooLarge, reach
-from yurt.alerts.schemas import TripsBodySchema
 from yurt.alerts.service import is_alert_id
+from yurt.api.alert_schemas import TripsBodySchema
+from yurt.api.alerts import alerts, loaded
 from yurt.api.conventions import GEOJSON, json_body, json_response
 from yurt.api.docs import REQUEST_BODIES, SECURED
 from yurt.api.travellers import caller, now_s
