@@ -25,6 +25,7 @@ def create_app(settings: Settings | None = None) -> Flask:
         ogc,
         quality,
         staff,
+        staff_tools,
         travellers,
     )
     from yurt.api.queries import BoundedIntConverter
@@ -46,7 +47,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     limits.init_app(app, settings, app.extensions["yurt"].verifier)
 
     for blueprint in (health.bp, metrics.bp, missions.bp, nearest.bp, quality.bp, ogc.bp, docs.bp,
-                      staff.bp, mission_reports.bp, console.bp, travellers.bp, meetups.bp):
+                      staff.bp, staff_tools.bp, mission_reports.bp, console.bp, travellers.bp, meetups.bp):
         app.register_blueprint(blueprint)
 
     register_error_handlers(app)
