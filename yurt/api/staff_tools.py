@@ -12,6 +12,7 @@ server, and the approximate outlines of consular districts.
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any
 
 import jwt
@@ -32,6 +33,12 @@ bp = Blueprint("staff_tools", __name__)
 MAX_DISTRICT_CODES = 60  # the longest published district list has 17 codes
 
 
+@lru_cache(maxsize=1)
+def subdivision_names() -> dict[str, str]:
+    """ISO 3166-2 code → name (pycountry)."""
+    return {s.code: s.name for s in pycountry.subdivisions}
+
+
 class ParsePointBody(Schema):
     class Meta:
         unknown = "raise"
@@ -44,7 +51,7 @@ def _codes(value: str) -> list[str]:
     codes = [c.strip().upper() for c in value.split(",") if c.strip()]
     if not codes or len(codes) > MAX_DISTRICT_CODES:
         raise ValidationError(f"1 to {MAX_DISTRICT_CODES} comma-separated ISO 3166-2 codes")
-    unknown = [c for c in codes if pycountry.subdivisions.get(code=c) is None]
+    unknown = [c for c in codes if c not in subdivision_names()]
     if unknown:
         raise ValidationError(f"not ISO 3166-2 subdivision codes: {', '.join(unknown[:5])}")
     return list(dict.fromkeys(codes))
@@ -96,8 +103,7 @@ def districts(codes: str) -> Response:
     features: list[dict[str, Any]] = []
     for code in wanted:
         places = unwrapped(services().locator.subdivision_places(code))
-        subdivision = pycountry.subdivisions.get(code=code)
-        props = {"code": code, "name": subdivision.name if subdivision else None, "places": len(places),
+        props = {"code": code, "name": subdivision_names().get(code), "places": len(places),
                  "approximate": True}
         ring = hull_ring(places)
         if ring is not None:

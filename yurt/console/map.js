@@ -63,8 +63,9 @@ export async function showDistricts(codes) {
   if (r.status !== 200) return;
   L.geoJSON(r.data, {
     interactive: false,
-    style: { color: "#00708a", weight: 1.5, dashArray: "4 4", fillOpacity: 0.08 },
-    pointToLayer: (_, latlng) => L.circleMarker(latlng, { radius: 2, weight: 0, fillColor: "#00708a",
-      fillOpacity: 0.7, interactive: false }),
+    style: (feature) => (feature.properties.kind === "places"
+      ? { radius: 1.5, stroke: false, fillColor: "#00708a", fillOpacity: 0.6 }
+      : { color: "#00708a", weight: 1.5, dashArray: "4 4", fillOpacity: 0.06 }),
+    pointToLayer: (_, latlng) => L.circleMarker(latlng, { interactive: false }),
   }).addTo(map.districts);
 }
