@@ -14,7 +14,6 @@ from typing import Any
 
 import orjson
 import pytest
-from flask import Flask
 from flask.testing import FlaskClient
 
 from tests.api.test_staff import auth, get, patch

@@ -317,3 +317,24 @@ def test_keyboard_alone(page: Page, live_server: LiveServer) -> None:
     page.keyboard.press("Enter")
     expect(page.locator("#point-status")).to_contain_text("Point placed")
     assert float(page.locator("#f-geometry\\.coordinates\\.0").input_value()) > float(before)
+
+
+def test_undo_of_a_bulk_replace_shows_the_409_for_later_edits(page: Page, live_server: LiveServer) -> None:
+    collection = requests.get(f"{live_server.url}/v1/missions", timeout=5)
+    edited = orjson.loads(collection.content)
+    next(f for f in edited["features"] if f["id"] == BERLIN)["properties"]["email"] = "bulk@mfa.kz"
+    bulk = requests.put(f"{live_server.url}/v1/missions", json=edited, timeout=5,
+                        headers={**_staff("bob"), "If-Match": collection.headers["ETag"]})
+    assert bulk.status_code == 200, bulk.text
+    _patch(live_server, BERLIN, {"email": "later@mfa.kz"}, "carol")
+    sign_in(page, live_server)
+    open_post(page, BERLIN)
+    entry = page.locator("#history > li", has_text="whole dataset replaced")
+    expect(entry.locator('[data-path="properties.email"] ins')).to_have_text("bulk@mfa.kz")
+    entry.locator("button.undo").click()
+    expect(page.locator("#undo-conflict")).to_contain_text(BERLIN)  # the hardening issue's 409, shown
+    assert _api(live_server, BERLIN)[0]["properties"]["email"] == "later@mfa.kz"  # type: ignore[index]
+    page.click("#undo-anyway")
+    expect(page.locator("#history-status")).to_contain_text("Undone")
+    assert _api(live_server, BERLIN)[0]["properties"]["email"] is None  # type: ignore[index]
+    expect(page.locator("#f-properties\\.email")).to_have_value("")

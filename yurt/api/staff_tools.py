@@ -23,8 +23,6 @@ from marshmallow import Schema, ValidationError, fields, validate
 from yurt.api.conventions import GEOJSON, json_response, load_body, use_query
 from yurt.api.docs import EXTRA_RESPONSES, REQUEST_BODIES, RESPONSES, SECURED
 from yurt.auth import requires
-from yurt.domain.district_outline import hull_ring, unwrapped
-from yurt.domain.point_text import PointTextError, parse_point
 from yurt.errors import Problem
 from yurt.services import services
 
@@ -82,6 +80,8 @@ def who_am_i() -> Response:
 @requires("staff")
 def parse_point_text() -> Response:
     """Read pasted coordinates (latitude, longitude; decimal or degrees-minutes-seconds)."""
+    from yurt.domain.point_text import PointTextError, parse_point  # geopy: imported when first used
+
     text = load_body(ParsePointBody())["text"]
     try:
         lat, lon = parse_point(text)
@@ -95,6 +95,8 @@ def parse_point_text() -> Response:
 @use_query(DistrictsQuery())
 def districts(codes: str) -> Response:
     """Approximate outlines of subdivisions: their labelled places and convex hull (marked approximate)."""
+    from yurt.domain.district_outline import hull_ring, unwrapped  # shapely: imported when first used
+
     try:
         wanted = _codes(codes)
     except ValidationError as exc:
