@@ -7,13 +7,20 @@ import shutil
 from collections.abc import Iterator
 from urllib.parse import urlsplit
 
+import orjson
 import pytest
-from playwright.sync_api import Browser, Page, Route, sync_playwright
+import requests
+from playwright.sync_api import Browser, Page, Route, expect, sync_playwright
+
+from tests.conftest import JWT_SECRET, LiveServer
+from yurt.auth import mint
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
                  "--disable-sync", "--no-first-run"]
 LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1", "[::1]"})
+BERLIN = "kz-embassy-de-berlin"
+FRANKFURT = "kz-cg-de-frankfurt-am-main"
 
 
 @pytest.fixture(scope="session")
@@ -62,3 +69,34 @@ def guarded(browser: Browser) -> Iterator[Guarded]:
 @pytest.fixture
 def page(guarded: Guarded) -> Page:
     return guarded.page
+
+
+# -- helpers shared by the console tests ----------------------------------------------------------------------
+
+def api_get(live_server: LiveServer, mission_id: str) -> tuple[dict[str, object], str]:
+    response = requests.get(f"{live_server.url}/v1/missions/{mission_id}", timeout=5)
+    return orjson.loads(response.content), response.headers["ETag"]
+
+
+def staff(sub: str = "alice", minutes: float = 60) -> dict[str, str]:
+    return {"Authorization": "Bearer " + mint(JWT_SECRET, sub, ["staff"], minutes)}
+
+
+def patch_as(live_server: LiveServer, mission_id: str, props: dict[str, object], sub: str) -> None:
+    _, etag = api_get(live_server, mission_id)
+    done = requests.patch(f"{live_server.url}/v1/missions/{mission_id}", json={"properties": props}, timeout=5,
+                          headers={**staff(sub), "If-Match": etag})
+    assert done.status_code == 200, done.text
+
+
+def sign_in(page: Page, live_server: LiveServer, sub: str = "alice", minutes: float = 60) -> None:
+    page.goto(live_server.url + "/staff/")
+    page.fill("#token", mint(JWT_SECRET, sub, ["staff"], minutes))
+    page.click("#sign-in-button")
+    expect(page.locator("#missions button.post").first).to_be_visible()
+
+
+def open_post(page: Page, mission_id: str) -> None:
+    page.click(f'#missions [data-id="{mission_id}"]')
+    expect(page.locator("#editor-title")).to_contain_text(mission_id)
+    expect(page.locator("#map .leaflet-marker-icon")).to_be_visible()

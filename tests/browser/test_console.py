@@ -8,49 +8,15 @@ from __future__ import annotations
 
 from datetime import date
 
-import orjson
 import pytest
 import requests
 from playwright.sync_api import Browser, Page, expect
 
-from tests.browser.conftest import Guarded
+from tests.browser.conftest import BERLIN, FRANKFURT, Guarded, api_get, open_post, patch_as, sign_in, staff
 from tests.conftest import JWT_SECRET, LiveServer
 from yurt.auth import mint
 
 pytestmark = pytest.mark.browser
-
-BERLIN = "kz-embassy-de-berlin"
-FRANKFURT = "kz-cg-de-frankfurt-am-main"
-
-
-def _api(live_server: LiveServer, mission_id: str) -> tuple[dict[str, object], str]:
-    response = requests.get(f"{live_server.url}/v1/missions/{mission_id}", timeout=5)
-    return orjson.loads(response.content), response.headers["ETag"]
-
-
-def _staff(sub: str = "alice", minutes: float = 60) -> dict[str, str]:
-    return {"Authorization": "Bearer " + mint(JWT_SECRET, sub, ["staff"], minutes)}
-
-
-def _patch(live_server: LiveServer, mission_id: str, props: dict[str, object], sub: str) -> None:
-    _, etag = _api(live_server, mission_id)
-    done = requests.patch(f"{live_server.url}/v1/missions/{mission_id}", json={"properties": props}, timeout=5,
-                          headers={**_staff(sub), "If-Match": etag})
-    assert done.status_code == 200, done.text
-
-
-def sign_in(page: Page, live_server: LiveServer, sub: str = "alice", minutes: float = 60) -> None:
-    page.goto(live_server.url + "/staff/")
-    page.fill("#token", mint(JWT_SECRET, sub, ["staff"], minutes))
-    page.click("#sign-in-button")
-    expect(page.locator("#missions button.post").first).to_be_visible()
-
-
-def open_post(page: Page, mission_id: str) -> None:
-    page.click(f'#missions [data-id="{mission_id}"]')
-    expect(page.locator("#editor-title")).to_contain_text(mission_id)
-    expect(page.locator("#map .leaflet-marker-icon")).to_be_visible()
-
 
 def test_network_guard_catches_a_request_off_the_machine(browser: Browser) -> None:
     guard = Guarded(browser, 800, 600)
@@ -104,7 +70,7 @@ def test_sign_in_layout_who_and_expiry(page: Page, live_server: LiveServer) -> N
 
 
 def test_filter_by_missing_field_with_counts(page: Page, live_server: LiveServer) -> None:
-    quality = requests.get(f"{live_server.url}/v1/missions/quality", headers=_staff(), timeout=5).json()
+    quality = requests.get(f"{live_server.url}/v1/missions/quality", headers=staff(), timeout=5).json()
     lacking_hours = sorted(p["id"] for p in quality["posts"] if "hours" in p["missing"])
     assert 0 < len(lacking_hours) < len(quality["posts"])
     sign_in(page, live_server)
@@ -157,7 +123,7 @@ def test_edit_with_a_point_placed_on_the_map(page: Page, live_server: LiveServer
     page.fill("#change-source", "Confirmed by telephone with the post")
     page.click("#save")
     expect(page.locator("#status")).to_have_text("Saved.")
-    feature, _ = _api(live_server, FRANKFURT)
+    feature, _ = api_get(live_server, FRANKFURT)
     props = feature["properties"]
     assert feature["geometry"]["coordinates"] == [lon, lat]  # type: ignore[index]
     assert props["location_precision"] == "building"  # type: ignore[index]
@@ -175,7 +141,7 @@ def test_validation_at_the_field_and_a_conflict(page: Page, live_server: LiveSer
     page.check("#correction")
     page.click("#save")
     expect(page.locator("#status")).to_have_text("Saved.")
-    assert _api(live_server, BERLIN)[0]["properties"]["phones"][0]["number"] == "+49 30 111 2222"  # type: ignore[index]
+    assert api_get(live_server, BERLIN)[0]["properties"]["phones"][0]["number"] == "+49 30 111 2222"  # type: ignore[index]
     expect(page.locator("#history li").first).to_contain_text("alice")
 
     page.fill("#f-properties\\.email", "not-an-address")
@@ -185,7 +151,7 @@ def test_validation_at_the_field_and_a_conflict(page: Page, live_server: LiveSer
     expect(page.locator("#f-properties\\.email")).to_have_class("invalid")
     page.fill("#f-properties\\.email", "")
 
-    _patch(live_server, BERLIN, {"email": "bob@mfa.kz"}, "bob")
+    patch_as(live_server, BERLIN, {"email": "bob@mfa.kz"}, "bob")
     page.fill("#f-properties\\.city", "Berlin-Mitte")
     page.click("#save")
     expect(page.locator("#conflict")).to_be_visible()
@@ -197,40 +163,8 @@ def test_validation_at_the_field_and_a_conflict(page: Page, live_server: LiveSer
     page.check("#correction")
     page.click("#save")
     expect(page.locator("#status")).to_have_text("Saved.")
-    saved = _api(live_server, BERLIN)[0]["properties"]
+    saved = api_get(live_server, BERLIN)[0]["properties"]
     assert saved["city"] == "Berlin-Mitte" and saved["email"] == "bob@mfa.kz"  # type: ignore[index]
-
-
-def test_history_diff_and_undo_with_the_409(page: Page, live_server: LiveServer) -> None:
-    _patch(live_server, BERLIN, {"email": "one@mfa.kz"}, "bob")
-    _patch(live_server, BERLIN, {"email": "two@mfa.kz"}, "carol")
-    sign_in(page, live_server)
-    open_post(page, BERLIN)
-    entries = page.locator("#history > li")
-    expect(entries).to_have_count(2)
-    newest, older = entries.nth(0), entries.nth(1)
-    expect(newest).to_contain_text("carol")
-    expect(newest.locator('[data-path="properties.email"] del')).to_have_text("one@mfa.kz")
-    expect(newest.locator('[data-path="properties.email"] ins')).to_have_text("two@mfa.kz")
-    expect(older.locator('[data-path="properties.email"] del')).to_have_text("—")
-    expect(older.locator('[data-path="properties.email"] ins')).to_have_text("one@mfa.kz")
-
-    # Undoing bob's entry would also revert carol's later edit: the server's 409 is shown, nothing is written.
-    older.locator("button.undo").click()
-    expect(page.locator("#undo-conflict")).to_contain_text(BERLIN)
-    assert _api(live_server, BERLIN)[0]["properties"]["email"] == "two@mfa.kz"  # type: ignore[index]
-    page.click("#undo-anyway")
-    expect(page.locator("#history-status")).to_contain_text("Undone")
-    assert _api(live_server, BERLIN)[0]["properties"]["email"] is None  # type: ignore[index]
-    expect(page.locator("#f-properties\\.email")).to_have_value("")
-    restore = page.locator("#history > li").first
-    expect(restore).to_contain_text("undone")
-    expect(restore.locator('[data-path="properties.email"] del')).to_have_text("two@mfa.kz")
-
-    # The newest entry (the undo) can itself be undone: no later edit, no 409.
-    restore.locator("button.undo").click()
-    expect(page.locator("#history-status")).to_contain_text("Undone")
-    assert _api(live_server, BERLIN)[0]["properties"]["email"] == "two@mfa.kz"  # type: ignore[index]
 
 
 def test_report_triage(page: Page, live_server: LiveServer) -> None:
@@ -262,7 +196,7 @@ def test_report_triage(page: Page, live_server: LiveServer) -> None:
     expect(page.locator("#mission-reports-count")).to_have_text("1 open")
     expect(page.locator("#resolved-reports li").first).to_contain_text("no change needed by alice")
     expect(page.locator("#resolved-reports li").first).to_contain_text("called: the number works")
-    resolved = requests.get(f"{live_server.url}/v1/reports?status=resolved", headers=_staff(), timeout=5).json()
+    resolved = requests.get(f"{live_server.url}/v1/reports?status=resolved", headers=staff(), timeout=5).json()
     assert [(r["resolution"], r["resolution_note"]) for r in resolved["reports"]] == [
         ("no_change_needed", "called: the number works")]
 
@@ -317,24 +251,3 @@ def test_keyboard_alone(page: Page, live_server: LiveServer) -> None:
     page.keyboard.press("Enter")
     expect(page.locator("#point-status")).to_contain_text("Point placed")
     assert float(page.locator("#f-geometry\\.coordinates\\.0").input_value()) > float(before)
-
-
-def test_undo_of_a_bulk_replace_shows_the_409_for_later_edits(page: Page, live_server: LiveServer) -> None:
-    collection = requests.get(f"{live_server.url}/v1/missions", timeout=5)
-    edited = orjson.loads(collection.content)
-    next(f for f in edited["features"] if f["id"] == BERLIN)["properties"]["email"] = "bulk@mfa.kz"
-    bulk = requests.put(f"{live_server.url}/v1/missions", json=edited, timeout=5,
-                        headers={**_staff("bob"), "If-Match": collection.headers["ETag"]})
-    assert bulk.status_code == 200, bulk.text
-    _patch(live_server, BERLIN, {"email": "later@mfa.kz"}, "carol")
-    sign_in(page, live_server)
-    open_post(page, BERLIN)
-    entry = page.locator("#history > li", has_text="whole dataset replaced")
-    expect(entry.locator('[data-path="properties.email"] ins')).to_have_text("bulk@mfa.kz")
-    entry.locator("button.undo").click()
-    expect(page.locator("#undo-conflict")).to_contain_text(BERLIN)  # the hardening issue's 409, shown
-    assert _api(live_server, BERLIN)[0]["properties"]["email"] == "later@mfa.kz"  # type: ignore[index]
-    page.click("#undo-anyway")
-    expect(page.locator("#history-status")).to_contain_text("Undone")
-    assert _api(live_server, BERLIN)[0]["properties"]["email"] is None  # type: ignore[index]
-    expect(page.locator("#f-properties\\.email")).to_have_value("")

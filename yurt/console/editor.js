@@ -5,7 +5,8 @@
 "use strict";
 
 import { $, api, h, localTime, session, t, today, tr, tv } from "./core.js";
-import { createMap, placeAtCentre, centreOnPoint, refreshSize, showDistricts, showPoint } from "./map.js";
+import { locationTools, mountMap, pointFromInputs } from "./location.js";
+import { showDistricts } from "./map.js";
 
 const TYPES = ["embassy", "consulate_general", "consulate", "honorary_consulate", "permanent_mission",
   "diplomatic_mission"];
@@ -136,21 +137,6 @@ function fieldRow(path, labelKey, kind, options, value) {
   return [label, input];
 }
 
-function locationTools() {
-  const paste = h("input", { id: "paste-point", type: "text", autocomplete: "off", "data-i18n-label": "pastePoint",
-    "aria-label": t("pastePoint"), "data-i18n-placeholder": "pastePoint", placeholder: t("pastePoint") });
-  paste.addEventListener("keydown", (e) => { if (e.key === "Enter") { e.preventDefault(); usePasted(); } });
-  return h("div", { class: "wide location" },
-    h("div", { id: "map", tabindex: "0" }),
-    tr("p", "districtsApprox", { class: "muted small" }),
-    h("div", { class: "row" },
-      tr("button", "placeAtCentre", { id: "place-at-centre", type: "button", class: "small", onclick: placeAtCentre }),
-      tr("button", "centreOnPoint", { id: "centre-on-point", type: "button", class: "small", onclick: centreOnPoint })),
-    h("div", { class: "row" }, paste,
-      tr("button", "usePasted", { id: "use-pasted", type: "button", class: "small", onclick: usePasted })),
-    h("p", { id: "point-status", role: "status", class: "small" }));
-}
-
 function saveArea() {
   const source = h("input", { id: "change-source", type: "text", autocomplete: "off", "data-path": "change.source",
     "data-i18n-placeholder": "changeSourceHint", placeholder: t("changeSourceHint") });
@@ -208,32 +194,12 @@ function collect() {
   return feature;
 }
 
-// -- location ---------------------------------------------------------------------------------------------------
-function setPoint(lat, lon) {
-  $("f-geometry.coordinates.1").value = lat;
-  $("f-geometry.coordinates.0").value = lon;
-  $("point-status").textContent = t("pointPlaced", { lat, lon });
-}
-
-function pointFromInputs() {
-  showPoint(Number($("f-geometry.coordinates.1").value), Number($("f-geometry.coordinates.0").value));
-}
-
-async function usePasted() {
-  const input = $("paste-point");
-  clearError(input);
-  const r = await api("POST", "/v1/staff/parse-point", { text: input.value });
-  if (r.status !== 200) { showError(input, r.data?.errors?.text?.join("; ") || r.data?.detail, "paste"); return; }
-  setPoint(r.data.lat, r.data.lon);
-  showPoint(r.data.lat, r.data.lon, true, 15);
-}
-
 // -- errors -----------------------------------------------------------------------------------------------------
-function clearError(el) {
+export function clearError(el) {
   el.classList.remove("invalid");
   if (el.nextElementSibling?.classList.contains("field-error")) el.nextElementSibling.remove();
 }
-function showError(el, message, path) {
+export function showError(el, message, path) {
   el.classList.add("invalid");
   el.after(h("div", { class: "field-error", "data-error-for": path, role: "alert" }, message));
 }
@@ -266,14 +232,6 @@ export function load(feature, etag) {
   $("conflict").hidden = true;
   $("editor-title").textContent = `${feature.properties.name[session.lang] || feature.properties.name.en} (${feature.properties.id})`;
   renderForm(feature);
-}
-
-export async function mountMap() {
-  const [lon, lat] = editor.feature.geometry.coordinates;
-  await createMap($("map"), (pLat, pLon) => setPoint(pLat, pLon));
-  refreshSize();
-  showPoint(lat, lon, true, editor.feature.properties.location_precision === "building" ? 13 : 6);
-  await showDistricts(editor.feature.properties.districts || []);
 }
 
 export function newSource(feature, errors) {
@@ -351,4 +309,4 @@ export async function takeTheirs() {
   $("status").textContent = t("tookTheirs");
 }
 
-export { getPath };
+export { getPath, mountMap };
