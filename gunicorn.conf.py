@@ -29,17 +29,27 @@ keepalive = 5
 preload_app = False
 
 # Prometheus multiprocess mode: each worker writes samples under this folder; /metrics aggregates them. A
-# fresh folder per server start, so counters of an earlier run never leak in.
+# fresh folder per server start, so counters of an earlier run never leak in; the folder this file made is
+# removed when gunicorn exits (on_exit), one given in PROMETHEUS_MULTIPROC_DIR is the operator's and stays.
+_made_metrics_dir = None
 if "PROMETHEUS_MULTIPROC_DIR" not in os.environ:
     import tempfile
 
-    os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="yurt-metrics-")
+    _made_metrics_dir = os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="yurt-metrics-")
 
 
 def child_exit(server, worker):  # type: ignore[no-untyped-def]
     from prometheus_client import multiprocess
 
     multiprocess.mark_process_dead(worker.pid)
+
+
+def on_exit(server):  # type: ignore[no-untyped-def]
+    # The master, after its workers stopped (TERM, INT, QUIT, or a failed boot); not after a SIGKILL.
+    if _made_metrics_dir is not None:
+        import shutil
+
+        shutil.rmtree(_made_metrics_dir, ignore_errors=True)
 
 
 def post_worker_init(worker):  # type: ignore[no-untyped-def]

@@ -161,8 +161,7 @@ def put(stores: TravellerStores, tid: str, home: tuple[float, float], step: int,
     now_s = T0 + step * STEP_S
     lat = home[0] + rng.uniform(-0.05, 0.05)  # within ~6 km of the mission: a plausible minute's move
     lon = home[1] + rng.uniform(-0.05, 0.05)
-    stores.presence.put_presence(tid, privacy.presence_cell(lat, lon), now_s + 3600, PROFILE,
-                                 privacy.order_score(SECRET, tid), now_s)
+    stores.presence.put_presence(tid, privacy.presence_cell(lat, lon), now_s + 3600, PROFILE, now_s)
 
 
 def node_stats(ports: list[int]) -> list[tuple[int, int, int, float]]:

@@ -75,7 +75,7 @@ def world_points(n: int, rng: np.random.Generator) -> np.ndarray:
     return np.column_stack([lat, rng.uniform(-180, 180, n)])
 
 
-def bulk_load(client: redis.Redis, points: np.ndarray, secret: bytes, expires_ms: int, ttl_ms: int,
+def bulk_load(client: redis.Redis, points: np.ndarray, expires_ms: int, ttl_ms: int,
               batch: int = 20_000) -> None:
     """The same keys ``RedisPresenceStore.put_presence`` writes (no limiter records: nobody updated yet)."""
     langs = orjson.dumps(["kk", "ru"])  # the presence hash and the index's profile copy, as the store writes
@@ -86,11 +86,13 @@ def bulk_load(client: redis.Redis, points: np.ndarray, secret: bytes, expires_ms
             for i in range(start, min(start + batch, len(points))):
                 tid = f"{i:032x}"
                 cell = h3.latlng_to_cell(points[i, 0], points[i, 1], 7)
-                cells[cell].append((tid, privacy.order_score(secret, tid)))
+                session = privacy.new_session()
+                cells[cell].append((tid, privacy.session_order(session)))
                 pipe.hset(f"{{t:{tid}}}:p", mapping={"cell": cell, "exp_ms": expires_ms, "name": f"T{i}",
-                                                      "langs": langs, "about": ""})
+                                                      "langs": langs, "about": "", "sid": session, "est": "0"})
                 copies[privacy.index_cell(cell)][tid] = orjson.dumps(
-                    {"cell": cell, "exp_ms": expires_ms, "name": f"T{i}", "langs": ["kk", "ru"], "about": None})
+                    {"cell": cell, "exp_ms": expires_ms, "name": f"T{i}", "langs": ["kk", "ru"], "about": None,
+                     "sid": session, "est": False})
                 pipe.pexpire(f"{{t:{tid}}}:p", ttl_ms)
             by_coarse: dict[str, dict[str, int]] = defaultdict(dict)
             for cell, members in cells.items():
@@ -112,8 +114,7 @@ def place_viewers(stores: TravellerStores, points: np.ndarray, prefix: str, now_
     tids = []
     for i, (lat, lon) in enumerate(points):
         tid = privacy.traveller_id(stores.secret, f"{prefix}{i}")
-        stores.presence.put_presence(tid, privacy.presence_cell(lat, lon), now_s + 12 * 3600, PROFILE,
-                                     privacy.order_score(stores.secret, tid), now_s)
+        stores.presence.put_presence(tid, privacy.presence_cell(lat, lon), now_s + 12 * 3600, PROFILE, now_s)
         tids.append(tid)
     return tids
 
@@ -167,10 +168,9 @@ def _update_worker(url: str, first: int, count: int, threads: int, now_s: float,
         for j in range(k * per_thread, (k + 1) * per_thread):
             tid = f"u{first + j:031x}"
             cell = privacy.presence_cell(*starts[j])
-            order = privacy.order_score(b"bench", tid)
-            store.put_presence(tid, cell, now_s + 3600, PROFILE, order, now_s)
+            store.put_presence(tid, cell, now_s + 3600, PROFILE, now_s)
             moved = str(next(iter(h3.grid_ring(cell, 1))))
-            store.put_presence(tid, moved, now_s + 3660, PROFILE, order, now_s + 61)
+            store.put_presence(tid, moved, now_s + 3660, PROFILE, now_s + 61)
 
     pool = [threading.Thread(target=work, args=(k,)) for k in range(threads)]
     while time.time() < start_at:  # all processes start together
@@ -262,7 +262,7 @@ def main() -> None:
         points = np.vstack([city_points(args.city, rng), world_points(args.total - args.city, rng)])
         now_s = time.time()
         started = time.perf_counter()
-        bulk_load(client, points, secret, round((now_s + 12 * 3600) * 1000), 12 * 3600 * 1000)
+        bulk_load(client, points, round((now_s + 12 * 3600) * 1000), 12 * 3600 * 1000)
         print(f"loaded {args.total:,} travellers ({args.city:,} in one city) in {time.perf_counter() - started:.1f} s;"
               f" redis used_memory {client.info('memory')['used_memory_human']}")
 

@@ -35,4 +35,5 @@ for _ in $(seq 50); do redis-cli -p "$port" ping >/dev/null 2>&1 && break; sleep
 
 .venv/bin/ruff check yurt tests bench tools wsgi.py gunicorn.conf.py
 .venv/bin/mypy
+.venv/bin/lint-imports  # dependency rules: pyproject.toml [tool.importlinter]
 TEST_REDIS_URL="redis://127.0.0.1:$port/0" .venv/bin/python -m pytest "$@"

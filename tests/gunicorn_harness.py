@@ -35,13 +35,16 @@ def service_env(overrides: Mapping[str, str]) -> dict[str, str]:
 
 
 class GunicornServer:
-    def __init__(self, env: Mapping[str, str], workdir: Path, workers: int = 1) -> None:
+    def __init__(self, env: Mapping[str, str], workdir: Path, workers: int = 1, *, metrics_dir: bool = True) -> None:
+        """``metrics_dir=False``: no PROMETHEUS_MULTIPROC_DIR, so gunicorn.conf.py makes (and removes) its own."""
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self._workdir = workdir
+        own = {"PROMETHEUS_MULTIPROC_DIR": str(workdir / f"metrics-{self.port}")} if metrics_dir else {}
         self._env = service_env({**env, "GUNICORN_BIND": f"127.0.0.1:{self.port}",
-                                 "GUNICORN_WORKERS": str(workers),
-                                 "PROMETHEUS_MULTIPROC_DIR": str(workdir / f"metrics-{self.port}")})
+                                 "GUNICORN_WORKERS": str(workers), **own})
+        if not metrics_dir:
+            self._env.pop("PROMETHEUS_MULTIPROC_DIR", None)
         self._workers = workers
         self._log_offset = 0
         self._proc: subprocess.Popen[bytes] | None = None
@@ -59,7 +62,8 @@ class GunicornServer:
         """Return once /readyz answers 200 and every worker has loaded the app (a fault injected while a
         worker still boots would test the boot, not the fault). ``require_ready=False``: once every worker has
         loaded the app and /healthz answers, whatever /readyz says (for starting with a dependency down)."""
-        Path(self._env["PROMETHEUS_MULTIPROC_DIR"]).mkdir(parents=True, exist_ok=True)
+        if "PROMETHEUS_MULTIPROC_DIR" in self._env:
+            Path(self._env["PROMETHEUS_MULTIPROC_DIR"]).mkdir(parents=True, exist_ok=True)
         log = (self._workdir / f"gunicorn-{self.port}.log").open("ab")
         self._log_offset = log.tell()  # this start's lines only: a restarted server appends to the same log
         self._proc = subprocess.Popen(
@@ -88,6 +92,14 @@ class GunicornServer:
             os.killpg(self._proc.pid, signal.SIGKILL)
         self._proc.wait(timeout=10)
         self._proc = None
+
+    def stop(self, timeout_s: float = 20.0) -> int:
+        """SIGTERM the master only (gunicorn's graceful stop, which runs its on_exit hook); its exit code."""
+        assert self._proc is not None
+        self._proc.send_signal(signal.SIGTERM)
+        code = self._proc.wait(timeout=timeout_s)
+        self._proc = None
+        return code
 
     def log_tail(self) -> str:
         path = self._workdir / f"gunicorn-{self.port}.log"

@@ -21,6 +21,11 @@ from redis.crc import key_slot
 from tests.api.travellers_helpers import auth, install_clock, nearby, share
 from tests.cluster_harness import RedisCluster as ClusterProcesses
 from tests.cluster_harness import running_cluster
+from tests.storage.test_meetup_search_contract import (  # noqa: F401
+    test_meetups_leave_search_at_their_end_and_storage_after_retention,
+    test_search_equals_a_scan,
+    test_the_cap_counts_active_meetups_only,
+)
 from tests.storage.test_mission_store_contract import (  # noqa: F401  (collected here, on the cluster)
     OpenStore,
     seed,
@@ -37,6 +42,11 @@ from tests.storage.test_report_store_contract import (  # noqa: F401
     test_rate_limit_per_traveller_with_retry_after,
     test_submit_list_and_resolve,
 )
+from tests.storage.test_traveller_report_store_contract import (  # noqa: F401
+    test_one_open_report_per_reporter_and_target,
+    test_pages_newest_first_by_id_bound,
+    test_the_staff_handle_index_finds_any_reported_traveller,
+)
 from tests.storage.test_travellers_contract import (  # noqa: F401
     DUBAI,
     POLICY,
@@ -44,7 +54,7 @@ from tests.storage.test_travellers_contract import (  # noqa: F401
     Stores,
     put,
     test_capacity_holds_under_concurrent_joins,
-    test_handles_blocks_reports_and_erase,
+    test_handles_blocks_and_erase,
     test_limiter_record_outlives_delete_and_erase,
     test_limits_too_soon_budget_too_fast,
     test_meetup_erase_leaves_and_cancels,
@@ -64,6 +74,7 @@ from yurt.storage.base import MissionStore
 from yurt.storage.meetups_redis import RedisMeetupStore
 from yurt.storage.redis_store import RedisMissionStore, connect
 from yurt.storage.reports import RedisReportStore, ReportStore
+from yurt.storage.traveller_reports import RedisTravellerReportStore
 from yurt.storage.travellers_redis import RedisPresenceStore, _t
 
 BERLIN = "kz-embassy-de-berlin"
@@ -117,6 +128,16 @@ def stores(cluster_client: redis.Redis) -> Stores:
 @pytest.fixture
 def store(cluster_client: redis.Redis) -> ReportStore:
     return RedisReportStore(cluster_client)
+
+
+@pytest.fixture
+def meetup_store(cluster_client: redis.Redis) -> RedisMeetupStore:
+    return RedisMeetupStore(cluster_client, retention_s=86_400)
+
+
+@pytest.fixture
+def traveller_reports(cluster_client: redis.Redis) -> RedisTravellerReportStore:
+    return RedisTravellerReportStore(cluster_client)
 
 
 def test_the_cluster_has_three_masters_sharing_the_slots(cluster_client: redis.Redis) -> None:

@@ -26,6 +26,7 @@ def create_app(settings: Settings | None = None) -> Flask:
         quality,
         staff,
         staff_tools,
+        traveller_reports,
         travellers,
     )
     from yurt.api.queries import BoundedIntConverter
@@ -47,7 +48,8 @@ def create_app(settings: Settings | None = None) -> Flask:
     limits.init_app(app, settings, app.extensions["yurt"].verifier)
 
     for blueprint in (health.bp, metrics.bp, missions.bp, nearest.bp, quality.bp, ogc.bp, docs.bp,
-                      staff.bp, staff_tools.bp, mission_reports.bp, console.bp, travellers.bp, meetups.bp):
+                      staff.bp, staff_tools.bp, mission_reports.bp, console.bp, travellers.bp,
+                      traveller_reports.bp, meetups.bp):
         app.register_blueprint(blueprint)
 
     register_error_handlers(app)

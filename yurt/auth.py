@@ -10,15 +10,16 @@ without the scope → 403.
 from __future__ import annotations
 
 import functools
+import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, ParamSpec, TypeVar
+from typing import Any, ParamSpec, TypeVar, cast
 
 import click
 import jwt
-from flask import g, request
+from flask import current_app, g, request
 from flask.cli import AppGroup
 
 from yurt.errors import Problem
@@ -35,6 +36,7 @@ VERIFIED_CACHE_SIZE = 10_000
 class Principal:
     sub: str
     scopes: frozenset[str]
+    issued_at_s: float | None = None  # the token's ``iat``, if it has a numeric one (areas: account age)
 
 
 class TokenVerifier:
@@ -105,7 +107,10 @@ class TokenVerifier:
             raise Problem(401, "the token's sub claim is missing or too long", headers=_challenge("invalid_token"))
         scope = claims.get("scope", "")
         scopes = frozenset(scope.split()) if isinstance(scope, str) else frozenset()
-        return Principal(sub=sub, scopes=scopes), float(exp)
+        issued = claims.get("iat")
+        issued_at_s = (float(issued) if isinstance(issued, int | float) and not isinstance(issued, bool)
+                       and math.isfinite(issued) else None)
+        return Principal(sub=sub, scopes=scopes, issued_at_s=issued_at_s), float(exp)
 
 
 def _challenge(error: str | None = None) -> dict[str, str]:
@@ -127,15 +132,19 @@ def current_principal(verifier: TokenVerifier, scope: str) -> Principal:
     return principal
 
 
+def app_verifier() -> TokenVerifier:
+    """The app's verifier, built once by the composition root (``yurt.services``), which imports this module:
+    reading it from the app, not through ``yurt.services``, keeps the import graph acyclic."""
+    return cast(TokenVerifier, current_app.extensions["yurt"].verifier)
+
+
 def requires(scope: str) -> Callable[[Callable[P, R]], Callable[P, R]]:
     """Decorate a view: the verified caller is ``g.principal``."""
 
     def decorator(view: Callable[P, R]) -> Callable[P, R]:
         @functools.wraps(view)
         def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
-            from yurt.services import services
-
-            g.principal = current_principal(services().verifier, scope)
+            g.principal = current_principal(app_verifier(), scope)
             return view(*args, **kwargs)
 
         wrapper.__dict__["required_scope"] = scope

@@ -26,6 +26,18 @@ PROBLEM_TYPE_BASE = "/problems/"
 
 log = logging.getLogger("yurt.errors")
 
+# Problem types of our own (slug → status, title), beside the one per HTTP status: a client can tell these
+# conflicts apart from other 409s by ``type`` alone.
+OWN_TYPES: dict[str, tuple[int, str]] = {
+    "too-many-active-meetups": (409, "Too many active meetups"),
+    "report-already-open": (409, "Report already open"),
+}
+
+
+def own_type(slug: str) -> tuple[str, str]:
+    """``(type, title)`` of one of ``OWN_TYPES``, for ``Problem(type_=..., title=...)``."""
+    return PROBLEM_TYPE_BASE + slug, OWN_TYPES[slug][1]
+
 
 class Problem(Exception):
     """An error to be answered as a problem document.
@@ -106,6 +118,9 @@ def problem(
 
 def problem_type_doc(slug: str) -> dict[str, Any] | None:
     """What ``/problems/<slug>`` answers: the status code and title behind a problem type."""
+    if slug in OWN_TYPES:
+        status_code, title = OWN_TYPES[slug]
+        return {"type": PROBLEM_TYPE_BASE + slug, "title": title, "status": status_code}
     for status in HTTPStatus:
         if status.value >= 400 and _slug(status.value) == slug:
             return {"type": PROBLEM_TYPE_BASE + slug, "title": status.phrase, "status": status.value}

@@ -15,7 +15,8 @@ Failure policy: **fail open** — if Redis cannot count, the request goes throug
 counter is skipped for ``BACKOFF_S``, so a hung Redis costs one timeout per worker per backoff, not one per
 request on top of the request's own store call; the outage is logged once per
 YURT_REDIS_OUTAGE_LOG_INTERVAL_S. The per-traveller presence limits that protect privacy live in the travellers
-store and fail closed. Health probes and metrics are exempt.
+store and fail closed. Health probes are exempt; ``/metrics`` is not (a scrape reads every worker's files, so an
+unlimited one could slow everyone down).
 """
 
 from __future__ import annotations
@@ -33,10 +34,10 @@ from limits.strategies import FixedWindowRateLimiter
 
 from yurt.auth import TokenVerifier
 from yurt.errors import Problem
-from yurt.metrics import REDIS_ERRORS
+from yurt.meters import REDIS_ERRORS
 from yurt.settings import Settings
 
-EXEMPT_PATHS = frozenset({"/healthz", "/readyz", "/metrics"})
+EXEMPT_PATHS = frozenset({"/healthz", "/readyz"})
 NAMESPACE = "yurt:rl"
 BACKOFF_S = 5.0
 
@@ -63,7 +64,8 @@ def is_anonymous_read() -> bool:
     return request.method in {"GET", "HEAD"} and "Authorization" not in request.headers
 
 
-def _shared_storage(settings: Settings) -> Storage:
+def shared_storage(settings: Settings) -> Storage:
+    """Redis (or Cluster) in Redis mode, else this process's memory; also used by ``yurt.quotas``."""
     if not settings.redis_url:
         return MemoryStorage()
     options: Any = {"socket_timeout": settings.redis_timeout_s, "socket_connect_timeout": settings.redis_timeout_s}
@@ -77,7 +79,7 @@ class RateLimits:
         self._verifier = verifier
         self.limit: RateLimitItem = parse(settings.rate_limit)
         self._local = FixedWindowRateLimiter(MemoryStorage())
-        self._shared = FixedWindowRateLimiter(_shared_storage(settings))
+        self._shared = FixedWindowRateLimiter(shared_storage(settings))
         self._fail_logged_at = -math.inf
         self._log_interval_s = settings.redis_outage_log_interval_s
         self._skip_shared_until = -math.inf

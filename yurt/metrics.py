@@ -1,6 +1,16 @@
 """Prometheus metrics at ``/metrics``: request latency per endpoint, cache hits/misses, Redis errors, and
 visible travellers (a gauge read from the traveller store at scrape time: one count, shared by all workers, so
-it is not a per-process sample and needs no multiprocess aggregation).
+it is not a per-process sample and needs no multiprocess aggregation; rounded down to a multiple of
+``VISIBLE_GAUGE_STEP`` so that one traveller turning presence on or off does not show).
+
+Every label value fed by a request comes from a closed set, so no client can grow the scrape: the method is
+one of ``METHODS`` or ``other`` (gunicorn passes any token as a method), the endpoint is the matched route
+*rule* (``/v1/missions/<mission_id>``, never the path) or ``unmatched``, and the status is one the app chose.
+
+Who may scrape (``scrape_allowed``): with ``YURT_METRICS_TOKEN`` set, only a request bearing that token;
+unset, only a loopback client whose request no proxy relayed (a ``Forwarded`` or ``X-Forwarded-For`` header
+means a proxy on this host is passing someone else's request on). Scrapes count in the rate limits like any
+other request.
 
 Multi-worker gunicorn: when ``PROMETHEUS_MULTIPROC_DIR`` is set (``gunicorn.conf.py`` sets it to a fresh
 folder before workers fork, and marks dead workers), every worker writes its samples to files there and
@@ -11,35 +21,39 @@ process) the default registry is used.
 
 from __future__ import annotations
 
+import hmac
+import ipaddress
 import os
 import time
 from collections.abc import Iterator
 
-from flask import Blueprint, Response
-from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
+from flask import Blueprint, Response, request
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.multiprocess import MultiProcessCollector
 from prometheus_client.registry import Collector
 
-REQUEST_SECONDS = Histogram(
-    "yurt_request_seconds", "Request latency by endpoint", ["endpoint", "method", "status"],
-    buckets=(0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5),
-)
-CACHE_LOOKUPS = Counter("yurt_cache_lookups_total", "Result cache lookups", ["cache", "result"])
-REDIS_ERRORS = Counter("yurt_redis_errors_total", "Redis errors by component", ["component"])
+from yurt.errors import Problem
+from yurt.meters import REDIS_ERRORS, REQUEST_SECONDS
 
 bp = Blueprint("metrics", __name__)
 
+# RFC 9110 §9 methods plus PATCH (RFC 5789): the closed set of method labels; anything else is "other".
+METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "CONNECT", "TRACE"})
+PROXY_HEADERS = ("Forwarded", "X-Forwarded-For", "X-Real-IP")
 
-def record_cache(cache: str, result: str) -> None:
-    """``result`` is hit, miss or bypass."""
-    CACHE_LOOKUPS.labels(cache, result).inc()
+
+def method_label(method: str) -> str:
+    return method if method in METHODS else "other"
 
 
 class VisibleTravellers(Collector):
-    """``yurt_visible_travellers``: asked of the store when scraped; left out (and counted) if it cannot answer."""
+    """``yurt_visible_travellers``: asked of the store when scraped, rounded down to a multiple of
+    ``VISIBLE_GAUGE_STEP`` (``area_counts.coarse_visible_count``); left out (and counted) if the store cannot
+    answer."""
 
     def collect(self) -> Iterator[GaugeMetricFamily]:
+        from yurt.domain.area_counts import VISIBLE_GAUGE_STEP, coarse_visible_count
         from yurt.services import services
         from yurt.storage.base import StoreError
 
@@ -48,12 +62,36 @@ class VisibleTravellers(Collector):
         except StoreError:
             REDIS_ERRORS.labels("metrics").inc()
             return
-        yield GaugeMetricFamily("yurt_visible_travellers", "Travellers visible to compatriots now", value=count)
+        yield GaugeMetricFamily("yurt_visible_travellers", "Travellers visible to compatriots now, rounded down to "
+                                f"a multiple of {VISIBLE_GAUGE_STEP}", value=coarse_visible_count(count))
+
+
+def scrape_allowed(token: str | None) -> bool:
+    """With a token: the request bears it (compared in constant time). Without: a loopback client, unrelayed."""
+    if token is not None:
+        header = request.headers.get("Authorization", "")
+        offered = header[7:].strip() if header[:7].lower() == "bearer " else ""
+        return hmac.compare_digest(offered.encode(), token.encode())
+    if any(name in request.headers for name in PROXY_HEADERS):
+        return False
+    try:
+        return ipaddress.ip_address(request.remote_addr or "").is_loopback
+    except ValueError:
+        return False
 
 
 @bp.get("/metrics")
 def metrics() -> Response:
-    """Prometheus metrics (all workers aggregated)."""
+    """Prometheus metrics (all workers aggregated); operators only (``YURT_METRICS_TOKEN``, else loopback)."""
+    from yurt.services import services
+
+    token = services().settings.metrics_token
+    if not scrape_allowed(token):
+        if token is not None:
+            raise Problem(401, "/metrics needs the operators' bearer token (YURT_METRICS_TOKEN)",
+                          headers={"WWW-Authenticate": 'Bearer realm="metrics"'})
+        raise Problem(403, "/metrics answers loopback clients only; set YURT_METRICS_TOKEN to scrape it "
+                           "from elsewhere")
     registry = CollectorRegistry()
     registry.register(VisibleTravellers())
     data = generate_latest(registry)
@@ -68,4 +106,4 @@ def metrics() -> Response:
 
 def observe_request(endpoint: str, method: str, status: int, elapsed_s: float) -> None:
     """Called once per request by the request hooks in ``yurt.observability`` (one hook, not two)."""
-    REQUEST_SECONDS.labels(endpoint, method, str(status)).observe(elapsed_s)
+    REQUEST_SECONDS.labels(endpoint, method_label(method), str(status)).observe(elapsed_s)

@@ -16,11 +16,18 @@ from yurt.auth import TokenVerifier
 from yurt.catalogue import Catalogue
 from yurt.dataset import read_collection_file
 from yurt.domain.places import Locator
+from yurt.quotas import Quotas
 from yurt.settings import Settings
 from yurt.storage.base import MissionStore, ResultCache, TieredCache
 from yurt.storage.embedded import EmbeddedMissionStore, MemoryCache
 from yurt.storage.reports import EmbeddedReportStore, RedisReportStore, ReportStore
-from yurt.storage.travellers import TravellerStores, build_traveller_stores
+from yurt.storage.traveller_reports import (
+    EmbeddedTravellerReportStore,
+    RedisTravellerReportStore,
+    TravellerReportStore,
+)
+from yurt.storage.traveller_stores import build_traveller_stores
+from yurt.storage.travellers import TravellerStores
 
 if TYPE_CHECKING:
     import redis
@@ -36,6 +43,8 @@ class Services:
     verifier: TokenVerifier
     travellers: TravellerStores
     reports: ReportStore
+    traveller_reports: TravellerReportStore
+    quotas: Quotas
     redis: redis.Redis | None = None
 
     def close(self) -> None:
@@ -59,14 +68,16 @@ def build_services(settings: Settings) -> Services:
         shared = RedisCache(client, outage_log_interval_s=settings.redis_outage_log_interval_s)
         cache = TieredCache(MemoryCache(), shared)
         reports: ReportStore = RedisReportStore(client)
+        traveller_reports: TravellerReportStore = RedisTravellerReportStore(client)
     else:
         store = EmbeddedMissionStore(settings.data_dir, seed)
         cache = MemoryCache()
         reports = EmbeddedReportStore(settings.data_dir)
+        traveller_reports = EmbeddedTravellerReportStore()
     catalogue = Catalogue(store, reload_interval_s=settings.reload_interval_s, seat_of=locator.seat_subdivision)
     return Services(settings=settings, store=store, catalogue=catalogue, cache=cache, locator=locator,
                     verifier=TokenVerifier(settings), travellers=build_traveller_stores(settings, client),
-                    reports=reports, redis=client)
+                    reports=reports, traveller_reports=traveller_reports, quotas=Quotas(settings), redis=client)
 
 
 def services() -> Services:

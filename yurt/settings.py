@@ -86,6 +86,25 @@ def _parse_csv(raw: str) -> tuple[str, ...]:
     return tuple(part.strip() for part in raw.split(",") if part.strip())
 
 
+def _parse_rate(raw: str) -> str:
+    """A rate in the ``limits`` syntax (``10/hour``, ``5 per minute``); checked here so a typo stops start-up."""
+    from limits import parse
+
+    try:
+        parse(raw)
+    except ValueError:
+        raise ValueError("expected a rate such as 10/hour or 5/minute") from None
+    return raw.strip()
+
+
+def _parse_token(raw: str) -> str | None:
+    if not raw:
+        return None
+    if len(raw) < 16 or any(c.isspace() or not c.isprintable() for c in raw):
+        raise ValueError("expected at least 16 printable characters without spaces")
+    return raw
+
+
 def _parse_log_level(raw: str) -> str:
     level = raw.strip().upper()
     if level not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
@@ -159,6 +178,18 @@ SETTINGS: tuple[Setting, ...] = (
             "YURT_JWT_SECRET; Redis mode needs one of the two."),
     Setting("YURT_PRESENCE_DAILY_BUDGET", "presence_daily_budget", "48", _parse_positive_int,
             "Position updates a traveller may make per 24 hours (besides at most one per minute)."),
+    Setting("YURT_REPORT_RATE", "report_rate", "10/hour", _parse_rate,
+            "Traveller reports one traveller may file (POST /v1/travellers/reports); over it a 429 with "
+            "Retry-After. One open report per reporter and reported traveller besides."),
+    Setting("YURT_MEETUP_RATE", "meetup_rate", "10/hour", _parse_rate,
+            "Meetups one traveller may create (POST /v1/meetups); over it a 429 with Retry-After."),
+    Setting("YURT_MEETUPS_PER_ORGANISER", "meetups_per_organiser", "5", _parse_positive_int,
+            "Active meetups (not cancelled, not yet ended) one traveller may organise at once; over it a 409."),
+    Setting("YURT_MEETUP_RETENTION_DAYS", "meetup_retention_days", "7", _parse_non_negative_int,
+            "A meetup and its attendee list are deleted this many days after it ends (cancelled ones too)."),
+    Setting("YURT_METRICS_TOKEN", "metrics_token", "", _parse_token,
+            "When set, /metrics needs `Authorization: Bearer <token>` (at least 16 characters). Unset: /metrics "
+            "answers loopback clients only, and never a request relayed by a proxy."),
     Setting("YURT_LOG_LEVEL", "log_level", "INFO", _parse_log_level,
             "Log level for the JSON logs."),
     Setting("YURT_BASE_URL", "base_url", "", _parse_optional_str,
@@ -189,6 +220,11 @@ class Settings:
     rate_limit: str = "600/minute"
     traveller_secret: str | None = None
     presence_daily_budget: int = 48
+    report_rate: str = "10/hour"
+    meetup_rate: str = "10/hour"
+    meetups_per_organiser: int = 5
+    meetup_retention_days: int = 7
+    metrics_token: str | None = None
     log_level: str = "INFO"
     base_url: str | None = None
     extra: Mapping[str, Any] = field(default_factory=dict)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -35,13 +36,17 @@ def install_clock(app: Flask, start: datetime = T0) -> Clock:
     return clock
 
 
-def auth(sub: str, *scopes: str) -> dict[str, str]:
-    return {"Authorization": "Bearer " + mint(JWT_SECRET, sub, list(scopes or ("traveller",)), 60)}
+def auth(sub: str, *scopes: str, issued_days_ago: float = 0) -> dict[str, str]:
+    """A token valid for the next hour, issued (``iat``) ``issued_days_ago`` days ago by the real clock."""
+    issued = time.time() - issued_days_ago * 86_400
+    token = mint(JWT_SECRET, sub, list(scopes or ("traveller",)), 60 + issued_days_ago * 1440, now=issued)
+    return {"Authorization": "Bearer " + token}
 
 
-def share(client: FlaskClient, sub: str, lat: float, lon: float, **extra: Any) -> TestResponse:
+def share(client: FlaskClient, sub: str, lat: float, lon: float, *, issued_days_ago: float = 0,
+          **extra: Any) -> TestResponse:
     body = {"lat": lat, "lon": lon, "display_name": sub.title(), "languages": ["kk", "ru"], **extra}
-    return client.put("/v1/travellers/me/presence", json=body, headers=auth(sub))
+    return client.put("/v1/travellers/me/presence", json=body, headers=auth(sub, issued_days_ago=issued_days_ago))
 
 
 def nearby(client: FlaskClient, sub: str, **params: Any) -> TestResponse:

@@ -10,8 +10,11 @@ from datetime import date
 
 import pytest
 import requests
+from flask import Flask
 from playwright.sync_api import Browser, Page, expect
 
+from tests.api.travellers_helpers import auth as traveller_auth
+from tests.api.travellers_helpers import nearby, share
 from tests.browser.conftest import BERLIN, FRANKFURT, Guarded, api_get, open_post, patch_as, sign_in, staff
 from tests.conftest import JWT_SECRET, LiveServer
 from yurt.auth import mint
@@ -167,19 +170,32 @@ def test_validation_at_the_field_and_a_conflict(page: Page, live_server: LiveSer
     assert saved["city"] == "Berlin-Mitte" and saved["email"] == "bob@mfa.kz"  # type: ignore[index]
 
 
-def test_report_triage(page: Page, live_server: LiveServer) -> None:
+def test_report_triage(page: Page, live_server: LiveServer, app: Flask) -> None:
     traveller = {"Authorization": "Bearer " + mint(JWT_SECRET, "t1", ["traveller"], 10)}
     for text in ("main number does not answer", "the office moved"):
         sent = requests.post(f"{live_server.url}/v1/missions/{BERLIN}/reports", timeout=5, headers=traveller,
                              json={"category": "phone", "text": text})
         assert sent.status_code == 201
+    # And one report about a traveller: t1 reports the compatriot it sees nearby.
+    client = app.test_client()
+    assert share(client, "t1", 48.85, 2.35).status_code == share(client, "t2", 48.851, 2.351).status_code == 200
+    handle = nearby(client, "t1").json["results"][0]["handle"]  # type: ignore[index]
+    assert client.post("/v1/travellers/reports", json={"handle": handle, "reason": "sends spam"},
+                       headers=traveller_auth("t1")).status_code == 202
+
     sign_in(page, live_server)
-    expect(page.locator("#reports-badge")).to_have_text("2")
+    expect(page.locator("#reports-badge")).to_have_text("3")
     page.click("#tab-reports")
     expect(page.locator("#mission-reports-title")).to_contain_text("Reports about posts")
     expect(page.locator("#traveller-reports-title")).to_contain_text("Reports about travellers")
     expect(page.locator("#mission-reports-count")).to_have_text("2 open")
-    expect(page.locator("#traveller-reports")).to_contain_text("No reports about travellers.")
+    expect(page.locator("#traveller-reports-count")).to_have_text("1 open")
+
+    # About travellers: suspension closes the report.
+    about = page.locator("#traveller-reports li", has_text="sends spam")
+    about.locator("button.suspend").click()
+    expect(page.locator("#traveller-reports-count")).to_have_text("0 open")
+    expect(page.locator("#traveller-reports li", has_text="sends spam")).to_contain_text("Suspended.")
 
     # From a report to the post's editor.
     report = page.locator("#mission-reports li", has_text="the office moved")

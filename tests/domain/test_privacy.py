@@ -12,6 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from yurt.domain import privacy
+from yurt.domain.area_counts import area_counts
 from yurt.domain.privacy import LimiterRecord, UpdatePolicy, decide_update
 
 SECRET = b"domain-test-secret"
@@ -87,9 +88,39 @@ def test_handles_are_per_viewer_and_opaque() -> None:
     assert privacy.traveller_id(SECRET, "sub") != "sub" and len(privacy.traveller_id(SECRET, "sub")) == 32
 
 
+def test_session_handles_change_with_the_session_staff_handles_do_not() -> None:
+    first, second = privacy.new_session(), privacy.new_session()
+    assert first != second and re.fullmatch(r"[0-9a-f]{16}", first)
+    shown = privacy.session_handle(SECRET, "viewer", "target", first)
+    assert shown == privacy.session_handle(SECRET, "viewer", "target", first)  # stable within a session
+    assert len({shown, privacy.session_handle(SECRET, "viewer", "target", second),
+                privacy.session_handle(SECRET, "other", "target", first),
+                privacy.handle_for(SECRET, "staff", "target")}) == 4
+    assert re.fullmatch(r"t_[a-z2-7]{26}", shown)
+    assert privacy.session_order(first) != privacy.session_order(second)
+    assert 0 <= privacy.session_order(first) < 2**48
+
+
+@pytest.mark.parametrize(("radius", "snapped", "last_band"), [
+    (1, 2, 0), (1.7, 2, 0), (2, 2, 0), (2.000001, 5, 1), (5, 5, 1), (7.3, 10, 2), (10, 10, 2), (10.5, 25, 3),
+    (25, 25, 3), (25.0001, 50, 4), (50, 50, 4)])
+def test_radius_snaps_up_to_a_band_edge(radius: float, snapped: float, last_band: int) -> None:
+    assert privacy.snap_radius_km(radius) == snapped and privacy.last_band_within(radius) == last_band
+    assert privacy.BANDS[last_band][1] >= snapped  # the band the snapped radius ends
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.floats(1, 50), st.floats(1, 50))
+def test_layout_depends_on_the_radius_only_through_its_band(a: float, b: float) -> None:
+    disk = [str(c) for c in h3.grid_disk(DUBAI, 20)]
+    occupied = {c: 1 for c in disk}
+    layouts = [privacy.nearby_layout(SECRET, "viewer", DUBAI, r, occupied) for r in (a, b)]
+    assert (layouts[0] == layouts[1]) == (privacy.snap_radius_km(a) == privacy.snap_radius_km(b))
+
+
 @given(st.lists(st.text(min_size=1, max_size=5), unique=True, max_size=30), st.integers(0, 2**48 - 1))
 def test_rotation_is_a_permutation_starting_at_the_rotation(members: list[str], rotation: int) -> None:
-    scored = [(m, privacy.order_score(SECRET, m)) for m in members]
+    scored = [(m, privacy.session_order(m)) for m in members]
     order = privacy.rotated(scored, rotation)
     assert sorted(order) == sorted(members)
     scores = [dict(scored)[m] for m in order]
@@ -102,8 +133,8 @@ def test_area_counts_are_k_anonymous() -> None:
     children = list(h3.cell_to_children(privacy.index_cell(DUBAI), 7))
     lonely = privacy.presence_cell(51.5, -0.12)
     counts = [(children[0], 1), (children[1], 1), (children[2], 1), (lonely, 2)]
-    areas = privacy.area_counts(counts)
-    assert [(a.cell, a.count) for a in areas] == [(privacy.index_cell(DUBAI), 3)]
+    areas = area_counts(counts)
+    assert [(a.cell, a.count, a.count_band) for a in areas] == [(privacy.index_cell(DUBAI), 3, "3–4")]
 
 
 POLICY = UpdatePolicy(min_interval_s=60, daily_budget=3, budget_window_s=86_400, max_speed_kmh=1000)

@@ -1,9 +1,9 @@
 """Meetup endpoints: public events at exact venues, found by exact geodesic distance, capacity that holds.
 
 Attendees are shown to the organiser only, and only as the organiser's own opaque handles for them (the ones
-nearby would show; blocks and reports take them) with the profile an attendee shares at the moment, never as
-account ids; everyone sees the count. Ended and cancelled meetups vanish from search. Times are answered in UTC
-(ISO 8601, ``Z``) and in the venue's own time zone.
+nearby shows during the attendee's current presence session; blocks and reports take them) with the profile an
+attendee shares at the moment, never as account ids; everyone sees the count. Ended and cancelled meetups
+vanish from search. Times are answered in UTC (ISO 8601, ``Z``) and in the venue's own time zone.
 """
 
 from __future__ import annotations
@@ -21,11 +21,11 @@ from yurt.api.traveller_schemas import MAX_MEETUP_DURATION, MeetupBody, MeetupNe
 from yurt.api.travellers import caller, iso, now_s
 from yurt.auth import requires
 from yurt.domain import privacy
-from yurt.domain.meetups import candidate_cells, meetup_index_cell, rank_within
-from yurt.errors import Problem
+from yurt.errors import Problem, own_type
+from yurt.quotas import QuotaExceeded
 from yurt.services import services
 from yurt.storage.base import NotFound
-from yurt.storage.meetups import Meetup, MeetupConflictError, NotOrganiserError
+from yurt.storage.meetups import Meetup, MeetupConflictError, NotOrganiserError, TooManyActiveError
 from yurt.storage.travellers import TravellerStores
 
 bp = Blueprint("meetups", __name__)
@@ -57,20 +57,25 @@ def meetup_json(meetup: Meetup, sub: str, attendees: list[dict[str, Any]] | None
     return body
 
 
-def attendee_views(stores: TravellerStores, organiser_tid: str, subs: list[str], now: float
+def attendee_views(stores: TravellerStores, meetup_id: str, organiser_tid: str, subs: list[str], now: float
                    ) -> list[dict[str, Any]]:
-    """The organiser's view of attendees: for each, the organiser's per-viewer handle (``privacy.handle_for``, as
-    in nearby results, and remembered so blocks and reports accept it) and the profile the attendee shares now,
-    if any (none while either has blocked the other, or while suspended). Ordered by handle, so the order says
-    nothing about the accounts; a ``sub`` never leaves this function."""
+    """The organiser's view of attendees: for each, the organiser's per-viewer handle (remembered so blocks and
+    reports accept it) and the profile the attendee shares now, if any (none while either has blocked the other,
+    or while suspended). The handle follows nearby's rule (``privacy.session_handle``): while the attendee
+    shares presence visibly to the organiser it is the one nearby shows in that session; otherwise it belongs
+    to this meetup alone, so it links no presence session. Ordered by handle, so the order says nothing about
+    the accounts; a ``sub`` never leaves this function."""
     tids = [privacy.traveller_id(stores.secret, s) for s in subs]
-    handles = {privacy.handle_for(stores.secret, organiser_tid, tid): tid for tid in tids}
     shared = stores.presence.presences(tids, now)
     hidden = stores.presence.hidden_from(organiser_tid, list(shared))
+    visible = {tid: p for tid, p in shared.items() if tid not in hidden}
+    handles = {privacy.session_handle(stores.secret, organiser_tid, tid,
+                                      visible[tid].session if tid in visible else f"meetup:{meetup_id}"): tid
+               for tid in tids}
     stores.presence.remember_handles(organiser_tid, handles, now)
     views = []
     for handle, tid in sorted(handles.items()):
-        presence = shared.get(tid) if tid not in hidden else None
+        presence = visible.get(tid)
         profile = presence.profile if presence is not None else None
         views.append({"handle": handle, "display_name": profile.display_name if profile else None,
                       "languages": list(profile.languages) if profile else None,
@@ -92,15 +97,29 @@ def _conflict(exc: MeetupConflictError) -> Problem:
 @bp.post("/v1/meetups")
 @requires("traveller")
 def create_meetup() -> Response:
+    """Organise a meetup: at most ``YURT_MEETUPS_PER_ORGANISER`` active at once (409 of its own type), and
+    ``YURT_MEETUP_RATE`` new ones a traveller (429 with ``Retry-After``)."""
     body = load_body(MeetupBody())
     stores, tid = caller()
-    if body["ends_at"].timestamp() <= now_s():
+    now = now_s()
+    if body["ends_at"].timestamp() <= now:
         raise Problem(422, "the meetup would already be over", errors={"ends_at": ["in the past"]})
+    try:
+        services().quotas.charge("meetup", tid)
+    except QuotaExceeded as exc:
+        raise Problem(429, f"meetup creation is limited to {exc.limit} per traveller; retry after "
+                           f"{exc.retry_after_s} s", headers={"Retry-After": str(exc.retry_after_s)}) from None
     zone = services().locator.timezone_at(body["lat"], body["lon"])
     meetup = Meetup(secrets.token_urlsafe(9), g.principal.sub, body["title"], body["description"],
                     body["starts_at"].timestamp(), body["ends_at"].timestamp(), body["lat"], body["lon"],
                     body["place_name"], body["capacity"], zone)
-    created = stores.meetups.create(meetup, meetup_index_cell(meetup.lat, meetup.lon), tid)
+    cap = services().settings.meetups_per_organiser
+    try:
+        created = stores.meetups.create(meetup, tid, now, cap)
+    except TooManyActiveError:
+        type_, title = own_type("too-many-active-meetups")
+        raise Problem(409, f"you already organise {cap} active meetups; cancel one or wait until one ends",
+                      type_=type_, title=title, extra={"max_active": cap}) from None
     return json_response(meetup_json(created, g.principal.sub, []), status=201,
                          headers={"Location": f"/v1/meetups/{created.id}"})
 
@@ -116,11 +135,9 @@ def nearby_meetups(*, lat: float, lon: float, radius_km: float, limit: int, from
     window_end = to.timestamp() if to else float("inf")
     if window_end <= window_start:
         raise Problem(400, "`to` must be after `from` (and after now)", errors={"to": ["before from"]})
-    found = [m for m in services().travellers.meetups.in_cells(candidate_cells(lat, lon, radius_km), now)
-             if m.ends_at_s > window_start and m.starts_at_s < window_end]
-    ranked = rank_within(lat, lon, radius_km, [(m.lat, m.lon) for m in found], [m.id for m in found])[:limit]
+    found = services().travellers.meetups.search(lat, lon, radius_km, limit, window_start, window_end, now)
     sub = g.principal.sub
-    results = [{**meetup_json(found[n.index], sub), "distance_km": round(n.distance_km, 6)} for n in ranked]
+    results = [{**meetup_json(m, sub), "distance_km": round(d, 6)} for m, d in found]
     return json_response({"results": results}, headers={"Cache-Control": "no-store"})
 
 
@@ -133,7 +150,7 @@ def get_meetup(meetup_id: str) -> Response:
     sub = g.principal.sub
     attendees = None
     if meetup.organiser and meetup.organiser == sub:
-        attendees = attendee_views(stores, tid, stores.meetups.attendees(meetup_id), now_s())
+        attendees = attendee_views(stores, meetup_id, tid, stores.meetups.attendees(meetup_id), now_s())
     body = meetup_json(meetup, sub, attendees)
     body["you_attend"] = stores.meetups.is_attending(meetup_id, sub)
     return json_response(body, headers={"Cache-Control": "no-store"})
@@ -158,9 +175,9 @@ def update_meetup(meetup_id: str) -> Response:
     lat, lon = record.get("lat", current.lat), record.get("lon", current.lon)
     if "lat" in record:
         record["time_zone"] = services().locator.timezone_at(lat, lon)
+    stores, tid = caller()
     try:
-        updated = services().travellers.meetups.update(meetup_id, g.principal.sub, record,
-                                                       meetup_index_cell(lat, lon))
+        updated = stores.meetups.update(meetup_id, g.principal.sub, tid, record, now_s())
     except NotOrganiserError:
         raise Problem(403, "only the organiser can change a meetup") from None
     except MeetupConflictError as exc:
@@ -172,8 +189,9 @@ def update_meetup(meetup_id: str) -> Response:
 @requires("traveller")
 def cancel_meetup(meetup_id: str) -> Response:
     """The organiser cancels: the meetup leaves search at once; attendees still see it as cancelled."""
+    stores, tid = caller()
     try:
-        cancelled = services().travellers.meetups.cancel(meetup_id, g.principal.sub)
+        cancelled = stores.meetups.cancel(meetup_id, g.principal.sub, tid)
     except NotFound:
         raise Problem(404, f"no meetup {meetup_id!r}") from None
     except NotOrganiserError:

@@ -3,7 +3,7 @@
 
 ``POST /v1/missions/<id>/reports`` takes a category from a fixed list and a short text, and is rate-limited
 per traveller (``REPORT_LIMIT``) in the store, so the limit holds across workers. Staff see reports with a
-pseudonym of the traveller, never the token's ``sub``.
+pseudonym of the traveller (a keyed HMAC of the token's ``sub``), never the ``sub`` itself.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from yurt.api.conventions import json_response, load_body, use_query
 from yurt.api.docs import REQUEST_BODIES, SECURED
 from yurt.api.queries import QueryInt
 from yurt.auth import requires
+from yurt.domain.privacy import mission_reporter_id
 from yurt.errors import Problem
 from yurt.services import services
 from yurt.storage.base import NotFound
@@ -79,8 +80,9 @@ def submit_report(mission_id: str) -> Response:
     if services().catalogue.current().get(mission_id) is None:
         raise Problem(404, f"no mission with id {mission_id!r}")
     try:
+        reporter = mission_reporter_id(services().travellers.secret, str(g.principal.sub))
         report = report_store().submit(mission_id, body["category"], body["text"].strip(),
-                                       reporter_sub=str(g.principal.sub), now=_now(), limit=REPORT_LIMIT)
+                                       reporter=reporter, now=_now(), limit=REPORT_LIMIT)
     except RateLimitError as exc:
         raise Problem(429, f"at most {REPORT_LIMIT.max_reports} reports per traveller per "
                            f"{REPORT_LIMIT.window_s // 60} minutes",

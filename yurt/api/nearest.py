@@ -37,7 +37,7 @@ from yurt.domain.query_grid import cell_geometry, query_cell
 from yurt.domain.responsibility import CAREER_TYPES, HOME_COUNTRY, Responsibility, responsible
 from yurt.domain.spatial_index import Neighbour
 from yurt.errors import Problem
-from yurt.metrics import record_cache
+from yurt.meters import record_cache
 from yurt.services import services
 
 bp = Blueprint("nearest", __name__)

@@ -13,7 +13,7 @@ from typing import Any
 from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
 
 from yurt.api.queries import BBox, Lat, Lon, QueryFloat, QueryInt
-from yurt.domain.meetups import MAX_MEETUP_RADIUS_KM
+from yurt.domain.meetup_search import MAX_MEETUP_RADIUS_KM
 from yurt.domain.privacy import MAX_RADIUS_KM
 
 MAX_MEETUP_DURATION = timedelta(days=7)
@@ -58,7 +58,11 @@ class PresenceBody(_Strict):
 
 
 class NearbyQuery(_Strict):
-    radius_km = QueryFloat(load_default=10.0, allow_nan=False, validate=validate.Range(1, MAX_RADIUS_KM))
+    radius_km = QueryFloat(load_default=10.0, allow_nan=False, validate=validate.Range(1, MAX_RADIUS_KM), metadata={
+        "description": "Search radius in km, 1–50. Snapped up to the next band edge (2, 5, 10, 25 or 50 km) "
+                       "before any cut, so every radius within one band gives the same answer: a search on the "
+                       "radius learns the band, never a finer distance. The response's radius_km is the "
+                       "snapped value."})
     limit = QueryInt(load_default=20, validate=validate.Range(1, 50))
     cursor = fields.String(validate=validate.Length(1, 300))
 
@@ -70,6 +74,12 @@ class HandleBody(_Strict):
 class ReportBody(_Strict):
     handle = fields.String(required=True, validate=HANDLE)
     reason = fields.String(required=True, validate=validate.Length(1, 1000))
+
+
+class StaffReportsQuery(_Strict):
+    limit = QueryInt(load_default=50, validate=validate.Range(1, 200))
+    cursor = fields.String(validate=validate.Length(1, 100),
+                           metadata={"description": "next_cursor of the previous page"})
 
 
 class AreasQuery(_Strict):

@@ -1,9 +1,12 @@
-"""Traveller endpoints: opt-in presence, nearby compatriots in bands, blocks, reports, area counts, erasure.
+"""Traveller endpoints: opt-in presence, nearby compatriots in bands, blocks, area counts, erasure (reports:
+``traveller_reports``).
 
 The submitted coordinates are turned into an H3 resolution-7 cell on arrival and then dropped: they are never
-stored, logged or echoed back. Nearby answers are computed around the caller's own stored cell only (there is
-no origin parameter), with per-viewer handles and distance bands between cell centres
-(``yurt.domain.privacy``).
+stored, logged or echoed back. The cell is sticky (``sticky_cells``): a position just outside the traveller's
+current cell keeps it, so repeated noisy updates from one spot do not tell which side of an edge they are on.
+Nearby answers are computed around the caller's own stored cell only (there is no origin parameter), with
+per-viewer, per-session handles and distance bands between cell centres (``yurt.domain.privacy``); the radius
+is snapped to a band edge. Area counts resist Sybils (``yurt.domain.area_counts``).
 Store failures fail closed: ``StoreUnavailable`` becomes a 503 problem with ``Retry-After``.
 """
 
@@ -18,10 +21,12 @@ from flask import Blueprint, Response, g
 
 from yurt.api.conventions import json_response, load_body, use_query
 from yurt.api.docs import REQUEST_BODIES, SECURED
-from yurt.api.traveller_schemas import AreasQuery, HandleBody, NearbyQuery, PresenceBody, ReportBody
+from yurt.api.traveller_schemas import AreasQuery, HandleBody, NearbyQuery, PresenceBody
 from yurt.api.travellers_nearby import nearby_page
 from yurt.auth import requires
 from yurt.domain import privacy
+from yurt.domain.area_counts import area_cells_in_bbox, area_counts
+from yurt.domain.sticky_cells import sticky_cell
 from yurt.errors import Problem
 from yurt.services import services
 from yurt.storage.travellers import (
@@ -67,12 +72,13 @@ def put_presence() -> Response:
     """Become visible to compatriots until ``share_minutes`` from now; the position is kept as a cell only."""
     body = load_body(PresenceBody())
     stores, tid = caller()
-    cell = privacy.presence_cell(body.pop("lat"), body.pop("lon"))
     now = now_s()
+    anchor = stores.presence.limiter_record(tid, now)  # the cell of the last accepted update, if any
+    cell = sticky_cell(body.pop("lat"), body.pop("lon"), anchor.cell if anchor is not None else None)
     profile = Profile(body["display_name"], tuple(body["languages"]), body["about"])
     try:
-        presence = stores.presence.put_presence(tid, cell, now + body["share_minutes"] * 60, profile,
-                                                privacy.order_score(stores.secret, tid), now)
+        presence = stores.presence.put_presence(tid, cell, now + body["share_minutes"] * 60, profile, now,
+                                                g.principal.issued_at_s)
     except RateLimitError as exc:
         detail = ("position updates are limited to one per minute" if exc.reason == "too_soon"
                   else "the daily budget of position updates is spent")
@@ -119,7 +125,12 @@ def erase_me() -> Response:
 @requires("traveller")
 @use_query(NearbyQuery())
 def nearby(*, radius_km: float, limit: int, cursor: str | None = None) -> Response:
-    """Visible compatriots around your own current presence, nearest band first; no exact distances."""
+    """Visible compatriots around your own current presence, nearest band first; no exact distances.
+
+    ``radius_km`` is snapped up to the next band edge (2, 5, 10, 25 or 50 km) before anything is cut, so the
+    answer is the same for every radius within one band; the response names the snapped radius.
+    """
+    radius_km = privacy.snap_radius_km(radius_km)
     stores, tid = caller()
     now = now_s()
     me = stores.presence.get_presence(tid, now)
@@ -130,7 +141,7 @@ def nearby(*, radius_km: float, limit: int, cursor: str | None = None) -> Respon
     return json_response(page, headers={"Cache-Control": "no-store"})
 
 
-def _target(stores: TravellerStores, tid: str, handle: str) -> str:
+def target_of(stores: TravellerStores, tid: str, handle: str) -> str:
     target = stores.presence.resolve_handle(tid, handle, now_s())
     if target is None:
         raise Problem(404, "no traveller with this handle was shown to you in the last day",
@@ -144,25 +155,18 @@ def block() -> Response:
     """Hide both of you from each other, for good."""
     body = load_body(HandleBody())
     stores, tid = caller()
-    stores.presence.block(tid, _target(stores, tid, body["handle"]))
+    stores.presence.block(tid, target_of(stores, tid, body["handle"]))
     return Response(status=204)
-
-
-@bp.post("/v1/travellers/reports")
-@requires("traveller")
-def report() -> Response:
-    """Report a traveller to staff, who can suspend their visibility."""
-    body = load_body(ReportBody())
-    stores, tid = caller()
-    filed = stores.presence.add_report(tid, _target(stores, tid, body["handle"]), body["reason"], now_s())
-    return json_response({"id": filed.id, "status": "received"}, status=202)
 
 
 @bp.get("/v1/travellers/areas")
 @requires("traveller")
 @use_query(AreasQuery())
 def areas(*, bbox: tuple[float, float, float, float]) -> Response:
-    """Visible compatriots per resolution-5 cell (~252 km²); cells with fewer than 3 people are left out."""
+    """Visible compatriots per resolution-5 cell (~252 km²), in bands; cells with fewer than 3 are left out.
+
+    Only presences of accounts known for a day count, and never the caller's own (``yurt.domain.area_counts``).
+    """
     min_lon, min_lat, max_lon, max_lat = bbox
     if max_lat - min_lat > MAX_AREA_SPAN_DEG or (max_lon - min_lon) % 360 > MAX_AREA_SPAN_DEG:
         raise Problem(400, f"the bbox may span at most {MAX_AREA_SPAN_DEG:g}° each way; zoom in",
@@ -171,50 +175,26 @@ def areas(*, bbox: tuple[float, float, float, float]) -> Response:
              else [(min_lon, min_lat, 180.0, max_lat), (-180.0, min_lat, max_lon, max_lat)])
     cells: list[str] = []
     for box in boxes:
-        found = privacy.area_cells_in_bbox(*box, limit=MAX_AREA_CELLS - len(cells))
+        found = area_cells_in_bbox(*box, limit=MAX_AREA_CELLS - len(cells))
         if found is None:
             raise Problem(400, "the bbox is too large for the area map; zoom in",
                           errors={"bbox": ["too large"]})
         cells.extend(found)
-    stores, _ = caller()
-    counts = stores.presence.occupied(cells, now_s())
+    stores, tid = caller()
+    now = now_s()
+    counts = stores.presence.occupied(cells, now, established_only=True)
+    me = stores.presence.get_presence(tid, now)
+    if me is not None and me.established and counts.get(me.cell, 0) > 0:
+        counts[me.cell] -= 1  # the caller's own presence never counts
     body = {"resolution": privacy.AREA_RES, "k_anonymity": privacy.K_ANONYMITY,
-            "areas": [a.__dict__ for a in privacy.area_counts(counts.items())]}
+            "areas": [a.__dict__ for a in area_counts(counts.items())]}
     return json_response(body, headers={"Cache-Control": "no-store"})
-
-
-@bp.get("/v1/staff/traveller-reports")
-@requires("staff")
-def staff_reports() -> Response:
-    """Reports, newest first; travellers appear under staff handles (POST …/suspension takes them)."""
-    stores = services().travellers
-    reports = stores.presence.list_reports(500)
-    return json_response({"reports": [
-        {"id": r.id, "at": iso(r.at_s), "reason": r.reason,
-         "target": privacy.handle_for(stores.secret, "staff", r.target),
-         "reporter": privacy.handle_for(stores.secret, "staff", r.reporter)} for r in reports]},
-        headers={"Cache-Control": "no-store"})
-
-
-@bp.post("/v1/staff/travellers/<handle>/suspension")
-@requires("staff")
-def staff_suspend(handle: str) -> Response:
-    """Suspend a reported traveller's visibility: presence removed now, new presence refused."""
-    stores = services().travellers
-    reported = {r.target for r in stores.presence.list_reports(10_000)}
-    match = [t for t in reported if privacy.handle_for(stores.secret, "staff", t) == handle]
-    if not match:
-        raise Problem(404, "no reported traveller has this staff handle")
-    stores.presence.suspend(match[0], now_s())
-    return json_response({"handle": handle, "suspended": True})
 
 
 REQUEST_BODIES.update({
     "travellers.put_presence.put": PresenceBody,
     "travellers.block.post": HandleBody,
-    "travellers.report.post": ReportBody,
 })
 SECURED.update({name: "traveller" for name in (
     "travellers.put_presence", "travellers.get_presence", "travellers.delete_presence", "travellers.erase_me",
-    "travellers.nearby", "travellers.block", "travellers.report", "travellers.areas")})
-SECURED.update({"travellers.staff_reports": "staff", "travellers.staff_suspend": "staff"})
+    "travellers.nearby", "travellers.block", "travellers.areas")})

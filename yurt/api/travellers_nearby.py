@@ -2,6 +2,7 @@
 
 The viewer's result sequence is: occupied resolution-7 cells in bands ascending, cells shuffled per viewer
 within a band (``privacy.nearby_layout``), and inside each cell the members in hash order rotated per viewer.
+Handles are per viewer and per presence session of the traveller shown (``privacy.session_handle``).
 A page reads only the cells and offsets it needs (from the per-cell counts), so its cost does not grow with
 how many travellers share the city. The cursor names a position by the (band, shuffle key) of a cell and an
 offset — never a cell id — and is signed for the viewer, the viewer's cell and the radius, so it cannot be
@@ -18,7 +19,7 @@ from typing import Any
 
 import orjson
 
-from yurt.domain.privacy import BANDS, CellSlot, handle_for, index_cells_for, nearby_layout
+from yurt.domain.privacy import BANDS, CellSlot, index_cells_for, nearby_layout, session_handle
 from yurt.errors import Problem
 from yurt.storage.travellers import MemberRead, Presence, TravellerStores
 
@@ -104,7 +105,7 @@ def nearby_page(stores: TravellerStores, viewer: Presence, radius_km: float, lim
         for tid, presence, slot in candidates:
             if tid in hidden:
                 continue  # blocked, either way
-            handle = handle_for(secret, viewer.tid, tid)
+            handle = session_handle(secret, viewer.tid, tid, presence.session)
             handles[handle] = tid
             results.append({"handle": handle, "display_name": presence.profile.display_name,
                             "languages": list(presence.profile.languages), "about": presence.profile.about,

@@ -40,30 +40,52 @@ function resolvedReport(report) {
 
 function travellerReport(report) {
   const message = h("span", { class: "small", role: "status" });
+  if (report.open === false) {
+    return h("li", { "data-traveller-report": report.id, class: "resolved" },
+      h("div", {}, h("strong", {}, report.reason || "—"), " · ", localTime(report.at)),
+      h("p", { class: "muted small" }, t("reportedBy", { target: report.target, reporter: report.reporter }),
+        " · ", t("suspended")));
+  }
   return h("li", { "data-traveller-report": report.id },
     h("div", {}, h("strong", {}, report.reason || "—"), " · ", localTime(report.at)),
     h("p", { class: "small" }, t("reportedBy", { target: report.target, reporter: report.reporter })),
     tr("button", "suspend", { type: "button", class: "small suspend", onclick: async (e) => {
       const r = await api("POST", `/v1/staff/travellers/${encodeURIComponent(report.target)}/suspension`);
       message.textContent = r.status === 200 ? t("suspended") : r.data?.detail || String(r.status);
-      if (r.status === 200) e.target.disabled = true;
+      if (r.status === 200) await loadReports();
     } }), " ", message);
+}
+
+// Every page of the staff list (cursor paging), up to MAX_TRAVELLER_REPORTS.
+const MAX_TRAVELLER_REPORTS = 1000;
+async function travellerReports() {
+  const all = [];
+  let cursor = null;
+  do {
+    const r = await api("GET", "/v1/staff/traveller-reports?limit=200" + (cursor ? "&cursor=" + encodeURIComponent(cursor) : ""));
+    if (r.status !== 200) break;
+    all.push(...(r.data.reports || []));
+    cursor = r.data.next_cursor;
+  } while (cursor && all.length < MAX_TRAVELLER_REPORTS);
+  return all;
 }
 
 export async function loadReports() {
   const [open, resolved, travellers] = await Promise.all([
     api("GET", "/v1/reports?status=open&limit=100"),
     api("GET", "/v1/reports?status=resolved&limit=10"),
-    api("GET", "/v1/staff/traveller-reports"),
+    travellerReports(),
   ]);
   const openTotal = open.data?.total ?? 0;
   $("mission-reports-count").textContent = t("openCount", { n: openTotal });
   $("mission-reports").replaceChildren(...(open.data?.reports || []).map(missionReport));
   if (!openTotal) $("mission-reports").append(tr("li", "noOpenReports", { class: "muted" }));
   $("resolved-reports").replaceChildren(...(resolved.data?.reports || []).map(resolvedReport));
-  const aboutTravellers = travellers.data?.reports || [];
-  $("traveller-reports-count").textContent = String(travellers.data?.total ?? aboutTravellers.length);
+  // Open ones (not yet acted on) first, newest first within each group, as the list gives them.
+  const aboutTravellers = [...travellers.filter((r) => r.open !== false), ...travellers.filter((r) => r.open === false)];
+  const openTravellers = travellers.filter((r) => r.open !== false).length;
+  $("traveller-reports-count").textContent = t("openCount", { n: openTravellers });
   $("traveller-reports").replaceChildren(...aboutTravellers.map(travellerReport));
   if (!aboutTravellers.length) $("traveller-reports").append(tr("li", "noTravellerReports", { class: "muted" }));
-  $("reports-badge").textContent = openTotal ? String(openTotal) : "";
+  $("reports-badge").textContent = openTotal + openTravellers ? String(openTotal + openTravellers) : "";
 }

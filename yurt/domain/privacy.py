@@ -1,4 +1,4 @@
-"""Travellers' privacy grid: coarse cells, distance bands, per-viewer handles and order, k-anonymous counts.
+"""Travellers' privacy grid: coarse cells, distance bands, per-viewer and per-session handles and order.
 
 A traveller's position exists only as an H3 cell (Uber H3, https://h3geo.org/docs/core-library/restable):
 resolution 7 (average area 5.16 km², edge 1.41 km) for presence, resolution 5 (252 km²) for the storage
@@ -7,8 +7,14 @@ never of coordinates: the band is the geodesic distance between the two cell cen
 ``geodesy.inverse_many``), so spoofing one's own position inside a cell, or across many cells, can at
 best recover the victim's cell.
 
-Handles and ordering use HMAC-SHA256 (RFC 2104) with a server secret, so they differ per viewer, are stable
-for that viewer, and cannot be linked across viewers or predicted without the secret.
+Handles and ordering use HMAC-SHA256 (RFC 2104) with a server secret, so they differ per viewer and cannot be
+linked across viewers or predicted without the secret. A traveller's handle (and place in a cell's order) also
+depends on the traveller's *presence session*, a random id drawn when a share starts a session (the first
+share, or one after an erase, a ``DELETE`` of presence or an expiry): a viewer cannot tell that two sessions
+belong to one traveller. Staff handles leave the session out, so staff can follow a reported traveller.
+
+No answer changes with the ``nearby`` radius at a finer grain than the bands: the radius is snapped up to the
+next band edge (``snap_radius_km``) and the cut is made by band, never by distance.
 """
 
 from __future__ import annotations
@@ -17,7 +23,8 @@ import base64
 import hashlib
 import hmac
 import math
-from collections.abc import Iterable, Mapping, Sequence
+import secrets
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -41,6 +48,10 @@ BANDS: tuple[tuple[str, float], ...] = (
     ("10–25 km", 25.0),
     ("25–50 km", 50.0 + 1e-9),
 )
+
+# The radii a nearby query can cut at: the upper edges of the bands. A radius in between is snapped up to the
+# next edge, so a binary search on ``radius_km`` learns the band and nothing finer (tests/test_privacy_hardening.py).
+RADIUS_EDGES_KM: tuple[float, ...] = (2.0, 5.0, 10.0, 25.0, MAX_RADIUS_KM)
 
 # A resolution-5 cell's centre is within this distance of the centre of any of its resolution-7 descendants.
 # Descendants lie inside the parent up to H3's aperture-7 approximation; measured over 3,000 random parents
@@ -80,6 +91,16 @@ def centre_distances_km(origin: str, cells: Sequence[str]) -> list[float]:
     return [float(d) for d in distances_km]
 
 
+def snap_radius_km(radius_km: float) -> float:
+    """The smallest band edge at or above ``radius_km`` (callers validate 1 ≤ radius ≤ 50 first)."""
+    return next((edge for edge in RADIUS_EDGES_KM if radius_km <= edge), MAX_RADIUS_KM)
+
+
+def last_band_within(radius_km: float) -> int:
+    """Index of the last band a query of ``radius_km`` (snapped up first) includes, whole."""
+    return RADIUS_EDGES_KM.index(snap_radius_km(radius_km))
+
+
 def band_of(distance_km: float) -> int | None:
     """Index into ``BANDS`` for a centre-to-centre distance, or None beyond the last band."""
     for i, (_, upper_km) in enumerate(BANDS):
@@ -106,15 +127,31 @@ def _mac(secret: bytes, *parts: str) -> bytes:
     return hmac.new(secret, message, hashlib.sha256).digest()
 
 
+def _handle(digest: bytes) -> str:
+    return "t_" + base64.b32encode(digest[:16]).decode().rstrip("=").lower()
+
+
 def handle_for(secret: bytes, viewer: str, target: str) -> str:
-    """An opaque handle for ``target`` as seen by ``viewer``: stable per pair, unlinkable across viewers."""
-    digest = _mac(secret, "handle", viewer, target)[:16]
-    return "t_" + base64.b32encode(digest).decode().rstrip("=").lower()
+    """A handle stable across ``target``'s sessions: for staff only (``viewer="staff"``), who must be able to
+    follow a reported traveller. Travellers are shown ``session_handle``."""
+    return _handle(_mac(secret, "handle", viewer, target))
 
 
-def order_score(secret: bytes, member: str) -> int:
-    """A member's place in a cell's hash-ordered set (one for all viewers; the rotation is per viewer)."""
-    return int.from_bytes(_mac(secret, "order", member)[:8], "big") >> (64 - _ORDER_BITS)
+def session_handle(secret: bytes, viewer: str, target: str, session: str) -> str:
+    """The handle ``viewer`` is shown for ``target`` during one of ``target``'s presence sessions: stable within
+    the session, new in the next one, unlinkable across viewers and across sessions without the secret."""
+    return _handle(_mac(secret, "session-handle", viewer, target, session))
+
+
+def new_session() -> str:
+    """A presence session id: 64 random bits (``secrets``), never derived from the traveller."""
+    return secrets.token_hex(8)
+
+
+def session_order(session: str) -> int:
+    """A member's place in a cell's hash-ordered set, drawn afresh with each session (the session id is random),
+    so the order inside a cell cannot link sessions either; the rotation is per viewer."""
+    return int.from_bytes(hashlib.sha256(session.encode()).digest()[:8], "big") >> (64 - _ORDER_BITS)
 
 
 def viewer_rotation(secret: bytes, viewer: str, cell: str) -> int:
@@ -138,14 +175,15 @@ def nearby_layout(secret: bytes, viewer: str, viewer_cell: str, radius_km: float
     """The order in which ``viewer`` reads occupied cells: bands ascending, cells shuffled per viewer within.
 
     ``occupied`` maps resolution-7 cells to how many travellers they hold (the viewer included; callers drop
-    the viewer when reading members). Cells whose centre is farther than ``radius_km`` are left out.
+    the viewer when reading members). Only whole bands are kept: those up to the one ``radius_km`` snaps to.
     """
     cells = [c for c, n in occupied.items() if n > 0]
     distances = centre_distances_km(viewer_cell, cells)
+    last_band = last_band_within(radius_km)
     slots: list[CellSlot] = []
     for cell, distance_km in zip(cells, distances, strict=True):
         band = band_of(distance_km)
-        if band is None or distance_km > radius_km:
+        if band is None or band > last_band:
             continue
         shuffle_key = _mac(secret, "cell-order", viewer, cell)[:8]
         slots.append(CellSlot(band, shuffle_key, cell, occupied[cell], viewer_rotation(secret, viewer, cell)))
@@ -161,41 +199,15 @@ def rotated(members_by_score: Sequence[tuple[str, int]], rotation: int) -> list[
     return tail + head
 
 
-@dataclass(frozen=True)
-class AreaCount:
-    cell: str
-    count: int
-    lat: float
-    lon: float
-
-
-def area_counts(counts: Iterable[tuple[str, int]], k: int = K_ANONYMITY) -> list[AreaCount]:
-    """Sum resolution-7 counts into resolution-5 cells and drop cells with fewer than ``k`` travellers."""
-    totals: dict[str, int] = {}
-    for cell, n in counts:
-        parent = str(h3.cell_to_parent(cell, AREA_RES)) if h3.get_resolution(cell) > AREA_RES else cell
-        totals[parent] = totals.get(parent, 0) + n
-    out = []
-    for cell in sorted(totals):
-        if totals[cell] >= k:
-            lat, lon = cell_centre(cell)
-            out.append(AreaCount(cell, totals[cell], lat, lon))
-    return out
-
-
-def area_cells_in_bbox(min_lon: float, min_lat: float, max_lon: float, max_lat: float,
-                       limit: int) -> list[str] | None:
-    """Resolution-5 cells overlapping a bbox (no antimeridian crossing), or None if more than ``limit``."""
-    shape = h3.LatLngPoly([(min_lat, min_lon), (min_lat, max_lon), (max_lat, max_lon), (max_lat, min_lon)])
-    cells = h3.h3shape_to_cells_experimental(shape, AREA_RES, contain="overlap")
-    if len(cells) > limit:
-        return None
-    return sorted(str(c) for c in cells)
-
-
 def traveller_id(secret: bytes, sub: str) -> str:
     """The pseudonym under which storage keeps a traveller: the token's ``sub`` itself is never a key."""
     return _mac(secret, "traveller", sub)[:16].hex()
+
+
+def mission_reporter_id(secret: bytes, sub: str) -> str:
+    """The pseudonym a mission report carries: keyed like ``traveller_id`` (an unkeyed hash of a guessable
+    ``sub`` can be reversed by hashing candidates) and distinct from it, so it links to no traveller key."""
+    return _mac(secret, "mission-reporter", sub)[:8].hex()
 
 
 @dataclass(frozen=True)

@@ -2,17 +2,29 @@
 
 Meetups are public events: the venue is exact. Attendance is where concurrency matters — capacity must hold
 when a hundred people join at once — so every implementation checks and adds a seat in one atomic step.
+
+Against spam (issue 11): an organiser holds at most ``max_active`` active meetups (not cancelled, not ended;
+checked and counted in one atomic step), and search goes through the score index of
+``yurt.domain.meetup_search`` (each implementation offers it counts and contents of cells), so a crowd of
+meetups does not slow a search down. A meetup leaves search when it ends or is cancelled, and is deleted with
+its attendee list ``retention_s`` after its end.
 """
 
 from __future__ import annotations
 
 import abc
+import bisect
+import heapq
 import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
+from yurt.domain.meetup_cells import Venue, root, root_of, score, score_range
+from yurt.domain.meetup_search import CellReader, search
 from yurt.storage.base import NotFound, StoreError
+
+DEFAULT_RETENTION_S = 7 * 86_400.0
 
 
 class NotOrganiserError(StoreError):
@@ -25,6 +37,14 @@ class MeetupConflictError(StoreError):
     def __init__(self, reason: str) -> None:
         super().__init__(reason)
         self.reason = reason
+
+
+class TooManyActiveError(StoreError):
+    """The organiser already holds ``max_active`` active meetups."""
+
+    def __init__(self, max_active: int) -> None:
+        super().__init__(f"at most {max_active} active meetups")
+        self.max_active = max_active
 
 
 @dataclass(frozen=True)
@@ -48,22 +68,31 @@ class Meetup:
         record.pop("attending")
         return record
 
+    def venue(self) -> Venue:
+        return Venue.at(self.id, self.lat, self.lon, self.starts_at_s, self.ends_at_s)
+
 
 class MeetupStore(abc.ABC):
-    """Meetups, their attendance (capacity enforced atomically) and a coarse-cell index. Thread-safe."""
+    """Meetups, attendance (capacity enforced atomically), organisers' caps and the search index. Thread-safe.
+    Callers pass the clock (``now_s``) and never move it back: what has ended leaves the index for good."""
 
     @abc.abstractmethod
-    def create(self, meetup: Meetup, index_cell: str, organiser_tid: str) -> Meetup: ...
+    def create(self, meetup: Meetup, organiser_tid: str, now_s: float, max_active: int) -> Meetup:
+        """TooManyActiveError when the organiser already holds ``max_active`` active meetups."""
 
     @abc.abstractmethod
     def get(self, meetup_id: str) -> Meetup | None: ...
 
     @abc.abstractmethod
-    def update(self, meetup_id: str, organiser: str, changes: Mapping[str, Any], index_cell: str) -> Meetup:
+    def many(self, meetup_ids: Sequence[str]) -> list[Meetup | None]: ...
+
+    @abc.abstractmethod
+    def update(self, meetup_id: str, organiser: str, organiser_tid: str, changes: Mapping[str, Any],
+               now_s: float) -> Meetup:
         """NotFound, NotOrganiserError, MeetupConflictError('closed' | 'capacity_below_attendance')."""
 
     @abc.abstractmethod
-    def cancel(self, meetup_id: str, organiser: str) -> Meetup: ...
+    def cancel(self, meetup_id: str, organiser: str, organiser_tid: str) -> Meetup: ...
 
     @abc.abstractmethod
     def join(self, meetup_id: str, sub: str, tid: str, now_s: float) -> Meetup:
@@ -79,20 +108,91 @@ class MeetupStore(abc.ABC):
     def is_attending(self, meetup_id: str, sub: str) -> bool: ...
 
     @abc.abstractmethod
-    def in_cells(self, index_cells: Sequence[str], now_s: float) -> list[Meetup]:
-        """Active, not yet ended meetups indexed under the given cells."""
-
-    @abc.abstractmethod
     def erase(self, sub: str, tid: str) -> None:
         """Leave every meetup ``sub`` attends; cancel the ones they organise and forget the organiser."""
 
+    @abc.abstractmethod
+    def reader(self, now_s: float) -> CellReader:
+        """The search index as ``meetup_search`` reads it (a venue may stay in it a little past its end)."""
+
+    def search(self, lat: float, lon: float, radius_km: float, limit: int, window_start_s: float,
+               window_end_s: float, now_s: float) -> list[tuple[Meetup, float]]:
+        """Active meetups overlapping [window_start_s, window_end_s) within ``radius_km``, nearest first, each
+        with its geodesic distance in km."""
+        start = max(window_start_s, now_s)
+
+        def accept(venue: Venue) -> bool:
+            return venue.ends_s > start and venue.starts_s < window_end_s
+
+        found = search(self.reader(now_s), lat, lon, radius_km, limit, accept)
+        meetups = self.many([f.venue.id for f in found])
+        return [(m, f.distance_km) for m, f in zip(meetups, found, strict=True)
+                if m is not None and m.status == "active"]
+
+
+class _Root:
+    """One root's venues by score: parallel lists, so a bisect compares plain ints."""
+
+    __slots__ = ("scores", "venues")
+
+    def __init__(self) -> None:
+        self.scores: list[int] = []
+        self.venues: list[Venue] = []
+
+    def add(self, at_score: int, venue: Venue) -> None:
+        i = bisect.bisect_right(self.scores, at_score)
+        self.scores.insert(i, at_score)
+        self.venues.insert(i, venue)
+
+    def remove(self, at_score: int, meetup_id: str) -> None:
+        i = bisect.bisect_left(self.scores, at_score)
+        while self.venues[i].id != meetup_id:
+            i += 1
+        del self.scores[i], self.venues[i]
+
+
+class _SortedIndex:
+    """``CellReader`` over the embedded roots: a cell's venues are one bisected slice of its root."""
+
+    batch_cells = 2  # no round trip: read a little at a time
+    def __init__(self, lock: threading.Lock, index: dict[str, _Root]) -> None:
+        self._lock = lock
+        self._index = index
+        self._empty = _Root()
+
+    def _slice(self, cell: str) -> tuple[_Root, int, int]:
+        entries = self._index.get(root_of(cell), self._empty)
+        lo, hi = score_range(cell)
+        return entries, bisect.bisect_left(entries.scores, lo), bisect.bisect_right(entries.scores, hi)
+
+    def counts(self, cells: Sequence[str]) -> list[int]:
+        with self._lock:
+            out = []
+            for cell in cells:
+                _, first, end = self._slice(cell)
+                out.append(end - first)
+            return out
+
+    def venues(self, cells: Sequence[str]) -> list[list[Venue]]:
+        with self._lock:
+            out = []
+            for cell in cells:
+                entries, first, end = self._slice(cell)
+                out.append(entries.venues[first:end])
+            return out
+
 
 class EmbeddedMeetupStore(MeetupStore):
-    def __init__(self) -> None:
+    def __init__(self, retention_s: float = DEFAULT_RETENTION_S) -> None:
         self._lock = threading.Lock()
+        self._retention_s = retention_s
         self._meetups: dict[str, Meetup] = {}
         self._attendees: dict[str, set[str]] = {}
-        self._cells: dict[str, set[str]] = {}
+        self._index: dict[str, _Root] = {}  # root cell → its venues by score
+        self._indexed: dict[str, tuple[str, int]] = {}  # meetup id → (root, score)
+        self._active: dict[str, dict[str, float]] = {}  # organiser tid → {meetup id: ends_at_s}
+        self._ending: list[tuple[float, str]] = []  # heap (ends_at_s, id): leaves the index then
+        self._expiring: list[tuple[float, str]] = []  # heap (ends + retention, id): deleted then
 
     def _counted(self, meetup: Meetup) -> Meetup:
         return replace(meetup, attending=len(self._attendees.get(meetup.id, ())))
@@ -105,10 +205,45 @@ class EmbeddedMeetupStore(MeetupStore):
             raise NotOrganiserError(meetup_id)
         return meetup
 
-    def create(self, meetup: Meetup, index_cell: str, organiser_tid: str) -> Meetup:
+    def _unindex(self, meetup_id: str) -> None:
+        found = self._indexed.pop(meetup_id, None)
+        if found is not None:
+            self._index[found[0]].remove(found[1], meetup_id)
+
+    def _reindex(self, meetup: Meetup) -> None:
+        self._unindex(meetup.id)
+        at_score, where = score(meetup.lat, meetup.lon), root(meetup.lat, meetup.lon)
+        self._index.setdefault(where, _Root()).add(at_score, meetup.venue())
+        self._indexed[meetup.id] = (where, at_score)
+        heapq.heappush(self._ending, (meetup.ends_at_s, meetup.id))
+        heapq.heappush(self._expiring, (meetup.ends_at_s + self._retention_s, meetup.id))
+
+    def _sweep(self, now_s: float) -> None:
+        while self._ending and self._ending[0][0] <= now_s:
+            _, meetup_id = heapq.heappop(self._ending)
+            meetup = self._meetups.get(meetup_id)
+            if meetup is not None and meetup.ends_at_s <= now_s:  # not moved later since
+                self._unindex(meetup_id)
+        while self._expiring and self._expiring[0][0] <= now_s:
+            _, meetup_id = heapq.heappop(self._expiring)
+            meetup = self._meetups.get(meetup_id)
+            if meetup is not None and meetup.ends_at_s + self._retention_s <= now_s:
+                del self._meetups[meetup_id]
+                self._attendees.pop(meetup_id, None)
+                self._unindex(meetup_id)
+
+    def create(self, meetup: Meetup, organiser_tid: str, now_s: float, max_active: int) -> Meetup:
         with self._lock:
+            self._sweep(now_s)
+            active = self._active.setdefault(organiser_tid, {})
+            for meetup_id, ends_at_s in list(active.items()):
+                if ends_at_s <= now_s:
+                    del active[meetup_id]
+            if len(active) >= max_active:
+                raise TooManyActiveError(max_active)
+            active[meetup.id] = meetup.ends_at_s
             self._meetups[meetup.id] = meetup
-            self._cells.setdefault(index_cell, set()).add(meetup.id)
+            self._reindex(meetup)
             return self._counted(meetup)
 
     def get(self, meetup_id: str) -> Meetup | None:
@@ -116,28 +251,39 @@ class EmbeddedMeetupStore(MeetupStore):
             meetup = self._meetups.get(meetup_id)
             return self._counted(meetup) if meetup else None
 
-    def update(self, meetup_id: str, organiser: str, changes: Mapping[str, Any], index_cell: str) -> Meetup:
+    def many(self, meetup_ids: Sequence[str]) -> list[Meetup | None]:
         with self._lock:
+            found = [self._meetups.get(i) for i in meetup_ids]
+            return [self._counted(m) if m is not None else None for m in found]
+
+    def update(self, meetup_id: str, organiser: str, organiser_tid: str, changes: Mapping[str, Any],
+               now_s: float) -> Meetup:
+        with self._lock:
+            self._sweep(now_s)
             meetup = self._owned(meetup_id, organiser)
             if meetup.status != "active":
                 raise MeetupConflictError("closed")
             if changes.get("capacity", meetup.capacity) < len(self._attendees.get(meetup_id, ())):
                 raise MeetupConflictError("capacity_below_attendance")
-            for cell_ids in self._cells.values():
-                cell_ids.discard(meetup_id)
-            self._cells.setdefault(index_cell, set()).add(meetup_id)
             updated = replace(meetup, **changes)
             self._meetups[meetup_id] = updated
+            self._reindex(updated)
+            active = self._active.get(organiser_tid, {})
+            if meetup_id in active:
+                active[meetup_id] = updated.ends_at_s
             return self._counted(updated)
 
-    def cancel(self, meetup_id: str, organiser: str) -> Meetup:
+    def cancel(self, meetup_id: str, organiser: str, organiser_tid: str) -> Meetup:
         with self._lock:
             meetup = replace(self._owned(meetup_id, organiser), status="cancelled")
             self._meetups[meetup_id] = meetup
+            self._unindex(meetup_id)
+            self._active.get(organiser_tid, {}).pop(meetup_id, None)
             return self._counted(meetup)
 
     def join(self, meetup_id: str, sub: str, tid: str, now_s: float) -> Meetup:
         with self._lock:
+            self._sweep(now_s)
             meetup = self._meetups.get(meetup_id)
             if meetup is None:
                 raise NotFound(meetup_id)
@@ -169,11 +315,10 @@ class EmbeddedMeetupStore(MeetupStore):
         with self._lock:
             return sub in self._attendees.get(meetup_id, ())
 
-    def in_cells(self, index_cells: Sequence[str], now_s: float) -> list[Meetup]:
+    def reader(self, now_s: float) -> CellReader:
         with self._lock:
-            ids = set().union(*(self._cells.get(c, set()) for c in index_cells)) if index_cells else set()
-            found = [self._meetups[i] for i in sorted(ids)]
-            return [self._counted(m) for m in found if m.status == "active" and m.ends_at_s > now_s]
+            self._sweep(now_s)
+        return _SortedIndex(self._lock, self._index)
 
     def erase(self, sub: str, tid: str) -> None:
         with self._lock:
@@ -182,3 +327,5 @@ class EmbeddedMeetupStore(MeetupStore):
             for meetup_id, meetup in list(self._meetups.items()):
                 if meetup.organiser == sub:
                     self._meetups[meetup_id] = replace(meetup, organiser="", status="cancelled")
+                    self._unindex(meetup_id)
+            self._active.pop(tid, None)

@@ -2,60 +2,192 @@
 
 Key layout::
 
-    {m:<id>}:d        hash   doc (meetup JSON), status, capacity, ends_ms, organiser, cell
+    {m:<id>}:d        hash   doc (meetup JSON), status, capacity, ends_ms, organiser, root, member, expire_ms
     {m:<id>}:a        set    attendee subs (same slot as :d, so the capacity check and SADD are one script)
-    {mi:<res4>}:ids   set    meetup ids whose venue lies in that resolution-4 cell (search index)
+    {mi:<res4>}:z     zset   index member "id|lat|lon|starts_ms|ends_ms" → venue score (``meetup_search``)
+    {mi:<res4>}:x     zset   the same members → ends_ms (to drop ended meetups from the index)
+    {t:<tid>}:live    zset   meetup ids a traveller organises → ends_ms (the per-organiser cap)
     {t:<tid>}:att     set    meetups a traveller attends; {t:<tid>}:org  meetups they organise (for erasure)
 
-Ended and cancelled meetups are dropped from the search index lazily when a search meets them.
+Retention: ``:d`` and ``:a`` expire ``retention_s`` after the meetup's end (a TTL computed from the caller's
+clock), so attendees' ids
+never outlive it by more; cancelling leaves the expiry as it was. A meetup leaves the index when cancelled
+and, once ended, when the next search or creation in its resolution-4 cell sweeps it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from typing import Any, cast
 
 import orjson
 import redis
+from redis.client import Pipeline
 from redis.typing import EncodableT, FieldT
 
+from yurt.domain.meetup_cells import Venue, root, root_of, score, score_range
 from yurt.storage.base import NotFound
-from yurt.storage.meetups import Meetup, MeetupConflictError, MeetupStore, NotOrganiserError
-from yurt.storage.travellers_redis import _fails_closed, _ms, _s, _t
+from yurt.storage.meetups import (
+    DEFAULT_RETENTION_S,
+    Meetup,
+    MeetupConflictError,
+    MeetupStore,
+    NotOrganiserError,
+    TooManyActiveError,
+)
+from yurt.storage.redis_common import fails_closed, text, to_ms, traveller_key
 
-# KEYS: meetup hash, attendee set. ARGV: sub, now_ms. Returns {code, attending}.
+# KEYS: meetup hash, attendee set. ARGV: sub, now_ms. Returns {code, attending}. The attendee set expires
+# with the meetup (a TTL from the caller's clock, as every expiry here: tests run on a pinned clock).
 _JOIN = """
 if redis.call('EXISTS', KEYS[1]) == 0 then return {'notfound', 0} end
 if redis.call('SISMEMBER', KEYS[2], ARGV[1]) == 1 then return {'ok', redis.call('SCARD', KEYS[2])} end
-local m = redis.call('HMGET', KEYS[1], 'status', 'ends_ms', 'organiser', 'capacity')
+local m = redis.call('HMGET', KEYS[1], 'status', 'ends_ms', 'organiser', 'capacity', 'expire_ms')
 if m[1] ~= 'active' or tonumber(m[2]) <= tonumber(ARGV[2]) then return {'closed', 0} end
 if m[3] == ARGV[1] then return {'organiser', 0} end
 if redis.call('SCARD', KEYS[2]) >= tonumber(m[4]) then return {'full', 0} end
 redis.call('SADD', KEYS[2], ARGV[1])
+if m[5] then redis.call('PEXPIRE', KEYS[2], math.max(1, tonumber(m[5]) - tonumber(ARGV[2]))) end
 return {'ok', redis.call('SCARD', KEYS[2])}
 """
+# KEYS: the organiser's live zset. ARGV: now_ms, max_active, meetup id, ends_ms. 1 = counted, 0 = over the cap.
+_RESERVE = """
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[1])
+if redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[2]) then return 0 end
+redis.call('ZADD', KEYS[1], ARGV[4], ARGV[3])
+local last = tonumber(redis.call('ZRANGE', KEYS[1], -1, -1, 'WITHSCORES')[2])
+redis.call('PEXPIRE', KEYS[1], math.max(1, last - tonumber(ARGV[1])))
+return 1
+"""
+# KEYS: index zset, ends zset. ARGV: now_ms, then lo, hi of each cell. Drops up to 200 ended members, then
+# answers each cell's count. One call per root, however many of its cells a search asks about.
+_COUNTS = """
+local gone = redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', ARGV[1], 'LIMIT', 0, 200)
+if #gone > 0 then
+  redis.call('ZREM', KEYS[1], unpack(gone))
+  redis.call('ZREM', KEYS[2], unpack(gone))
+end
+local out = {}
+for i = 2, #ARGV, 2 do out[#out + 1] = redis.call('ZCOUNT', KEYS[1], ARGV[i], ARGV[i + 1]) end
+return out
+"""
+# KEYS: index zset. ARGV: lo, hi of each cell. Each cell's members.
+_RANGES = """
+local out = {}
+for i = 1, #ARGV, 2 do out[#out + 1] = redis.call('ZRANGE', KEYS[1], ARGV[i], ARGV[i + 1], 'BYSCORE') end
+return out
+"""
+# KEYS: meetup hash, attendee set. What a reader needs (doc, status, organiser) and the number attending, or
+# false when the meetup is gone: one call, one reply to parse.
+_READ = """
+local m = redis.call('HMGET', KEYS[1], 'doc', 'status', 'organiser')
+if not m[1] then return false end
+return {m[1], m[2], m[3], redis.call('SCARD', KEYS[2])}
+"""
+
+_fails_closed = fails_closed("meetup store")
+_ms, _s, _t = to_ms, text, traveller_key
 
 
 def _m(meetup_id: str, kind: str) -> str:
     return f"{{m:{meetup_id}}}:{kind}"
 
 
-def _mi(cell: str) -> str:
-    return f"{{mi:{cell}}}:ids"
+def _mi(res4: str, kind: str) -> str:
+    return f"{{mi:{res4}}}:{kind}"
+
+
+def _by_root(cells: Sequence[str]) -> dict[str, list[int]]:
+    """Positions of ``cells`` grouped by the root that holds them (first-seen order)."""
+    groups: dict[str, list[int]] = {}
+    for position, cell in enumerate(cells):
+        groups.setdefault(root_of(cell), []).append(position)
+    return groups
+
+
+class _RedisIndex:
+    """``CellReader`` over the ``{mi:…}`` sorted sets: one script call per root and round trip (the client's CPU
+    per command, not Redis, is what a search spends); roots are swept of ended meetups as they are counted."""
+
+    batch_cells = 8  # a round trip costs about as much as ranking a few dozen venues
+
+    def __init__(self, store: RedisMeetupStore, now_ms: int) -> None:
+        self._store = store
+        self._now_ms = now_ms
+
+    def counts(self, cells: Sequence[str]) -> list[int]:
+        groups = _by_root(cells)
+
+        def build(pipe: Pipeline) -> None:
+            for top, positions in groups.items():
+                ranges = [bound for i in positions for bound in score_range(cells[i])]
+                self._store.eval(pipe, self._store.counts, [_mi(top, "z"), _mi(top, "x")], [self._now_ms, *ranges])
+
+        out = [0] * len(cells)
+        for positions, counts in zip(groups.values(), self._store.pipelined(build), strict=True):
+            for i, n in zip(positions, counts, strict=True):
+                out[i] = int(n)
+        return out
+
+    def venues(self, cells: Sequence[str]) -> list[list[Venue]]:
+        groups = _by_root(cells)
+
+        def build(pipe: Pipeline) -> None:
+            for top, positions in groups.items():
+                ranges = [bound for i in positions for bound in score_range(cells[i])]
+                self._store.eval(pipe, self._store.ranges, [_mi(top, "z")], ranges)
+
+        out: list[list[Venue]] = [[] for _ in cells]
+        for positions, members in zip(groups.values(), self._store.pipelined(build), strict=True):
+            for i, found in zip(positions, members, strict=True):
+                out[i] = [Venue.from_member(_s(m)) for m in found]
+        return out
 
 
 class RedisMeetupStore(MeetupStore):
-    def __init__(self, client: redis.Redis) -> None:
-        self._r = client
+    def __init__(self, client: redis.Redis, retention_s: float = DEFAULT_RETENTION_S) -> None:
+        self.r = client
+        self._retention_ms = _ms(retention_s)
         self._join = client.register_script(_JOIN)
+        self._reserve = client.register_script(_RESERVE)
+        self.counts = client.register_script(_COUNTS)
+        self.ranges = client.register_script(_RANGES)
+        self._read = client.register_script(_READ)
+        self._scripts = (self.counts, self.ranges, self._read)
+
+    def pipelined(self, build: Callable[[Pipeline], None]) -> list[Any]:
+        """A non-transactional pipeline of EVALSHA calls; loads the scripts once if Redis lost them."""
+        for attempt in (1, 2):
+            with self.r.pipeline(transaction=False) as pipe:
+                build(pipe)
+                try:
+                    return pipe.execute()
+                except redis.exceptions.NoScriptError:
+                    if attempt == 2:
+                        raise
+                    for script in self._scripts:
+                        self.r.script_load(script.script)
+        raise AssertionError("unreachable")
 
     @staticmethod
-    def _fields(meetup: Meetup, cell: str) -> dict[FieldT, EncodableT]:
+    def eval(pipe: Pipeline, script: Any, keys: list[str], args: list[Any]) -> None:
+        # The raw command: redis-py's ClusterPipeline refuses ``evalsha`` by name but routes the command by KEYS.
+        pipe.execute_command("EVALSHA", script.sha, len(keys), *keys, *args)  # type: ignore[no-untyped-call]
+
+    def _fields(self, meetup: Meetup) -> dict[FieldT, EncodableT]:
         # The organiser's sub lives only in its own field, so erasure can blank it.
         doc = {k: v for k, v in meetup.to_record().items() if k not in ("organiser", "status")}
         return {"doc": orjson.dumps(doc), "status": meetup.status, "capacity": meetup.capacity,
-                "ends_ms": _ms(meetup.ends_at_s), "organiser": meetup.organiser, "cell": cell}
+                "ends_ms": _ms(meetup.ends_at_s), "organiser": meetup.organiser,
+                "root": root(meetup.lat, meetup.lon), "member": meetup.venue().member(),
+                "expire_ms": self._expire_ms(meetup)}
+
+    def _expire_ms(self, meetup: Meetup) -> int:
+        return _ms(meetup.ends_at_s) + self._retention_ms
+
+    def _ttl_ms(self, meetup: Meetup, now_s: float) -> int:
+        return max(1, self._expire_ms(meetup) - _ms(now_s))
 
     @staticmethod
     def _parse(raw: Mapping[bytes, bytes], attending: int) -> Meetup:
@@ -63,60 +195,97 @@ class RedisMeetupStore(MeetupStore):
         record.update(status=_s(raw[b"status"]), organiser=_s(raw[b"organiser"]), attending=attending)
         return Meetup(**record)
 
+    def _index(self, meetup: Meetup) -> None:
+        top, member = root(meetup.lat, meetup.lon), meetup.venue().member()
+        with self.r.pipeline(transaction=True) as tx:  # both keys on the root's slot
+            tx.zadd(_mi(top, "z"), {member: score(meetup.lat, meetup.lon)})
+            tx.zadd(_mi(top, "x"), {member: _ms(meetup.ends_at_s)})
+            tx.execute()
+
+    def _unindex(self, top: str, member: str) -> None:
+        with self.r.pipeline(transaction=True) as tx:
+            tx.zrem(_mi(top, "z"), member)
+            tx.zrem(_mi(top, "x"), member)
+            tx.execute()
+
     @_fails_closed
-    def create(self, meetup: Meetup, index_cell: str, organiser_tid: str) -> Meetup:
-        self._r.hset(_m(meetup.id, "d"), mapping=self._fields(meetup, index_cell))
-        self._r.sadd(_mi(index_cell), meetup.id)
-        self._r.sadd(_t(organiser_tid, "org"), meetup.id)
+    def create(self, meetup: Meetup, organiser_tid: str, now_s: float, max_active: int) -> Meetup:
+        if not self._reserve(keys=[_t(organiser_tid, "live")],
+                             args=[_ms(now_s), max_active, meetup.id, _ms(meetup.ends_at_s)]):
+            raise TooManyActiveError(max_active)
+        with self.r.pipeline(transaction=True) as tx:
+            tx.hset(_m(meetup.id, "d"), mapping=self._fields(meetup))
+            tx.pexpire(_m(meetup.id, "d"), self._ttl_ms(meetup, now_s))
+            tx.execute()
+        self._index(meetup)
+        self.r.sadd(_t(organiser_tid, "org"), meetup.id)
+        top = root(meetup.lat, meetup.lon)
+        self.counts(keys=[_mi(top, "z"), _mi(top, "x")], args=[_ms(now_s)])  # sweeps ended meetups
         return meetup
 
     @_fails_closed
     def get(self, meetup_id: str) -> Meetup | None:
-        with self._r.pipeline(transaction=False) as pipe:
-            pipe.hgetall(_m(meetup_id, "d"))
-            pipe.scard(_m(meetup_id, "a"))
-            raw, attending = pipe.execute()
-        return self._parse(raw, int(attending)) if raw else None
+        return self.many([meetup_id])[0]
 
-    def _owned(self, pipe: Any, meetup_id: str, organiser: str) -> Meetup:
+    @_fails_closed
+    def many(self, meetup_ids: Sequence[str]) -> list[Meetup | None]:
+        def build(pipe: Pipeline) -> None:
+            for meetup_id in meetup_ids:
+                self.eval(pipe, self._read, [_m(meetup_id, "d"), _m(meetup_id, "a")], [])
+
+        out: list[Meetup | None] = []
+        for reply in self.pipelined(build) if meetup_ids else []:
+            if not reply:
+                out.append(None)
+                continue
+            doc, status, organiser, attending = reply
+            out.append(self._parse({b"doc": doc, b"status": status, b"organiser": organiser}, int(attending)))
+        return out
+
+    def _owned(self, pipe: Any, meetup_id: str, organiser: str) -> tuple[Meetup, dict[bytes, bytes]]:
         raw = cast(dict[bytes, bytes], pipe.hgetall(_m(meetup_id, "d")))
         if not raw:
             raise NotFound(meetup_id)
         meetup = self._parse(raw, int(pipe.scard(_m(meetup_id, "a"))))
         if not organiser or meetup.organiser != organiser:
             raise NotOrganiserError(meetup_id)
-        return meetup
+        return meetup, raw
 
     @_fails_closed
-    def update(self, meetup_id: str, organiser: str, changes: Mapping[str, Any], index_cell: str) -> Meetup:
+    def update(self, meetup_id: str, organiser: str, organiser_tid: str, changes: Mapping[str, Any],
+               now_s: float) -> Meetup:
         # transaction=True explicitly: it is redis.Redis's default but not RedisCluster's, whose WATCH needs it
         # (both keys share the meetup's hash tag, so the transaction stays on one slot).
-        with self._r.pipeline(transaction=True) as pipe:
+        with self.r.pipeline(transaction=True) as pipe:
             while True:
                 try:
                     pipe.watch(_m(meetup_id, "d"), _m(meetup_id, "a"))  # type: ignore[no-untyped-call]
-                    meetup = self._owned(pipe, meetup_id, organiser)
-                    old_cell = _s(cast(bytes, pipe.hget(_m(meetup_id, "d"), "cell")))
+                    meetup, raw = self._owned(pipe, meetup_id, organiser)
                     if meetup.status != "active":
                         raise MeetupConflictError("closed")
                     if changes.get("capacity", meetup.capacity) < meetup.attending:
                         raise MeetupConflictError("capacity_below_attendance")
                     updated = replace(meetup, **changes)
                     pipe.multi()
-                    pipe.hset(_m(meetup_id, "d"), mapping=self._fields(updated, index_cell))
+                    pipe.hset(_m(meetup_id, "d"), mapping=self._fields(updated))
+                    pipe.pexpire(_m(meetup_id, "d"), self._ttl_ms(updated, now_s))
+                    pipe.pexpire(_m(meetup_id, "a"), self._ttl_ms(updated, now_s))
                     pipe.execute()
                     break
                 except redis.WatchError:
                     continue
-        if old_cell != index_cell:
-            self._r.srem(_mi(old_cell), meetup_id)
-            self._r.sadd(_mi(index_cell), meetup_id)
+        if raw.get(b"member") is not None:
+            self._unindex(_s(raw[b"root"]), _s(raw[b"member"]))
+        self._index(updated)
+        self.r.zadd(_t(organiser_tid, "live"), {meetup_id: _ms(updated.ends_at_s)}, xx=True)
         return updated
 
     @_fails_closed
-    def cancel(self, meetup_id: str, organiser: str) -> Meetup:
-        meetup = self._owned(self._r, meetup_id, organiser)
-        self._r.hset(_m(meetup_id, "d"), "status", "cancelled")
+    def cancel(self, meetup_id: str, organiser: str, organiser_tid: str) -> Meetup:
+        meetup, raw = self._owned(self.r, meetup_id, organiser)
+        self.r.hset(_m(meetup_id, "d"), "status", "cancelled")
+        self._unindex(_s(raw[b"root"]), _s(raw[b"member"]))
+        self.r.zrem(_t(organiser_tid, "live"), meetup_id)
         return replace(meetup, status="cancelled")
 
     @_fails_closed
@@ -126,7 +295,7 @@ class RedisMeetupStore(MeetupStore):
             raise NotFound(meetup_id)
         if _s(code) != "ok":
             raise MeetupConflictError(_s(code))
-        self._r.sadd(_t(tid, "att"), meetup_id)
+        self.r.sadd(_t(tid, "att"), meetup_id)
         meetup = self.get(meetup_id)
         if meetup is None:
             raise NotFound(meetup_id)
@@ -134,8 +303,8 @@ class RedisMeetupStore(MeetupStore):
 
     @_fails_closed
     def leave(self, meetup_id: str, sub: str, tid: str) -> Meetup:
-        self._r.srem(_m(meetup_id, "a"), sub)
-        self._r.srem(_t(tid, "att"), meetup_id)
+        self.r.srem(_m(meetup_id, "a"), sub)
+        self.r.srem(_t(tid, "att"), meetup_id)
         meetup = self.get(meetup_id)
         if meetup is None:
             raise NotFound(meetup_id)
@@ -143,39 +312,29 @@ class RedisMeetupStore(MeetupStore):
 
     @_fails_closed
     def attendees(self, meetup_id: str) -> list[str]:
-        return sorted(_s(m) for m in cast(set[bytes], self._r.smembers(_m(meetup_id, "a"))))
+        return sorted(_s(m) for m in cast(set[bytes], self.r.smembers(_m(meetup_id, "a"))))
 
     @_fails_closed
     def is_attending(self, meetup_id: str, sub: str) -> bool:
-        return bool(self._r.sismember(_m(meetup_id, "a"), sub))
+        return bool(self.r.sismember(_m(meetup_id, "a"), sub))
+
+    def reader(self, now_s: float) -> _RedisIndex:
+        return _RedisIndex(self, _ms(now_s))
 
     @_fails_closed
-    def in_cells(self, index_cells: Sequence[str], now_s: float) -> list[Meetup]:
-        with self._r.pipeline(transaction=False) as pipe:
-            for cell in index_cells:
-                pipe.smembers(_mi(cell))
-            id_sets = pipe.execute()
-        ids = sorted({_s(i) for members in id_sets for i in members})
-        with self._r.pipeline(transaction=False) as pipe:
-            for meetup_id in ids:
-                pipe.hgetall(_m(meetup_id, "d"))
-                pipe.scard(_m(meetup_id, "a"))
-            replies = pipe.execute()
-        found = []
-        for meetup_id, raw, attending in zip(ids, replies[0::2], replies[1::2], strict=True):
-            if not raw:
-                continue
-            meetup = self._parse(raw, int(attending))
-            if meetup.status == "active" and meetup.ends_at_s > now_s:
-                found.append(meetup)
-            else:
-                self._r.srem(_mi(_s(raw[b"cell"])), meetup_id)  # ended or cancelled: leaves search for good
-        return found
+    def search(self, lat: float, lon: float, radius_km: float, limit: int, window_start_s: float,
+               window_end_s: float, now_s: float) -> list[tuple[Meetup, float]]:
+        return super().search(lat, lon, radius_km, limit, window_start_s, window_end_s, now_s)
 
     @_fails_closed
     def erase(self, sub: str, tid: str) -> None:
-        for meetup_id in map(_s, cast(set[bytes], self._r.smembers(_t(tid, "att")))):
-            self._r.srem(_m(meetup_id, "a"), sub)
-        for meetup_id in map(_s, cast(set[bytes], self._r.smembers(_t(tid, "org")))):
-            self._r.hset(_m(meetup_id, "d"), mapping={"status": "cancelled", "organiser": ""})
-        self._r.delete(_t(tid, "att"), _t(tid, "org"))
+        for meetup_id in map(_s, cast(set[bytes], self.r.smembers(_t(tid, "att")))):
+            self.r.srem(_m(meetup_id, "a"), sub)
+        for meetup_id in map(_s, cast(set[bytes], self.r.smembers(_t(tid, "org")))):
+            raw = cast(dict[bytes, bytes], self.r.hgetall(_m(meetup_id, "d")))
+            if not raw:
+                continue  # past its retention: already gone
+            self.r.hset(_m(meetup_id, "d"), mapping={"status": "cancelled", "organiser": ""})
+            self._unindex(_s(raw[b"root"]), _s(raw[b"member"]))
+        self.r.delete(_t(tid, "att"), _t(tid, "org"), _t(tid, "live"))
+

@@ -33,7 +33,7 @@ from redis.exceptions import ClusterError, RedisClusterException
 
 from yurt.dataset import Collection
 from yurt.domain.missions import MissionRecord, dataset_etag
-from yurt.metrics import REDIS_ERRORS
+from yurt.meters import REDIS_ERRORS
 from yurt.settings import Settings
 from yurt.storage.base import (
     MAX_ID,

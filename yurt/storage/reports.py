@@ -1,8 +1,9 @@
 """Travellers' reports about a mission ("this phone number is wrong"): an interface, embedded and Redis.
 
 A report holds the mission id, a category from a fixed list, free text, and a *pseudonym* of the reporting
-traveller (a hash of the token's ``sub``, never the sub itself): enough to rate-limit one traveller, not
-enough for staff to see who they are. Submitting is rate-limited per traveller inside the store's atomic
+traveller (``privacy.mission_reporter_id``: an HMAC of the token's ``sub`` under the traveller secret, never
+the sub itself, and not computable from the sub alone): enough to rate-limit one traveller, not enough for
+staff to see who they are. Submitting is rate-limited per traveller inside the store's atomic
 step, so several workers share one limit. Clocks are passed in (``now``), never read here.
 
 Embedded: ``reports.json`` under ``YURT_DATA_DIR``, replaced atomically under an ``flock`` like the missions'
@@ -15,7 +16,6 @@ from __future__ import annotations
 import abc
 import contextlib
 import fcntl
-import hashlib
 import math
 import os
 import threading
@@ -57,7 +57,7 @@ class Report:
     mission_id: str
     category: str
     text: str
-    reporter: str  # pseudonym
+    reporter: str  # pseudonym (keyed, computed by the caller)
     created_at: str  # ISO 8601 UTC
     status: str = "open"  # open | resolved
     resolution: str | None = None
@@ -69,19 +69,16 @@ class Report:
         return asdict(self)
 
 
-def pseudonym(sub: str) -> str:
-    return hashlib.sha256(b"yurt-report:" + sub.encode()).hexdigest()[:16]
-
-
 def _iso(now: datetime) -> str:
     return now.isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
 class ReportStore(abc.ABC):
     @abc.abstractmethod
-    def submit(self, mission_id: str, category: str, text: str, *, reporter_sub: str, now: datetime,
+    def submit(self, mission_id: str, category: str, text: str, *, reporter: str, now: datetime,
                limit: ReportLimit) -> Report:
-        """Store a new open report; ``RateLimitError`` once this traveller sent ``limit.max_reports``."""
+        """Store a new open report from the traveller pseudonym ``reporter``; ``RateLimitError`` once they
+        sent ``limit.max_reports``."""
 
     @abc.abstractmethod
     def list(self, *, status: str | None = None, mission_id: str | None = None, limit: int = 50,
@@ -128,9 +125,8 @@ class EmbeddedReportStore(ReportStore):
     def _save(self, state: dict[str, Any]) -> None:
         write_atomically(self._path, orjson.dumps(state))
 
-    def submit(self, mission_id: str, category: str, text: str, *, reporter_sub: str, now: datetime,
+    def submit(self, mission_id: str, category: str, text: str, *, reporter: str, now: datetime,
                limit: ReportLimit) -> Report:
-        reporter = pseudonym(reporter_sub)
         since = now.timestamp() - limit.window_s
         with self._locked() as state:
             recent = sorted(datetime.fromisoformat(r["created_at"]).timestamp() for r in state["reports"]
@@ -207,9 +203,8 @@ class RedisReportStore(ReportStore):
         except (redis.ConnectionError, redis.TimeoutError) as exc:
             raise StoreUnavailable(str(exc)) from exc
 
-    def submit(self, mission_id: str, category: str, text: str, *, reporter_sub: str, now: datetime,
+    def submit(self, mission_id: str, category: str, text: str, *, reporter: str, now: datetime,
                limit: ReportLimit) -> Report:
-        reporter = pseudonym(reporter_sub)
         draft = Report(0, mission_id, category, text, reporter, _iso(now)).to_json()
         del draft["id"]
         members = orjson.dumps(draft)[1:]  # '"mission_id":...}': the script prepends '{"id":N,'

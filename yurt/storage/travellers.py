@@ -1,8 +1,14 @@
 """Traveller storage: the ``PresenceStore`` interface, its embedded implementation, and the store bundle.
 
 Travellers are known to storage only by a pseudonym (``privacy.traveller_id``) and their position only as an
-H3 resolution-7 cell. Every method takes the time explicitly (``now_s``, seconds since the epoch), so expiry
-is exact and tests never sleep. The Redis implementations are in ``travellers_redis``; one contract suite
+H3 resolution-7 cell. A share that finds no live presence (the first, or one after a ``DELETE``, an erase or an
+expiry) starts a new *presence session* with a random id: per-viewer handles and the order inside a cell derive
+from it, so sessions cannot be linked; blocks, reports and suspensions are kept against the pseudonym and hold
+across sessions. The store also keeps when it first saw a traveller (or the token's ``iat`` if earlier), so
+that area counts include only established accounts (``area_counts.ACCOUNT_AGE_FOR_AREAS_S``).
+
+Every method takes the time explicitly (``now_s``, seconds since the epoch), so expiry is exact and tests
+never sleep. The Redis implementations are in ``travellers_redis``; one contract suite
 (tests/storage/test_travellers_contract.py) runs against both. Meetups are in ``meetups``.
 """
 
@@ -18,13 +24,22 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from yurt.domain.privacy import LimiterRecord, UpdatePolicy, decide_update, index_cell, rotated
+from yurt.domain.area_counts import ACCOUNT_AGE_FOR_AREAS_S, FIRST_SEEN_RETENTION_S
+from yurt.domain.privacy import (
+    LimiterRecord,
+    UpdatePolicy,
+    decide_update,
+    index_cell,
+    new_session,
+    rotated,
+    session_order,
+)
 from yurt.settings import Settings, SettingsError
 from yurt.storage.base import StoreError
-from yurt.storage.meetups import EmbeddedMeetupStore, MeetupStore
+from yurt.storage.meetups import MeetupStore
 
 if TYPE_CHECKING:
-    import redis
+    pass
 
 HANDLE_TTL_S = 86_400.0  # a viewer can block or report a handle for a day after seeing it
 
@@ -57,15 +72,8 @@ class Presence:
     cell: str
     expires_at_s: float
     profile: Profile
-
-
-@dataclass(frozen=True)
-class Report:
-    id: int
-    at_s: float
-    reporter: str
-    target: str
-    reason: str
+    session: str = ""  # the presence session id: handles shown to travellers and the cell order derive from it
+    established: bool = False  # the account was known for ACCOUNT_AGE_FOR_AREAS_S when it shared: areas count it
 
 
 @dataclass(frozen=True)
@@ -79,14 +87,19 @@ class MemberRead:
 
 
 class PresenceStore(abc.ABC):
-    """Presence, its index by cell, blocks, handles, reports and suspensions. Thread-safe."""
+    """Presence, its index by cell, blocks, handles and suspensions (reports: ``traveller_reports``). Thread-safe."""
 
     policy: UpdatePolicy
 
     @abc.abstractmethod
-    def put_presence(self, tid: str, cell: str, expires_at_s: float, profile: Profile, order: int,
-                     now_s: float) -> Presence:
-        """Publish (or move) a presence after the update limits; ``order`` is the member's hash score."""
+    def put_presence(self, tid: str, cell: str, expires_at_s: float, profile: Profile, now_s: float,
+                     account_since_s: float | None = None) -> Presence:
+        """Publish (or move) a presence after the update limits, in the live session or a new one.
+
+        ``account_since_s``: when the caller's token says the account existed (its ``iat``), if it says; the
+        store keeps the earliest of that and its own first sight of ``tid`` (for ``FIRST_SEEN_RETENTION_S``
+        after the last share) and marks the presence established when that is ``ACCOUNT_AGE_FOR_AREAS_S`` old.
+        """
 
     @abc.abstractmethod
     def get_presence(self, tid: str, now_s: float) -> Presence | None: ...
@@ -99,8 +112,10 @@ class PresenceStore(abc.ABC):
     def limiter_record(self, tid: str, now_s: float) -> LimiterRecord | None: ...
 
     @abc.abstractmethod
-    def occupied(self, index_cells: Sequence[str], now_s: float) -> dict[str, int]:
-        """Resolution-7 cell → number of live presences, for the given resolution-5 index cells."""
+    def occupied(self, index_cells: Sequence[str], now_s: float, established_only: bool = False
+                 ) -> dict[str, int]:
+        """Resolution-7 cell → number of live presences (only established ones if asked), for the given
+        resolution-5 index cells."""
 
     @abc.abstractmethod
     def read_members(self, reads: Sequence[MemberRead], now_s: float) -> list[list[tuple[str, Presence | None]]]:
@@ -125,19 +140,13 @@ class PresenceStore(abc.ABC):
         """Targets that ``viewer`` blocked or that blocked ``viewer``."""
 
     @abc.abstractmethod
-    def add_report(self, reporter: str, target: str, reason: str, now_s: float) -> Report: ...
-
-    @abc.abstractmethod
-    def list_reports(self, limit: int = 100) -> list[Report]:
-        """Newest first."""
-
-    @abc.abstractmethod
     def suspend(self, tid: str, now_s: float) -> None:
         """Hide a traveller: presence removed, new presence refused."""
 
     @abc.abstractmethod
     def erase(self, tid: str, now_s: float) -> None:
-        """Presence, profile, blocks and handles of ``tid``, atomically (the limiter record stays)."""
+        """Presence, profile, blocks, handles and first sight of ``tid``, atomically (the limiter record
+        stays)."""
 
     @abc.abstractmethod
     def visible_count(self, now_s: float) -> int:
@@ -157,8 +166,8 @@ class EmbeddedPresenceStore(PresenceStore):
         self._limits: dict[str, LimiterRecord] = {}
         self._blocks: dict[str, set[str]] = {}
         self._handles: dict[str, dict[str, tuple[str, float]]] = {}
-        self._reports: list[Report] = []
         self._suspended: set[str] = set()
+        self._first_seen: dict[str, tuple[float, float]] = {}  # tid → (first seen, forget after)
 
     def _live(self, tid: str, now_s: float) -> Presence | None:
         presence = self._presence.get(tid)
@@ -176,8 +185,16 @@ class EmbeddedPresenceStore(PresenceStore):
                 self._cells.pop(presence.cell, None)
                 self._coarse.get(index_cell(presence.cell), set()).discard(presence.cell)
 
-    def put_presence(self, tid: str, cell: str, expires_at_s: float, profile: Profile, order: int,
-                     now_s: float) -> Presence:
+    def _established(self, tid: str, account_since_s: float | None, now_s: float) -> bool:
+        first, forget_after = self._first_seen.get(tid, (now_s, now_s))
+        if forget_after < now_s:
+            first = now_s
+        first = min(first, account_since_s if account_since_s is not None else now_s)
+        self._first_seen[tid] = (first, now_s + FIRST_SEEN_RETENTION_S)
+        return now_s - first >= ACCOUNT_AGE_FOR_AREAS_S
+
+    def put_presence(self, tid: str, cell: str, expires_at_s: float, profile: Profile, now_s: float,
+                     account_since_s: float | None = None) -> Presence:
         with self._lock:
             if tid in self._suspended:
                 raise SuspendedError(tid)
@@ -188,12 +205,15 @@ class EmbeddedPresenceStore(PresenceStore):
                 raise RateLimitError(decision.reason, decision.retry_after_s)
             assert decision.record is not None
             self._limits[tid] = decision.record
+            live = self._live(tid, now_s)
+            session = live.session if live is not None else new_session()
             self._drop(tid)
-            presence = Presence(tid, cell, expires_at_s, profile)
+            presence = Presence(tid, cell, expires_at_s, profile, session,
+                                self._established(tid, account_since_s, now_s))
             self._presence[tid] = presence
             heapq.heappush(self._expiries, (expires_at_s, tid))
             self._coarse.setdefault(index_cell(cell), set()).add(cell)
-            self._cells.setdefault(cell, {})[tid] = order
+            self._cells.setdefault(cell, {})[tid] = session_order(session)
             return presence
 
     def limiter_record_locked(self, tid: str, now_s: float) -> LimiterRecord | None:
@@ -215,14 +235,18 @@ class EmbeddedPresenceStore(PresenceStore):
         with self._lock:
             self._drop(tid)
 
-    def occupied(self, index_cells: Sequence[str], now_s: float) -> dict[str, int]:
+    def occupied(self, index_cells: Sequence[str], now_s: float, established_only: bool = False
+                 ) -> dict[str, int]:
         wanted = set(index_cells)
         with self._lock:
             while self._expiries and self._expiries[0][0] <= now_s:
                 _, tid = heapq.heappop(self._expiries)
                 self._live(tid, now_s)  # drops it if this entry was its current expiry
-            cells = (c for coarse in wanted for c in self._coarse.get(coarse, ()))
-            return {c: len(self._cells[c]) for c in cells}
+            cells = [c for coarse in wanted for c in self._coarse.get(coarse, ())]
+            if not established_only:
+                return {c: len(self._cells[c]) for c in cells}
+            counts = {c: sum(self._presence[t].established for t in self._cells[c]) for c in cells}
+            return {c: n for c, n in counts.items() if n > 0}
 
     def read_members(self, reads: Sequence[MemberRead], now_s: float) -> list[list[tuple[str, Presence | None]]]:
         out = []
@@ -260,16 +284,6 @@ class EmbeddedPresenceStore(PresenceStore):
             mine = self._blocks.get(viewer, set())
             return {t for t in targets if t in mine or viewer in self._blocks.get(t, set())}
 
-    def add_report(self, reporter: str, target: str, reason: str, now_s: float) -> Report:
-        with self._lock:
-            report = Report(len(self._reports) + 1, now_s, reporter, target, reason)
-            self._reports.append(report)
-            return report
-
-    def list_reports(self, limit: int = 100) -> list[Report]:
-        with self._lock:
-            return list(reversed(self._reports))[:limit]
-
     def suspend(self, tid: str, now_s: float) -> None:
         with self._lock:
             self._suspended.add(tid)
@@ -280,6 +294,7 @@ class EmbeddedPresenceStore(PresenceStore):
             self._drop(tid)
             self._blocks.pop(tid, None)
             self._handles.pop(tid, None)
+            self._first_seen.pop(tid, None)
 
     def visible_count(self, now_s: float) -> int:
         with self._lock:
@@ -308,14 +323,3 @@ def traveller_secret(settings: Settings) -> bytes:
     if settings.redis_url:
         raise SettingsError("Redis mode needs YURT_TRAVELLER_SECRET (or YURT_JWT_SECRET to derive it from)")
     return secrets.token_bytes(32)
-
-
-def build_traveller_stores(settings: Settings, client: redis.Redis | None) -> TravellerStores:
-    policy = UpdatePolicy(daily_budget=settings.presence_daily_budget)
-    secret = traveller_secret(settings)
-    if client is None:
-        return TravellerStores(EmbeddedPresenceStore(policy), EmbeddedMeetupStore(), secret)
-    from yurt.storage.meetups_redis import RedisMeetupStore
-    from yurt.storage.travellers_redis import RedisPresenceStore
-
-    return TravellerStores(RedisPresenceStore(client, policy), RedisMeetupStore(client), secret)

@@ -2,7 +2,8 @@
 
 Key layout (hash tags keep what must change together on one Cluster slot)::
 
-    {t:<tid>}:p      hash   cell, exp_ms, name, langs, about; PEXPIRE = exact share time
+    {t:<tid>}:p      hash   cell, exp_ms, name, langs, about, sid (session), est (established); PEXPIRE = share
+    {t:<tid>}:seen   hash   first_ms (account first known), until_ms (last share + FIRST_SEEN_RETENTION_S)
     {t:<tid>}:lim    hash   at_ms, cell, win_ms, count (limiter; no profile); expires with its window
     {t:<tid>}:blk    set    tids this traveller blocked
     {t:<tid>}:h      hash   handle → tid, for handles this viewer was shown (expires a day after last use)
@@ -11,8 +12,9 @@ Key layout (hash tags keep what must change together on one Cluster slot)::
     {g:<res5>}:c:<res7>  zset   tid → hash-order score (the geo index: one set per resolution-7 cell)
     {g:<res5>}:n         hash   res7 → live member count (what a nearby query and the area map read)
     {g:<res5>}:x         zset   "<res7>|<tid>" → expiry ms (lazy sweep of expired index members)
-    {g:<res5>}:prof      hash   tid → profile copy JSON (cell, exp_ms, name, langs, about): one read per page
-    {tr}:reports / {tr}:seq  list of report JSON, newest first / report ids
+    {g:<res5>}:prof      hash   tid → profile copy JSON (cell, exp_ms, name, langs, about, sid, est): one read
+    {g:<res5>}:est       set    "<res7>|<tid>" of established members   {g:<res5>}:ne  hash  res7 → their count
+    (reports about travellers: ``traveller_reports``, keys {tr}:…)
 
 Meetup keys are described in ``meetups_redis``.
 
@@ -23,7 +25,6 @@ is skipped on read and swept from the index when its expiry passes. Coordinates 
 
 from __future__ import annotations
 
-import functools
 import zlib
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, ParamSpec, TypeVar, cast
@@ -32,10 +33,10 @@ import orjson
 import redis
 from redis.client import Pipeline
 from redis.commands.core import Script
-from redis.exceptions import RedisClusterException
 
-from yurt.domain.privacy import LimiterRecord, UpdatePolicy, decide_update, index_cell
-from yurt.storage.base import StoreUnavailable
+from yurt.domain.area_counts import ACCOUNT_AGE_FOR_AREAS_S, FIRST_SEEN_RETENTION_S
+from yurt.domain.privacy import LimiterRecord, UpdatePolicy, decide_update, index_cell, new_session, session_order
+from yurt.storage.redis_common import fails_closed, text, to_ms, traveller_key
 from yurt.storage.travellers import (
     HANDLE_TTL_S,
     ImplausibleMoveError,
@@ -44,7 +45,6 @@ from yurt.storage.travellers import (
     PresenceStore,
     Profile,
     RateLimitError,
-    Report,
     SuspendedError,
 )
 from yurt.storage.travellers_lua import COMMIT, INDEX_ADD, INDEX_REMOVE, READ_ROTATED
@@ -53,15 +53,7 @@ P = ParamSpec("P")
 R = TypeVar("R")
 
 
-def _fails_closed(method: Callable[P, R]) -> Callable[P, R]:
-    @functools.wraps(method)
-    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
-        try:
-            return method(*args, **kwargs)
-        except (redis.RedisError, RedisClusterException) as exc:  # the latter: e.g. a slot no master serves
-            raise StoreUnavailable(f"traveller store unavailable: {type(exc).__name__}") from exc
-
-    return wrapper
+_fails_closed = fails_closed("traveller store")
 
 
 # Every visible traveller → presence expiry (ms), for the visible-travellers gauge: exact at each scrape
@@ -80,20 +72,15 @@ def _visible(tid: str) -> str:
     return _visible_shard(zlib.crc32(tid.encode()) % VISIBLE_SHARDS)
 
 
-def _t(tid: str, kind: str) -> str:
-    return f"{{t:{tid}}}:{kind}"
+_t = traveller_key
 
 
 def _g(coarse: str, kind: str) -> str:
     return f"{{g:{coarse}}}:{kind}"
 
 
-def _ms(seconds: float) -> int:
-    return round(seconds * 1000)
-
-
-def _s(value: bytes | str) -> str:
-    return value.decode() if isinstance(value, bytes) else value
+_ms = to_ms
+_s = text
 
 
 class RedisPresenceStore(PresenceStore):
@@ -133,7 +120,8 @@ class RedisPresenceStore(PresenceStore):
     @staticmethod
     def _index_keys(cell: str) -> list[str]:
         coarse = index_cell(cell)
-        return [_g(coarse, f"c:{cell}"), _g(coarse, "n"), _g(coarse, "x"), _g(coarse, "prof")]
+        return [_g(coarse, f"c:{cell}"), _g(coarse, "n"), _g(coarse, "x"), _g(coarse, "prof"), _g(coarse, "est"),
+                _g(coarse, "ne")]
 
     @staticmethod
     def _record(raw: Mapping[bytes, bytes]) -> LimiterRecord | None:
@@ -143,9 +131,10 @@ class RedisPresenceStore(PresenceStore):
                              int(raw[b"count"]))
 
     @_fails_closed
-    def put_presence(self, tid: str, cell: str, expires_at_s: float, profile: Profile, order: int,
-                     now_s: float) -> Presence:
-        lim, presence_key, susp = _t(tid, "lim"), _t(tid, "p"), _t(tid, "susp")
+    def put_presence(self, tid: str, cell: str, expires_at_s: float, profile: Profile, now_s: float,
+                     account_since_s: float | None = None) -> Presence:
+        lim, presence_key, susp, seen = _t(tid, "lim"), _t(tid, "p"), _t(tid, "susp"), _t(tid, "seen")
+        since_s = now_s if account_since_s is None else min(now_s, account_since_s)
         while True:
             # Read, decide in Python (the speed check needs geodesy), then compare-and-set on the traveller's
             # own slot: three round trips in all, and a concurrent update of the same traveller retries.
@@ -166,27 +155,32 @@ class RedisPresenceStore(PresenceStore):
             new = decision.record
             assert new is not None
             expected = _s(raw_record[b"at_ms"]) if raw_record else ""
-            outcome = self._commit(keys=[lim, presence_key, susp], args=[
+            outcome = self._commit(keys=[lim, presence_key, susp, seen], args=[
                 expected, _ms(new.at_s), new.cell, _ms(new.window_start_s), new.count,
                 max(1, _ms(new.expires_at_s(self.policy) - now_s)),
                 cell, _ms(expires_at_s), profile.display_name, orjson.dumps(list(profile.languages)),
-                profile.about if profile.about is not None else "", max(1, _ms(expires_at_s - now_s))])
+                profile.about if profile.about is not None else "", max(1, _ms(expires_at_s - now_s)),
+                new_session(), _ms(now_s), _ms(since_s), _ms(FIRST_SEEN_RETENTION_S),
+                _ms(now_s + FIRST_SEEN_RETENTION_S), _ms(ACCOUNT_AGE_FOR_AREAS_S)])
             if outcome[0] == b"ok":
                 break
             if outcome[0] == b"suspended":
                 raise SuspendedError(tid)
         old_cell = _s(outcome[1]) if outcome[1] else None
+        session, established = _s(outcome[2]), _s(outcome[3]) == "1"
         copy = orjson.dumps({"cell": cell, "exp_ms": _ms(expires_at_s), "name": profile.display_name,
-                             "langs": list(profile.languages), "about": profile.about})
+                             "langs": list(profile.languages), "about": profile.about, "sid": session,
+                             "est": established})
 
         def index(pipe: Pipeline) -> None:
             if old_cell is not None and old_cell != cell:
                 self._eval(pipe, self._index_remove, self._index_keys(old_cell), [tid, old_cell, "+inf"])
-            self._eval(pipe, self._index_add, self._index_keys(cell), [tid, cell, order, _ms(expires_at_s), copy])
+            self._eval(pipe, self._index_add, self._index_keys(cell),
+                       [tid, cell, session_order(session), _ms(expires_at_s), copy, int(established)])
             pipe.zadd(_visible(tid), {tid: _ms(expires_at_s)})
 
         self._pipelined(index)
-        return Presence(tid, cell, expires_at_s, profile)
+        return Presence(tid, cell, expires_at_s, profile, session, established)
 
     @staticmethod
     def _presence(tid: str, raw: Mapping[bytes, bytes], now_s: float) -> Presence | None:
@@ -194,7 +188,8 @@ class RedisPresenceStore(PresenceStore):
             return None
         about = _s(raw[b"about"])
         profile = Profile(_s(raw[b"name"]), tuple(orjson.loads(raw[b"langs"])), about or None)
-        return Presence(tid, _s(raw[b"cell"]), int(raw[b"exp_ms"]) / 1000, profile)
+        return Presence(tid, _s(raw[b"cell"]), int(raw[b"exp_ms"]) / 1000, profile, _s(raw.get(b"sid", b"")),
+                        raw.get(b"est") == b"1")
 
     @_fails_closed
     def get_presence(self, tid: str, now_s: float) -> Presence | None:
@@ -218,12 +213,14 @@ class RedisPresenceStore(PresenceStore):
         return record if record is not None and record.expires_at_s(self.policy) > now_s else None
 
     @_fails_closed
-    def occupied(self, index_cells: Sequence[str], now_s: float) -> dict[str, int]:
+    def occupied(self, index_cells: Sequence[str], now_s: float, established_only: bool = False
+                 ) -> dict[str, int]:
         now_ms = _ms(now_s)
+        counts_kind = "ne" if established_only else "n"
         with self._r.pipeline(transaction=False) as pipe:
             for coarse in index_cells:
                 pipe.zrange(_g(coarse, "x"), "-inf", now_ms, byscore=True, offset=0, num=1000)
-                pipe.hgetall(_g(coarse, "n"))
+                pipe.hgetall(_g(coarse, counts_kind))
             replies = pipe.execute()
         counts: dict[str, int] = {}
         swept = False
@@ -235,7 +232,7 @@ class RedisPresenceStore(PresenceStore):
         if swept:
             with self._r.pipeline(transaction=False) as pipe:
                 for coarse in index_cells:
-                    pipe.hgetall(_g(coarse, "n"))
+                    pipe.hgetall(_g(coarse, counts_kind))
                 hashes = pipe.execute()
         else:
             hashes = replies[1::2]
@@ -262,7 +259,8 @@ class RedisPresenceStore(PresenceStore):
                     data = orjson.loads(copy)
                     if data["cell"] == read.cell and data["exp_ms"] > _ms(now_s):
                         profile = Profile(data["name"], tuple(data["langs"]), data["about"])
-                        presence = Presence(tid, read.cell, data["exp_ms"] / 1000, profile)
+                        presence = Presence(tid, read.cell, data["exp_ms"] / 1000, profile, data.get("sid", ""),
+                                            bool(data.get("est")))
                 batch.append((tid, presence))
             out.append(batch)
         return out
@@ -312,16 +310,6 @@ class RedisPresenceStore(PresenceStore):
         return {t for t, a, b in zip(targets, mine, theirs, strict=True) if a or b}
 
     @_fails_closed
-    def add_report(self, reporter: str, target: str, reason: str, now_s: float) -> Report:
-        report = Report(int(self._r.incr("{tr}:seq")), now_s, reporter, target, reason)
-        self._r.lpush("{tr}:reports", orjson.dumps(report.__dict__))
-        return report
-
-    @_fails_closed
-    def list_reports(self, limit: int = 100) -> list[Report]:
-        return [Report(**orjson.loads(raw)) for raw in self._r.lrange("{tr}:reports", 0, limit - 1)]
-
-    @_fails_closed
     def suspend(self, tid: str, now_s: float) -> None:
         self._r.set(_t(tid, "susp"), "1")
         self._remove(tid)
@@ -331,9 +319,9 @@ class RedisPresenceStore(PresenceStore):
         cell = self._r.hget(_t(tid, "p"), "cell")
         if cell is not None:
             self._index_remove(keys=self._index_keys(_s(cell)), args=[tid, _s(cell), "+inf"])
-        # One DEL on the traveller's slot (one hash tag, also on a Cluster): profile, blocks and handles vanish
-        # together.
-        self._r.delete(_t(tid, "p"), _t(tid, "blk"), _t(tid, "h"))
+        # One DEL on the traveller's slot (one hash tag, also on a Cluster): profile, blocks, handles and the
+        # first-seen marker vanish together.
+        self._r.delete(_t(tid, "p"), _t(tid, "blk"), _t(tid, "h"), _t(tid, "seen"))
         self._r.zrem(_visible(tid), tid)
 
     @_fails_closed
