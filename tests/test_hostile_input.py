@@ -29,6 +29,8 @@ BERLIN = "kz-embassy-de-berlin"
 ORIGIN = "https://console.yurt.test"
 MEETUP = {"title": "Nauryz", "starts_at": "2026-03-21T14:00:00+04:00", "ends_at": "2026-03-21T18:00:00+04:00",
           "lat": 25.1866, "lon": 55.2530, "place_name": "Safa Park", "capacity": 5}
+ALERT = {"severity": "info", "title": {"en": "Strike", "kk": "Ереуіл", "ru": "Забастовка"},
+         "body": {"en": "Transport stops.", "kk": "Көлік тоқтайды.", "ru": "Транспорт стоит."}, "countries": ["DE"]}
 SECURITY_HEADERS = ("X-Content-Type-Options", "X-Frame-Options", "Referrer-Policy", "Content-Security-Policy",
                     "Cross-Origin-Resource-Policy", "X-Request-ID")
 
@@ -65,8 +67,10 @@ def path_targets(client: FlaskClient) -> dict[str, str]:
     assert client.put("/v1/dataset", json=facts.get_json(), headers={**staff, "If-Match": facts.headers["ETag"]}
                       ).status_code == 200
     seq = client.get("/v1/audit?limit=1", headers=staff).get_json()["entries"][0]["seq"]
+    alert = client.post("/v1/alerts", json=ALERT, headers=staff)
+    assert alert.status_code == 201, alert.get_json()
     return {"mission_id": BERLIN, "meetup_id": meetup.get_json()["id"], "report_id": str(report.get_json()["id"]),
-            "seq": str(seq)}
+            "seq": str(seq), "alert_id": alert.get_json()["id"]}
 
 
 def headers_for(client: FlaskClient, method: str, path: str, scope: str) -> dict[str, str]:

@@ -28,7 +28,8 @@ PAST_INT64 = (2**63, 2**63 + 1, 2**64, 10**30)
 BAD_PATH_INTEGERS = (*map(str, (MAX_ID + 1, 2**63 - 1, *PAST_INT64)), "9" * 5000, "%D9%A5", "%EF%BC%95",
                      "05", "+5", "-5", "5.0", "0x5")
 # A valid value for each required query or path parameter, so the request reaches the parameter under test.
-REQUIRED = {"lat": "52.5", "lon": "13.4", "bbox": "13,52,14,53", "mission_id": BERLIN, "collection_id": "missions"}
+REQUIRED = {"lat": "52.5", "lon": "13.4", "bbox": "13,52,14,53", "mission_id": BERLIN, "collection_id": "missions",
+            "alert_id": "al-0000000001"}
 
 
 @pytest.fixture(params=["embedded", "redis"])

@@ -15,6 +15,8 @@ from yurt.settings import Settings
 def create_app(settings: Settings | None = None) -> Flask:
     from yurt import cli, limits, metrics, observability, protocol
     from yurt.api import (
+        alert_travellers,
+        alerts,
         console,
         docs,
         health,
@@ -49,7 +51,7 @@ def create_app(settings: Settings | None = None) -> Flask:
 
     for blueprint in (health.bp, metrics.bp, missions.bp, nearest.bp, quality.bp, ogc.bp, docs.bp,
                       staff.bp, staff_tools.bp, mission_reports.bp, console.bp, travellers.bp,
-                      traveller_reports.bp, meetups.bp):
+                      traveller_reports.bp, meetups.bp, alerts.bp, alert_travellers.bp):
         app.register_blueprint(blueprint)
 
     register_error_handlers(app)

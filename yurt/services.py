@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, cast
 
 from flask import current_app
 
+from yurt.alerts.wiring import AlertServices, build_alert_services
 from yurt.auth import TokenVerifier
 from yurt.catalogue import Catalogue
 from yurt.dataset import read_collection_file
@@ -45,10 +46,12 @@ class Services:
     reports: ReportStore
     traveller_reports: TravellerReportStore
     quotas: Quotas
+    alerts: AlertServices
     redis: redis.Redis | None = None
 
     def close(self) -> None:
         self.store.close()
+        self.alerts.close()
         if self.redis is not None:
             self.redis.close()
 
@@ -77,7 +80,8 @@ def build_services(settings: Settings) -> Services:
     catalogue = Catalogue(store, reload_interval_s=settings.reload_interval_s, seat_of=locator.seat_subdivision)
     return Services(settings=settings, store=store, catalogue=catalogue, cache=cache, locator=locator,
                     verifier=TokenVerifier(settings), travellers=build_traveller_stores(settings, client),
-                    reports=reports, traveller_reports=traveller_reports, quotas=Quotas(settings), redis=client)
+                    reports=reports, traveller_reports=traveller_reports, quotas=Quotas(settings),
+                    alerts=build_alert_services(settings, client), redis=client)
 
 
 def services() -> Services:

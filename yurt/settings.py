@@ -195,6 +195,11 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("YURT_BASE_URL", "base_url", "", _parse_optional_str,
             "Public base URL used in OGC API links. Unset: links come from the request's Host, and those answers "
             "are Cache-Control: private with Vary: Host; set it to let shared caches keep them."),
+    Setting("YURT_ALERT_MAX_VERTICES", "alert_max_vertices", "10000", _parse_positive_int,
+            "Most positions an alert's area may have (closing positions included); more is a 422 naming area."),
+    Setting("YURT_ALERTS_MAX_AGE_S", "alerts_max_age_s", "60", _parse_non_negative_int,
+            "Longest Cache-Control max-age of GET /v1/alerts, in seconds (never past the next start or end of "
+            "an alert): how late a phone may learn of a newly published alert."),
 )
 
 
@@ -227,6 +232,8 @@ class Settings:
     metrics_token: str | None = None
     log_level: str = "INFO"
     base_url: str | None = None
+    alert_max_vertices: int = 10_000
+    alerts_max_age_s: int = 60
     extra: Mapping[str, Any] = field(default_factory=dict)
 
     @classmethod

@@ -8,8 +8,13 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
+from yurt.api.alert_schemas import AlertSummarySchema
 from yurt.domain.responsibility import BASES, DISTRICT_SOURCES
 from yurt.schemas import HotlineSchema
+
+ALERTS_DOC = {"description": "Travel alerts in force for the query point (for a country question: those for the "
+                             "country or a subdivision of it), most severe first; GET /v1/alerts/<id> has the "
+                             "rest. null when the alerts could not be loaded (never a false 'none')."}
 
 
 class CountrySchema(Schema):
@@ -54,12 +59,14 @@ class NearestAnswerSchema(Schema):
     country = fields.Nested(CountrySchema, required=True, allow_none=True, metadata={
         "description": "The country of the query point; null at sea and in Antarctica"})
     at_home = fields.Boolean(required=True, metadata={"description": "true when the point is in Kazakhstan"})
+    alerts = fields.List(fields.Nested(AlertSummarySchema), required=True, allow_none=True, metadata=ALERTS_DOC)
     results = fields.List(fields.Nested(NearestResultSchema), required=True)
 
 
 class ResponsibleAnswerSchema(Schema):
     country = fields.Nested(CountrySchema, required=True, allow_none=True)
     at_home = fields.Boolean(required=True)
+    alerts = fields.List(fields.Nested(AlertSummarySchema), required=True, allow_none=True, metadata=ALERTS_DOC)
     subdivisions = fields.List(fields.String(), required=True, allow_none=True, metadata={
         "description": "ISO 3166-2 candidates for the point, likeliest first; null where not looked up"})
     subdivision_ambiguous = fields.Boolean(required=True)

@@ -16,6 +16,9 @@ Whether the nearest cache pays was measured (bench/bench_cache.py, README): the 
 (about 90 µs) and a miss about 200 µs. So it is used only from ``YURT_NEAREST_CACHE_MIN_MISSIONS`` missions
 on (X-Cache: bypass below that).
 
+Both answers carry ``alerts``: the travel alerts in force for the query point (``yurt.alerts.answers``),
+attached after the candidate cache and never stored in it, since they vary by point and by the clock.
+
 Defaults a traveller can act on: without ``type``, ``nearest`` answers career posts only (an embassy, a
 consulate general or a consulate; a permanent mission or an honorary consul only when ``type`` or ``service``
 asks for it), and without ``status`` only open and limited posts.
@@ -29,6 +32,7 @@ from typing import Any
 import orjson
 from flask import Blueprint, Response, g
 
+from yurt.alerts.answers import country_summaries, point_summaries
 from yurt.api.conventions import json_response, use_query
 from yurt.api.queries import NearestQuery, ResponsibleQuery
 from yurt.domain.hours import OpenState
@@ -157,7 +161,9 @@ def nearest(*, lat: float, lon: float, limit: int, open_now: bool, type: frozens
                                       statuses=statuses, service=service, open_now=open_now, now=now)
     record_cache("nearest", cache_status)
     country = svc.locator.country_of_point(lat, lon)
-    head = orjson.dumps({"country": _country(country), "at_home": country == HOME_COUNTRY})
+    # Alerts vary by point and clock: attached after the candidate cache, never stored in it.
+    alerts = point_summaries(svc.alerts.book, svc.locator, lat, lon, now.timestamp(), country=country)
+    head = orjson.dumps({"country": _country(country), "at_home": country == HOME_COUNTRY, "alerts": alerts})
     body = head[:-1] + b',"results":[' + b",".join(result_bytes(dataset, h, now) for h in hits) + b"]}"
     return json_response(body, headers={"X-Cache": cache_status, "Cache-Control": "no-store",
                                         "X-Dataset-Version": dataset.etag.strip('"')})
@@ -219,9 +225,15 @@ def responsible_mission(*, lat: float | None = None, lon: float | None = None, c
         missions = [b'{"mission":' + dataset.feature_bytes[item.index] + b"," +
                     orjson.dumps({"district_source": item.source})[1:] for item in decision.listed]
 
+    if point is not None:
+        alerts = point_summaries(svc.alerts.book, svc.locator, point[0], point[1], now.timestamp(),
+                                 country=country, subdivisions=subdivisions)
+    else:
+        alerts = country_summaries(svc.alerts.book, country, now.timestamp()) if country is not None else []
     head = {
         "country": _country(country),
         "at_home": country == HOME_COUNTRY,
+        "alerts": alerts,
         "subdivisions": None if subdivisions is None else list(subdivisions),
         "subdivision_ambiguous": ambiguous,
         "basis": decision.basis,

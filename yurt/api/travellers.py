@@ -114,8 +114,10 @@ def delete_presence() -> Response:
 @bp.delete("/v1/travellers/me")
 @requires("traveller")
 def erase_me() -> Response:
-    """Erase presence, profile, blocks, handles and attendance; meetups the caller organises are cancelled."""
+    """Erase presence, profile, blocks, handles, attendance and trips; meetups the caller organises are
+    cancelled."""
     stores, tid = caller()
+    services().alerts.trips.erase(tid)
     stores.meetups.erase(g.principal.sub, tid)
     stores.presence.erase(tid, now_s())
     return Response(status=204)

@@ -13,16 +13,16 @@ its attendee list ``retention_s`` after its end.
 from __future__ import annotations
 
 import abc
-import bisect
 import heapq
 import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
-from yurt.domain.meetup_cells import Venue, root, root_of, score, score_range
+from yurt.domain.meetup_cells import Venue, root, score
 from yurt.domain.meetup_search import CellReader, search
 from yurt.storage.base import NotFound, StoreError
+from yurt.storage.meetups_index import Root, SortedIndex
 
 DEFAULT_RETENTION_S = 7 * 86_400.0
 
@@ -130,65 +130,13 @@ class MeetupStore(abc.ABC):
                 if m is not None and m.status == "active"]
 
 
-class _Root:
-    """One root's venues by score: parallel lists, so a bisect compares plain ints."""
-
-    __slots__ = ("scores", "venues")
-
-    def __init__(self) -> None:
-        self.scores: list[int] = []
-        self.venues: list[Venue] = []
-
-    def add(self, at_score: int, venue: Venue) -> None:
-        i = bisect.bisect_right(self.scores, at_score)
-        self.scores.insert(i, at_score)
-        self.venues.insert(i, venue)
-
-    def remove(self, at_score: int, meetup_id: str) -> None:
-        i = bisect.bisect_left(self.scores, at_score)
-        while self.venues[i].id != meetup_id:
-            i += 1
-        del self.scores[i], self.venues[i]
-
-
-class _SortedIndex:
-    """``CellReader`` over the embedded roots: a cell's venues are one bisected slice of its root."""
-
-    batch_cells = 2  # no round trip: read a little at a time
-    def __init__(self, lock: threading.Lock, index: dict[str, _Root]) -> None:
-        self._lock = lock
-        self._index = index
-        self._empty = _Root()
-
-    def _slice(self, cell: str) -> tuple[_Root, int, int]:
-        entries = self._index.get(root_of(cell), self._empty)
-        lo, hi = score_range(cell)
-        return entries, bisect.bisect_left(entries.scores, lo), bisect.bisect_right(entries.scores, hi)
-
-    def counts(self, cells: Sequence[str]) -> list[int]:
-        with self._lock:
-            out = []
-            for cell in cells:
-                _, first, end = self._slice(cell)
-                out.append(end - first)
-            return out
-
-    def venues(self, cells: Sequence[str]) -> list[list[Venue]]:
-        with self._lock:
-            out = []
-            for cell in cells:
-                entries, first, end = self._slice(cell)
-                out.append(entries.venues[first:end])
-            return out
-
-
 class EmbeddedMeetupStore(MeetupStore):
     def __init__(self, retention_s: float = DEFAULT_RETENTION_S) -> None:
         self._lock = threading.Lock()
         self._retention_s = retention_s
         self._meetups: dict[str, Meetup] = {}
         self._attendees: dict[str, set[str]] = {}
-        self._index: dict[str, _Root] = {}  # root cell → its venues by score
+        self._index: dict[str, Root] = {}  # root cell → its venues by score
         self._indexed: dict[str, tuple[str, int]] = {}  # meetup id → (root, score)
         self._active: dict[str, dict[str, float]] = {}  # organiser tid → {meetup id: ends_at_s}
         self._ending: list[tuple[float, str]] = []  # heap (ends_at_s, id): leaves the index then
@@ -213,7 +161,7 @@ class EmbeddedMeetupStore(MeetupStore):
     def _reindex(self, meetup: Meetup) -> None:
         self._unindex(meetup.id)
         at_score, where = score(meetup.lat, meetup.lon), root(meetup.lat, meetup.lon)
-        self._index.setdefault(where, _Root()).add(at_score, meetup.venue())
+        self._index.setdefault(where, Root()).add(at_score, meetup.venue())
         self._indexed[meetup.id] = (where, at_score)
         heapq.heappush(self._ending, (meetup.ends_at_s, meetup.id))
         heapq.heappush(self._expiring, (meetup.ends_at_s + self._retention_s, meetup.id))
@@ -318,7 +266,7 @@ class EmbeddedMeetupStore(MeetupStore):
     def reader(self, now_s: float) -> CellReader:
         with self._lock:
             self._sweep(now_s)
-        return _SortedIndex(self._lock, self._index)
+        return SortedIndex(self._lock, self._index)
 
     def erase(self, sub: str, tid: str) -> None:
         with self._lock:

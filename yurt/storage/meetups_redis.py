@@ -36,55 +36,8 @@ from yurt.storage.meetups import (
     NotOrganiserError,
     TooManyActiveError,
 )
+from yurt.storage.meetups_lua import COUNTS, JOIN, RANGES, READ, RESERVE
 from yurt.storage.redis_common import fails_closed, text, to_ms, traveller_key
-
-# KEYS: meetup hash, attendee set. ARGV: sub, now_ms. Returns {code, attending}. The attendee set expires
-# with the meetup (a TTL from the caller's clock, as every expiry here: tests run on a pinned clock).
-_JOIN = """
-if redis.call('EXISTS', KEYS[1]) == 0 then return {'notfound', 0} end
-if redis.call('SISMEMBER', KEYS[2], ARGV[1]) == 1 then return {'ok', redis.call('SCARD', KEYS[2])} end
-local m = redis.call('HMGET', KEYS[1], 'status', 'ends_ms', 'organiser', 'capacity', 'expire_ms')
-if m[1] ~= 'active' or tonumber(m[2]) <= tonumber(ARGV[2]) then return {'closed', 0} end
-if m[3] == ARGV[1] then return {'organiser', 0} end
-if redis.call('SCARD', KEYS[2]) >= tonumber(m[4]) then return {'full', 0} end
-redis.call('SADD', KEYS[2], ARGV[1])
-if m[5] then redis.call('PEXPIRE', KEYS[2], math.max(1, tonumber(m[5]) - tonumber(ARGV[2]))) end
-return {'ok', redis.call('SCARD', KEYS[2])}
-"""
-# KEYS: the organiser's live zset. ARGV: now_ms, max_active, meetup id, ends_ms. 1 = counted, 0 = over the cap.
-_RESERVE = """
-redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[1])
-if redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[2]) then return 0 end
-redis.call('ZADD', KEYS[1], ARGV[4], ARGV[3])
-local last = tonumber(redis.call('ZRANGE', KEYS[1], -1, -1, 'WITHSCORES')[2])
-redis.call('PEXPIRE', KEYS[1], math.max(1, last - tonumber(ARGV[1])))
-return 1
-"""
-# KEYS: index zset, ends zset. ARGV: now_ms, then lo, hi of each cell. Drops up to 200 ended members, then
-# answers each cell's count. One call per root, however many of its cells a search asks about.
-_COUNTS = """
-local gone = redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', ARGV[1], 'LIMIT', 0, 200)
-if #gone > 0 then
-  redis.call('ZREM', KEYS[1], unpack(gone))
-  redis.call('ZREM', KEYS[2], unpack(gone))
-end
-local out = {}
-for i = 2, #ARGV, 2 do out[#out + 1] = redis.call('ZCOUNT', KEYS[1], ARGV[i], ARGV[i + 1]) end
-return out
-"""
-# KEYS: index zset. ARGV: lo, hi of each cell. Each cell's members.
-_RANGES = """
-local out = {}
-for i = 1, #ARGV, 2 do out[#out + 1] = redis.call('ZRANGE', KEYS[1], ARGV[i], ARGV[i + 1], 'BYSCORE') end
-return out
-"""
-# KEYS: meetup hash, attendee set. What a reader needs (doc, status, organiser) and the number attending, or
-# false when the meetup is gone: one call, one reply to parse.
-_READ = """
-local m = redis.call('HMGET', KEYS[1], 'doc', 'status', 'organiser')
-if not m[1] then return false end
-return {m[1], m[2], m[3], redis.call('SCARD', KEYS[2])}
-"""
 
 _fails_closed = fails_closed("meetup store")
 _ms, _s, _t = to_ms, text, traveller_key
@@ -149,11 +102,11 @@ class RedisMeetupStore(MeetupStore):
     def __init__(self, client: redis.Redis, retention_s: float = DEFAULT_RETENTION_S) -> None:
         self.r = client
         self._retention_ms = _ms(retention_s)
-        self._join = client.register_script(_JOIN)
-        self._reserve = client.register_script(_RESERVE)
-        self.counts = client.register_script(_COUNTS)
-        self.ranges = client.register_script(_RANGES)
-        self._read = client.register_script(_READ)
+        self._join = client.register_script(JOIN)
+        self._reserve = client.register_script(RESERVE)
+        self.counts = client.register_script(COUNTS)
+        self.ranges = client.register_script(RANGES)
+        self._read = client.register_script(READ)
         self._scripts = (self.counts, self.ranges, self._read)
 
     def pipelined(self, build: Callable[[Pipeline], None]) -> list[Any]:
@@ -201,6 +154,11 @@ class RedisMeetupStore(MeetupStore):
             tx.zadd(_mi(top, "z"), {member: score(meetup.lat, meetup.lon)})
             tx.zadd(_mi(top, "x"), {member: _ms(meetup.ends_at_s)})
             tx.execute()
+
+    def _unindex_doc(self, raw: Mapping[bytes, bytes]) -> None:
+        """Take a stored meetup out of search (a meetup stored before this index has no member to take out)."""
+        if raw.get(b"root") is not None and raw.get(b"member") is not None:
+            self._unindex(_s(raw[b"root"]), _s(raw[b"member"]))
 
     def _unindex(self, top: str, member: str) -> None:
         with self.r.pipeline(transaction=True) as tx:
@@ -274,8 +232,7 @@ class RedisMeetupStore(MeetupStore):
                     break
                 except redis.WatchError:
                     continue
-        if raw.get(b"member") is not None:
-            self._unindex(_s(raw[b"root"]), _s(raw[b"member"]))
+        self._unindex_doc(raw)
         self._index(updated)
         self.r.zadd(_t(organiser_tid, "live"), {meetup_id: _ms(updated.ends_at_s)}, xx=True)
         return updated
@@ -284,7 +241,7 @@ class RedisMeetupStore(MeetupStore):
     def cancel(self, meetup_id: str, organiser: str, organiser_tid: str) -> Meetup:
         meetup, raw = self._owned(self.r, meetup_id, organiser)
         self.r.hset(_m(meetup_id, "d"), "status", "cancelled")
-        self._unindex(_s(raw[b"root"]), _s(raw[b"member"]))
+        self._unindex_doc(raw)
         self.r.zrem(_t(organiser_tid, "live"), meetup_id)
         return replace(meetup, status="cancelled")
 
@@ -335,6 +292,6 @@ class RedisMeetupStore(MeetupStore):
             if not raw:
                 continue  # past its retention: already gone
             self.r.hset(_m(meetup_id, "d"), mapping={"status": "cancelled", "organiser": ""})
-            self._unindex(_s(raw[b"root"]), _s(raw[b"member"]))
+            self._unindex_doc(raw)
         self.r.delete(_t(tid, "att"), _t(tid, "org"), _t(tid, "live"))
 

@@ -1,0 +1,108 @@
+"""Request and response schemas of the alert endpoints; ``/openapi.json`` documents these classes.
+
+Rules across fields that a schema states badly live in the service (``yurt.alerts.service``): the area's
+geometry (shapely), area *or* countries/subdivisions, ``valid_to`` after ``valid_from``, and mission ids that
+exist.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
+
+from yurt.alerts.model import MAX_TRIPS, SEVERITIES
+from yurt.api.queries import Lat, Lon, QueryInt
+from yurt.schemas import NameSchema, SourceField, _check_country, _check_subdivision
+
+
+class _Strict(Schema):
+    class Meta:
+        unknown = RAISE
+
+
+def _text(max_length: int) -> fields.String:
+    return fields.String(required=True, validate=validate.Length(min=1, max=max_length))
+
+
+class AlertTextSchema(_Strict):
+    en = _text(5000)
+    kk = _text(5000)
+    ru = _text(5000)
+
+
+def _unique(values: list[Any]) -> None:
+    if len(set(values)) != len(values):
+        raise ValidationError("must not repeat a value")
+
+
+AREA_DOC = {
+    "type": "object", "nullable": True, "required": ["type", "coordinates"],
+    "properties": {"type": {"type": "string", "enum": ["Polygon", "MultiPolygon"]},
+                   "coordinates": {"type": "array", "items": {}}},
+    "description": ("GeoJSON Polygon or MultiPolygon (RFC 7946, [lon, lat]); an area across the antimeridian is a "
+                    "MultiPolygon split at ±180. Give either area, or countries and/or subdivisions."),
+}
+
+
+class AlertBodySchema(_Strict):
+    """The body of ``POST /v1/alerts`` and ``PUT /v1/alerts/<id>`` (and a merge-patched alert)."""
+
+    severity = fields.String(required=True, validate=validate.OneOf(SEVERITIES))
+    title = fields.Nested(NameSchema, required=True, metadata={"description": "Short title in en, kk and ru"})
+    body = fields.Nested(AlertTextSchema, required=True)
+    area = fields.Raw(load_default=None, allow_none=True, metadata=AREA_DOC)
+    countries = fields.List(fields.String(validate=_check_country), load_default=list,
+                            validate=[validate.Length(max=50), _unique],
+                            metadata={"description": "ISO 3166-1 alpha-2 codes"})
+    subdivisions = fields.List(fields.String(validate=_check_subdivision), load_default=list,
+                               validate=[validate.Length(max=200), _unique],
+                               metadata={"description": "ISO 3166-2 codes"})
+    valid_from = fields.AwareDateTime(load_default=None, allow_none=True,
+                                      metadata={"description": "Start (aware ISO 8601); default: now"})
+    valid_to = fields.AwareDateTime(load_default=None, allow_none=True,
+                                    metadata={"description": "End, exclusive (aware ISO 8601); null: open-ended"})
+    missions = fields.List(fields.String(validate=validate.Length(min=1, max=80)), load_default=list,
+                           validate=[validate.Length(max=50), _unique],
+                           metadata={"description": "Ids of the posts to contact (each must exist)"})
+    sources = fields.List(SourceField(), load_default=list, validate=validate.Length(max=20))
+    # Read-only members of the alert as GET answers it: accepted so that GET → edit → PUT works, then ignored
+    # (an id other than the URL's is refused by the view).
+    id = fields.String(load_default=None, metadata={"readOnly": True})
+    area_countries = fields.Raw(load_default=None, metadata={"readOnly": True})
+    created_at = fields.Raw(load_default=None, metadata={"readOnly": True})
+    updated_at = fields.Raw(load_default=None, metadata={"readOnly": True})
+
+
+class AlertListQuery(_Strict):
+    lat = Lat()
+    lon = Lon()
+
+
+class AlertAuditQuery(_Strict):
+    limit = QueryInt(load_default=50, validate=validate.Range(min=1, max=200))
+    before = QueryInt(load_default=None, validate=validate.Range(min=1))
+
+
+class TripSchema(_Strict):
+    countries = fields.List(fields.String(validate=_check_country), required=True,
+                            validate=[validate.Length(min=1, max=20), _unique])
+    starts = fields.Date(required=True, data_key="from", metadata={"description": "First day (YYYY-MM-DD)"})
+    ends = fields.Date(required=True, data_key="to", metadata={"description": "Last day (YYYY-MM-DD)"})
+
+    @validates_schema
+    def _ordered(self, data: dict[str, Any], **_: Any) -> None:
+        if "starts" in data and "ends" in data and data["ends"] < data["starts"]:
+            raise ValidationError("must not be before from", field_name="to")
+
+
+class TripsBodySchema(_Strict):
+    trips = fields.List(fields.Nested(TripSchema), required=True, validate=validate.Length(max=MAX_TRIPS))
+
+
+class AlertSummarySchema(Schema):
+    """An alert as ``nearest`` and ``responsible`` carry it (``GET /v1/alerts/<id>`` has the rest)."""
+
+    id = fields.String(required=True)
+    severity = fields.String(required=True, validate=validate.OneOf(SEVERITIES))
+    title = fields.Nested(NameSchema, required=True)

@@ -1,0 +1,231 @@
+"""Alert endpoints: staff publish and edit (scope ``staff``, ``If-Match`` as for missions), everyone reads.
+
+``GET /v1/alerts`` without a point is the phone's offline copy: every alert in force and every upcoming one
+(flagged ``upcoming``), with a strong ETag over the exact bytes (so it changes when a staff edit lands and when
+an alert starts or ends by the clock), 304 for ``If-None-Match``, gzip, and ``Cache-Control: public, max-age``
+no longer than ``YURT_ALERTS_MAX_AGE_S`` nor than the time to the next start or end. With ``lat`` and ``lon``:
+the alerts in force covering that point. The views are thin: rules in ``service``, data in ``book``.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import orjson
+from flask import Blueprint, Response, g
+from marshmallow import Schema, ValidationError
+
+from yurt.alerts import answers
+from yurt.alerts.book import collection, max_age_s
+from yurt.alerts.model import AlertRecord
+from yurt.alerts.service import AlertInvalid, AlertRules, create_alert, editable, is_alert_id, replace_alert
+from yurt.alerts.wiring import AlertServices
+from yurt.api.alert_schemas import AlertAuditQuery, AlertBodySchema, AlertListQuery
+from yurt.api.conventions import GEOJSON, conditional, json_body, json_response, use_query
+from yurt.api.docs import PRECONDITIONS, REQUEST_BODIES, RESPONSES, SECURED
+from yurt.api.merge_patch import merge_patch
+from yurt.api.staff_bodies import field_errors, required_etag, stale
+from yurt.auth import requires
+from yurt.errors import Problem
+from yurt.services import services
+from yurt.storage.base import NotFound, StalePrecondition, StoreUnavailable
+
+bp = Blueprint("alerts", __name__)
+
+ALERT_CACHE_CONTROL = "public, no-cache"  # one alert: always revalidate (a 304 is cheap), edits show at once
+
+
+def now() -> datetime:
+    """The request clock; tests pin ``g.now``."""
+    pinned = g.get("now")
+    return pinned if isinstance(pinned, datetime) else datetime.now(UTC)
+
+
+def alerts() -> AlertServices:
+    return services().alerts
+
+
+def rules() -> AlertRules:
+    svc = services()
+    dataset = svc.catalogue.current()
+    return AlertRules(svc.settings.alert_max_vertices, dataset.by_id.__contains__, svc.locator.country_of_point)
+
+
+def loaded(raw: Any, schema: Schema | None = None) -> dict[str, Any]:
+    if not isinstance(raw, dict):
+        raise Problem(400, "the body must be a JSON object", errors={"$": ["expected an object"]})
+    try:
+        result: dict[str, Any] = (schema or AlertBodySchema()).load(raw)
+    except ValidationError as exc:
+        errors = field_errors(exc.messages)
+        raise Problem(422, "the body is invalid: " + ", ".join(sorted(errors)), errors=errors) from None
+    return result
+
+
+def _invalid(exc: AlertInvalid) -> Problem:
+    return Problem(422, str(exc), errors=exc.errors)
+
+
+def _written(record: AlertRecord, status: int = 200) -> Response:
+    alerts().book.refresh()
+    headers = {"ETag": record.etag, "Cache-Control": "no-store"}
+    if status == 201:
+        headers["Location"] = f"/v1/alerts/{record.id}"
+    return json_response(dict(record.doc), status, headers=headers)
+
+
+def _record(alert_id: str) -> AlertRecord:
+    """The stored alert (404 for an id that cannot exist or does not); the last snapshot if the store is out."""
+    if not is_alert_id(alert_id):
+        raise Problem(404, f"no alert with id {alert_id[:40]!r}")
+    try:
+        record = alerts().store.get(alert_id)
+    except StoreUnavailable:
+        kept = alerts().book.current().by_id.get(alert_id)  # fail open for reads
+        record = kept.record if kept is not None else None
+    if record is None:
+        raise Problem(404, f"no alert with id {alert_id!r}")
+    return record
+
+
+@bp.post("/v1/alerts")
+@requires("staff")
+def create() -> Response:
+    """Publish an alert for an area, or for countries and/or subdivisions."""
+    body = loaded(json_body())
+    try:
+        record = create_alert(alerts().store, body, author=str(g.principal.sub), now=now(), rules=rules())
+    except AlertInvalid as exc:
+        raise _invalid(exc) from None
+    return _written(record, 201)
+
+
+@bp.get("/v1/alerts")
+@use_query(AlertListQuery())
+def list_alerts(lat: float | None = None, lon: float | None = None) -> Response:
+    """Alerts in force and upcoming (GeoJSON); with lat and lon, those in force covering the point."""
+    if (lat is None) != (lon is None):
+        raise Problem(400, "give lat and lon together, or neither", errors={
+            "lat": ["give lat and lon together, or neither"], "lon": ["give lat and lon together, or neither"]})
+    book = alerts().book
+    instant = now().timestamp()
+    listing = book.listing(instant)
+    cache_control = f"public, max-age={max_age_s(listing, instant, services().settings.alerts_max_age_s)}"
+    if lat is None or lon is None:
+        return conditional(listing.etag, listing.body, gzipped=listing.gzipped, mimetype=GEOJSON,
+                           cache_control=cache_control)
+    found = answers.at_point(book.current(), services().locator, lat, lon, instant)
+    body = collection([alert.feature_bytes(False) for alert in found])
+    return json_response(body, mimetype=GEOJSON, headers={"Cache-Control": cache_control})
+
+
+@bp.get("/v1/alerts/<alert_id>")
+def get_alert(alert_id: str) -> Response:
+    """One alert; its ETag is what staff send in If-Match to change it."""
+    record = _record(alert_id)
+    return conditional(record.etag, orjson.dumps(record.doc), cache_control=ALERT_CACHE_CONTROL)
+
+
+def _update(alert_id: str, body: dict[str, Any], if_match: str, action: str) -> Response:
+    try:
+        record = replace_alert(alerts().store, alert_id, body, if_match=if_match, author=str(g.principal.sub),
+                               now=now(), rules=rules(), action=action)
+    except AlertInvalid as exc:
+        raise _invalid(exc) from None
+    except NotFound:
+        raise Problem(404, f"no alert with id {alert_id!r}") from None
+    except StalePrecondition as exc:
+        raise stale(exc, "alert") from None
+    return _written(record)
+
+
+def _same_id(raw: Any, alert_id: str) -> None:
+    if isinstance(raw, dict) and raw.get("id") not in (None, alert_id):
+        raise Problem(422, "the body's id differs from the id in the URL", errors={"id": [f"must be {alert_id!r}"]})
+
+
+@bp.put("/v1/alerts/<alert_id>")
+@requires("staff")
+def replace(alert_id: str) -> Response:
+    """Replace an alert (If-Match: its ETag)."""
+    if_match = required_etag("alert")
+    _record(alert_id)
+    raw = json_body()
+    _same_id(raw, alert_id)
+    return _update(alert_id, loaded(raw), if_match, "replace")
+
+
+@bp.patch("/v1/alerts/<alert_id>")
+@requires("staff")
+def patch(alert_id: str) -> Response:
+    """Change an alert with a JSON Merge Patch (RFC 7396) of it (If-Match: its ETag)."""
+    if_match = required_etag("alert")
+    current = _record(alert_id)
+    if current.etag != if_match:
+        raise stale(StalePrecondition(current.etag, current.doc), "alert")
+    raw = json_body()
+    _same_id(raw, alert_id)
+    merged = merge_patch(editable(current.doc), raw)
+    return _update(alert_id, loaded(merged), if_match, "patch")
+
+
+@bp.delete("/v1/alerts/<alert_id>")
+@requires("staff")
+def delete(alert_id: str) -> Response:
+    """Withdraw an alert (If-Match: its ETag); its last state stays in the audit trail."""
+    if_match = required_etag("alert")
+    _record(alert_id)
+    try:
+        alerts().store.delete(alert_id, if_match=if_match, author=str(g.principal.sub))
+    except NotFound:
+        raise Problem(404, f"no alert with id {alert_id!r}") from None
+    except StalePrecondition as exc:
+        raise stale(exc, "alert") from None
+    alerts().book.refresh()
+    return Response(status=204, headers={"Cache-Control": "no-store"})
+
+
+def _page(alert_id: str | None, limit: int, before: int | None, base: str) -> Response:
+    entries = alerts().store.audit(alert_id=alert_id, limit=limit, before_seq=before)
+    body: dict[str, Any] = {"entries": [e.to_json() for e in entries]}
+    if len(entries) == limit:
+        body["next"] = f"{base}?limit={limit}&before={entries[-1].seq}"
+    return json_response(body, headers={"Cache-Control": "no-store"})
+
+
+@bp.get("/v1/alerts/<alert_id>/history")
+@requires("staff")
+@use_query(AlertAuditQuery())
+def history(alert_id: str, limit: int, before: int | None) -> Response:
+    """Who changed this alert, when, with before and after; newest first, paged with ``before``."""
+    if not is_alert_id(alert_id):
+        raise Problem(404, f"no alert with id {alert_id[:40]!r}")
+    return _page(alert_id, limit, before, f"/v1/alerts/{alert_id}/history")
+
+
+@bp.get("/v1/audit/alerts")
+@requires("staff")
+@use_query(AlertAuditQuery())
+def audit(limit: int, before: int | None) -> Response:
+    """The alerts' audit trail (entries of kind ``alert``), newest first, paged with ``before``."""
+    return _page(None, limit, before, "/v1/audit/alerts")
+
+
+# -- OpenAPI ---------------------------------------------------------------------------------------------------
+
+_FEATURES = {"application/geo+json": {"schema": {
+    "type": "object", "required": ["type", "features"],
+    "properties": {"type": {"type": "string", "enum": ["FeatureCollection"]},
+                   "features": {"type": "array", "items": {"type": "object", "required": ["type", "id", "properties"],
+                                                           "properties": {"type": {"enum": ["Feature"]}}}}}}}}
+_ALERT = {"application/json": {"schema": {"type": "object", "required": ["id", "severity", "title", "valid_from"]}}}
+SECURED.update({f"alerts.{name}": "staff" for name in ("create", "replace", "patch", "delete", "history",
+                                                        "audit")})
+PRECONDITIONS.update({"alerts.replace", "alerts.patch", "alerts.delete"})
+REQUEST_BODIES.update({
+    "alerts.create.post": AlertBodySchema,
+    "alerts.replace.put": AlertBodySchema,
+    "alerts.patch.patch": {"type": "object", "description": "JSON Merge Patch (RFC 7396) of the alert"},
+})
+RESPONSES.update({"alerts.list_alerts.get": _FEATURES, "alerts.get_alert.get": _ALERT})
