@@ -136,6 +136,15 @@ def test_edit_with_a_point_placed_on_the_map(page: Page, live_server: LiveServer
     # The list no longer counts it as lacking a building-level point.
     expect(page.locator(f'#missions [data-id="{FRANKFURT}"] [data-gap="building"]')).to_have_count(0)
 
+    # Removing that source moves checked_on back to the newest dated source left: none in the fixture.
+    page.locator("#sources li", has_text="Confirmed by telephone").locator("button").click()
+    page.select_option("#f-properties\\.location_precision", "city")
+    page.check("#correction")
+    page.click("#save")
+    expect(page.locator("#status")).to_have_text("Saved.")
+    props = api_get(live_server, FRANKFURT)[0]["properties"]
+    assert props["checked_on"] is None and props["sources"] == ["test fixture"]  # type: ignore[index]
+
 
 def test_validation_at_the_field_and_a_conflict(page: Page, live_server: LiveServer) -> None:
     sign_in(page, live_server)
@@ -259,10 +268,12 @@ def test_keyboard_alone(page: Page, live_server: LiveServer) -> None:
     page.keyboard.press("Enter")
     expect(page.locator("#editor-title")).to_be_focused()
     # Place the point from the keyboard: pan the map with the arrow keys, then put the point at its centre.
+    expect(page.locator("#map .leaflet-marker-icon")).to_be_visible()
     page.focus("#map")
     before = page.locator("#f-geometry\\.coordinates\\.0").input_value()
     for _ in range(3):
         page.keyboard.press("ArrowRight")
+    page.wait_for_timeout(500)  # Leaflet animates each pan
     page.focus("#place-at-centre")
     page.keyboard.press("Enter")
     expect(page.locator("#point-status")).to_contain_text("Point placed")

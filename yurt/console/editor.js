@@ -248,6 +248,18 @@ export function newSource(feature, errors) {
   return source ? { source, date: date || today() } : null;
 }
 
+// checked_on is the newest source date: a new dated source moves it forward; removing sources in this edit moves it
+// back to the newest dated one left (a month or a year counts from its first day), or to none, so it never
+// claims a later check than a source shows. Otherwise it stays (older records date it from confirming sources).
+function checkedOn(current, sources, added, removed) {
+  if (added && (!current || added.date > current)) return added.date;
+  if (!removed) return current;
+  const dates = sources.filter((x) => typeof x === "object" && x.date)
+    .map((x) => ({ 4: `${x.date}-01-01`, 7: `${x.date}-01` }[x.date.length] || x.date));
+  const newest = dates.length ? dates.reduce((a, b) => (a > b ? a : b)) : null;
+  return newest === null ? null : current && current < newest ? current : newest;
+}
+
 export async function save(event) {
   event.preventDefault();
   clearErrors();
@@ -259,11 +271,10 @@ export async function save(event) {
     $("status").textContent = t("notSavedFix");
     return;
   }
-  if (added) {
-    mine.properties.sources.push(added);
-    const checked = mine.properties.checked_on;
-    if (!checked || added.date > checked) mine.properties.checked_on = added.date;
-  }
+  if (added) mine.properties.sources.push(added);
+  const removed = editor.feature.properties.sources.some((x) => !editor.sources.some(
+    (y) => JSON.stringify(x) === JSON.stringify(y)));
+  mine.properties.checked_on = checkedOn(mine.properties.checked_on, mine.properties.sources, added, removed);
   $("status").textContent = t("saving");
   const r = await api("PUT", `/v1/missions/${encodeURIComponent(editor.id)}`, mine, { "If-Match": editor.etag });
   if (r.status === 200) {

@@ -4,14 +4,14 @@
 
 import { $, api, h, t, tr } from "./core.js";
 import { clearError, editor, showError } from "./editor.js";
-import { centreOnPoint, createMap, placeAtCentre, refreshSize, showDistricts, showPoint } from "./map.js";
+import { attachMap, centreOnPoint, mapElement, placeAtCentre, showDistricts, showPoint } from "./map.js";
 
 export function locationTools() {
   const paste = h("input", { id: "paste-point", type: "text", autocomplete: "off", "data-i18n-label": "pastePoint",
     "aria-label": t("pastePoint"), "data-i18n-placeholder": "pastePoint", placeholder: t("pastePoint") });
   paste.addEventListener("keydown", (e) => { if (e.key === "Enter") { e.preventDefault(); usePasted(); } });
   return h("div", { class: "wide location" },
-    h("div", { id: "map", tabindex: "0" }),
+    mapElement(),
     tr("p", "districtsApprox", { class: "muted small" }),
     h("div", { class: "row" },
       tr("button", "placeAtCentre", { id: "place-at-centre", type: "button", class: "small", onclick: placeAtCentre }),
@@ -43,8 +43,7 @@ async function usePasted() {
 
 export async function mountMap() {
   const [lon, lat] = editor.feature.geometry.coordinates;
-  await createMap($("map"), (pLat, pLon) => setPoint(pLat, pLon));
-  refreshSize();
+  await attachMap((pLat, pLon) => setPoint(pLat, pLon));
   showPoint(lat, lon, true, editor.feature.properties.location_precision === "building" ? 13 : 6);
   await showDistricts(editor.feature.properties.districts || []);
 }

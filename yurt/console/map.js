@@ -8,25 +8,43 @@
 import { api, t } from "./core.js";
 
 const L = window.L;
-const map = { leaflet: null, marker: null, districts: null, onPlace: null, world: null };
+const map = { leaflet: null, ready: null, marker: null, districts: null, onPlace: null, world: null };
 
-let worldData = null; // fetched once per page
+let element = null;
 
-export async function createMap(element, onPlace) {
+// One map for the page: its element moves into each post's location section, so no map is ever torn down while
+// an animation of it runs (Leaflet's remove() during a pan or zoom throws).
+export function mapElement() {
+  if (!element) {
+    element = document.createElement("div");
+    element.id = "map";
+    element.tabIndex = 0;
+  }
+  return element;
+}
+
+export async function attachMap(onPlace) {
   map.onPlace = onPlace;
-  map.leaflet?.remove();
-  map.leaflet = L.map(element, { worldCopyJump: true, minZoom: 1, maxZoom: 16, keyboard: true,
+  if (map.ready) { await map.ready; map.leaflet.invalidateSize({ animate: false }); return; }
+  map.ready = build();
+  await map.ready;
+}
+
+async function build() {
+  const leaflet = L.map(mapElement(), { worldCopyJump: true, minZoom: 1, maxZoom: 16, keyboard: true,
     attributionControl: true, zoomSnap: 0.5 }).setView([30, 20], 2);
-  map.leaflet.attributionControl.setPrefix("Leaflet · Natural Earth");
-  map.leaflet.getContainer().setAttribute("aria-label", t("mapLabel"));
-  map.leaflet.getContainer().dataset.i18nLabel = "mapLabel";
-  worldData = worldData || await (await fetch("/staff/world.json")).json();
-  map.world = L.geoJSON(worldData, { interactive: false,
-    style: { color: "#8a8570", weight: 0.8, fillColor: "#f4f1e4", fillOpacity: 1 } }).addTo(map.leaflet);
-  map.districts = L.layerGroup().addTo(map.leaflet);
+  leaflet.attributionControl.setPrefix("Leaflet · Natural Earth");
+  element.setAttribute("aria-label", t("mapLabel"));
+  element.dataset.i18nLabel = "mapLabel";
+  const world = await (await fetch("/staff/world.json")).json();
+  map.world = L.geoJSON(world, { interactive: false,
+    style: { color: "#8a8570", weight: 0.8, fillColor: "#f4f1e4", fillOpacity: 1 } }).addTo(leaflet);
+  map.districts = L.layerGroup().addTo(leaflet);
   map.marker = L.marker([0, 0], { draggable: true, keyboard: true, title: t("sLocation"), autoPan: true });
   map.marker.on("dragend", () => place(map.marker.getLatLng(), "drag"));
-  map.leaflet.on("click", (e) => place(e.latlng, "click"));
+  leaflet.on("click", (e) => place(e.latlng, "click"));
+  map.leaflet = leaflet; // only now: showPoint and the others wait for a map with its layers
+  leaflet.invalidateSize({ animate: false });
 }
 
 // Six decimals (about 0.1 m) is finer than any source; longitudes wrap into [-180, 180].
@@ -38,29 +56,29 @@ function place(latlng, how) {
 }
 
 export function placeAtCentre() {
-  place(map.leaflet.getCenter(), "centre");
+  if (map.leaflet) place(map.leaflet.getCenter(), "centre");
 }
 
 export function showPoint(lat, lon, recentre = true, zoom = null) {
   if (!map.leaflet) return;
   if (!Number.isFinite(lat) || !Number.isFinite(lon)) { map.marker.remove(); return; }
   map.marker.setLatLng([lat, lon]).addTo(map.leaflet);
-  if (recentre) map.leaflet.setView([lat, lon], zoom ?? Math.max(map.leaflet.getZoom(), 9));
+  if (recentre) map.leaflet.setView([lat, lon], zoom ?? Math.max(map.leaflet.getZoom(), 9), { animate: false });
 }
 
 export function centreOnPoint() {
-  if (map.marker && map.leaflet.hasLayer(map.marker)) map.leaflet.panTo(map.marker.getLatLng());
+  if (map.leaflet?.hasLayer(map.marker)) map.leaflet.panTo(map.marker.getLatLng());
 }
 
-export function refreshSize() {
-  map.leaflet?.invalidateSize();
-}
+let districtsAsked = 0;
 
 export async function showDistricts(codes) {
+  const asked = ++districtsAsked; // an answer for a post no longer open is dropped
+  if (!map.leaflet) return;
   map.districts.clearLayers();
   if (!codes.length) return;
   const r = await api("GET", "/v1/staff/districts?codes=" + encodeURIComponent(codes.join(",")));
-  if (r.status !== 200) return;
+  if (r.status !== 200 || asked !== districtsAsked) return;
   L.geoJSON(r.data, {
     interactive: false,
     style: (feature) => (feature.properties.kind === "places"
