@@ -100,3 +100,24 @@ def test_reports_on_redis(redis_settings: Settings) -> None:
     listed = orjson.loads(client.get("/v1/reports", headers=auth("alice", "staff")).data)["reports"]
     assert [r["mission_id"] for r in listed] == [BERLIN]
     app.extensions["yurt"].close()
+
+
+@pytest.mark.parametrize("mode", ["embedded", "redis"])
+def test_total_counts_every_page(request: pytest.FixtureRequest, settings: Settings, mode: str) -> None:
+    if mode == "redis":
+        settings = settings.replace(redis_url=request.getfixturevalue("redis_url"))
+    app = create_app(settings)
+    client = app.test_client()
+    for i in range(3):
+        assert report(client, sub=f"traveller-{i}").status_code == 201
+    assert report(client, sub="traveller-9", mission_id="kz-embassy-no-oslo").status_code == 201
+    staff = auth("alice", "staff")
+    page = orjson.loads(client.get("/v1/reports?status=open&limit=2", headers=staff).data)
+    assert page["total"] == 4 and len(page["reports"]) == 2
+    first = page["reports"][0]["id"]
+    assert client.post(f"/v1/reports/{first}/resolve", json={"resolution": "duplicate"},
+                       headers=staff).status_code == 200
+    assert orjson.loads(client.get("/v1/reports?status=open", headers=staff).data)["total"] == 3
+    assert orjson.loads(client.get("/v1/reports?status=resolved", headers=staff).data)["total"] == 1
+    assert orjson.loads(client.get(f"/v1/reports?mission_id={BERLIN}", headers=staff).data)["total"] == 3
+    app.extensions["yurt"].close()

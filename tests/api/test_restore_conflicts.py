@@ -14,7 +14,6 @@ from typing import Any
 
 import orjson
 import pytest
-from flask import Flask
 from flask.testing import FlaskClient
 
 from tests.api.test_staff import auth, get, patch
@@ -139,10 +138,3 @@ def test_openapi_documents_the_restore_body_and_its_409(client: FlaskClient) -> 
     properties = spec["components"]["schemas"][ref.rsplit("/", 1)[1]]["properties"]
     assert properties["overwrite"]["type"] == "array" and properties["overwrite_dataset_facts"]["type"] == "boolean"
     assert "changed_since" in operation["responses"]["409"]["description"]
-
-
-def test_a_single_mission_entry_is_still_no_restore_target(app: Flask) -> None:
-    client = app.test_client()
-    email(client, OSLO, "one@mfa.kz")
-    seq = orjson.loads(client.get("/v1/audit?limit=1", headers=auth()).data)["entries"][0]["seq"]
-    assert "changed_since" not in assert_problem(restore(client, seq), 409)

@@ -195,14 +195,6 @@ def test_bulk_replace_all_or_nothing_then_restore(client: FlaskClient) -> None:
     assert_problem(client.post("/v1/audit/99999/restore", headers={**auth(), "If-Match": etag}), 404)
 
 
-def test_restore_refuses_a_single_mission_entry(client: FlaskClient) -> None:
-    _, etag = get(client, BERLIN)
-    patch(client, BERLIN, {"properties": {"email": "a@mfa.kz"}}, etag)
-    seq = orjson.loads(client.get("/v1/audit?limit=1", headers=auth()).data)["entries"][0]["seq"]
-    _, dataset_etag = _collection(client)
-    assert_problem(client.post(f"/v1/audit/{seq}/restore", headers={**auth(), "If-Match": dataset_etag}), 409)
-
-
 def test_dataset_facts_edit_keeps_mission_etags(client: FlaskClient) -> None:
     _, berlin_etag = get(client, BERLIN)
     facts = client.get("/v1/dataset", headers=auth())

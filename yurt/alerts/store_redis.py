@@ -12,20 +12,16 @@ the revision (compare-and-set), writes, bumps the generation and appends the aud
 
 from __future__ import annotations
 
-import functools
-from collections.abc import Callable, Iterator, Mapping
-from typing import Any, ParamSpec, TypeVar
+from collections.abc import Iterator, Mapping
+from typing import Any
 
 import orjson
 import redis
-from redis.exceptions import RedisClusterException
 
 from yurt.alerts.model import AlertRecord
 from yurt.alerts.store import AlertAuditEntry, AlertState, AlertStore, now_iso, select_entries
-from yurt.storage.base import AlreadyExists, NotFound, StalePrecondition, StoreUnavailable
-
-P = ParamSpec("P")
-R = TypeVar("R")
+from yurt.storage.base import AlreadyExists, NotFound, StalePrecondition
+from yurt.storage.redis_common import fails_closed
 
 TAG = "{al}"
 DOCS, REVS, GEN, NEXT_REV, AUDIT, AUDIT_SEQ = (f"{TAG}:{name}" for name in
@@ -64,15 +60,7 @@ return {'ok', tostring(rev)}
 """
 
 
-def _fails_closed(method: Callable[P, R]) -> Callable[P, R]:
-    @functools.wraps(method)
-    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
-        try:
-            return method(*args, **kwargs)
-        except (redis.RedisError, RedisClusterException) as exc:
-            raise StoreUnavailable(f"alert store unavailable: {type(exc).__name__}") from exc
-
-    return wrapper
+_fails_closed = fails_closed("alert store")  # the one Redis failure policy: storage/redis_common.py
 
 
 def _text(value: Any) -> str:

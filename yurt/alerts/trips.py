@@ -18,20 +18,14 @@ each member against its stored trips before counting it.
 from __future__ import annotations
 
 import abc
-import functools
 import threading
-from collections.abc import Callable, Iterable
-from typing import ParamSpec, TypeVar
+from collections.abc import Iterable
 
 import orjson
 import redis
-from redis.exceptions import RedisClusterException
 
 from yurt.alerts.model import Trip, trips_expire_s
-from yurt.storage.base import StoreUnavailable
-
-P = ParamSpec("P")
-R = TypeVar("R")
+from yurt.storage.redis_common import fails_closed
 
 
 class TripStore(abc.ABC):
@@ -86,15 +80,7 @@ class EmbeddedTripStore(TripStore):
             return sum(1 for trips in self._trips.values() if _under_way_in(trips, countries, now_s))
 
 
-def _fails_closed(method: Callable[P, R]) -> Callable[P, R]:
-    @functools.wraps(method)
-    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
-        try:
-            return method(*args, **kwargs)
-        except (redis.RedisError, RedisClusterException) as exc:
-            raise StoreUnavailable(f"trip store unavailable: {type(exc).__name__}") from exc
-
-    return wrapper
+_fails_closed = fails_closed("trip store")  # the one Redis failure policy: storage/redis_common.py
 
 
 def _key(tid: str) -> str:

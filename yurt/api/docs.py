@@ -138,7 +138,8 @@ def build_spec(app: Flask) -> dict[str, Any]:
                 operation["requestBody"] = {"required": f"{rule.endpoint}.{method.lower()}" not in OPTIONAL_BODIES,
                                             "content": {"application/json": {"schema": body}}}
             for status, description in EXTRA_RESPONSES.get(f"{rule.endpoint}.{method.lower()}", {}).items():
-                operation["responses"][status] = {"description": description, "content": problem_ref}
+                content = {} if status == "204" else {"content": problem_ref}  # 204 has no body
+                operation["responses"][status] = {"description": description, **content}
             scope = SECURED.get(rule.endpoint)
             if scope:
                 operation["security"] = [{"bearer": []}]

@@ -96,9 +96,11 @@ def submit_report(mission_id: str) -> Response:
 @use_query(MissionReportQuery())
 def list_reports(*, limit: int, status: str | None = None, mission_id: str | None = None,
                  before: int | None = None) -> Response:
-    """Travellers' reports, newest first; filter by status and mission, page with ``before``."""
+    """Travellers' reports, newest first; filter by status and mission, page with ``before``; ``total`` counts
+    every report that matches the filters (all pages)."""
     reports = report_store().list(status=status, mission_id=mission_id, limit=limit, before_id=before)
-    body: dict[str, Any] = {"reports": [r.to_json() for r in reports]}
+    total = report_store().count(status=status, mission_id=mission_id)
+    body: dict[str, Any] = {"total": total, "reports": [r.to_json() for r in reports]}
     if len(reports) == limit:
         body["next_before"] = reports[-1].id
     return json_response(body, headers={"Cache-Control": "no-store"})

@@ -22,6 +22,7 @@ from marshmallow import Schema, ValidationError, validate
 from yurt.api.conventions import GEOJSON, json_body, json_response, use_query
 from yurt.api.docs import EXTRA_RESPONSES, OPTIONAL_BODIES, PRECONDITIONS, REQUEST_BODIES, SECURED
 from yurt.api.merge_patch import merge_patch
+from yurt.api.mission_restore import restore_single
 from yurt.api.queries import QueryInt
 from yurt.api.staff_bodies import (
     RestoreBody,
@@ -279,20 +280,23 @@ def audit_detail(seq: int) -> Response:
 @bp.post("/v1/audit/<int:seq>/restore")
 @requires("staff")
 def restore(seq: int) -> Response:
-    """Undo a bulk replace: restore the dataset as it was before entry ``seq`` (If-Match: dataset ETag).
+    """Undo an entry: the dataset as it was before bulk entry ``seq`` (If-Match: the dataset ETag), or one
+    mission as it was before a single-mission entry (If-Match: the mission's ETag; If-None-Match: * when the
+    undo recreates a deleted mission; 204 when it deletes a mission the entry created).
 
     Missions (or dataset facts) edited since the entry would be overwritten too: that is a 409 listing them in
     ``changed_since``, unless the body names them (``{"overwrite": [ids], "overwrite_dataset_facts": true}``).
     """
-    if_match = required_etag("dataset")
     options = restore_options()
     entry = services().store.audit_entry(seq)
     if entry is None:
         raise Problem(404, f"no audit entry {seq}")
+    if entry.mission_id is not None:
+        return restore_single(seq, entry, options)
+    if_match = required_etag("dataset")
     before = entry.before
-    if entry.mission_id is not None or not isinstance(before, Mapping) or "features" not in before:
-        raise Problem(409, f"audit entry {seq} is a {entry.action} of one mission; only a bulk replace can "
-                           "be restored here (edit the mission to change it back)")
+    if not isinstance(before, Mapping) or "features" not in before:
+        raise Problem(409, f"audit entry {seq} ({entry.action}) holds no dataset to restore")
     refuse_undoing_later_edits(seq, before, entry.after or {}, if_match, options)
     raw = {"type": "FeatureCollection", "dataset": before.get("dataset"), "features": before["features"]}
     try:
@@ -320,5 +324,7 @@ REQUEST_BODIES.update({
 })
 OPTIONAL_BODIES.add("staff.restore.post")
 EXTRA_RESPONSES["staff.restore.post"] = {
-    "409": "The entry is not a bulk one, or the restore would undo edits made since it: `changed_since` lists "
-           "those missions, `dataset_facts_changed_since` the facts; name them in the body to overwrite anyway"}
+    "204": "The undo deleted the mission the entry had created",
+    "409": "The restore would undo edits made since the entry: `changed_since` lists those missions, "
+           "`dataset_facts_changed_since` the facts; name them in the body to overwrite anyway. Or the mission "
+           "is already as it was before the entry"}

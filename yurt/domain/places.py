@@ -108,6 +108,10 @@ class Locator:
         country = self._zone_countries.get(zone)
         return None if country in _NOT_A_COUNTRY else country
 
+    def subdivision_places(self, code: str) -> list[tuple[float, float]]:
+        """The labelled places the subdivision lookup uses for ISO 3166-2 ``code``, as (lat, lon)."""
+        return self._subdivisions.places(code)
+
     def country_name(self, code: str) -> str | None:
         return self._country_names.get(code.upper())
 

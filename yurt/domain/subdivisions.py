@@ -125,6 +125,16 @@ class SubdivisionIndex:
     def countries(self) -> frozenset[str]:
         return frozenset(self._countries)
 
+    def places(self, code: str) -> list[tuple[float, float]]:
+        """The labelled places of one subdivision as (lat, lon), rounded to 1e-4 degree; [] if unknown."""
+        points = self._countries.get(code.split("-")[0])
+        if points is None or code not in points.codes:
+            return []
+        xyz = points.tree.data[points.labels == points.codes.index(code)]
+        lat = np.degrees(np.arcsin(np.clip(xyz[:, 2], -1.0, 1.0)))
+        lon = np.degrees(np.arctan2(xyz[:, 1], xyz[:, 0]))
+        return [(round(float(a), 4), round(float(o), 4)) for a, o in zip(lat, lon, strict=True)]
+
     def match(self, country: str, lat: float, lon: float) -> SubdivisionMatch | None:
         """Candidate subdivisions of ``country`` at (lat, lon); None if the country has no data."""
         points = self._countries.get(country)

@@ -95,8 +95,8 @@ class MissionStore(abc.ABC):
         """A consistent snapshot of the whole dataset."""
 
     @abc.abstractmethod
-    def create(self, feature: Mapping[str, Any], *, author: str) -> MissionRecord:
-        """Add a mission; ``AlreadyExists`` if its id is taken."""
+    def create(self, feature: Mapping[str, Any], *, author: str, action: str = "create") -> MissionRecord:
+        """Add a mission; ``AlreadyExists`` if its id is taken. ``action`` names it in the audit."""
 
     @abc.abstractmethod
     def update(
@@ -105,7 +105,7 @@ class MissionStore(abc.ABC):
         """Replace one mission if its ETag is still ``if_match``; else ``StalePrecondition``."""
 
     @abc.abstractmethod
-    def delete(self, mission_id: str, *, if_match: str, author: str) -> None:
+    def delete(self, mission_id: str, *, if_match: str, author: str, action: str = "delete") -> None:
         """Remove one mission (its last state stays in the audit trail)."""
 
     @abc.abstractmethod

@@ -202,14 +202,14 @@ class EmbeddedMissionStore(MissionStore):
             raise StalePrecondition(etag, entry["feature"])
         return dict(entry)
 
-    def create(self, feature: Mapping[str, Any], *, author: str) -> MissionRecord:
+    def create(self, feature: Mapping[str, Any], *, author: str, action: str = "create") -> MissionRecord:
         mission_id = str(feature["properties"]["id"])
         with self._exclusive():
             if mission_id in self._state["missions"]:
                 raise AlreadyExists(mission_id)
             rev = self._bump()
             self._state["missions"][mission_id] = {"rev": rev, "feature": feature}
-            self._commit([("create", mission_id, None, feature, {})], author)
+            self._commit([(action, mission_id, None, feature, {})], author)
             return MissionRecord(feature, rev)
 
     def update(self, mission_id: str, feature: Mapping[str, Any], *, if_match: str, author: str,
@@ -221,12 +221,12 @@ class EmbeddedMissionStore(MissionStore):
             self._commit([(action, mission_id, before, feature, {})], author)
             return MissionRecord(feature, rev)
 
-    def delete(self, mission_id: str, *, if_match: str, author: str) -> None:
+    def delete(self, mission_id: str, *, if_match: str, author: str, action: str = "delete") -> None:
         with self._exclusive():
             before = self._current(mission_id, if_match)["feature"]
             self._bump()
             del self._state["missions"][mission_id]
-            self._commit([("delete", mission_id, before, None, {})], author)
+            self._commit([(action, mission_id, before, None, {})], author)
 
     def replace_all(self, meta: Mapping[str, Any], features: Sequence[Mapping[str, Any]], *, if_match: str,
                     author: str, action: str = "replace_all") -> StoredState:

@@ -250,9 +250,9 @@ class RedisMissionStore(MissionStore):
             raise StalePrecondition(current.etag, current.feature)
         return current
 
-    def create(self, feature: Mapping[str, Any], *, author: str) -> MissionRecord:
+    def create(self, feature: Mapping[str, Any], *, author: str, action: str = "create") -> MissionRecord:
         mission_id = str(feature["properties"]["id"])
-        rev = self._run_one("create", mission_id, "", feature, _fragment(author, "create", mission_id))
+        rev = self._run_one("create", mission_id, "", feature, _fragment(author, action, mission_id))
         return MissionRecord(feature, rev)
 
     def update(self, mission_id: str, feature: Mapping[str, Any], *, if_match: str, author: str,
@@ -262,9 +262,9 @@ class RedisMissionStore(MissionStore):
                             _fragment(author, action, mission_id))
         return MissionRecord(feature, rev)
 
-    def delete(self, mission_id: str, *, if_match: str, author: str) -> None:
+    def delete(self, mission_id: str, *, if_match: str, author: str, action: str = "delete") -> None:
         current = self._checked(mission_id, if_match)
-        self._run_one("delete", mission_id, str(current.rev), None, _fragment(author, "delete", mission_id))
+        self._run_one("delete", mission_id, str(current.rev), None, _fragment(author, action, mission_id))
 
     def replace_all(self, meta: Mapping[str, Any], features: Sequence[Mapping[str, Any]], *, if_match: str,
                     author: str, action: str = "replace_all") -> StoredState:

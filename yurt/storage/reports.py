@@ -90,6 +90,10 @@ class ReportStore(abc.ABC):
                 ) -> Report:
         """Mark a report resolved; ``NotFound`` or ``AlreadyResolvedError``."""
 
+    def count(self, *, status: str | None = None, mission_id: str | None = None) -> int:
+        """How many reports match the filters, all pages together (a listing reads them all anyway)."""
+        return len(self.list(status=status, mission_id=mission_id, limit=1 << 31))
+
 
 def _select(reports: list[Report], status: str | None, mission_id: str | None, limit: int,
             before_id: int | None) -> list[Report]:
