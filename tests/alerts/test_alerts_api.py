@@ -195,6 +195,8 @@ def test_listing_follows_the_clock_with_strong_etag_304_gzip_and_max_age(clocked
     clock.advance(minutes=59, seconds=30)  # 30 s before the upcoming alert starts
     same = client.get("/v1/alerts")
     assert same.headers["ETag"] == etag and same.headers["Cache-Control"] == "public, max-age=30"
+    at_point = client.get("/v1/alerts", query_string={"lat": 52.52, "lon": 13.4})
+    assert at_point.headers["Cache-Control"] == "public, max-age=30" and "ETag" not in at_point.headers
     clock.advance(seconds=30)  # it starts: the ETag changes although nobody wrote anything
     started = client.get("/v1/alerts", headers={"If-None-Match": etag})
     assert started.status_code == 200 and started.headers["ETag"] != etag

@@ -31,13 +31,12 @@ def point_locate(locator: Locator, lat: float, lon: float, *, country: str | Non
     """``Locate`` for a point; ``country`` (and ``subdivisions``) when the caller already looked them up."""
 
     def locate(wanted: frozenset[str]) -> tuple[str | None, Sequence[str]]:
-        found = locator.country_of_point(lat, lon) if country is _UNSET else country
-        if found is None or found not in wanted:
-            return found, ()
-        if subdivisions:
-            return found, subdivisions
-        place = locator.locate(lat, lon)
-        return place.country, place.subdivisions or ()
+        if country is _UNSET:  # one lookup: the country, and its subdivisions only where an alert names one
+            place = locator.locate(lat, lon, subdivision_wanted=wanted.__contains__)
+            return place.country, place.subdivisions or ()
+        if country is None or country not in wanted:
+            return country, ()
+        return country, subdivisions or locator.subdivision_candidates(lat, lon, country)
 
     return locate
 

@@ -41,7 +41,6 @@ class Listing:
     body: bytes
     gzipped: bytes
     etag: str
-    next_change_s: float | None  # epoch seconds of the next start or end, if any
 
 
 def collection(features: list[bytes]) -> bytes:
@@ -51,14 +50,14 @@ def collection(features: list[bytes]) -> bytes:
 def build_listing(snapshot: AlertSnapshot, now_s: float) -> Listing:
     body = collection([alert.feature_bytes(upcoming) for alert, upcoming in snapshot.listing(now_s)])
     etag = '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
-    return Listing(body, gzip.compress(body, 6, mtime=0), etag, snapshot.next_change_s(now_s))
+    return Listing(body, gzip.compress(body, 6, mtime=0), etag)
 
 
-def max_age_s(listing: Listing, now_s: float, cap_s: int) -> int:
+def max_age_s(next_change_s: float | None, now_s: float, cap_s: int) -> int:
     """Seconds a copy may be kept without asking: the cap, and never past the next start or end."""
-    if listing.next_change_s is None:
+    if next_change_s is None:
         return cap_s
-    return max(0, min(cap_s, math.floor(listing.next_change_s - now_s)))
+    return max(0, min(cap_s, math.floor(next_change_s - now_s)))
 
 
 class AlertBook:

@@ -110,12 +110,14 @@ def list_alerts(lat: float | None = None, lon: float | None = None) -> Response:
             "lat": ["give lat and lon together, or neither"], "lon": ["give lat and lon together, or neither"]})
     book = alerts().book
     instant = now().timestamp()
-    listing = book.listing(instant)
-    cache_control = f"public, max-age={max_age_s(listing, instant, services().settings.alerts_max_age_s)}"
+    snapshot = book.current()
+    age = max_age_s(snapshot.next_change_s(instant), instant, services().settings.alerts_max_age_s)
+    cache_control = f"public, max-age={age}"
     if lat is None or lon is None:
+        listing = book.listing(instant)
         return conditional(listing.etag, listing.body, gzipped=listing.gzipped, mimetype=GEOJSON,
                            cache_control=cache_control)
-    found = answers.at_point(book.current(), services().locator, lat, lon, instant)
+    found = answers.at_point(snapshot, services().locator, lat, lon, instant)
     body = collection([alert.feature_bytes(False) for alert in found])
     return json_response(body, mimetype=GEOJSON, headers={"Cache-Control": cache_control})
 

@@ -147,6 +147,12 @@ class Locator:
         match = self._subdivisions.match(country, lat, lon)
         return match.codes[0] if match is not None and match.codes else None
 
+    def subdivision_candidates(self, lat: float, lon: float, country: str) -> tuple[str, ...]:
+        """Every ISO 3166-2 candidate of a point whose country the caller already knows (as ``locate`` gives
+        them, likeliest first; () without data): the country lookup is not repeated."""
+        match = self._subdivisions.match(country, lat, lon)
+        return match.codes if match is not None else ()
+
 
 def _check_coordinates(lat: float, lon: float) -> None:
     if not (-90.0 <= lat <= 90.0) or not (-180.0 <= lon <= 180.0):
