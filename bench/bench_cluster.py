@@ -133,9 +133,7 @@ def worker(target: Target, proc: int, threads: int, travellers: int, duration_s:
             elif kind == "nearby":
                 tid = rng.choice(mine)
                 now_s = T0 + step[tid] * STEP_S
-                viewer = stores.presence.get_presence(tid, now_s)
-                if viewer is not None:
-                    nearby_page(stores, viewer, 25.0, 20, None, now_s)
+                nearby_page(stores, tid, 25.0, 20, None, now_s)  # the viewer shares: put above
             else:
                 record = known[rng.choice(sorted(known))]
                 feature = copy.deepcopy(dict(record.feature))

@@ -126,7 +126,7 @@ def measure_nearby(stores: TravellerStores, tids: list[str], queries: int, now_s
         viewer = presences[q % len(presences)]
         assert viewer is not None
         started = time.perf_counter()
-        nearby_page(stores, viewer, 10.0, 20, None, now_s)
+        nearby_page(stores, viewer.tid, 10.0, 20, None, now_s)
         samples.append((time.perf_counter() - started) * 1000)
     return samples
 

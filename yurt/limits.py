@@ -10,6 +10,12 @@ Two counters, so the cheapest requests stay cheap:
 - everything else (any request with a token, any write) is counted in Redis in Redis mode, shared by every
   worker and host, and in memory in the embedded default (one process).
 
+The shared counter runs on the service's one Redis client (``Services.redis``, closed with the services at
+shutdown: ``storage.counters``). On a single Redis node, ``nearby`` and presence updates do not count on their
+own: the view hands the request's charge (``pending_charge``) to the travellers store, which counts it inside
+its first script, and ``settle`` judges the count (the whole request then takes two round trips). A request
+that ends before its view took the charge (401, 400, ...) is counted after it.
+
 Failure policy: **fail open** — if Redis cannot count, the request goes through (and the error is counted in
 ``yurt_redis_errors_total``): a Redis outage must not take reads down with it. After a failure the shared
 counter is skipped for ``BACKOFF_S``, so a hung Redis costs one timeout per worker per backoff, not one per
@@ -25,9 +31,9 @@ import hashlib
 import logging
 import math
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
-from flask import Flask, request
+from flask import Flask, Response, current_app, g, request
 from limits import RateLimitItem, parse
 from limits.storage import MemoryStorage, RedisClusterStorage, RedisStorage, Storage
 from limits.strategies import FixedWindowRateLimiter
@@ -36,10 +42,17 @@ from yurt.auth import TokenVerifier
 from yurt.errors import Problem
 from yurt.meters import REDIS_ERRORS
 from yurt.settings import Settings
+from yurt.storage.counters import RedisWindowCounter
+from yurt.storage.travellers import RateCharge, RateCount
 
 EXEMPT_PATHS = frozenset({"/healthz", "/readyz"})
 NAMESPACE = "yurt:rl"
 BACKOFF_S = 5.0
+# Views whose store counts the charge in its own first round trip (when the store ``counts_requests``).
+COUNTED_BY_THE_STORE = frozenset({"travellers.nearby", "travellers.put_presence"})
+
+if TYPE_CHECKING:
+    import redis
 
 log = logging.getLogger("yurt.limits")
 
@@ -75,40 +88,97 @@ def shared_storage(settings: Settings) -> Storage:
 
 
 class RateLimits:
-    def __init__(self, settings: Settings, verifier: TokenVerifier) -> None:
+    def __init__(self, settings: Settings, verifier: TokenVerifier, client: redis.Redis | None = None,
+                 store_counts: bool = False) -> None:
         self._verifier = verifier
         self.limit: RateLimitItem = parse(settings.rate_limit)
         self._local = FixedWindowRateLimiter(MemoryStorage())
-        self._shared = FixedWindowRateLimiter(shared_storage(settings))
+        self._shared = FixedWindowRateLimiter(MemoryStorage()) if client is None else None
+        self._redis = RedisWindowCounter(client) if client is not None else None
+        self._store_counts = store_counts and client is not None
+        self._window_s = int(self.limit.get_expiry())
         self._fail_logged_at = -math.inf
         self._log_interval_s = settings.redis_outage_log_interval_s
         self._skip_shared_until = -math.inf
 
+    def charge_for(self, key: str) -> RateCharge:
+        return RateCharge(f"{NAMESPACE}:{self.limit.amount}/{self._window_s}s:{key}", self._window_s)
+
     def check(self) -> None:
         if request.path in EXEMPT_PATHS:
             return
-        counter = self._local if is_anonymous_read() else self._shared
-        if counter is self._shared and time.monotonic() < self._skip_shared_until:
+        if is_anonymous_read():
+            self._judge_local(self._local, client_key(self._verifier))
+            return
+        if time.monotonic() < self._skip_shared_until:
             return  # fail open without waiting: the shared storage failed moments ago
         key = client_key(self._verifier)
-        try:
-            allowed = counter.hit(self.limit, NAMESPACE, key)
-        except Exception as exc:
-            REDIS_ERRORS.labels("rate_limit").inc()
-            now = time.monotonic()
-            self._skip_shared_until = now + BACKOFF_S
-            if now - self._fail_logged_at >= self._log_interval_s:
-                self._fail_logged_at = now
-                log.warning("rate-limit storage unavailable, not limiting: %s", type(exc).__name__)
+        if self._shared is not None:
+            self._judge_local(self._shared, key)
             return
-        if not allowed:
+        charge = self.charge_for(key)
+        if self._store_counts and request.endpoint in COUNTED_BY_THE_STORE:
+            g.yurt_rate_charge = charge  # the view hands it to the store (``pending_charge``)
+            return
+        self.settle(self._count(charge))
+
+    def _count(self, charge: RateCharge) -> RateCount | None:
+        assert self._redis is not None
+        try:
+            return self._redis.hit(charge)
+        except Exception as exc:
+            self.failed(exc)
+            return None
+
+    def failed(self, exc: BaseException) -> None:
+        """Fail open: count the error, skip the shared counter for ``BACKOFF_S``, log once per interval."""
+        REDIS_ERRORS.labels("rate_limit").inc()
+        now = time.monotonic()
+        self._skip_shared_until = now + BACKOFF_S
+        if now - self._fail_logged_at >= self._log_interval_s:
+            self._fail_logged_at = now
+            log.warning("rate-limit storage unavailable, not limiting: %s", type(exc).__name__)
+
+    def settle(self, rate: RateCount | None) -> None:
+        """429 with Retry-After if ``rate`` (a shared count) is over the limit."""
+        if rate is not None and rate.count > self.limit.amount:
+            self._refuse(max(1, math.ceil(rate.ttl_ms / 1000)))
+
+    def _refuse(self, retry_after_s: int) -> None:
+        raise Problem(429, f"rate limit exceeded ({self.limit}); retry after {retry_after_s} s",
+                      headers={"Retry-After": str(retry_after_s)})
+
+    def _judge_local(self, counter: FixedWindowRateLimiter, key: str) -> None:
+        if not counter.hit(self.limit, NAMESPACE, key):
             reset_at = counter.get_window_stats(self.limit, NAMESPACE, key).reset_time
-            retry_after_s = max(1, math.ceil(reset_at - time.time()))
-            raise Problem(429, f"rate limit exceeded ({self.limit}); retry after {retry_after_s} s",
-                          headers={"Retry-After": str(retry_after_s)})
+            self._refuse(max(1, math.ceil(reset_at - time.time())))
+
+    def count_untaken(self, response: Response) -> Response:
+        """A charge left for the store that the view never took (it ended earlier): count it now."""
+        charge = g.pop("yurt_rate_charge", None)
+        if charge is not None:
+            self._count(charge)
+        return response
+
+
+def _limits() -> RateLimits:
+    return cast(RateLimits, current_app.extensions["yurt.limits"])
+
+
+def pending_charge() -> RateCharge | None:
+    """The request's rate-limit charge, for a store that counts it in its own round trip (then ``settle``)."""
+    return cast(RateCharge | None, g.pop("yurt_rate_charge", None))
+
+
+def settle(rate: RateCount | None) -> None:
+    _limits().settle(rate)
 
 
 def init_app(app: Flask, settings: Settings, verifier: TokenVerifier) -> RateLimits:
-    limits = RateLimits(settings, verifier)
+    services = app.extensions["yurt"]
+    client = services.redis
+    limits = RateLimits(settings, verifier, client, store_counts=services.travellers.presence.counts_requests)
+    app.extensions["yurt.limits"] = limits
     app.before_request(limits.check)
+    app.after_request(limits.count_untaken)
     return limits

@@ -19,10 +19,11 @@ from typing import Any
 
 from flask import Blueprint, Response, g
 
+from yurt import limits
 from yurt.api.conventions import json_response, load_body, use_query
 from yurt.api.docs import REQUEST_BODIES, SECURED
 from yurt.api.traveller_schemas import AreasQuery, HandleBody, NearbyQuery, PresenceBody
-from yurt.api.travellers_nearby import nearby_page
+from yurt.api.travellers_nearby import nearby_page, resolve_handle
 from yurt.auth import requires
 from yurt.domain import privacy
 from yurt.domain.area_counts import area_cells_in_bbox, area_counts
@@ -73,12 +74,14 @@ def put_presence() -> Response:
     body = load_body(PresenceBody())
     stores, tid = caller()
     now = now_s()
-    anchor = stores.presence.limiter_record(tid, now)  # the cell of the last accepted update, if any
+    head = stores.presence.update_head(tid, now, limits.pending_charge())
+    limits.settle(head.rate)
+    anchor = head.record  # the last accepted update, if any: its cell anchors the sticky cell
     cell = sticky_cell(body.pop("lat"), body.pop("lon"), anchor.cell if anchor is not None else None)
     profile = Profile(body["display_name"], tuple(body["languages"]), body["about"])
     try:
         presence = stores.presence.put_presence(tid, cell, now + body["share_minutes"] * 60, profile, now,
-                                                g.principal.issued_at_s)
+                                                g.principal.issued_at_s, head)
     except RateLimitError as exc:
         detail = ("position updates are limited to one per minute" if exc.reason == "too_soon"
                   else "the daily budget of position updates is spent")
@@ -134,17 +137,12 @@ def nearby(*, radius_km: float, limit: int, cursor: str | None = None) -> Respon
     """
     radius_km = privacy.snap_radius_km(radius_km)
     stores, tid = caller()
-    now = now_s()
-    me = stores.presence.get_presence(tid, now)
-    if me is None:
-        raise Problem(409, "share your presence first (PUT /v1/travellers/me/presence): nearby is only ever "
-                           "computed around your own current cell")
-    page = nearby_page(stores, me, radius_km, limit, cursor, now)
+    page = nearby_page(stores, tid, radius_km, limit, cursor, now_s(), limits.pending_charge(), limits.settle)
     return json_response(page, headers={"Cache-Control": "no-store"})
 
 
 def target_of(stores: TravellerStores, tid: str, handle: str) -> str:
-    target = stores.presence.resolve_handle(tid, handle, now_s())
+    target = resolve_handle(stores, tid, handle, now_s())
     if target is None:
         raise Problem(404, "no traveller with this handle was shown to you in the last day",
                       errors={"handle": ["unknown"]})

@@ -14,16 +14,19 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 import orjson
 
-from yurt.domain.privacy import BANDS, CellSlot, index_cells_for, nearby_layout, session_handle
+from yurt.domain.privacy import BANDS, CellSlot, nearby_layout, session_handle
 from yurt.errors import Problem
-from yurt.storage.travellers import MemberRead, Presence, TravellerStores
+from yurt.storage.travellers import MemberRead, Presence, RateCharge, RateCount, TravellerStores
 
 MAX_ROUNDS = 6  # each round is three pipelined store calls; stale or blocked members may need another round
+NOT_SHARING = ("share your presence first (PUT /v1/travellers/me/presence): nearby is only ever computed around "
+               "your own current cell")
 
 
 @dataclass(frozen=True)
@@ -86,12 +89,16 @@ def _plan(layout: list[CellSlot], i: int, offset: int, wanted: int
     return reads, slots, i, offset
 
 
-def nearby_page(stores: TravellerStores, viewer: Presence, radius_km: float, limit: int, cursor: str | None,
-                now_s: float) -> dict[str, Any]:
-    secret, store = stores.secret, stores.presence
-    occupied = store.occupied(index_cells_for(viewer.cell, radius_km), now_s)
-    layout = nearby_layout(secret, viewer.tid, viewer.cell, radius_km, occupied)
-    i, offset = _start(layout, decode_cursor(secret, viewer, radius_km, cursor) if cursor else None)
+def _result(secret: bytes, viewer: str, presence: Presence, slot: CellSlot) -> dict[str, Any]:
+    return {"handle": session_handle(secret, viewer, presence.tid, presence.session),
+            "display_name": presence.profile.display_name, "languages": list(presence.profile.languages),
+            "about": presence.profile.about, "band": BANDS[slot.band][0]}
+
+
+def _read_in_rounds(stores: TravellerStores, viewer: Presence, layout: list[CellSlot], i: int, offset: int,
+                    limit: int, now_s: float) -> tuple[list[dict[str, Any]], int, int]:
+    """Stores that cannot read a page in one step: rounds of member reads and block checks, then the handles."""
+    store = stores.presence
     results: list[dict[str, Any]] = []
     handles: dict[str, str] = {}
     for _ in range(MAX_ROUNDS):
@@ -105,15 +112,49 @@ def nearby_page(stores: TravellerStores, viewer: Presence, radius_km: float, lim
         for tid, presence, slot in candidates:
             if tid in hidden:
                 continue  # blocked, either way
-            handle = session_handle(secret, viewer.tid, tid, presence.session)
-            handles[handle] = tid
-            results.append({"handle": handle, "display_name": presence.profile.display_name,
-                            "languages": list(presence.profile.languages), "about": presence.profile.about,
-                            "band": BANDS[slot.band][0]})
+            result = _result(stores.secret, viewer.tid, presence, slot)
+            handles[result["handle"]] = tid
+            results.append(result)
     store.remember_handles(viewer.tid, handles, now_s)
+    return results, i, offset
+
+
+def nearby_page(stores: TravellerStores, tid: str, radius_km: float, limit: int, cursor: str | None,
+                now_s: float, charge: RateCharge | None = None,
+                settle: Callable[[RateCount | None], None] = lambda _: None) -> dict[str, Any]:
+    """One page for traveller ``tid``. ``charge``: the request's rate-limit hit, counted by the store in its
+    first round trip when it can (``settle`` then judges the count); 409 if ``tid`` is not sharing."""
+    secret, store = stores.secret, stores.presence
+    head = store.nearby_head(tid, radius_km, now_s, charge)
+    settle(head.rate)
+    viewer = head.viewer
+    if viewer is None:
+        raise Problem(409, NOT_SHARING)
+    layout = nearby_layout(secret, tid, viewer.cell, radius_km, head.occupied)
+    i, offset = _start(layout, decode_cursor(secret, viewer, radius_km, cursor) if cursor else None)
+    page = None
+    if i < len(layout) and limit > 0:
+        page = store.read_page(viewer, [(s.cell, s.rotation, s.count) for s in layout[i:]], offset, limit, now_s)
+    if page is None:
+        results, i, offset = _read_in_rounds(stores, viewer, layout, i, offset, limit, now_s)
+    else:
+        results = [_result(secret, tid, presence, layout[i + slot]) for slot, presence in page.members]
+        i, offset = i + page.end[0], page.end[1]
     next_cursor = None
     if i < len(layout):
         slot = layout[i]
         next_cursor = encode_cursor(secret, viewer, radius_km, Position(slot.band, slot.order_key, offset))
     return {"results": results, "next_cursor": next_cursor, "radius_km": radius_km,
             "bands": [label for label, _ in BANDS]}
+
+
+def resolve_handle(stores: TravellerStores, viewer: str, handle: str, now_s: float) -> str | None:
+    """The traveller behind a handle ``viewer`` was shown in the last day: remembered by the store, or
+    recomputed from the (traveller, session) pairs a one-step page read recorded."""
+    target = stores.presence.resolve_handle(viewer, handle, now_s)
+    if target is not None:
+        return target
+    for tid, session in stores.presence.shown(viewer, now_s):
+        if hmac.compare_digest(session_handle(stores.secret, viewer, tid, session), handle):
+            return tid
+    return None

@@ -9,6 +9,7 @@ at their own methods (``redis_store.RedisCache``).
 from __future__ import annotations
 
 import functools
+import zlib
 from collections.abc import Callable
 from typing import ParamSpec, TypeVar
 
@@ -49,3 +50,19 @@ def to_ms(seconds: float) -> int:
 
 def text(value: bytes | str) -> str:
     return value.decode() if isinstance(value, bytes) else value
+
+
+# Every visible traveller → presence expiry (ms), for the visible-travellers gauge: exact at each scrape
+# (ZREMRANGEBYSCORE of the expired, then ZCARD). Written beside (not inside) the traveller's per-slot scripts:
+# a gauge may lag a failed write by one update, the presence data never does. Sharded by the traveller's
+# pseudonym over VISIBLE_SHARDS keys with their own hash tags, so every presence update does not land on one
+# Cluster slot (one master) whatever the city; a scrape reads all shards in one pipeline.
+VISIBLE_SHARDS = 16
+
+
+def visible_shard_key(shard: int) -> str:
+    return f"{{tv:{shard}}}:visible"
+
+
+def visible_key(tid: str) -> str:
+    return visible_shard_key(zlib.crc32(tid.encode()) % VISIBLE_SHARDS)

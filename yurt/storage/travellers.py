@@ -22,7 +22,6 @@ import secrets
 import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 from yurt.domain.area_counts import ACCOUNT_AGE_FOR_AREAS_S, FIRST_SEEN_RETENTION_S
 from yurt.domain.privacy import (
@@ -30,6 +29,7 @@ from yurt.domain.privacy import (
     UpdatePolicy,
     decide_update,
     index_cell,
+    index_cells_for,
     new_session,
     rotated,
     session_order,
@@ -37,9 +37,6 @@ from yurt.domain.privacy import (
 from yurt.settings import Settings, SettingsError
 from yurt.storage.base import StoreError
 from yurt.storage.meetups import MeetupStore
-
-if TYPE_CHECKING:
-    pass
 
 HANDLE_TTL_S = 86_400.0  # a viewer can block or report a handle for a day after seeing it
 
@@ -86,14 +83,84 @@ class MemberRead:
     count: int
 
 
+@dataclass(frozen=True)
+class RateCharge:
+    """One hit of the per-client request counter (``yurt.limits``), counted inside a store's own round trip."""
+
+    key: str
+    window_s: int
+
+
+@dataclass(frozen=True)
+class RateCount:
+    count: int  # hits in the window, this one included
+    ttl_ms: int  # until the window ends
+
+
+@dataclass(frozen=True)
+class UpdateHead:
+    """What a presence update reads before deciding: the live limiter record (its cell anchors the sticky cell),
+    plus the store's own snapshot for its compare-and-set (opaque to callers)."""
+
+    record: LimiterRecord | None
+    state: object = None
+    rate: RateCount | None = None
+
+
+@dataclass(frozen=True)
+class NearbyHead:
+    """The viewer's live presence (None: not sharing) and the occupied cells around it (cell → members)."""
+
+    viewer: Presence | None
+    occupied: Mapping[str, int]
+    rate: RateCount | None = None
+
+
+@dataclass(frozen=True)
+class NearbyRead:
+    """A page read in one step (``PresenceStore.read_page``): the kept members, each with the position of its cell
+    in the slots given, and where the page ended (slot position, offset)."""
+
+    members: list[tuple[int, Presence]]
+    end: tuple[int, int]
+
+
 class PresenceStore(abc.ABC):
-    """Presence, its index by cell, blocks, handles and suspensions (reports: ``traveller_reports``). Thread-safe."""
+    """Presence, its index by cell, blocks, handles and suspensions (reports: ``traveller_reports``). Thread-safe.
+
+    ``counts_requests``: the store counts a ``RateCharge`` inside ``nearby_head`` and ``update_head`` (one round
+    trip for both); otherwise those ignore it and the caller counts it on its own.
+    """
 
     policy: UpdatePolicy
+    counts_requests = False
+
+    def nearby_head(self, tid: str, radius_km: float, now_s: float, charge: RateCharge | None = None
+                    ) -> NearbyHead:
+        """The viewer's presence and the occupied cells a query of ``radius_km`` around it reads."""
+        viewer = self.get_presence(tid, now_s)
+        if viewer is None:
+            return NearbyHead(None, {})
+        return NearbyHead(viewer, self.occupied(index_cells_for(viewer.cell, radius_km), now_s))
+
+    def read_page(self, viewer: Presence, cells: Sequence[tuple[str, int, int]], offset: int, limit: int,
+                  now_s: float) -> NearbyRead | None:
+        """Up to ``limit`` visible members of ``cells`` ((cell, rotation, count) in order, from ``offset`` in the
+        first), neither blocked by nor blocking the viewer, remembered as shown to the viewer (``shown``): in
+        one step where the store can. None: the caller reads in rounds (``read_members``, ``hidden_from``)."""
+        return None
+
+    def shown(self, viewer: str, now_s: float) -> list[tuple[str, str]]:
+        """(tid, session) pairs ``read_page`` showed ``viewer`` in the last ``HANDLE_TTL_S``: a handle not in
+        ``resolve_handle`` is recomputed from them."""
+        return []
+
+    def update_head(self, tid: str, now_s: float, charge: RateCharge | None = None) -> UpdateHead:
+        return UpdateHead(self.limiter_record(tid, now_s))
 
     @abc.abstractmethod
     def put_presence(self, tid: str, cell: str, expires_at_s: float, profile: Profile, now_s: float,
-                     account_since_s: float | None = None) -> Presence:
+                     account_since_s: float | None = None, head: UpdateHead | None = None) -> Presence:
         """Publish (or move) a presence after the update limits, in the live session or a new one.
 
         ``account_since_s``: when the caller's token says the account existed (its ``iat``), if it says; the
@@ -194,7 +261,7 @@ class EmbeddedPresenceStore(PresenceStore):
         return now_s - first >= ACCOUNT_AGE_FOR_AREAS_S
 
     def put_presence(self, tid: str, cell: str, expires_at_s: float, profile: Profile, now_s: float,
-                     account_since_s: float | None = None) -> Presence:
+                     account_since_s: float | None = None, head: UpdateHead | None = None) -> Presence:
         with self._lock:
             if tid in self._suspended:
                 raise SuspendedError(tid)

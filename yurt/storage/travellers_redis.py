@@ -25,7 +25,6 @@ is skipped on read and swept from the index when its expiry passes. Coordinates 
 
 from __future__ import annotations
 
-import zlib
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, ParamSpec, TypeVar, cast
 
@@ -35,41 +34,45 @@ from redis.client import Pipeline
 from redis.commands.core import Script
 
 from yurt.domain.area_counts import ACCOUNT_AGE_FOR_AREAS_S, FIRST_SEEN_RETENTION_S
-from yurt.domain.privacy import LimiterRecord, UpdatePolicy, decide_update, index_cell, new_session, session_order
-from yurt.storage.redis_common import fails_closed, text, to_ms, traveller_key
+from yurt.domain.privacy import (
+    LimiterRecord,
+    UpdatePolicy,
+    decide_update,
+    index_cells_for,
+    new_session,
+    session_order,
+)
+from yurt.storage.redis_common import (
+    VISIBLE_SHARDS,
+    fails_closed,
+    text,
+    to_ms,
+    traveller_key,
+    visible_key,
+    visible_shard_key,
+)
 from yurt.storage.travellers import (
     HANDLE_TTL_S,
     ImplausibleMoveError,
     MemberRead,
+    NearbyHead,
+    NearbyRead,
     Presence,
     PresenceStore,
     Profile,
+    RateCharge,
     RateLimitError,
     SuspendedError,
+    UpdateHead,
 )
 from yurt.storage.travellers_lua import COMMIT, INDEX_ADD, INDEX_REMOVE, READ_ROTATED
+from yurt.storage.travellers_onetrip import OneTrip, index_group
 
 P = ParamSpec("P")
 R = TypeVar("R")
 
 
 _fails_closed = fails_closed("traveller store")
-
-
-# Every visible traveller → presence expiry (ms), for the visible-travellers gauge: exact at each scrape
-# (ZREMRANGEBYSCORE of the expired, then ZCARD). Written beside (not inside) the traveller's atomic scripts:
-# a gauge may lag a failed write by one update, the presence data never does. Sharded by the traveller's
-# pseudonym over VISIBLE_SHARDS keys with their own hash tags, so every presence update does not land on one
-# Cluster slot (one master) whatever the city; a scrape reads all shards in one pipeline.
-VISIBLE_SHARDS = 16
-
-
-def _visible_shard(shard: int) -> str:
-    return f"{{tv:{shard}}}:visible"
-
-
-def _visible(tid: str) -> str:
-    return _visible_shard(zlib.crc32(tid.encode()) % VISIBLE_SHARDS)
 
 
 _t = traveller_key
@@ -84,9 +87,14 @@ _s = text
 
 
 class RedisPresenceStore(PresenceStore):
+    """On a single node, nearby and presence updates take the one-trip scripts (``travellers_onetrip``) and
+    count the request's rate-limit hit with them; on a Cluster, per-slot scripts and pipelines."""
+
     def __init__(self, client: redis.Redis, policy: UpdatePolicy | None = None) -> None:
         self.policy = policy or UpdatePolicy()
         self._r = client
+        self._one = None if isinstance(client, redis.RedisCluster) else OneTrip(client, self.policy)
+        self.counts_requests = self._one is not None
         self._index_add = client.register_script(INDEX_ADD)
         self._index_remove = client.register_script(INDEX_REMOVE)
         self._read_rotated = client.register_script(READ_ROTATED)
@@ -117,11 +125,7 @@ class RedisPresenceStore(PresenceStore):
         # NOSCRIPT and ``_pipelined`` loads it on every master.
         pipe.execute_command("EVALSHA", script.sha, len(keys), *keys, *args)  # type: ignore[no-untyped-call]
 
-    @staticmethod
-    def _index_keys(cell: str) -> list[str]:
-        coarse = index_cell(cell)
-        return [_g(coarse, f"c:{cell}"), _g(coarse, "n"), _g(coarse, "x"), _g(coarse, "prof"), _g(coarse, "est"),
-                _g(coarse, "ne")]
+    _index_keys = staticmethod(index_group)
 
     @staticmethod
     def _record(raw: Mapping[bytes, bytes]) -> LimiterRecord | None:
@@ -131,8 +135,37 @@ class RedisPresenceStore(PresenceStore):
                              int(raw[b"count"]))
 
     @_fails_closed
+    def nearby_head(self, tid: str, radius_km: float, now_s: float, charge: RateCharge | None = None
+                    ) -> NearbyHead:
+        if self._one is None:
+            return super().nearby_head(tid, radius_km, now_s)
+        head, without_ix = self._one.nearby_head(tid, radius_km, now_s, charge)
+        if without_ix and head.viewer is not None:  # shared before ``ix`` existed: one more round trip
+            return NearbyHead(head.viewer, self.occupied(index_cells_for(head.viewer.cell, radius_km), now_s),
+                              head.rate)
+        return head
+
+    @_fails_closed
+    def read_page(self, viewer: Presence, cells: Sequence[tuple[str, int, int]], offset: int, limit: int,
+                  now_s: float) -> NearbyRead | None:
+        return None if self._one is None else self._one.read_page(viewer, cells, offset, limit, now_s)
+
+    @_fails_closed
+    def shown(self, viewer: str, now_s: float) -> list[tuple[str, str]]:
+        fields = (text(f) for f in cast(list[bytes], self._r.hkeys(_t(viewer, "h"))))
+        return [(tid, session) for tid, sep, session in (f.partition("|") for f in fields) if sep]
+
+    @_fails_closed
+    def update_head(self, tid: str, now_s: float, charge: RateCharge | None = None) -> UpdateHead:
+        if self._one is None:
+            return super().update_head(tid, now_s)
+        return self._one.update_head(tid, now_s, charge)
+
+    @_fails_closed
     def put_presence(self, tid: str, cell: str, expires_at_s: float, profile: Profile, now_s: float,
-                     account_since_s: float | None = None) -> Presence:
+                     account_since_s: float | None = None, head: UpdateHead | None = None) -> Presence:
+        if self._one is not None:
+            return self._one.put(tid, cell, expires_at_s, profile, now_s, account_since_s, head)
         lim, presence_key, susp, seen = _t(tid, "lim"), _t(tid, "p"), _t(tid, "susp"), _t(tid, "seen")
         since_s = now_s if account_since_s is None else min(now_s, account_since_s)
         while True:
@@ -177,7 +210,7 @@ class RedisPresenceStore(PresenceStore):
                 self._eval(pipe, self._index_remove, self._index_keys(old_cell), [tid, old_cell, "+inf"])
             self._eval(pipe, self._index_add, self._index_keys(cell),
                        [tid, cell, session_order(session), _ms(expires_at_s), copy, int(established)])
-            pipe.zadd(_visible(tid), {tid: _ms(expires_at_s)})
+            pipe.zadd(visible_key(tid), {tid: _ms(expires_at_s)})
 
         self._pipelined(index)
         return Presence(tid, cell, expires_at_s, profile, session, established)
@@ -201,7 +234,7 @@ class RedisPresenceStore(PresenceStore):
         if cell is not None:
             self._index_remove(keys=self._index_keys(_s(cell)), args=[tid, _s(cell), "+inf"])
         self._r.delete(_t(tid, "p"))
-        self._r.zrem(_visible(tid), tid)
+        self._r.zrem(visible_key(tid), tid)
 
     @_fails_closed
     def delete_presence(self, tid: str, now_s: float) -> None:
@@ -290,6 +323,8 @@ class RedisPresenceStore(PresenceStore):
 
     @_fails_closed
     def resolve_handle(self, viewer: str, handle: str, now_s: float) -> str | None:
+        if "|" in handle:
+            return None  # a shown-session field of the same hash, not a handle
         target = self._r.hget(_t(viewer, "h"), handle)
         return _s(target) if target is not None else None
 
@@ -322,13 +357,13 @@ class RedisPresenceStore(PresenceStore):
         # One DEL on the traveller's slot (one hash tag, also on a Cluster): profile, blocks, handles and the
         # first-seen marker vanish together.
         self._r.delete(_t(tid, "p"), _t(tid, "blk"), _t(tid, "h"), _t(tid, "seen"))
-        self._r.zrem(_visible(tid), tid)
+        self._r.zrem(visible_key(tid), tid)
 
     @_fails_closed
     def visible_count(self, now_s: float) -> int:
         with self._r.pipeline(transaction=False) as pipe:
             for shard in range(VISIBLE_SHARDS):
-                key = _visible_shard(shard)
+                key = visible_shard_key(shard)
                 pipe.zremrangebyscore(key, "-inf", _ms(now_s))
                 pipe.zcard(key)
             return sum(int(count) for count in pipe.execute()[1::2])

@@ -1,0 +1,24 @@
+"""Fixed-window request counters in Redis, on the service's one Redis client (a Cluster routes by the key).
+
+The window starts with a key's first hit and ends when the key expires, as in the ``limits`` library's Redis
+storage. One EVALSHA per hit; ``travellers_onetrip`` counts the same keys inside its own scripts. Raises the
+client's own errors: each caller states its failure policy (the request limiter fails open, quotas closed).
+"""
+
+from __future__ import annotations
+
+from typing import cast
+
+import redis
+
+from yurt.storage.travellers import RateCharge, RateCount
+from yurt.storage.travellers_onetrip_lua import RATE_HIT
+
+
+class RedisWindowCounter:
+    def __init__(self, client: redis.Redis) -> None:
+        self._hit = client.register_script(RATE_HIT)
+
+    def hit(self, charge: RateCharge) -> RateCount:
+        count, ttl_ms = cast(list[int], self._hit(keys=[charge.key], args=[charge.window_s]))
+        return RateCount(int(count), int(ttl_ms))
