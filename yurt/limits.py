@@ -31,11 +31,11 @@ import hashlib
 import logging
 import math
 import time
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, cast
 
 from flask import Flask, Response, current_app, g, request
 from limits import RateLimitItem, parse
-from limits.storage import MemoryStorage, RedisClusterStorage, RedisStorage, Storage
+from limits.storage import MemoryStorage
 from limits.strategies import FixedWindowRateLimiter
 
 from yurt.auth import TokenVerifier
@@ -75,16 +75,6 @@ def client_key(verifier: TokenVerifier) -> str:
 
 def is_anonymous_read() -> bool:
     return request.method in {"GET", "HEAD"} and "Authorization" not in request.headers
-
-
-def shared_storage(settings: Settings) -> Storage:
-    """Redis (or Cluster) in Redis mode, else this process's memory; also used by ``yurt.quotas``."""
-    if not settings.redis_url:
-        return MemoryStorage()
-    options: Any = {"socket_timeout": settings.redis_timeout_s, "socket_connect_timeout": settings.redis_timeout_s}
-    if settings.redis_cluster:
-        return RedisClusterStorage(settings.redis_url.replace("redis://", "redis+cluster://", 1), **options)
-    return RedisStorage(settings.redis_url, **options)
 
 
 class RateLimits:

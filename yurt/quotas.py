@@ -1,8 +1,9 @@
 """Per-account quotas on the actions that fill lists others read: traveller reports and meetup creation.
 
 A quota is a fixed-window count per traveller pseudonym (``YURT_REPORT_RATE``, ``YURT_MEETUP_RATE``), kept by
-the ``limits`` library like the request rate limit: in Redis in Redis mode (shared by every worker and host),
-in memory in the embedded default. Over a quota the view answers 429 with ``Retry-After``.
+Redis in Redis mode on the service's one client (``storage.counters``, like the request rate limit; shared by
+every worker and host), in memory in the embedded default (the ``limits`` library). Over a quota the view
+answers 429 with ``Retry-After``.
 
 Failure policy: **fail closed**. Unlike the request limiter, which lets reads through a Redis outage, a quota
 guards a write that needs Redis anyway; an uncounted write would be exactly the flood the quota exists to stop.
@@ -14,12 +15,20 @@ from __future__ import annotations
 import math
 import time
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from limits import RateLimitItem, parse
+from limits.storage import MemoryStorage
 from limits.strategies import FixedWindowRateLimiter
 
 from yurt.settings import Settings
 from yurt.storage.base import StoreUnavailable
+from yurt.storage.counters import RedisWindowCounter
+from yurt.storage.redis_common import REDIS_FAILURES
+from yurt.storage.travellers import RateCharge
+
+if TYPE_CHECKING:
+    import redis
 
 NAMESPACE = "yurt:quota"
 
@@ -32,20 +41,27 @@ class QuotaExceeded(Exception):
 
 
 class Quotas:
-    def __init__(self, settings: Settings) -> None:
-        from yurt.limits import shared_storage
+    """``client``: the service's one Redis client in Redis mode (counted there, closed with it), else memory."""
 
-        self._limiter = FixedWindowRateLimiter(shared_storage(settings))
+    def __init__(self, settings: Settings, client: redis.Redis | None = None) -> None:
+        self._limiter = FixedWindowRateLimiter(MemoryStorage())
+        self._redis = RedisWindowCounter(client) if client is not None else None
         self._limits: dict[str, RateLimitItem] = {"report": parse(settings.report_rate),
                                                   "meetup": parse(settings.meetup_rate)}
 
     def charge(self, action: str, who: str) -> None:
         """Count one ``action`` by ``who`` (a pseudonym); raise ``QuotaExceeded`` when over the limit."""
         limit = self._limits[action]
-        try:
+        if self._redis is None:
             if self._limiter.hit(limit, NAMESPACE, action, who):
                 return
             reset_at = self._limiter.get_window_stats(limit, NAMESPACE, action, who).reset_time
-        except Exception as exc:  # the limits library's storages raise their client's own errors
+            raise QuotaExceeded(action, str(limit), max(1, math.ceil(reset_at - time.time())))
+        window_s = int(limit.get_expiry())
+        charge = RateCharge(f"{NAMESPACE}:{action}:{limit.amount}/{window_s}s:{who}", window_s)
+        try:
+            count = self._redis.hit(charge)
+        except REDIS_FAILURES as exc:
             raise StoreUnavailable(f"quota counter unavailable: {type(exc).__name__}") from exc
-        raise QuotaExceeded(action, str(limit), max(1, math.ceil(reset_at - time.time())))
+        if count.count > limit.amount:
+            raise QuotaExceeded(action, str(limit), max(1, math.ceil(count.ttl_ms / 1000)))

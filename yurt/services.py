@@ -80,7 +80,7 @@ def build_services(settings: Settings) -> Services:
     catalogue = Catalogue(store, reload_interval_s=settings.reload_interval_s, seat_of=locator.seat_subdivision)
     return Services(settings=settings, store=store, catalogue=catalogue, cache=cache, locator=locator,
                     verifier=TokenVerifier(settings), travellers=build_traveller_stores(settings, client),
-                    reports=reports, traveller_reports=traveller_reports, quotas=Quotas(settings),
+                    reports=reports, traveller_reports=traveller_reports, quotas=Quotas(settings, client),
                     alerts=build_alert_services(settings, client), redis=client)
 
 

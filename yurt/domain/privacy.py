@@ -123,8 +123,8 @@ def index_cells_for(cell: str, radius_km: float) -> tuple[str, ...]:
 
 
 def _mac(secret: bytes, *parts: str) -> bytes:
-    message = "\x1f".join(parts).encode()
-    return hmac.new(secret, message, hashlib.sha256).digest()
+    # hmac.digest: the one-shot C implementation, the same HMAC-SHA256 several times faster than hmac.new()
+    return hmac.digest(secret, "\x1f".join(parts).encode(), "sha256")
 
 
 def _handle(digest: bytes) -> str:
@@ -137,6 +137,9 @@ def handle_for(secret: bytes, viewer: str, target: str) -> str:
     return _handle(_mac(secret, "handle", viewer, target))
 
 
+# The per-viewer derivations below are cached: a traveller's phone asks nearby again and again around the same
+# cells, and the HMACs were a third of a page's CPU (issue 15). Bounded; pure functions of their arguments.
+@lru_cache(maxsize=32768)
 def session_handle(secret: bytes, viewer: str, target: str, session: str) -> str:
     """The handle ``viewer`` is shown for ``target`` during one of ``target``'s presence sessions: stable within
     the session, new in the next one, unlinkable across viewers and across sessions without the secret."""
@@ -177,18 +180,27 @@ def nearby_layout(secret: bytes, viewer: str, viewer_cell: str, radius_km: float
     ``occupied`` maps resolution-7 cells to how many travellers they hold (the viewer included; callers drop
     the viewer when reading members). Only whole bands are kept: those up to the one ``radius_km`` snaps to.
     """
-    cells = [c for c, n in occupied.items() if n > 0]
-    distances = centre_distances_km(viewer_cell, cells)
+    cells = tuple(c for c, n in occupied.items() if n > 0)
     last_band = last_band_within(radius_km)
     slots: list[CellSlot] = []
-    for cell, distance_km in zip(cells, distances, strict=True):
-        band = band_of(distance_km)
+    for cell, band in zip(cells, _bands(viewer_cell, cells), strict=True):
         if band is None or band > last_band:
             continue
-        shuffle_key = _mac(secret, "cell-order", viewer, cell)[:8]
-        slots.append(CellSlot(band, shuffle_key, cell, occupied[cell], viewer_rotation(secret, viewer, cell)))
+        shuffle_key, rotation = _cell_keys(secret, viewer, cell)
+        slots.append(CellSlot(band, shuffle_key, cell, occupied[cell], rotation))
     slots.sort(key=lambda s: (s.band, s.order_key))
     return slots
+
+
+@lru_cache(maxsize=4096)
+def _bands(viewer_cell: str, cells: tuple[str, ...]) -> tuple[int | None, ...]:
+    return tuple(band_of(d) for d in centre_distances_km(viewer_cell, list(cells)))
+
+
+@lru_cache(maxsize=32768)
+def _cell_keys(secret: bytes, viewer: str, cell: str) -> tuple[bytes, int]:
+    """``viewer``'s shuffle key for ``cell`` among the cells of its band, and its rotation inside it."""
+    return _mac(secret, "cell-order", viewer, cell)[:8], viewer_rotation(secret, viewer, cell)
 
 
 def rotated(members_by_score: Sequence[tuple[str, int]], rotation: int) -> list[str]:

@@ -37,12 +37,13 @@ local function index_remove(k, tid, cell, max_exp_ms)
   end
   return 1
 end
--- Members of a cell's zset in the rotated hash order (scores >= rotation, then the rest), each followed by its
--- profile copy (false if gone).
-local function read_rotated(zset, profiles, rot, off, n)
-  local ge = redis.call('ZCOUNT', zset, rot, '+inf')
+-- Members of a cell's zset in the rotated hash order: scores >= rotation ascending, then the rest (at ``off``,
+-- at most ``n``).
+local function rotated_members(zset, rot, off, n)
+  local ge = 0
+  if off > 0 then ge = redis.call('ZCOUNT', zset, rot, '+inf') end
   local out = {}
-  if off < ge then
+  if off == 0 or off < ge then
     out = redis.call('ZRANGE', zset, rot, '+inf', 'BYSCORE', 'LIMIT', off, n)
     off = 0
   else
@@ -52,12 +53,19 @@ local function read_rotated(zset, profiles, rot, off, n)
     local rest = redis.call('ZRANGE', zset, '-inf', '(' .. rot, 'BYSCORE', 'LIMIT', off, n - #out)
     for _, m in ipairs(rest) do out[#out + 1] = m end
   end
-  local pairs_out = {}
-  for _, m in ipairs(out) do
-    pairs_out[#pairs_out + 1] = m
-    pairs_out[#pairs_out + 1] = redis.call('HGET', profiles, m)
+  return out
+end
+-- The same members, each followed by its profile copy (false if gone).
+local function read_rotated(zset, profiles, rot, off, n)
+  local members = rotated_members(zset, rot, off, n)
+  local out = {}
+  if #members == 0 then return out end
+  local copies = redis.call('HMGET', profiles, unpack(members))
+  for i, m in ipairs(members) do
+    out[#out + 1] = m
+    out[#out + 1] = copies[i]
   end
-  return pairs_out
+  return out
 end
 """
 # KEYS: the six index keys. ARGV: tid, cell, order, exp_ms, profile JSON, established (1/0).

@@ -107,9 +107,8 @@ class OneTrip:
     def read_page(self, viewer: Presence, cells: Sequence[tuple[str, int, int]], offset: int, limit: int,
                   now_s: float) -> NearbyRead:
         args: list[Any] = [viewer.tid, to_ms(now_s), limit, limit * MAX_EXAMINED_PER_RESULT, int(HANDLE_TTL_S),
-                           offset]
-        for cell, rotation, count in cells:
-            args += [index_cell(cell), cell, rotation, count]
+                           offset, ";".join(f"{index_cell(cell)},{cell},{rotation},{count}"
+                                            for cell, rotation, count in cells)]
         position, end_offset, flat = self._nearby_page(keys=[_t(viewer.tid, "blk"), _t(viewer.tid, "h")],
                                                        args=args)
         members = []
