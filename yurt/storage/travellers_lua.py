@@ -40,6 +40,17 @@ end
 -- Members of a cell's zset in the rotated hash order: scores >= rotation ascending, then the rest (at ``off``,
 -- at most ``n``).
 local function rotated_members(zset, rot, off, n)
+  if off == 0 then  -- a cell of at most n members (most are): one read, rotated here
+    local all = redis.call('ZRANGE', zset, 0, n, 'WITHSCORES')
+    if #all <= 2 * n then
+      local head, tail, r = {}, {}, tonumber(rot)
+      for i = 1, #all, 2 do
+        if tonumber(all[i + 1]) >= r then head[#head + 1] = all[i] else tail[#tail + 1] = all[i] end
+      end
+      for _, m in ipairs(tail) do head[#head + 1] = m end
+      return head
+    end
+  end
   local ge = 0
   if off > 0 then ge = redis.call('ZCOUNT', zset, rot, '+inf') end
   local out = {}
