@@ -5,22 +5,36 @@ runs the same mixed load against each for ``--duration`` seconds from ``--proces
 ``--threads`` threads, through the real stores (``RedisPresenceStore``, the nearby page function of the API,
 ``RedisMissionStore``):
 
-- presence updates (``put_presence``: limiter + presence compare-and-set, then the geo index), travellers
-  placed around the 117 missions of data/embassies.geojson, each moved a simulated minute apart;
-- nearby pages (radius 25 km, 20 results) for a random traveller;
-- mission writes (``update`` with a fresh ETag) on a random mission: the record of truth, one hash tag.
+The mix is ``bench/bench_load.py``'s at the store level, in Redis mode, driven by ``--travellers`` travellers
+(so rate-limit keys spread too): every operation first counts the caller's per-client rate-limit hit (on a
+single node inside the operation's first script, as the service does; on a Cluster as its own command), then
 
-Mix: 6 updates : 3 nearby : 1 mission write. Reports per master: keys (DBSIZE), commands processed (INFO
-stats ``total_commands_processed`` during the load) and their share; and operations/s on 1 node vs 3 masters.
+- ``presence``: a presence update (``update_head`` + ``put_presence``), travellers placed around the 117
+  missions of data/embassies.geojson, each moved a simulated minute apart;
+- ``nearby``: a nearby page (radius 25 km, 20 results) for a random traveller (``nearby_page``, as the API);
+- ``meetups``: nearby meetups within 25 km of a random mission (``RedisMeetupStore.search``);
+- ``mission``: one in ten operations, a staff mission write (``update`` with a fresh ETag).
 
-    python bench/bench_cluster.py [--duration 20] [--processes 2] [--threads 3] [--travellers 3000]
+``nearest`` and the mission list revalidated with ``If-None-Match`` are in bench_load's mix but send no Redis
+command per request in Redis mode (anonymous reads are counted in each worker's memory; the catalogue polls the
+dataset version every ``YURT_RELOAD_INTERVAL_S``), so they are left out here.
+
+Reports per node: keys (DBSIZE) and commands processed during the load (INFO stats, scripts' own commands
+included) with their shares, server CPU seconds per 1,000 operations (INFO CPU: used_cpu_sys + used_cpu_user)
+and its ratio to the single node's; and the load processes' own CPU seconds per 1,000 operations (client CPU),
+cluster over single node. ``--json`` prints the same figures as one JSON document (``bench/bench_perf.py``
+reads it).
+
+    python bench/bench_cluster.py [--duration 20] [--processes 2] [--threads 3] [--travellers 3000] [--json]
 """
 
 from __future__ import annotations
 
 import argparse
 import copy
+import json
 import multiprocessing
+import os
 import random
 import shutil
 import subprocess
@@ -47,9 +61,11 @@ from yurt.domain import privacy
 from yurt.domain.privacy import UpdatePolicy
 from yurt.settings import Settings
 from yurt.storage.base import StalePrecondition
+from yurt.storage.counters import RedisWindowCounter
+from yurt.storage.meetups import Meetup
 from yurt.storage.meetups_redis import RedisMeetupStore
 from yurt.storage.redis_store import RedisMissionStore, connect
-from yurt.storage.travellers import Profile, TravellerStores
+from yurt.storage.travellers import Profile, RateCharge, TravellerStores
 from yurt.storage.travellers_redis import RedisPresenceStore
 
 SECRET = b"bench-cluster-secret"
@@ -57,7 +73,9 @@ T0 = 1_800_000_000.0
 STEP_S = 61.0  # one simulated minute and a second between a traveller's updates: the limiter allows it
 POLICY = UpdatePolicy(daily_budget=1_000_000)  # the per-day budget is not what is measured here
 PROFILE = Profile("Bench", ("kk", "ru"), None)
-MIX = ("update",) * 6 + ("nearby",) * 3 + ("mission",)
+MIX = ("presence",) * 3 + ("nearby",) * 3 + ("meetups",) * 3 + ("mission",)
+RATE_WINDOW_S = 60
+MEETUPS = 300  # active meetups near the missions, searched by ``meetups``
 DATASET = ROOT / "data" / "embassies.geojson"
 
 
@@ -103,16 +121,35 @@ def places() -> list[tuple[float, float]]:
             for f in read_collection_file(DATASET).features]
 
 
+def charge(tid: str) -> RateCharge:
+    """The per-client rate-limit hit of a request by ``tid`` (``yurt.limits`` keys a verified caller by sub)."""
+    return RateCharge(f"yurt:rl:100000000/{RATE_WINDOW_S}s:sub:{tid}", RATE_WINDOW_S)
+
+
+def seed_meetups(target: Target) -> None:
+    client = connect(Settings(data_file=DATASET, redis_url=target.url, redis_cluster=target.cluster))
+    store, rng = RedisMeetupStore(client), random.Random(3)
+    for i, (lat, lon) in enumerate(rng.choice(places()) for _ in range(MEETUPS)):
+        meetup = Meetup(f"m{i}", f"organiser{i}", "Bench", "", T0, T0 + 86_400 * 30, lat + rng.uniform(-0.1, 0.1),
+                        lon + rng.uniform(-0.1, 0.1), "Bench place", 20, None)
+        store.create(meetup, f"otid{i}", T0, 5)
+    client.close()
+
+
 def worker(target: Target, proc: int, threads: int, travellers: int, duration_s: float,
-           results: Any) -> None:
+           results: Any, start: Any) -> None:
     settings = Settings(data_file=DATASET, redis_url=target.url, redis_cluster=target.cluster)
     client = connect(settings)
     seed = read_collection_file(DATASET)
     missions = RedisMissionStore(client, seed)
     stores = TravellerStores(RedisPresenceStore(client, POLICY), RedisMeetupStore(client), SECRET)
+    counter = RedisWindowCounter(client)
+    folds = stores.presence.counts_requests  # a single node counts the hit inside the first script
     spots = places()
     counts: Counter[str] = Counter()
     lock = threading.Lock()
+    ready = threading.Barrier(threads + 1)
+    go = threading.Event()
 
     def run(thread: int) -> None:
         rng = random.Random(proc * 1000 + thread)
@@ -122,18 +159,25 @@ def worker(target: Target, proc: int, threads: int, travellers: int, duration_s:
         known = {r.id: r for r in missions.load().records}  # what this worker's catalogue holds
         done: Counter[str] = Counter()
         for tid in mine:  # everyone visible before the mix starts
-            put(stores, tid, homes[tid], 0, rng)
+            put(stores, tid, homes[tid], 0, rng, None)
+        ready.wait()
+        go.wait()
         deadline = time.monotonic() + duration_s
         while time.monotonic() < deadline:
             kind = rng.choice(MIX)
-            if kind == "update":
-                tid = rng.choice(mine)
+            tid = rng.choice(mine)
+            hit = charge(tid)
+            if kind != "mission" and not (folds and kind in ("presence", "nearby")):
+                counter.hit(hit)
+            if kind == "presence":
                 step[tid] += 1
-                put(stores, tid, homes[tid], step[tid], rng)
+                put(stores, tid, homes[tid], step[tid], rng, hit if folds else None)
             elif kind == "nearby":
-                tid = rng.choice(mine)
                 now_s = T0 + step[tid] * STEP_S
-                nearby_page(stores, tid, 25.0, 20, None, now_s)  # the viewer shares: put above
+                nearby_page(stores, tid, 25.0, 20, None, now_s, hit if folds else None)
+            elif kind == "meetups":
+                lat, lon = rng.choice(spots)
+                stores.meetups.search(lat, lon, 25.0, 20, T0, float("inf"), T0)
             else:
                 record = known[rng.choice(sorted(known))]
                 feature = copy.deepcopy(dict(record.feature))
@@ -149,17 +193,25 @@ def worker(target: Target, proc: int, threads: int, travellers: int, duration_s:
     pool = [threading.Thread(target=run, args=(t,)) for t in range(threads)]
     for t in pool:
         t.start()
+    ready.wait()  # placement done in every thread: measure the mix only
+    results.put(("ready", proc))
+    start.wait()  # every process placed its travellers: the parent read the servers' counters
+    cpu_before = time.process_time()
+    go.set()
     for t in pool:
         t.join()
-    results.put(dict(counts))
+    results.put(("done", dict(counts), time.process_time() - cpu_before))
     client.close()
 
 
-def put(stores: TravellerStores, tid: str, home: tuple[float, float], step: int, rng: random.Random) -> None:
+def put(stores: TravellerStores, tid: str, home: tuple[float, float], step: int, rng: random.Random,
+        hit: RateCharge | None) -> None:
+    """A presence update as the API makes it: the head (limiter record, rate-limit hit), then the commit."""
     now_s = T0 + step * STEP_S
     lat = home[0] + rng.uniform(-0.05, 0.05)  # within ~6 km of the mission: a plausible minute's move
     lon = home[1] + rng.uniform(-0.05, 0.05)
-    stores.presence.put_presence(tid, privacy.presence_cell(lat, lon), now_s + 3600, PROFILE, now_s)
+    head = stores.presence.update_head(tid, now_s, hit)
+    stores.presence.put_presence(tid, privacy.presence_cell(lat, lon), now_s + 3600, PROFILE, now_s, None, head)
 
 
 def node_stats(ports: list[int]) -> list[tuple[int, int, int, float]]:
@@ -175,45 +227,82 @@ def node_stats(ports: list[int]) -> list[tuple[int, int, int, float]]:
 
 
 def measure(target: Target, args: argparse.Namespace) -> dict[str, Any]:
-    # Seed the missions once, as the first worker of a deployment would.
+    # Seed the missions once, as the first worker of a deployment would, and the meetups.
     client = connect(Settings(data_file=DATASET, redis_url=target.url, redis_cluster=target.cluster))
     RedisMissionStore(client, read_collection_file(DATASET))
     client.close()
-    before = node_stats(target.ports)
+    seed_meetups(target)
     results: Any = multiprocessing.Queue()
-    procs = [multiprocessing.Process(target=worker, args=(target, p, args.threads, args.travellers // (
-        args.processes * args.threads), args.duration, results)) for p in range(args.processes)]
+    start = multiprocessing.Event()
+    per_thread = args.travellers // (args.processes * args.threads)
+    procs = [multiprocessing.Process(target=worker, args=(target, p, args.threads, per_thread, args.duration,
+                                                          results, start)) for p in range(args.processes)]
     for p in procs:
         p.start()
-    counts: Counter[str] = Counter()
     for _ in procs:
-        counts.update(results.get())
+        assert results.get()[0] == "ready"
+    before = node_stats(target.ports)
+    start.set()
+    counts: Counter[str] = Counter()
+    client_cpu_s = 0.0
+    for _ in procs:
+        _, done, cpu_s = results.get()
+        counts.update(done)
+        client_cpu_s += cpu_s
     for p in procs:
         p.join()
     after = node_stats(target.ports)
+    ops = sum(counts.values())
     commands = [a[2] - b[2] for a, b in zip(after, before, strict=True)]
-    cpu_s = [a[3] - b[3] for a, b in zip(after, before, strict=True)]
-    return {"target": target, "counts": counts, "keys": [a[1] for a in after], "commands": commands,
-            "cpu_s": cpu_s}
+    server_cpu_s = [a[3] - b[3] for a, b in zip(after, before, strict=True)]
+    return {"setup": target.name, "ports": target.ports, "operations": ops, "counts": dict(counts),
+            "ops_per_s": ops / args.duration, "keys": [a[1] for a in after], "commands": commands,
+            "commands_per_op": sum(commands) / ops, "server_cpu_s": server_cpu_s,
+            "server_cpu_s_per_1000_ops": [1000 * c / ops for c in server_cpu_s],
+            "client_cpu_s_per_1000_ops": 1000 * client_cpu_s / ops}
 
 
-def report(rows: list[dict[str, Any]], args: argparse.Namespace) -> None:
-    print(f"\n{args.processes} processes x {args.threads} threads, {args.duration:.0f} s of load after the "
-          f"initial placement of {args.travellers} travellers; mix 6 update : 3 nearby : 1 mission write\n")
-    print("| setup | node | keys (DBSIZE) | share of keys | commands during run | share of commands | server CPU s |")
-    print("|---|---|---:|---:|---:|---:|---:|")
-    for row in rows:
+def figures(single: dict[str, Any], cluster: dict[str, Any]) -> dict[str, Any]:
+    """The issue's cluster targets from one run: shares, CPU ratios, each with its limit."""
+    keys, cmds = sum(cluster["keys"]), sum(cluster["commands"])
+    key_share = [k / keys for k in cluster["keys"]]
+    cmd_share = [c / cmds for c in cluster["commands"]]
+    base = single["server_cpu_s_per_1000_ops"][0]
+    master_ratio = [c / base for c in cluster["server_cpu_s_per_1000_ops"]]
+    client_ratio = cluster["client_cpu_s_per_1000_ops"] / single["client_cpu_s_per_1000_ops"]
+    return {"key_share": key_share, "command_share": cmd_share, "master_cpu_ratio": master_ratio,
+            "client_cpu_ratio": client_ratio,
+            "met": {"shares_23_43_pct": all(0.23 <= x <= 0.43 for x in key_share + cmd_share),
+                    "master_cpu_at_most_0.4x": all(r <= 0.4 for r in master_ratio),
+                    "client_cpu_at_most_1.3x": client_ratio <= 1.3}}
+
+
+def report(single: dict[str, Any], cluster: dict[str, Any], found: dict[str, Any], args: argparse.Namespace,
+           load: float) -> None:
+    print(f"\nRedis mode, store level; {args.processes} processes x {args.threads} threads, {args.duration:.0f} s "
+          f"of load after placing {args.travellers} travellers; mix 3 presence : 3 nearby : 3 meetups : 1 mission "
+          f"write, each with its rate-limit hit; load average {load:.2f} at the start\n")
+    print("| setup | node | keys | share of keys | commands | share of commands | server CPU s / 1,000 ops "
+          "| vs 1 node |")
+    print("|---|---|---:|---:|---:|---:|---:|---:|")
+    base = single["server_cpu_s_per_1000_ops"][0]
+    for row in (single, cluster):
         total_keys, total_cmds = sum(row["keys"]), sum(row["commands"])
-        for port, keys, cmds, cpu_s in zip(row["target"].ports, row["keys"], row["commands"], row["cpu_s"],
-                                           strict=True):
-            print(f"| {row['target'].name} | :{port} | {keys} | {100 * keys / total_keys:.1f} % | {cmds} | "
-                  f"{100 * cmds / total_cmds:.1f} % | {cpu_s:.1f} |")
-    print("\n| setup | presence updates | nearby pages | mission writes | operations/s (mixed load) |")
+        for port, keys, cmds, cpu in zip(row["ports"], row["keys"], row["commands"],
+                                         row["server_cpu_s_per_1000_ops"], strict=True):
+            print(f"| {row['setup']} | :{port} | {keys} | {100 * keys / total_keys:.1f} % | {cmds} | "
+                  f"{100 * cmds / total_cmds:.1f} % | {cpu:.3f} | {cpu / base:.2f}x |")
+    print("\n| setup | operations | ops/s | commands / op | client CPU s / 1,000 ops |")
     print("|---|---:|---:|---:|---:|")
-    for row in rows:
-        c = row["counts"]
-        print(f"| {row['target'].name} | {c['update']} | {c['nearby']} | {c['mission']} | "
-              f"{sum(c.values()) / args.duration:.0f} |")
+    for row in (single, cluster):
+        print(f"| {row['setup']} | {row['operations']} | {row['ops_per_s']:.0f} | {row['commands_per_op']:.1f} | "
+              f"{row['client_cpu_s_per_1000_ops']:.3f} |")
+    met = found["met"]
+    print(f"\nclient CPU, cluster / 1 node: {found['client_cpu_ratio']:.2f}x (target <= 1.3x: "
+          f"{'met' if met['client_cpu_at_most_1.3x'] else 'NOT met'}); each master's server CPU / 1 node: "
+          + ", ".join(f"{r:.2f}x" for r in found["master_cpu_ratio"])
+          + f" (target <= 0.4x: {'met' if met['master_cpu_at_most_0.4x'] else 'NOT met'}); shares of keys and "
+          f"commands within 23-43 %: {'met' if met['shares_23_43_pct'] else 'NOT met'}")
 
 
 def main() -> None:
@@ -222,13 +311,20 @@ def main() -> None:
     parser.add_argument("--processes", type=int, default=2)
     parser.add_argument("--threads", type=int, default=3)
     parser.add_argument("--travellers", type=int, default=3000)
+    parser.add_argument("--json", action="store_true", help="print the figures as one JSON document only")
     args = parser.parse_args()
+    load = os.getloadavg()[0]
     rows = []
     for setup in (standalone, cluster):
         with setup() as target:
             print(f"measuring {target.name} ...", file=sys.stderr)
             rows.append(measure(target, args))
-    report(rows, args)
+    found = figures(rows[0], rows[1])
+    if args.json:
+        print(json.dumps({"mode": "redis", "load_average": load, "duration_s": args.duration,
+                          "travellers": args.travellers, "single": rows[0], "cluster": rows[1], **found}))
+    else:
+        report(rows[0], rows[1], found, args, load)
 
 
 if __name__ == "__main__":
