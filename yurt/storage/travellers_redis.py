@@ -42,6 +42,7 @@ from yurt.domain.privacy import (
     new_session,
     session_order,
 )
+from yurt.storage import node_pipelines
 from yurt.storage.redis_common import (
     VISIBLE_SHARDS,
     fails_closed,
@@ -102,20 +103,19 @@ class RedisPresenceStore(PresenceStore):
         self._scripts = (self._index_add, self._index_remove, self._read_rotated, self._commit)
 
     def _pipelined(self, build: Callable[[Pipeline], None]) -> list[Any]:
-        """Run a non-transactional pipeline of EVALSHA calls; load the scripts once if Redis lost them.
+        """Run non-transactional pipelines (one per Cluster master: ``node_pipelines``) of EVALSHA calls and
+        others; load the scripts once if Redis lost them.
 
         redis-py's own Script objects would send SCRIPT EXISTS before every pipeline: a round trip per page.
         """
         for attempt in (1, 2):
-            with self._r.pipeline(transaction=False) as pipe:
-                build(pipe)
-                try:
-                    return pipe.execute()
-                except redis.exceptions.NoScriptError:
-                    if attempt == 2:
-                        raise
-                    for script in self._scripts:
-                        self._r.script_load(script.script)
+            try:
+                return node_pipelines.run(self._r, build)
+            except redis.exceptions.NoScriptError:
+                if attempt == 2:
+                    raise
+                for script in self._scripts:
+                    self._r.script_load(script.script)
         raise AssertionError("unreachable")
 
     @staticmethod
@@ -171,10 +171,7 @@ class RedisPresenceStore(PresenceStore):
         while True:
             # Read, decide in Python (the speed check needs geodesy), then compare-and-set on the traveller's
             # own slot: three round trips in all, and a concurrent update of the same traveller retries.
-            with self._r.pipeline(transaction=False) as pipe:
-                pipe.exists(susp)
-                pipe.hgetall(lim)
-                suspended, raw_record = pipe.execute()
+            suspended, raw_record = node_pipelines.run(self._r, lambda pipe: (pipe.exists(susp), pipe.hgetall(lim)))
             if suspended:
                 raise SuspendedError(tid)
             record = self._record(raw_record)
@@ -250,11 +247,12 @@ class RedisPresenceStore(PresenceStore):
                  ) -> dict[str, int]:
         now_ms = _ms(now_s)
         counts_kind = "ne" if established_only else "n"
-        with self._r.pipeline(transaction=False) as pipe:
+        def read(pipe: Pipeline) -> None:
             for coarse in index_cells:
                 pipe.zrange(_g(coarse, "x"), "-inf", now_ms, byscore=True, offset=0, num=1000)
                 pipe.hgetall(_g(coarse, counts_kind))
-            replies = pipe.execute()
+
+        replies = node_pipelines.run(self._r, read)
         counts: dict[str, int] = {}
         swept = False
         for expired in replies[0::2]:
@@ -263,10 +261,7 @@ class RedisPresenceStore(PresenceStore):
                 self._index_remove(keys=self._index_keys(cell), args=[tid, cell, now_ms])
                 swept = True
         if swept:
-            with self._r.pipeline(transaction=False) as pipe:
-                for coarse in index_cells:
-                    pipe.hgetall(_g(coarse, counts_kind))
-                hashes = pipe.execute()
+            hashes = node_pipelines.run(self._r, lambda pipe: [pipe.hgetall(_g(c, counts_kind)) for c in index_cells])
         else:
             hashes = replies[1::2]
         for raw in hashes:
@@ -300,11 +295,12 @@ class RedisPresenceStore(PresenceStore):
 
     @_fails_closed
     def presences(self, tids: Sequence[str], now_s: float) -> dict[str, Presence]:
-        with self._r.pipeline(transaction=False) as pipe:
+        def read(pipe: Pipeline) -> None:
             for tid in tids:
                 pipe.hgetall(_t(tid, "p"))
                 pipe.exists(_t(tid, "susp"))
-            replies = pipe.execute()
+
+        replies = node_pipelines.run(self._r, read)
         out = {}
         for tid, raw, suspended in zip(tids, replies[0::2], replies[1::2], strict=True):
             presence = self._presence(tid, raw, now_s)
@@ -336,11 +332,12 @@ class RedisPresenceStore(PresenceStore):
     def hidden_from(self, viewer: str, targets: Sequence[str]) -> set[str]:
         if not targets:
             return set()
-        with self._r.pipeline(transaction=False) as pipe:
+        def read(pipe: Pipeline) -> None:
             pipe.smismember(_t(viewer, "blk"), list(targets))
             for target in targets:
                 pipe.sismember(_t(target, "blk"), viewer)
-            replies = pipe.execute()
+
+        replies = node_pipelines.run(self._r, read)
         mine, theirs = replies[0], replies[1:]
         return {t for t, a, b in zip(targets, mine, theirs, strict=True) if a or b}
 
@@ -361,10 +358,11 @@ class RedisPresenceStore(PresenceStore):
 
     @_fails_closed
     def visible_count(self, now_s: float) -> int:
-        with self._r.pipeline(transaction=False) as pipe:
+        def read(pipe: Pipeline) -> None:
             for shard in range(VISIBLE_SHARDS):
                 key = visible_shard_key(shard)
                 pipe.zremrangebyscore(key, "-inf", _ms(now_s))
                 pipe.zcard(key)
-            return sum(int(count) for count in pipe.execute()[1::2])
+
+        return sum(int(count) for count in node_pipelines.run(self._r, read)[1::2])
 
