@@ -1,4 +1,4 @@
-"""The alert and trip stores and the alert endpoints on a real 3-master Redis Cluster (tests/cluster_harness.py).
+"""The alert and trip stores and the alert endpoints on a real 3-master Redis Cluster (tests/harness/cluster.py).
 
 The contract suite of test_store_contract.py runs here unchanged: its test functions are imported and this
 module's fixtures hand them cluster-backed stores. Then the app runs on the cluster: publish, list, answers,
@@ -24,8 +24,8 @@ from tests.alerts.test_store_contract import (  # noqa: F401  (collected here, o
     test_trips_replace_expire_count_and_erase,
 )
 from tests.api.travellers_helpers import auth, install_clock, share
-from tests.cluster_harness import RedisCluster as ClusterProcesses
-from tests.cluster_harness import running_cluster
+from tests.harness.cluster import RedisCluster as ClusterProcesses
+from tests.harness.cluster import running_cluster
 from yurt import create_app
 from yurt.alerts import store_redis
 from yurt.alerts.store import AlertStore

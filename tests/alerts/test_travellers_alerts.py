@@ -16,7 +16,7 @@ from flask.testing import FlaskClient
 
 from tests.alerts.helpers import BERLIN_BOX, FIJI, clocked, mode_settings, published, staff
 from tests.api.travellers_helpers import Clock, auth, install_clock, share
-from tests.test_errors import assert_problem
+from tests.harness.problems import assert_problem
 from yurt import create_app
 from yurt.settings import Settings
 

@@ -19,7 +19,7 @@ from werkzeug.test import TestResponse
 
 from tests.api.travellers_helpers import all_nearby, auth, install_clock, share
 from tests.conftest import LiveServer
-from tests.test_errors import assert_problem
+from tests.harness.problems import assert_problem
 from yurt import create_app
 from yurt.api.traveller_schemas import MeetupOut
 from yurt.domain import privacy

@@ -12,7 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tests.conftest import pin_clock
-from tests.test_errors import assert_problem
+from tests.harness.problems import assert_problem
 from yurt.domain.spatial_index import brute_force_nearest
 from yurt.services import Services
 

@@ -17,7 +17,7 @@ import pytest
 from flask.testing import FlaskClient
 
 from tests.api.test_staff import auth, get, patch
-from tests.test_errors import assert_problem
+from tests.harness.problems import assert_problem
 from yurt import create_app
 from yurt.settings import Settings
 

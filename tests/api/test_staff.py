@@ -14,7 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tests.conftest import JWT_SECRET
-from tests.test_errors import assert_problem
+from tests.harness.problems import assert_problem
 from yurt.api.merge_patch import merge_patch
 from yurt.auth import mint
 

@@ -17,7 +17,7 @@ from redis.backoff import NoBackoff
 from redis.retry import Retry
 
 from tests.api.travellers_helpers import all_nearby, auth, install_clock, nearby, share
-from tests.test_errors import assert_problem
+from tests.harness.problems import assert_problem
 from yurt import create_app
 from yurt.settings import Settings
 from yurt.storage.travellers import TravellerStores

@@ -19,7 +19,7 @@ from werkzeug.test import TestResponse
 
 from tests.api.travellers_helpers import auth, install_clock
 from tests.conftest import JWT_SECRET
-from tests.test_errors import assert_problem
+from tests.harness.problems import assert_problem
 from yurt import create_app
 from yurt.auth import mint
 from yurt.settings import Settings

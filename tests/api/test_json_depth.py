@@ -2,7 +2,7 @@
 
 The probe's attack: a staff merge patch nested about 990 levels deep reached the recursive merge (and
 marshmallow, and orjson.dumps) and hit Python's recursion limit: a 500. The endpoints are read from
-``/openapi.json`` (every operation with a request body), as in ``tests/test_hostile_input.py``, so a new one is
+``/openapi.json`` (every operation with a request body), as in ``tests/api/test_hostile_input.py``, so a new one is
 covered without editing this file.
 """
 
@@ -14,9 +14,9 @@ from collections.abc import Iterator
 import pytest
 from flask import Flask
 
+from tests.api.test_hostile_input import body_operations, headers_for, path_targets, stored_versions
 from tests.api.travellers_helpers import install_clock
-from tests.test_errors import assert_problem
-from tests.test_hostile_input import body_operations, headers_for, path_targets, stored_versions
+from tests.harness.problems import assert_problem
 from yurt import create_app
 from yurt.api.conventions import MAX_JSON_DEPTH
 from yurt.settings import PROJECT_ROOT, Settings

@@ -1,4 +1,4 @@
-"""Everything in Redis mode on a real 3-master Redis Cluster (tests/cluster_harness.py, loopback ports).
+"""Everything in Redis mode on a real 3-master Redis Cluster (tests/harness/cluster.py, loopback ports).
 
 The storage contract suites of tests/storage/ run here unchanged: their test functions are imported, and this
 module's fixtures (``open_store``, ``stores``, ``store``) hand them cluster-backed stores instead. Then the app
@@ -19,8 +19,9 @@ from redis.cluster import RedisCluster
 from redis.crc import key_slot
 
 from tests.api.travellers_helpers import auth, install_clock, nearby, share
-from tests.cluster_harness import RedisCluster as ClusterProcesses
-from tests.cluster_harness import running_cluster
+from tests.harness.cluster import RedisCluster as ClusterProcesses
+from tests.harness.cluster import running_cluster
+from tests.harness.problems import assert_problem
 from tests.storage.test_meetup_search_contract import (  # noqa: F401
     test_meetups_leave_search_at_their_end_and_storage_after_retention,
     test_search_equals_a_scan,
@@ -65,7 +66,6 @@ from tests.storage.test_travellers_contract import (  # noqa: F401
     test_presence_round_trip_and_exact_expiry,
     test_presences_skip_expired_and_suspended,
 )
-from tests.test_errors import assert_problem
 from yurt import create_app
 from yurt.dataset import Collection
 from yurt.domain import privacy

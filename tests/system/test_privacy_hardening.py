@@ -22,7 +22,7 @@ import requests
 from pyproj import Geod
 
 from tests.conftest import FIXTURE_DATASET, JWT_SECRET
-from tests.gunicorn_harness import GunicornServer
+from tests.harness.gunicorn import GunicornServer
 from yurt.auth import mint
 from yurt.domain.privacy import centre_distances_km, presence_cell
 
