@@ -1,11 +1,13 @@
-"""Shared fixtures: a small real dataset, a real app on real files, real HTTP, and the real Redis that
-scripts/test.sh starts (``TEST_REDIS_URL``)."""
+"""Shared fixtures: a small real dataset, a real app on real files, real HTTP, the real Redis that
+scripts/test.sh starts (``TEST_REDIS_URL``), one real Redis Cluster per session, and ``backend``: the one
+parametrisation every storage contract runs on (embedded, Redis, Redis Cluster)."""
 
 from __future__ import annotations
 
 import os
 import threading
 from collections.abc import Iterator
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
@@ -15,12 +17,21 @@ from flask import Flask, g
 from flask.testing import FlaskClient
 from werkzeug.serving import BaseWSGIServer, make_server
 
+from tests.harness.cluster import RedisCluster, running_cluster
 from yurt import create_app
+from yurt.dataset import Collection, read_collection_file
 from yurt.settings import Settings
+from yurt.storage.redis_store import connect
 
 FIXTURES = Path(__file__).parent / "fixtures"
 FIXTURE_DATASET = FIXTURES / "missions.geojson"
 JWT_SECRET = "test-secret-with-at-least-32-bytes-of-entropy"
+
+
+@pytest.fixture(scope="session")
+def seed() -> Collection:
+    """The fixture dataset, as a store is seeded with it."""
+    return read_collection_file(FIXTURE_DATASET)
 
 
 @pytest.fixture
@@ -73,6 +84,58 @@ def redis_url() -> Iterator[str]:
 @pytest.fixture
 def redis_settings(settings: Settings, redis_url: str) -> Settings:
     return settings.replace(redis_url=redis_url)
+
+
+@pytest.fixture(scope="session")
+def redis_cluster() -> Iterator[RedisCluster]:
+    """A real 3-master Redis Cluster on loopback ports, started once for the whole session (a second or two)."""
+    with running_cluster(masters=3) as cluster:
+        yield cluster
+
+
+@pytest.fixture
+def cluster_settings(settings: Settings, redis_cluster: RedisCluster) -> Iterator[Settings]:
+    redis_cluster.flush()
+    yield settings.replace(redis_url=redis_cluster.url, redis_cluster=True)
+    redis_cluster.flush()
+
+
+BACKENDS = ("embedded", "redis", "cluster")
+
+
+@dataclass
+class Backend:
+    """Where a storage contract runs. ``embedded``: the in-process stores, on files under ``directory``;
+    ``redis``: the suite's redis-server; ``cluster``: the session's Redis Cluster. Redis connections are opened
+    the way the service opens them (``connect``), one per call, as a (re)started process would."""
+
+    kind: str
+    directory: Path
+    settings: Settings
+    clients: list[redis.Redis] = field(default_factory=list)
+
+    @property
+    def embedded(self) -> bool:
+        return self.kind == "embedded"
+
+    def connect(self) -> redis.Redis:
+        assert not self.embedded, "the embedded backend has no Redis"
+        self.clients.append(connect(self.settings))
+        return self.clients[-1]
+
+
+@pytest.fixture(params=BACKENDS)
+def backend(request: pytest.FixtureRequest, settings: Settings, tmp_path: Path) -> Iterator[Backend]:
+    """Every storage contract takes this fixture, so a new contract test runs on all three backends."""
+    if request.param == "redis":
+        settings = settings.replace(redis_url=request.getfixturevalue("redis_url"))
+    elif request.param == "cluster":
+        settings = request.getfixturevalue("cluster_settings")
+    # A shared machine: the service's 0.25 s Redis timeout is for production, not for a loaded test host.
+    chosen = Backend(request.param, tmp_path, settings.replace(redis_timeout_s=5.0))
+    yield chosen
+    for client in chosen.clients:
+        client.close()
 
 
 class LiveServer:
