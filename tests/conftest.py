@@ -69,11 +69,43 @@ def pin_clock(app: Flask, now: datetime) -> None:
     app.before_request_funcs.setdefault(None, []).insert(0, _pin)
 
 
-@pytest.fixture
-def redis_url() -> Iterator[str]:
-    url = os.environ.get("TEST_REDIS_URL")
+# The suite's redis-server: scripts/test.sh starts one and passes its URL in this variable. The ``redis`` marker
+# (pyproject.toml) names the same variable; tests/core/test_markers.py keeps the two in agreement.
+REDIS_URL_VARIABLE = "TEST_REDIS_URL"
+
+
+def uses_the_suites_redis(item: pytest.Item) -> bool:
+    """A test reaches the suite's Redis when it asks for ``redis_server_url`` (``redis_url``, ``redis_settings``
+    and module fixtures build on it), or when it runs with the parameter value "redis": every embedded/Redis
+    parametrisation (``backend`` included) asks for ``redis_url`` in that case only."""
+    callspec = getattr(item, "callspec", None)
+    values = callspec.params.values() if callspec is not None else ()
+    return "redis_server_url" in getattr(item, "fixturenames", ()) or any(
+        isinstance(v, str) and v == "redis" for v in values)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark every test that needs the suite's Redis ``redis``, so ``-m "not redis"`` runs without one."""
+    for item in items:
+        if uses_the_suites_redis(item):
+            item.add_marker(pytest.mark.redis)
+
+
+@pytest.fixture(scope="session")
+def redis_server_url() -> str:
+    url = os.environ.get(REDIS_URL_VARIABLE)
     if not url:
-        pytest.fail("TEST_REDIS_URL is not set: run the suite with scripts/test.sh, which starts redis-server")
+        pytest.fail(f"{REDIS_URL_VARIABLE} is not set: run the suite with scripts/test.sh, which starts redis-server")
+    return url
+
+
+@pytest.fixture
+def redis_url(request: pytest.FixtureRequest, redis_server_url: str) -> Iterator[str]:
+    """The suite's Redis, emptied before and after the test."""
+    if request.node.get_closest_marker("redis") is None:
+        pytest.fail(f"{request.node.nodeid} reaches Redis without the redis marker: ask for redis_url as a "
+                    "fixture, or name the Redis case of a parametrisation \"redis\"")
+    url = redis_server_url
     client = redis.Redis.from_url(url)
     client.flushdb()
     yield url
