@@ -129,20 +129,13 @@ class MissionStore(abc.ABC):
 
 
 class ResultCache(abc.ABC):
-    """A best-effort key/value cache. Fail open: errors become misses; ``stats`` counts both."""
-
-    hits: int
-    misses: int
-    errors: int
+    """A best-effort key/value cache. Fail open: errors become misses (counted by the caller's metrics)."""
 
     @abc.abstractmethod
     def get(self, key: str) -> bytes | None: ...
 
     @abc.abstractmethod
     def set(self, key: str, value: bytes, ttl_s: float) -> None: ...
-
-    def stats(self) -> dict[str, int]:
-        return {"hits": self.hits, "misses": self.misses, "errors": self.errors}
 
 
 class TieredCache(ResultCache):
@@ -156,12 +149,6 @@ class TieredCache(ResultCache):
         self._l1 = l1
         self._l2 = l2
         self._l1_ttl_s = l1_ttl_s
-
-        self.hits = self.misses = self.errors = 0  # the tiers keep the counts; see stats()
-
-    def stats(self) -> dict[str, int]:
-        return {"hits": self._l1.hits + self._l2.hits, "misses": self._l2.misses,
-                "errors": self._l1.errors + self._l2.errors}
 
     def get(self, key: str) -> bytes | None:
         value = self._l1.get(key)

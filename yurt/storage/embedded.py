@@ -312,16 +312,13 @@ class MemoryCache(ResultCache):
         self._data: dict[str, tuple[float, bytes]] = {}
         self._lock = threading.Lock()
         self._max = max_entries
-        self.hits = self.misses = self.errors = 0
 
     def get(self, key: str) -> bytes | None:
         now = time.monotonic()
         with self._lock:
             item = self._data.get(key)
             if item is None or item[0] <= now:
-                self.misses += 1
                 return None
-            self.hits += 1
             return item[1]
 
     def set(self, key: str, value: bytes, ttl_s: float) -> None:

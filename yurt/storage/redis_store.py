@@ -336,13 +336,11 @@ class RedisCache(ResultCache):
         self._skip_until = 0.0
         self._logged_at = -float("inf")
         self._lock = threading.Lock()
-        self.hits = self.misses = self.errors = 0
 
     def _failed(self, exc: Exception) -> None:
         now = self._clock()
         REDIS_ERRORS.labels("cache").inc()
         with self._lock:
-            self.errors += 1
             self._skip_until = now + self.BACKOFF_S
             if now - self._logged_at >= self._log_interval_s:
                 self._logged_at = now
@@ -350,19 +348,13 @@ class RedisCache(ResultCache):
 
     def get(self, key: str) -> bytes | None:
         if self._clock() < self._skip_until:
-            self.misses += 1
             return None
         try:
             value = self._r.get(key)
         except redis.RedisError as exc:
             self._failed(exc)
-            self.misses += 1
             return None
-        if value is None:
-            self.misses += 1
-            return None
-        self.hits += 1
-        return cast(bytes, value)
+        return cast(bytes | None, value)
 
     def set(self, key: str, value: bytes, ttl_s: float) -> None:
         if self._clock() < self._skip_until:
