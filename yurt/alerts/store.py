@@ -20,13 +20,13 @@ import os
 import threading
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import orjson
 
 from yurt.alerts.model import AlertRecord
+from yurt.domain.instants import utc_now_iso
 from yurt.storage.base import AlreadyExists, NotFound, StalePrecondition
 from yurt.storage.embedded import write_atomically
 
@@ -59,10 +59,6 @@ class AlertAuditEntry:
 class AlertState:
     records: tuple[AlertRecord, ...]
     generation: int
-
-
-def now_iso() -> str:
-    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 class AlertStore(abc.ABC):
@@ -153,7 +149,7 @@ class EmbeddedAlertStore(AlertStore):
                 author: str) -> None:
         state["generation"] = int(state["generation"]) + 1
         state["audit_seq"] = int(state["audit_seq"]) + 1
-        entry = AlertAuditEntry(state["audit_seq"], now_iso(), author, action, alert_id, before, after,
+        entry = AlertAuditEntry(state["audit_seq"], utc_now_iso(), author, action, alert_id, before, after,
                                 state["generation"])
         recorded = int(state.get("audit_bytes", 0))
         with contextlib.suppress(FileNotFoundError):

@@ -19,7 +19,8 @@ import orjson
 import redis
 
 from yurt.alerts.model import AlertRecord
-from yurt.alerts.store import AlertAuditEntry, AlertState, AlertStore, now_iso, select_entries
+from yurt.alerts.store import AlertAuditEntry, AlertState, AlertStore, select_entries
+from yurt.domain.instants import utc_now_iso
 from yurt.storage.base import AlreadyExists, NotFound, StalePrecondition
 from yurt.storage.redis_common import fails_closed
 
@@ -105,7 +106,7 @@ class RedisAlertStore(AlertStore):
     @_fails_closed
     def _run(self, mode: str, alert_id: str, expected_rev: str, doc: Mapping[str, Any] | None, action: str,
              author: str) -> int:
-        fragment = orjson.dumps({"kind": "alert", "at": now_iso(), "author": author, "action": action,
+        fragment = orjson.dumps({"kind": "alert", "at": utc_now_iso(), "author": author, "action": action,
                                  "alert_id": alert_id})[1:-1]
         new = orjson.dumps(doc) if doc is not None else b""
         result = self._write(keys=KEYS, args=[mode, alert_id, expected_rev, new, fragment])

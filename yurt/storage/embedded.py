@@ -20,13 +20,13 @@ import os
 import threading
 import time
 from collections.abc import Iterator, Mapping, Sequence
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import orjson
 
 from yurt.dataset import Collection
+from yurt.domain.instants import utc_now_iso
 from yurt.domain.missions import MissionRecord, dataset_etag
 from yurt.storage.base import (
     AlreadyExists,
@@ -41,10 +41,6 @@ from yurt.storage.base import (
 WORKING_COPY = "missions.json"
 AUDIT_LOG = "audit.jsonl"
 LOCK_FILE = "missions.lock"
-
-
-def _now_iso() -> str:
-    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def write_atomically(path: Path, data: bytes) -> None:
@@ -149,7 +145,7 @@ class EmbeddedMissionStore(MissionStore):
         self._drop_orphaned_audit()
         for action, mission_id, before, after, extra in entries:
             seq += 1
-            self._append_audit(AuditEntry(seq, _now_iso(), author, action, mission_id, before, after,
+            self._append_audit(AuditEntry(seq, utc_now_iso(), author, action, mission_id, before, after,
                                           generation, extra))
         self._state["audit_seq"] = seq
         self._state["audit_bytes"] = self._audit_path.stat().st_size

@@ -24,7 +24,6 @@ import logging
 import threading
 import time
 from collections.abc import Mapping, Sequence
-from datetime import UTC, datetime
 from typing import Any, cast
 
 import orjson
@@ -32,6 +31,7 @@ import redis
 from redis.exceptions import ClusterError, RedisClusterException
 
 from yurt.dataset import Collection
+from yurt.domain.instants import utc_now_iso
 from yurt.domain.missions import MissionRecord, dataset_etag
 from yurt.meters import REDIS_ERRORS
 from yurt.settings import Settings
@@ -152,12 +152,8 @@ def _script_keys_without_a_round_trip(cluster: Any) -> None:
     parser.get_keys = keys_of
 
 
-def _now_iso() -> str:
-    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
-
-
 def _fragment(author: str, action: str, mission_id: str | None, extra: Mapping[str, Any] | None = None) -> str:
-    members = orjson.dumps({"at": _now_iso(), "author": author, "action": action, "mission_id": mission_id,
+    members = orjson.dumps({"at": utc_now_iso(), "author": author, "action": action, "mission_id": mission_id,
                             **({"extra": dict(extra)} if extra else {})})
     return members[1:-1].decode()
 
