@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -47,12 +48,21 @@ def settings(tmp_path: Path) -> Settings:
     )
 
 
-@pytest.fixture
-def app(settings: Settings) -> Iterator[Flask]:
+@contextmanager
+def running_app(settings: Settings) -> Iterator[Flask]:
+    """The app on ``settings``; its stores and connections are closed on leaving."""
     application = create_app(settings)
     application.config["TESTING"] = True
-    yield application
-    application.extensions["yurt"].close()
+    try:
+        yield application
+    finally:
+        application.extensions["yurt"].close()
+
+
+@pytest.fixture
+def app(settings: Settings) -> Iterator[Flask]:
+    with running_app(settings) as application:
+        yield application
 
 
 @pytest.fixture
@@ -116,6 +126,21 @@ def redis_url(request: pytest.FixtureRequest, redis_server_url: str) -> Iterator
 @pytest.fixture
 def redis_settings(settings: Settings, redis_url: str) -> Settings:
     return settings.replace(redis_url=redis_url)
+
+
+@pytest.fixture(params=["embedded", "redis"])
+def mode_settings(request: pytest.FixtureRequest, settings: Settings) -> Settings:
+    """The app's settings in each storage mode: embedded, then the suite's Redis."""
+    if request.param == "redis":
+        return settings.replace(redis_url=request.getfixturevalue("redis_url"))
+    return settings
+
+
+@pytest.fixture
+def mode_app(mode_settings: Settings) -> Iterator[Flask]:
+    """The app in each storage mode."""
+    with running_app(mode_settings) as application:
+        yield application
 
 
 @pytest.fixture(scope="session")

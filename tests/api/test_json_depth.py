@@ -9,7 +9,6 @@ covered without editing this file.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 
 import pytest
 from flask import Flask
@@ -17,21 +16,16 @@ from flask import Flask
 from tests.api.test_hostile_input import body_operations, headers_for, path_targets, stored_versions
 from tests.api.travellers_helpers import install_clock
 from tests.harness.problems import assert_problem
-from yurt import create_app
 from yurt.api.conventions import MAX_JSON_DEPTH
-from yurt.settings import PROJECT_ROOT, Settings
+from yurt.settings import PROJECT_ROOT
 
 YURT = PROJECT_ROOT / "yurt"
 
 
-@pytest.fixture(params=["embedded", "redis"])
-def deep_app(request: pytest.FixtureRequest, settings: Settings) -> Iterator[Flask]:
-    if request.param == "redis":
-        settings = settings.replace(redis_url=request.getfixturevalue("redis_url"))
-    application = create_app(settings)
-    install_clock(application)  # the meetup path_targets creates starts in 2026
-    yield application
-    application.extensions["yurt"].close()
+@pytest.fixture
+def deep_app(mode_app: Flask) -> Flask:
+    install_clock(mode_app)  # the meetup path_targets creates starts in 2026
+    return mode_app
 
 
 def nested(levels: int, key: str = "properties") -> bytes:

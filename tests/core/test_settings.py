@@ -19,6 +19,7 @@ def test_defaults_parse() -> None:
     assert settings.redis_url is None
     assert settings.max_body_bytes == 1_048_576
     assert settings.jwt_algorithms == ("HS256",)
+    assert settings == Settings()  # one default per setting: the class's are parsed from SETTINGS
 
 
 @pytest.mark.parametrize(

@@ -18,6 +18,7 @@ from redis.cluster import RedisCluster
 from redis.crc import key_slot
 
 from tests.api.travellers_helpers import auth, install_clock, nearby, share
+from tests.conftest import running_app
 from tests.harness.cluster import RedisCluster as ClusterProcesses
 from tests.harness.cluster import running_cluster
 from tests.harness.problems import assert_problem
@@ -126,10 +127,8 @@ def test_a_nearby_query_reads_a_bounded_number_of_slots(
 
 @pytest.fixture
 def cluster_app(cluster_settings: Settings) -> Iterator[Flask]:
-    app = create_app(cluster_settings)
-    app.config["TESTING"] = True
-    yield app
-    app.extensions["yurt"].close()
+    with running_app(cluster_settings) as app:
+        yield app
 
 
 def test_missions_staff_write_and_read_back(cluster_app: Flask) -> None:

@@ -28,7 +28,7 @@ import orjson
 from yurt.alerts.model import AlertRecord
 from yurt.domain.instants import utc_now_iso
 from yurt.storage.base import AlreadyExists, NotFound, StalePrecondition
-from yurt.storage.embedded import write_atomically
+from yurt.storage.files import FileStamp, file_stamp, write_atomically
 
 KIND = "alert"
 
@@ -116,20 +116,13 @@ class EmbeddedAlertStore(AlertStore):
         self._audit_path = data_dir / self.AUDIT
         self._lock = threading.RLock()
         self._lock_fd = os.open(data_dir / self.LOCK, os.O_RDWR | os.O_CREAT, 0o644)
-        self._stamp: tuple[int, int, int] | None = None
+        self._stamp: FileStamp | None = None
         self._state: dict[str, Any] = {"generation": 0, "next_rev": 1, "audit_seq": 0, "alerts": {}}
         with self._lock:
             self._refresh()
 
-    def _file_stamp(self) -> tuple[int, int, int] | None:
-        try:
-            st = self._path.stat()
-        except FileNotFoundError:
-            return None
-        return (st.st_ino, st.st_mtime_ns, st.st_size)
-
     def _refresh(self) -> None:
-        stamp = self._file_stamp()
+        stamp = file_stamp(self._path)
         if stamp is not None and stamp != self._stamp:
             self._state = orjson.loads(self._path.read_bytes())
             self._stamp = stamp
@@ -165,7 +158,7 @@ class EmbeddedAlertStore(AlertStore):
             os.close(fd)
         state["audit_bytes"] = self._audit_path.stat().st_size
         write_atomically(self._path, orjson.dumps(state))
-        self._state, self._stamp = state, self._file_stamp()
+        self._state, self._stamp = state, file_stamp(self._path)
 
     def generation(self) -> int:
         with self._lock:

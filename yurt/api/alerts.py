@@ -25,9 +25,10 @@ from yurt.api.clock import request_now
 from yurt.api.conventions import GEOJSON, conditional, json_body, json_response, use_query
 from yurt.api.docs import PRECONDITIONS, REQUEST_BODIES, RESPONSES, SECURED
 from yurt.api.merge_patch import merge_patch
-from yurt.api.staff_bodies import field_errors, required_etag, stale
+from yurt.api.staff_bodies import required_etag, stale
 from yurt.auth import requires
 from yurt.errors import Problem
+from yurt.field_errors import field_errors
 from yurt.services import services
 from yurt.storage.base import NotFound, StalePrecondition, StoreUnavailable
 

@@ -57,6 +57,10 @@ class StoredState:
     generation: int
 
 
+# Audit actions that replace the whole dataset (``mission_id`` None): they belong in every mission's history.
+BULK_ACTIONS = frozenset({"replace_all", "import", "restore"})
+
+
 @dataclass(frozen=True)
 class AuditEntry:
     seq: int
@@ -68,6 +72,10 @@ class AuditEntry:
     after: Mapping[str, Any] | None
     generation: int
     extra: Mapping[str, Any] = field(default_factory=dict)
+
+    def concerns(self, mission_id: str) -> bool:
+        """Whether this entry is in ``mission_id``'s history: its own edits and every bulk replace."""
+        return self.mission_id == mission_id or (self.mission_id is None and self.action in BULK_ACTIONS)
 
     def to_json(self) -> dict[str, Any]:
         return {

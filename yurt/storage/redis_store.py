@@ -28,7 +28,6 @@ from typing import Any, cast
 
 import orjson
 import redis
-from redis.exceptions import ClusterError, RedisClusterException
 
 from yurt.dataset import Collection
 from yurt.domain.instants import utc_now_iso
@@ -37,7 +36,6 @@ from yurt.meters import REDIS_ERRORS
 from yurt.settings import Settings
 from yurt.storage.base import (
     MAX_ID,
-    AlreadyExists,
     AuditEntry,
     MissionStore,
     NotFound,
@@ -46,6 +44,7 @@ from yurt.storage.base import (
     StoredState,
     StoreUnavailable,
 )
+from yurt.storage.redis_common import REDIS_FAILURES, call_failing_closed, cas_revision
 
 log = logging.getLogger("yurt.redis")
 
@@ -173,10 +172,7 @@ class RedisMissionStore(MissionStore):
             log.warning("mission store unreachable at start (%s); seeding and loading when it answers", exc)
 
     def _call(self, fn: Any, *args: Any, **kwargs: Any) -> Any:
-        try:
-            return fn(*args, **kwargs)
-        except (redis.ConnectionError, redis.TimeoutError, ClusterError, RedisClusterException) as exc:
-            raise StoreUnavailable(str(exc)) from exc
+        return call_failing_closed("mission store", fn, *args, **kwargs)
 
     def _seed(self, seed: Collection) -> None:
         def seed_once(pipe: Any) -> None:
@@ -228,15 +224,11 @@ class RedisMissionStore(MissionStore):
                  fragment: str) -> int:
         new = orjson.dumps(feature).decode() if feature is not None else ""
         result = self._call(self._write_one, keys=KEYS, args=[mode, mission_id, expected_rev, new, fragment])
-        outcome = result[0].decode() if isinstance(result[0], bytes) else result[0]
-        if outcome == "exists":
-            raise AlreadyExists(mission_id)
-        if outcome == "notfound":
-            raise NotFound(mission_id)
-        if outcome == "stale":
-            current = self._current(mission_id)
-            raise StalePrecondition(current.etag if current else None, current.feature if current else None)
-        return int(result[1])
+        return cas_revision(result, mission_id, lambda: self._version(mission_id))
+
+    def _version(self, mission_id: str) -> tuple[str, Mapping[str, Any]] | None:
+        current = self._current(mission_id)
+        return None if current is None else (current.etag, current.feature)
 
     def _checked(self, mission_id: str, if_match: str) -> MissionRecord:
         current = self._current(mission_id)
@@ -300,8 +292,7 @@ class RedisMissionStore(MissionStore):
                 e = self._entry(raw)
                 if before_seq is not None and e.seq >= before_seq:
                     continue
-                if mission_id is not None and e.mission_id != mission_id and not (
-                        e.mission_id is None and e.action in {"replace_all", "import", "restore"}):
+                if mission_id is not None and not e.concerns(mission_id):
                     continue
                 selected.append(e)
                 if len(selected) >= limit:
@@ -347,7 +338,7 @@ class RedisCache(ResultCache):
             return None
         try:
             value = self._r.get(key)
-        except redis.RedisError as exc:
+        except REDIS_FAILURES as exc:
             self._failed(exc)
             return None
         return cast(bytes | None, value)
@@ -357,5 +348,5 @@ class RedisCache(ResultCache):
             return
         try:
             self._r.set(key, value, px=max(1, int(ttl_s * 1000)))
-        except redis.RedisError as exc:
+        except REDIS_FAILURES as exc:
             self._failed(exc)

@@ -29,8 +29,9 @@ import orjson
 import redis
 
 from yurt.domain.instants import utc_iso
-from yurt.storage.base import NotFound, StoreError, StoreUnavailable
-from yurt.storage.embedded import write_atomically
+from yurt.storage.base import NotFound, StoreError
+from yurt.storage.files import write_atomically
+from yurt.storage.redis_common import call_failing_closed
 
 CATEGORIES = ("phone", "email", "address", "hours", "location", "website", "services", "closed", "other")
 RESOLUTIONS = ("fixed", "no_change_needed", "duplicate", "spam")
@@ -195,10 +196,7 @@ class RedisReportStore(ReportStore):
         self._resolve = client.register_script(_RESOLVE)
 
     def _call(self, fn: Any, *args: Any, **kwargs: Any) -> Any:
-        try:
-            return fn(*args, **kwargs)
-        except (redis.ConnectionError, redis.TimeoutError) as exc:
-            raise StoreUnavailable(str(exc)) from exc
+        return call_failing_closed("report store", fn, *args, **kwargs)
 
     def submit(self, mission_id: str, category: str, text: str, *, reporter: str, now: datetime,
                limit: ReportLimit) -> Report:
