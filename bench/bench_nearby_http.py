@@ -6,7 +6,8 @@ wrk -t1 -c``--connections`` (default 8). ``--travellers`` (default 21) share aro
 (``PUT /v1/travellers/me/presence``), then each wrk request asks ``nearby`` (radius 25 km, 20 results) as one
 of them in turn. The per-client limit is raised high but still counted. Prints requests/s, p50, p99 and the
 ratio to the hello-world measured just before, ``--repeat`` times, and from ``INFO commandstats`` over the last
-run: EVALSHA calls per request (each one round trip) and every other command the clients sent.
+run: EVALSHA calls per request (each one round trip) and every other command the clients sent; and CPU per
+request of the gunicorn workers (/proc) and of Redis (INFO CPU), where the time goes.
 
     python bench/bench_nearby_http.py [--duration 10] [--repeat 3] [--travellers 21] [--json out.json]
 """
@@ -49,6 +50,24 @@ request = function()
   return wrk.format("GET", "/v1/travellers/nearby?radius_km=25&limit=20", headers)
 end
 """
+
+
+def workers_cpu_s(master_pid: int) -> float:
+    """CPU seconds (user + system) used so far by a gunicorn master's worker processes (Linux /proc)."""
+    total = 0.0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == master_pid:  # field 4 of stat: the parent's pid
+            total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return total
+
+
+def redis_cpu_s(server: redis.Redis) -> float:
+    cpu = server.info("cpu")
+    return float(cpu["used_cpu_user"]) + float(cpu["used_cpu_sys"])
 
 
 def share(port: int, token: str, lat: float, lon: float, name: str) -> None:
@@ -97,11 +116,18 @@ def main() -> None:
         nearby_url = f"http://127.0.0.1:{yurt_port}/v1/travellers/nearby"
         run_wrk(nearby_url, 1, args.connections, script)  # warm both workers
         for _ in range(args.repeat):
+            before = workers_cpu_s(procs[0].pid)
             hello = run_wrk(f"http://127.0.0.1:{hello_port}/hello", args.duration, args.connections, None)
+            hello["worker_cpu_ms"] = 1000 * (workers_cpu_s(procs[0].pid) - before) / (hello["rps"] * args.duration)
             server.config_resetstat()
+            before, before_redis = workers_cpu_s(procs[1].pid), redis_cpu_s(server)
             nearby = run_wrk(nearby_url, args.duration, args.connections, script)
+            requests = nearby["rps"] * args.duration
+            nearby["worker_cpu_ms"] = 1000 * (workers_cpu_s(procs[1].pid) - before) / requests
+            nearby["redis_cpu_ms"] = 1000 * (redis_cpu_s(server) - before_redis) / requests
             stats = server.info("commandstats")
-            rows.append({"hello": hello, "nearby": nearby, "ratio": nearby["rps"] / hello["rps"], "stats": stats})
+            rows.append({"hello": hello, "nearby": nearby, "ratio": nearby["rps"] / hello["rps"], "stats": stats,
+                         "load": os.getloadavg()[0]})
     finally:
         for proc in procs:
             proc.send_signal(signal.SIGTERM)
@@ -111,11 +137,13 @@ def main() -> None:
 
     print(f"Redis mode, gunicorn -w {args.workers}, wrk -t1 -c{args.connections} -d{args.duration}s, "
           f"{args.travellers} travellers sharing; load {os.getloadavg()[0]:.2f}")
-    print(f"{'hello req/s':>12} {'nearby req/s':>13} {'p50 ms':>7} {'p99 ms':>7} {'ratio':>6} {'non-2xx':>8}")
+    print(f"{'hello req/s':>12} {'nearby req/s':>13} {'p50 ms':>7} {'p99 ms':>7} {'ratio':>6} {'non-2xx':>8} "
+          f"{'CPU ms/request: hello workers':>30} {'nearby workers':>15} {'Redis':>6} {'load':>5}")
     for row in rows:
         n = row["nearby"]
         print(f"{row['hello']['rps']:12.0f} {n['rps']:13.0f} {n['p50_ms']:7.2f} {n['p99_ms']:7.2f} "
-              f"{row['ratio']:5.2f}x {n['non_2xx']:8.0f}")
+              f"{row['ratio']:5.2f}x {n['non_2xx']:8.0f} {row['hello']['worker_cpu_ms']:30.3f} "
+              f"{n['worker_cpu_ms']:15.3f} {n['redis_cpu_ms']:6.3f} {row['load']:5.2f}")
     stats = rows[-1]["stats"]
     requests = rows[-1]["nearby"]["rps"] * args.duration  # wrk's count, approximately
     evalsha = int(stats.get("cmdstat_evalsha", {}).get("calls", 0))

@@ -43,7 +43,7 @@ from yurt.errors import Problem
 from yurt.meters import REDIS_ERRORS
 from yurt.settings import Settings
 from yurt.storage.counters import RedisWindowCounter
-from yurt.storage.travellers import RateCharge, RateCount
+from yurt.storage.traveller_steps import RateCharge, RateCount
 
 EXEMPT_PATHS = frozenset({"/healthz", "/readyz"})
 NAMESPACE = "yurt:rl"

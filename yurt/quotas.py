@@ -25,7 +25,7 @@ from yurt.settings import Settings
 from yurt.storage.base import StoreUnavailable
 from yurt.storage.counters import RedisWindowCounter
 from yurt.storage.redis_common import REDIS_FAILURES
-from yurt.storage.travellers import RateCharge
+from yurt.storage.traveller_steps import RateCharge
 
 if TYPE_CHECKING:
     import redis

@@ -22,7 +22,8 @@ import orjson
 
 from yurt.domain.privacy import BANDS, CellSlot, nearby_layout, session_handle
 from yurt.errors import Problem
-from yurt.storage.travellers import MemberRead, Presence, RateCharge, RateCount, TravellerStores
+from yurt.storage.traveller_steps import RateCharge, RateCount
+from yurt.storage.travellers import MemberRead, Presence, TravellerStores
 
 MAX_ROUNDS = 6  # each round is three pipelined store calls; stale or blocked members may need another round
 NOT_SHARING = ("share your presence first (PUT /v1/travellers/me/presence): nearby is only ever computed around "

@@ -11,7 +11,7 @@ from typing import cast
 
 import redis
 
-from yurt.storage.travellers import RateCharge, RateCount
+from yurt.storage.traveller_steps import RateCharge, RateCount
 from yurt.storage.travellers_onetrip_lua import RATE_HIT
 
 

@@ -37,6 +37,9 @@ from yurt.domain.privacy import (
 from yurt.settings import Settings, SettingsError
 from yurt.storage.base import StoreError
 from yurt.storage.meetups import MeetupStore
+from yurt.storage.traveller_steps import NearbyHead, NearbyRead, RateCharge, UpdateHead
+from yurt.storage.traveller_steps import Presence as Presence  # re-exported: the value callers import from here
+from yurt.storage.traveller_steps import Profile as Profile
 
 HANDLE_TTL_S = 86_400.0  # a viewer can block or report a handle for a day after seeing it
 
@@ -57,23 +60,6 @@ class SuspendedError(StoreError):
 
 
 @dataclass(frozen=True)
-class Profile:
-    display_name: str
-    languages: tuple[str, ...]
-    about: str | None
-
-
-@dataclass(frozen=True)
-class Presence:
-    tid: str
-    cell: str
-    expires_at_s: float
-    profile: Profile
-    session: str = ""  # the presence session id: handles shown to travellers and the cell order derive from it
-    established: bool = False  # the account was known for ACCOUNT_AGE_FOR_AREAS_S when it shared: areas count it
-
-
-@dataclass(frozen=True)
 class MemberRead:
     """Read ``count`` members of ``cell``'s hash-ordered set, ``offset`` places after ``rotation``."""
 
@@ -81,48 +67,6 @@ class MemberRead:
     rotation: int
     offset: int
     count: int
-
-
-@dataclass(frozen=True)
-class RateCharge:
-    """One hit of the per-client request counter (``yurt.limits``), counted inside a store's own round trip."""
-
-    key: str
-    window_s: int
-
-
-@dataclass(frozen=True)
-class RateCount:
-    count: int  # hits in the window, this one included
-    ttl_ms: int  # until the window ends
-
-
-@dataclass(frozen=True)
-class UpdateHead:
-    """What a presence update reads before deciding: the live limiter record (its cell anchors the sticky cell),
-    plus the store's own snapshot for its compare-and-set (opaque to callers)."""
-
-    record: LimiterRecord | None
-    state: object = None
-    rate: RateCount | None = None
-
-
-@dataclass(frozen=True)
-class NearbyHead:
-    """The viewer's live presence (None: not sharing) and the occupied cells around it (cell → members)."""
-
-    viewer: Presence | None
-    occupied: Mapping[str, int]
-    rate: RateCount | None = None
-
-
-@dataclass(frozen=True)
-class NearbyRead:
-    """A page read in one step (``PresenceStore.read_page``): the kept members, each with the position of its cell
-    in the slots given, and where the page ended (slot position, offset)."""
-
-    members: list[tuple[int, Presence]]
-    end: tuple[int, int]
 
 
 class PresenceStore(abc.ABC):

@@ -30,18 +30,14 @@ from yurt.domain.privacy import (
     snap_radius_km,
 )
 from yurt.storage.redis_common import text, to_ms, traveller_key, visible_key
+from yurt.storage.traveller_steps import NearbyHead, NearbyRead, RateCharge, RateCount, UpdateHead
 from yurt.storage.travellers import (
     HANDLE_TTL_S,
     ImplausibleMoveError,
-    NearbyHead,
-    NearbyRead,
     Presence,
     Profile,
-    RateCharge,
-    RateCount,
     RateLimitError,
     SuspendedError,
-    UpdateHead,
 )
 from yurt.storage.travellers_onetrip_lua import NEARBY_HEAD, NEARBY_PAGE, UPDATE_COMMIT, UPDATE_HEAD
 

@@ -52,19 +52,16 @@ from yurt.storage.redis_common import (
     visible_key,
     visible_shard_key,
 )
+from yurt.storage.traveller_steps import NearbyHead, NearbyRead, RateCharge, UpdateHead
 from yurt.storage.travellers import (
     HANDLE_TTL_S,
     ImplausibleMoveError,
     MemberRead,
-    NearbyHead,
-    NearbyRead,
     Presence,
     PresenceStore,
     Profile,
-    RateCharge,
     RateLimitError,
     SuspendedError,
-    UpdateHead,
 )
 from yurt.storage.travellers_lua import COMMIT, INDEX_ADD, INDEX_REMOVE, READ_ROTATED
 from yurt.storage.travellers_onetrip import OneTrip, index_group
