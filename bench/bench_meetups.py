@@ -11,6 +11,8 @@ hours), then times, interleaved so that machine noise hits both alike:
 
 and prints p50/p99 of each and the crowded/empty p99 ratio (goal: at most 2), by the wall clock and by this
 thread's CPU time (which other work on a shared machine does not inflate; it leaves out waiting for Redis).
+With Redis it then shows where a store search's time goes: round trips, commands, Redis's own time (``INFO
+commandstats``), the client's CPU and the wall clock per search, crowded and empty.
 ``--mode`` embedded, redis or both (default); without ``--redis-url`` a private redis-server is started on a
 free loopback port and stopped at the end.
 
@@ -29,8 +31,10 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import numpy as np
+from redis.connection import AbstractConnection
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -111,9 +115,7 @@ def run(mode: str, settings: Settings, meetups: int, queries: int, warmup: int) 
         return elapsed
 
     def direct(lat: float, lon: float) -> tuple[float, float]:
-        t0, c0 = time.perf_counter(), time.thread_time()
-        store.search(lat, lon, 25.0, 20, NOW_S, math.inf, NOW_S)
-        return (time.perf_counter() - t0) * 1000, (time.thread_time() - c0) * 1000
+        return timed(store, lat, lon)
 
     for (lat, lon), (elat, elon) in zip(crowded[:warmup], empty[:warmup], strict=True):  # warm caches and pools
         http(lat, lon)
@@ -130,7 +132,41 @@ def run(mode: str, settings: Settings, meetups: int, queries: int, warmup: int) 
             (c50, c99), (e50, e99) = p50_p99([s[column] for s in city]), p50_p99([s[column] for s in lonely])
             print(f"[{mode}] {name:12s} {clock:4s} crowded p50 {c50:.3f} ms p99 {c99:.3f} ms | empty p50 "
                   f"{e50:.3f} ms p99 {e99:.3f} ms | p99 ratio {c99 / e99:.2f}")
+    if services.redis is not None:
+        for label, points in (("crowded", crowded), ("empty", empty)):
+            print(f"[{mode}] store search {label:7s} {server_side(services.redis, store, points[:500])}")
     services.close()
+
+
+def server_side(client: Any, store: Any, points: np.ndarray) -> str:
+    """Where a search's time goes besides the client's CPU: round trips (one send each, as redis-py sends a
+    command or a pipeline), script calls, and Redis's own time per search (``INFO commandstats``)."""
+    sends = 0
+    send = AbstractConnection.send_packed_command
+
+    def counted(self: AbstractConnection, command: Any, check_health: bool = True) -> None:
+        nonlocal sends
+        sends += 1
+        send(self, command, check_health)
+
+    client.config_resetstat()
+    AbstractConnection.send_packed_command = counted  # type: ignore[method-assign]
+    try:
+        walls, cpus = zip(*(timed(store, float(lat), float(lon)) for lat, lon in points), strict=True)
+    finally:
+        AbstractConnection.send_packed_command = send  # type: ignore[method-assign]
+    stats = client.info("commandstats")
+    calls = sum(int(v["calls"]) for k, v in stats.items() if k != "cmdstat_config|resetstat")
+    server_us = stats.get("cmdstat_evalsha", {}).get("usec", 0)
+    n = len(points)
+    return (f"per search: {sends / n:.2f} round trips, {calls / n:.2f} commands, Redis {server_us / n / 1000:.3f} "
+            f"ms; client CPU {np.mean(cpus):.3f} ms, wall {np.mean(walls):.3f} ms (means)")
+
+
+def timed(store: Any, lat: float, lon: float) -> tuple[float, float]:
+    t0, c0 = time.perf_counter(), time.thread_time()
+    store.search(lat, lon, 25.0, 20, NOW_S, math.inf, NOW_S)
+    return (time.perf_counter() - t0) * 1000, (time.thread_time() - c0) * 1000
 
 
 def main() -> None:
