@@ -40,7 +40,8 @@ from yurt.storage.meetups import (
 from yurt.storage.meetups_lua import COUNTS, JOIN, RANGES, READ, RESERVE, SURVEY
 from yurt.storage.meetups_redis_index import IndexScripts, RedisIndex
 from yurt.storage.meetups_redis_index import index_key as _mi
-from yurt.storage.redis_common import evalsha, fails_closed, is_cluster, run_scripts, text, to_ms, traveller_key
+from yurt.storage.redis_common import fails_closed, text, to_ms, traveller_key
+from yurt.storage.redis_scripts import evalsha, is_cluster, run_scripts
 
 _fails_closed = fails_closed("meetup store")
 _ms, _s, _t = to_ms, text, traveller_key

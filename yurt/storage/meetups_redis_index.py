@@ -23,7 +23,8 @@ from redis.commands.core import Script
 from yurt.domain.geodesy import WGS84_A_M, WGS84_E2, ecef_point_m
 from yurt.domain.meetup_cells import Venue, root_of, score_range
 from yurt.domain.meetup_search import AHEAD_ADD_KM, GEODESIC_PER_CHORD, AheadRead, ReadAhead
-from yurt.storage.redis_common import evalsha, run_scripts, text
+from yurt.storage.redis_common import text
+from yurt.storage.redis_scripts import evalsha, run_scripts
 
 
 def index_key(res4: str, kind: str) -> str:
