@@ -74,9 +74,11 @@ class ReadAhead:
     """The fast path's first reads, offered with the counts so that a store can serve both in one round trip.
 
     A store that serves it takes, as ``search`` does, the first level (finest first) whose disk holds at least
-    ``limit`` venues; C, the ``limit``-th smallest chord (ECEF, km) from (lat, lon) among that disk's venues
-    that overlap [window_start_s, window_end_s); and answers ``AheadRead`` with bound C * GEODESIC_PER_CHORD +
-    ``AHEAD_ADD_KM``. The window only makes the read useful: ``search`` checks any read against its own filter."""
+    ``limit`` venues, and reads that level's cells (disk and ring) as ``_nearest_within`` does: nearest lower
+    bound first, keeping C, the ``limit``-th smallest chord (ECEF, km) from (lat, lon) among the venues read
+    that overlap its window, until the next cell's lower bound exceeds C * GEODESIC_PER_CHORD + AHEAD_ADD_KM,
+    the read's bound. The window only makes the read useful: ``search`` checks any read against its own
+    filter."""
 
     lat: float
     lon: float
@@ -86,12 +88,11 @@ class ReadAhead:
 
 @dataclass(frozen=True, slots=True)
 class AheadRead:
-    """A store's read-ahead at ``res``: for each cell of that level's disk and ring, every venue of the cell whose
-    chord from the query point is within ``bound_km`` (by the store's own arithmetic, which may differ from ours
-    by far less than ``AHEAD_MARGIN_KM``)."""
+    """A store's read-ahead at ``res``: for each cell read, every venue of it whose chord from the query point is
+    within ``bound_km``; the level's other cells have lower bounds beyond it (by the store's own arithmetic,
+    which may differ from ours by far less than ``AHEAD_MARGIN_KM``)."""
 
     res: int
-    disk: tuple[str, ...]
     venues: dict[str, list[Venue]]
     bound_km: float
 
@@ -197,18 +198,19 @@ AHEAD_ADD_KM = TIE_KM + CHORD_SLACK_M / 1000.0 + 2 * AHEAD_MARGIN_KM
 
 def _usable(read: AheadRead | None, res: int, q_km: tuple[float, float, float], limit: int, accept: Accept
             ) -> tuple[dict[str, list[Venue]], float]:
-    """The read-ahead's cells, if it holds every venue ``_nearest_within`` at ``res`` may rank, and the bound
+    """The read-ahead's cells, if they hold every venue ``_nearest_within`` at ``res`` may rank, and the bound
     that makes it so; else no cells and infinity.
 
-    Let C' be the ``limit``-th smallest chord among the accepted venues of the read disk: ``limit`` accepted
-    venues lie within geodesic C' * GEODESIC_PER_CHORD, so every venue of the answer (ties included) has a
-    chord within B' = C' * GEODESIC_PER_CHORD + TIE_KM + CHORD_SLACK, and ``_nearest_within`` may start from B'
-    instead of the reach. The read holds every venue of its cells with a chord within its bound B less
-    AHEAD_MARGIN_KM; B' is checked to be at most that, so the read cells are complete wherever the search looks.
-    (The check fails only when the caller's filter is stricter than the store's window.)"""
+    Let C' be the ``limit``-th smallest chord among the accepted venues read: ``limit`` accepted venues lie
+    within geodesic C' * GEODESIC_PER_CHORD, so every venue of the answer (ties included) has a chord within
+    B' = C' * GEODESIC_PER_CHORD + TIE_KM + CHORD_SLACK, and ``_nearest_within`` may start from B' instead of
+    the reach. B' is checked to be at most the read's bound B less AHEAD_MARGIN_KM: then every venue within B'
+    of a cell read is in the read, and a cell of the level left unread lies beyond B' (a cell beyond the level,
+    or one the arithmetic puts at the edge, is read as usual). The check fails only when the caller's filter
+    is stricter than the store's window."""
     if read is None or read.res != res:
         return {}, math.inf
-    chords = [math.dist(q_km, (v.x_km, v.y_km, v.z_km)) for cell in read.disk for v in read.venues[cell]
+    chords = [math.dist(q_km, (v.x_km, v.y_km, v.z_km)) for venues in read.venues.values() for v in venues
               if accept(v)]
     if len(chords) < limit:
         return {}, math.inf

@@ -61,10 +61,12 @@ return out
 # ECEF x, y, z (km), the ellipsoid's a (km) and e², the chord factor and the km to add for the bound; then, as
 # little-endian doubles, each root's number (its score >> 21: a cell's root is its lo >> 21) and the counted
 # cells' (lo, hi); then the number of levels, finest first, each as the position of its disk's first cell
-# among the counted cells, the disk's length and its ring's (lo, hi) as doubles. At the first level whose
-# disk counts at least ``limit`` (and whose cells all lie in KEYS' roots): C = the limit-th smallest chord
-# among the disk's venues in the window, bound = C * factor + km. Returns {counts, 0} or {counts, level,
-# bound, the members of each of the level's cells (disk, then ring) within the bound}.
+# among the counted cells, the disk's length, and (lo, hi, centre x, y, z, subtree bound) of each of the
+# level's cells (disk, then ring) as doubles. At the first level whose disk counts at least ``limit``, its
+# cells are read nearest lower bound first (chord to the centre less the subtree bound), keeping the
+# ``limit`` smallest chords C of venues in the window, until the next cell's lower bound exceeds C * factor +
+# km (the bound). Returns {counts, 0} or {counts, level, bound, then for each cell read: its position among
+# the level's cells and its members within the bound}; a cell of another root (slot) ends the read: {counts, 0}.
 SURVEY = _SWEEP + """
 local function doubles(blob)
   if #blob == 0 then return {} end
@@ -84,48 +86,52 @@ for c = 1, #cells, 2 do
 end
 local limit, wstart, wend = tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4])
 local qx, qy, qz = tonumber(ARGV[5]), tonumber(ARGV[6]), tonumber(ARGV[7])
-local a, e2 = tonumber(ARGV[8]), tonumber(ARGV[9])
+local a, e2, factor, add = tonumber(ARGV[8]), tonumber(ARGV[9]), tonumber(ARGV[10]), tonumber(ARGV[11])
+local function chord(x, y, z)
+  return math.sqrt((x - qx) * (x - qx) + (y - qy) * (y - qy) + (z - qz) * (z - qz))
+end
 -- a member is id|lat|lon|starts_ms|ends_ms; geodetic to ECEF as yurt.domain.geodesy.ecef_point_m (in km)
-local function read(zset, lo, hi)
-  local out = {}
+local function read(zset, lo, hi, into, chords)
   for _, member in ipairs(redis.call('ZRANGE', zset, lo, hi, 'BYSCORE')) do
     local lat, lon, starts, ends = string.match(member, '|([^|]+)|([^|]+)|([^|]+)|([^|]+)$')
     local phi, lam = math.rad(tonumber(lat)), math.rad(tonumber(lon))
-    local s = math.sin(phi)
+    local s, c = math.sin(phi), math.cos(phi)
     local nk = a / math.sqrt(1.0 - e2 * s * s)
-    local dx = nk * math.cos(phi) * math.cos(lam) - qx
-    local dy = nk * math.cos(phi) * math.sin(lam) - qy
-    local dz = nk * (1.0 - e2) * s - qz
-    local inside = tonumber(ends) > wstart and tonumber(starts) < wend
-    out[#out + 1] = {member, math.sqrt(dx * dx + dy * dy + dz * dz), inside}
+    local d = chord(nk * c * math.cos(lam), nk * c * math.sin(lam), nk * (1.0 - e2) * s)
+    into[#into + 1] = {member, d}
+    if tonumber(ends) > wstart and tonumber(starts) < wend then chords[#chords + 1] = d end
   end
-  return out
 end
 for level = 1, tonumber(ARGV[14]) do
-  local at, len, ring = tonumber(ARGV[12 + 3 * level]), tonumber(ARGV[13 + 3 * level]), ARGV[14 + 3 * level]
-  local sum, bounds = 0, {}
-  for j = at, at + len - 1 do
-    sum = sum + counts[j]
-    bounds[#bounds + 1], bounds[#bounds + 2] = cells[2 * j - 1], cells[2 * j]
-  end
+  local at, len = tonumber(ARGV[12 + 3 * level]), tonumber(ARGV[13 + 3 * level])
+  local sum = 0
+  for j = at, at + len - 1 do sum = sum + counts[j] end
   if sum >= limit then
-    for _, bound in ipairs(doubles(ring)) do bounds[#bounds + 1] = bound end
-    local found, chords = {}, {}
-    for c = 1, #bounds, 2 do
-      local zset, lo, hi = range(bounds[c], bounds[c + 1])
-      if not zset then return {counts, 0} end  -- a cell of another root (another slot): no read-ahead
-      found[#found + 1] = read(zset, lo, hi)
-      if c < 2 * len then
-        for _, v in ipairs(found[#found]) do if v[3] then chords[#chords + 1] = v[2] end end
+    local geometry, order, lower = doubles(ARGV[14 + 3 * level]), {}, {}
+    for i = 1, #geometry / 6 do
+      local g = 6 * (i - 1)
+      order[i], lower[i] = i, math.max(chord(geometry[g + 3], geometry[g + 4], geometry[g + 5]) - geometry[g + 6], 0)
+    end
+    table.sort(order, function(i, j) return lower[i] < lower[j] end)
+    local bound, found, chords = math.huge, {}, {}
+    for _, i in ipairs(order) do
+      if lower[i] > bound then break end
+      local zset, lo, hi = range(geometry[6 * i - 5], geometry[6 * i - 4])
+      if not zset then return {counts, 0} end
+      found[#found + 1] = {i, {}}
+      read(zset, lo, hi, found[#found][2], chords)
+      if #chords >= limit then
+        table.sort(chords)
+        for k = #chords, limit + 1, -1 do chords[k] = nil end
+        bound = chords[limit] * factor + add
       end
     end
-    if #chords < limit then return {counts, 0} end
-    table.sort(chords)
-    local bound = chords[limit] * tonumber(ARGV[10]) + tonumber(ARGV[11])
+    if bound == math.huge then return {counts, 0} end
     local out = {counts, level, string.format('%.17g', bound)}
     for _, cell in ipairs(found) do
       local kept = {}
-      for _, v in ipairs(cell) do if v[2] <= bound then kept[#kept + 1] = v[1] end end
+      for _, v in ipairs(cell[2]) do if v[2] <= bound then kept[#kept + 1] = v[1] end end
+      out[#out + 1] = cell[1]
       out[#out + 1] = kept
     end
     return out

@@ -21,7 +21,7 @@ from redis.client import Pipeline
 from redis.commands.core import Script
 
 from yurt.domain.geodesy import WGS84_A_M, WGS84_E2, ecef_point_m
-from yurt.domain.meetup_cells import Venue, root_of, score_range
+from yurt.domain.meetup_cells import Venue, cells_of, root_of, score_range
 from yurt.domain.meetup_search import AHEAD_ADD_KM, GEODESIC_PER_CHORD, AheadRead, ReadAhead
 from yurt.storage.redis_common import text
 from yurt.storage.redis_scripts import evalsha, run_scripts
@@ -42,8 +42,11 @@ def _ranges(cells: Iterable[str]) -> bytes:
 
 
 @lru_cache(maxsize=1 << 14)
-def _ring_ranges(ring: tuple[str, ...]) -> bytes:
-    return _ranges(ring)
+def _geometry(cells: tuple[str, ...]) -> bytes:
+    """(lo, hi, centre x, y, z km, subtree bound km) of each cell, as little-endian doubles."""
+    geometry = cells_of(cells).geometry
+    rows = [(*score_range(cell), *geometry[i, 2:6].tolist()) for i, cell in enumerate(cells)]
+    return struct.pack(f"<{6 * len(rows)}d", *(x for row in rows for x in row))
 
 
 def _by_root(cells: Sequence[str]) -> dict[str, list[int]]:
@@ -99,7 +102,7 @@ class RedisIndex:
                 if at is None or (local is not None and local.get(last) != at + len(level.disk) - 1):
                     break  # this call cannot count the level's disk, nor tell whether a coarser one is chosen
                 levels.append(level)
-                plan += [at + 1, len(level.disk), _ring_ranges(level.ring)]
+                plan += [at + 1, len(level.disk), _geometry((*level.disk, *level.ring))]
             numbers = struct.pack(f"<{len(roots)}d", *(score_range(top)[0] >> 21 for top in roots))
             keys = [k for top in roots for k in (index_key(top, "z"), index_key(top, "x"))]
             args = [*head, numbers, _ranges(cells[p] for p in counted), len(levels), *plan]
@@ -112,8 +115,9 @@ class RedisIndex:
                 out[p] = int(n)
             if reply[1]:
                 level = levels[int(reply[1]) - 1]
-                found = [[Venue.from_member(text(m)) for m in members] for members in reply[3:]]
-                read = AheadRead(level.res, level.disk, dict(zip((*level.disk, *level.ring), found, strict=True)),
+                named = (*level.disk, *level.ring)
+                read = AheadRead(level.res, {named[int(i) - 1]: [Venue.from_member(text(m)) for m in members]
+                                             for i, members in zip(reply[3::2], reply[4::2], strict=True)},
                                  float(reply[2]))
         return out, read
 
