@@ -178,8 +178,9 @@ def main() -> None:
     parser.add_argument("--redis-url")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
+        # A Redis timeout of 5 s: on a loaded shared machine Redis stalls past the 0.25 s default while loading.
         base = Settings(data_dir=Path(tmp) / "var", jwt_secret=JWT_SECRET, log_level="WARNING",
-                        rate_limit="100000000/minute")
+                        rate_limit="100000000/minute", redis_timeout_s=5.0)
         if args.mode in ("embedded", "both"):
             run("embedded", base, args.meetups, args.queries, args.warmup)
         if args.mode in ("redis", "both"):
