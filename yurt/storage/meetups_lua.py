@@ -90,16 +90,19 @@ local a, e2, factor, add = tonumber(ARGV[8]), tonumber(ARGV[9]), tonumber(ARGV[1
 local function chord(x, y, z)
   return math.sqrt((x - qx) * (x - qx) + (y - qy) * (y - qy) + (z - qz) * (z - qz))
 end
--- a member is id|lat|lon|starts_ms|ends_ms; geodetic to ECEF as yurt.domain.geodesy.ecef_point_m (in km)
+-- a member is id|lat|lon|starts_ms|ends_ms; geodetic to ECEF as yurt.domain.geodesy.ecef_point_m (in km).
+-- The per-venue loop is most of the script's time: library functions in locals, the chord inline.
+local match, num, rad, sin, cos, sqrt = string.match, tonumber, math.rad, math.sin, math.cos, math.sqrt
 local function read(zset, lo, hi, into, chords)
   for _, member in ipairs(redis.call('ZRANGE', zset, lo, hi, 'BYSCORE')) do
-    local lat, lon, starts, ends = string.match(member, '|([^|]+)|([^|]+)|([^|]+)|([^|]+)$')
-    local phi, lam = math.rad(tonumber(lat)), math.rad(tonumber(lon))
-    local s, c = math.sin(phi), math.cos(phi)
-    local nk = a / math.sqrt(1.0 - e2 * s * s)
-    local d = chord(nk * c * math.cos(lam), nk * c * math.sin(lam), nk * (1.0 - e2) * s)
+    local lat, lon, starts, ends = match(member, '|([^|]+)|([^|]+)|([^|]+)|([^|]+)$')
+    local phi, lam = rad(num(lat)), rad(num(lon))
+    local s, c = sin(phi), cos(phi)
+    local nk = a / sqrt(1.0 - e2 * s * s)
+    local dx, dy, dz = nk * c * cos(lam) - qx, nk * c * sin(lam) - qy, nk * (1.0 - e2) * s - qz
+    local d = sqrt(dx * dx + dy * dy + dz * dz)
     into[#into + 1] = {member, d}
-    if tonumber(ends) > wstart and tonumber(starts) < wend then chords[#chords + 1] = d end
+    if num(ends) > wstart and num(starts) < wend then chords[#chords + 1] = d end
   end
 end
 for level = 1, tonumber(ARGV[14]) do

@@ -9,6 +9,10 @@ Key layout::
     {t:<tid>}:live    zset   meetup ids a traveller organises → ends_ms (the per-organiser cap)
     {t:<tid>}:att     set    meetups a traveller attends; {t:<tid>}:org  meetups they organise (for erasure)
 
+Search (``meetups_redis_index``): one script counts the cells around the point and reads the fast path's
+cells ahead, one call reads the meetups found (doc, status, organiser and attendance, from each meetup's own
+keys): two round trips in a crowd, one in an empty area (per slot on a Cluster).
+
 Retention: ``:d`` and ``:a`` expire ``retention_s`` after the meetup's end (a TTL computed from the caller's
 clock), so attendees' ids
 never outlive it by more; cancelling leaves the expiry as it was. A meetup leaves the index when cancelled
