@@ -76,8 +76,8 @@ local function doubles(blob)
 end
 local key = {}
 for i, number in ipairs(doubles(ARGV[12])) do key[number] = KEYS[2 * i - 1] end
-local function range(lo, hi)  -- the cell's key (nil outside KEYS' roots) and its bounds as ZCOUNT takes them
-  return key[math.floor(lo / 2097152)], string.format('%.0f', lo), string.format('%.0f', hi)
+local function range(lo, hi)  -- the cell's key (nil outside KEYS' roots) and its bounds (40-bit integers, which
+  return key[math.floor(lo / 2097152)], lo, hi  -- redis.call writes exactly: under 14 digits)
 end
 local cells, counts = doubles(ARGV[13]), {}
 for c = 1, #cells, 2 do
