@@ -34,12 +34,12 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from redis.connection import AbstractConnection
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench_http import free_port
 
+from tests.harness.round_trips import counting_round_trips
 from yurt import create_app
 from yurt.auth import mint
 from yurt.domain import privacy
@@ -140,27 +140,18 @@ def run(mode: str, settings: Settings, meetups: int, queries: int, warmup: int) 
 
 def server_side(client: Any, store: Any, points: np.ndarray) -> str:
     """Where a search's time goes besides the client's CPU: round trips (one send each, as redis-py sends a
-    command or a pipeline), script calls, and Redis's own time per search (``INFO commandstats``)."""
-    sends = 0
-    send = AbstractConnection.send_packed_command
-
-    def counted(self: AbstractConnection, command: Any, check_health: bool = True) -> None:
-        nonlocal sends
-        sends += 1
-        send(self, command, check_health)
-
+    command or a pipeline), script calls and the commands they run, and Redis's own time (``INFO
+    commandstats``: every command here runs inside a script)."""
     client.config_resetstat()
-    AbstractConnection.send_packed_command = counted  # type: ignore[method-assign]
-    try:
+    with counting_round_trips() as trips:
         walls, cpus = zip(*(timed(store, float(lat), float(lon)) for lat, lon in points), strict=True)
-    finally:
-        AbstractConnection.send_packed_command = send  # type: ignore[method-assign]
     stats = client.info("commandstats")
     calls = sum(int(v["calls"]) for k, v in stats.items() if k != "cmdstat_config|resetstat")
-    server_us = stats.get("cmdstat_evalsha", {}).get("usec", 0)
+    script = stats.get("cmdstat_evalsha", {"calls": 0, "usec": 0})
     n = len(points)
-    return (f"per search: {sends / n:.2f} round trips, {calls / n:.2f} commands, Redis {server_us / n / 1000:.3f} "
-            f"ms; client CPU {np.mean(cpus):.3f} ms, wall {np.mean(walls):.3f} ms (means)")
+    return (f"per search: {trips.count / n:.2f} round trips, {script['calls'] / n:.2f} script calls running "
+            f"{calls / n:.1f} commands in all, Redis {script['usec'] / n / 1000:.3f} ms; client CPU "
+            f"{np.mean(cpus):.3f} ms, wall {np.mean(walls):.3f} ms (means)")
 
 
 def timed(store: Any, lat: float, lon: float) -> tuple[float, float]:

@@ -11,13 +11,12 @@ from __future__ import annotations
 import math
 from collections import Counter
 from collections.abc import Iterator
-from typing import Any
 
 import pytest
 import redis
-from redis.connection import AbstractConnection
 
 from tests.domain.test_meetup_search import crowd
+from tests.harness.round_trips import counting_round_trips
 from yurt.storage.meetups import Meetup
 from yurt.storage.meetups_redis import RedisMeetupStore
 
@@ -36,32 +35,21 @@ def store(redis_url: str) -> Iterator[RedisMeetupStore]:
     client.close()
 
 
-def searched(store: RedisMeetupStore, monkeypatch: pytest.MonkeyPatch, lat: float, lon: float
-             ) -> tuple[int, int, Counter[str]]:
+def searched(store: RedisMeetupStore, lat: float, lon: float) -> tuple[int, int, Counter[str]]:
     """(results, round trips, commands by name) of one search for the 20 nearest within 25 km."""
-    sends = 0
-    send = AbstractConnection.send_packed_command
-
-    def counted(self: AbstractConnection, command: Any, check_health: bool = True) -> None:
-        nonlocal sends
-        sends += 1
-        send(self, command, check_health)
-
     store.r.config_resetstat()
-    with monkeypatch.context() as patch:
-        patch.setattr(AbstractConnection, "send_packed_command", counted)
+    with counting_round_trips() as trips:
         found = store.search(lat, lon, 25.0, 20, T0, math.inf, T0)
     stats = store.r.info("commandstats")
     commands = Counter({name.removeprefix("cmdstat_"): int(s["calls"]) for name, s in stats.items()
                         if name != "cmdstat_config|resetstat"})
-    return len(found), sends, commands
+    return len(found), trips.count, commands
 
 
-def test_a_crowded_search_is_two_round_trips_of_one_script_call_each(store: RedisMeetupStore,
-                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_crowded_search_is_two_round_trips_of_one_script_call_each(store: RedisMeetupStore) -> None:
     trips = []
     for lat, lon in crowd(20, CITY, 1.5, 4):
-        results, round_trips, commands = searched(store, monkeypatch, lat, lon)
+        results, round_trips, commands = searched(store, lat, lon)
         assert results == 20
         assert commands["evalsha"] == round_trips  # one script call a round trip: nothing else reached Redis
         assert set(commands) <= {"evalsha", "zrangebyscore", "zcount", "zrange", "hmget", "scard"}
@@ -71,6 +59,6 @@ def test_a_crowded_search_is_two_round_trips_of_one_script_call_each(store: Redi
     assert max(trips) <= 3 and trips.count(2) >= 18, trips
 
 
-def test_an_empty_area_is_one_round_trip(store: RedisMeetupStore, monkeypatch: pytest.MonkeyPatch) -> None:
-    results, round_trips, commands = searched(store, monkeypatch, *EMPTY)
+def test_an_empty_area_is_one_round_trip(store: RedisMeetupStore) -> None:
+    results, round_trips, commands = searched(store, *EMPTY)
     assert (results, round_trips, commands["evalsha"]) == (0, 1, 1)
