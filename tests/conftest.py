@@ -44,7 +44,6 @@ def settings(tmp_path: Path) -> Settings:
         reload_interval_s=0.05,
         log_level="WARNING",
         rate_limit="100000/minute",
-        nearest_cache_min_missions=0,  # exercise the cache path on the 10-mission fixture
     )
 
 

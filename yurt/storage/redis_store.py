@@ -1,4 +1,4 @@
-"""Redis storage: the mission record of truth and the result cache.
+"""Redis storage: the mission record of truth.
 
 Record of truth (Redis mode): every mission key shares the hash tag ``{ym}`` so each write is one atomic Lua
 script on one slot, also on a Redis Cluster.
@@ -13,16 +13,11 @@ re-checks the revision (compare-and-set), applies the change, bumps the generati
 all at once. Durability is Redis's: run it with ``appendonly yes`` and ``appendfsync always`` so an acknowledged
 write survives a crash of Redis itself (README, "Redis in production"). A fresh Redis is seeded from
 ``data/embassies.geojson`` once (guarded by WATCH on the generation key, so concurrent workers seed once).
-
-The cache (``RedisCache``) fails open: on any Redis error it answers a miss, skips Redis for
-``BACKOFF_S`` so an outage adds no per-request delay, and logs once per interval.
 """
 
 from __future__ import annotations
 
 import logging
-import threading
-import time
 from collections.abc import Mapping, Sequence
 from typing import Any, cast
 
@@ -32,19 +27,17 @@ import redis
 from yurt.dataset import Collection
 from yurt.domain.instants import utc_now_iso
 from yurt.domain.missions import MissionRecord, dataset_etag
-from yurt.meters import REDIS_ERRORS
 from yurt.settings import Settings
 from yurt.storage.base import (
     MAX_ID,
     AuditEntry,
     MissionStore,
     NotFound,
-    ResultCache,
     StalePrecondition,
     StoredState,
     StoreUnavailable,
 )
-from yurt.storage.redis_common import REDIS_FAILURES, call_failing_closed, cas_revision
+from yurt.storage.redis_common import call_failing_closed, cas_revision
 
 log = logging.getLogger("yurt.redis")
 
@@ -308,45 +301,3 @@ class RedisMissionStore(MissionStore):
             return None
         entry = self._entry(raw)
         return entry if entry.seq == seq else None
-
-
-class RedisCache(ResultCache):
-    """Fail open: any Redis error is a miss, then Redis is skipped for ``BACKOFF_S``; logged once per interval."""
-
-    BACKOFF_S = 1.0
-
-    def __init__(self, client: redis.Redis, *, outage_log_interval_s: float,
-                 clock: Any = time.monotonic) -> None:
-        self._r = client
-        self._clock = clock
-        self._log_interval_s = outage_log_interval_s
-        self._skip_until = 0.0
-        self._logged_at = -float("inf")
-        self._lock = threading.Lock()
-
-    def _failed(self, exc: Exception) -> None:
-        now = self._clock()
-        REDIS_ERRORS.labels("cache").inc()
-        with self._lock:
-            self._skip_until = now + self.BACKOFF_S
-            if now - self._logged_at >= self._log_interval_s:
-                self._logged_at = now
-                log.warning("redis cache unavailable, answering uncached: %s", type(exc).__name__)
-
-    def get(self, key: str) -> bytes | None:
-        if self._clock() < self._skip_until:
-            return None
-        try:
-            value = self._r.get(key)
-        except REDIS_FAILURES as exc:
-            self._failed(exc)
-            return None
-        return cast(bytes | None, value)
-
-    def set(self, key: str, value: bytes, ttl_s: float) -> None:
-        if self._clock() < self._skip_until:
-            return
-        try:
-            self._r.set(key, value, px=max(1, int(ttl_s * 1000)))
-        except REDIS_FAILURES as exc:
-            self._failed(exc)
