@@ -22,7 +22,7 @@ from tests.harness.cluster import RedisCluster, running_cluster
 from yurt import create_app
 from yurt.dataset import Collection, read_collection_file
 from yurt.settings import Settings
-from yurt.storage.redis_store import connect
+from yurt.storage.redis_connection import connect
 
 FIXTURES = Path(__file__).parent / "fixtures"
 FIXTURE_DATASET = FIXTURES / "missions.geojson"

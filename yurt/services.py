@@ -61,7 +61,8 @@ def build_services(settings: Settings) -> Services:
     store: MissionStore
     client = None
     if settings.redis_url:
-        from yurt.storage.redis_store import RedisMissionStore, connect
+        from yurt.storage.redis_connection import connect
+        from yurt.storage.redis_store import RedisMissionStore
 
         client = connect(settings)
         store = RedisMissionStore(client, seed)
