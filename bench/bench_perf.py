@@ -48,6 +48,7 @@ from perf_fixtures import (  # noqa: E402 - after the path
     share_presence,
     traveller_tokens,
     worker_pids,
+    workers_cpu_s,
 )
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -118,17 +119,31 @@ def script_for(key: str, script: str | None, url: str, tokens: list[str]) -> str
     return script
 
 
-def endpoints(base: str, hello: str, tokens: list[str], args: argparse.Namespace) -> list[dict[str, Any]]:
+def timed_wrk(url: str, master_pid: int, args: argparse.Namespace, script: str | None) -> dict[str, Any]:
+    """wrk's figures, plus the server workers' CPU µs per request over the run: a figure that other work on
+    a shared machine disturbs far less than requests/s."""
+    before = workers_cpu_s(master_pid)
+    figures: dict[str, Any] = run_wrk(url, args.duration, args.connections, script)
+    requests = figures["rps"] * args.duration
+    figures["cpu_us"] = (workers_cpu_s(master_pid) - before) / requests * 1e6 if requests else float("nan")
+    return figures
+
+
+def endpoints(base: str, hello: str, pids: tuple[int, int], tokens: list[str], args: argparse.Namespace
+              ) -> list[dict[str, Any]]:
     rows = []
     for key, label, path, script, target in ENDPOINTS:
+        if args.endpoints and key not in args.endpoints.split(","):
+            continue
         url = base + path
         script = script_for(key, script, url, tokens)
         run_wrk(url, 2, args.connections, script)  # warm up
         runs = []
         for _ in range(args.repeat):
-            baseline = run_wrk(hello, args.duration, args.connections, None)
-            measured = run_wrk(url, args.duration, args.connections, script)
-            runs.append({"endpoint": measured, "hello": baseline, "ratio": measured["rps"] / baseline["rps"]})
+            baseline = timed_wrk(hello, pids[0], args, None)
+            measured = timed_wrk(url, pids[1], args, script)
+            runs.append({"endpoint": measured, "hello": baseline, "ratio": measured["rps"] / baseline["rps"],
+                         "cpu_ratio": baseline["cpu_us"] / measured["cpu_us"]})
         best = max(runs, key=lambda r: r["ratio"]) if args.best else runs[len(runs) // 2]
         rows.append({"key": key, "label": label, "target": target, "runs": runs, **best,
                      "ratios": [round(r["ratio"], 3) for r in runs]})
@@ -160,19 +175,20 @@ def run_mode(mode: str, args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
             redis_url = f"redis://127.0.0.1:{redis_port}/0"
         env = base_env(tmp / mode, redis_url)
         hello_port = free_port()
-        servers.add(start_gunicorn("hello:app", hello_port, args.workers, env, ROOT / "bench"))
+        hello_proc = servers.add(start_gunicorn("hello:app", hello_port, args.workers, env, ROOT / "bench"))
         hello = f"http://127.0.0.1:{hello_port}/hello"
         wait_http(hello)
         proc, base = yurt_server(servers, env, args.workers, args.preload)
         publish_alerts(base)
         tokens = traveller_tokens(f"bench-{mode}", SHARING)
         share_presence(base, tokens, seed=1)
-        result["rows"] = endpoints(base, hello, tokens, args)
+        result["rows"] = endpoints(base, hello, (hello_proc.pid, proc.pid), tokens, args)
         result["memory_after_load"] = [memory_mb(pid) for pid in worker_pids(proc.pid)]
-        if redis_url:
+        if redis_url and not args.no_redis_counts:
             result["redis"] = redis_figures(redis_url, base, env, tokens, args.requests)
         servers.stop(proc)
-        result["memory"] = memory(env, args, servers, tokens)
+        if not args.no_memory:
+            result["memory"] = memory(env, args, servers, tokens)
     finally:
         servers.stop_all()
     return result
@@ -218,6 +234,9 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=8)
     parser.add_argument("--requests", type=int, default=200, help="requests counted for Redis figures")
     parser.add_argument("--modes", default="redis,embedded")
+    parser.add_argument("--endpoints", help="only these, comma-separated: " + ",".join(e[0] for e in ENDPOINTS))
+    parser.add_argument("--no-memory", action="store_true", help="skip the memory figures")
+    parser.add_argument("--no-redis-counts", action="store_true", help="skip the Redis command counts")
     parser.add_argument("--preload", action="store_true", help="run the throughput server with preload_app")
     parser.add_argument("--no-cluster", action="store_true", help="skip bench/bench_cluster.py")
     parser.add_argument("--json", type=Path, help="also write every figure here as JSON ('-': stdout)")

@@ -168,3 +168,13 @@ def memory_mb(pid: int) -> dict[str, float]:
         if name in {"Rss", "Pss"}:
             fields[name.lower()] = round(int(rest.split()[0]) / 1024, 1)
     return fields
+
+
+def workers_cpu_s(master_pid: int) -> float:
+    """User + system CPU seconds of a gunicorn master's workers so far (``/proc/<pid>/stat``)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for pid in worker_pids(master_pid):
+        fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+        total += int(fields[11]) + int(fields[12])  # utime, stime: fields 14 and 15 of stat(5)
+    return total / tick

@@ -12,8 +12,9 @@ def _met(ratio: float, target: float | None) -> str:
 
 
 def endpoint_table(modes: list[dict[str, Any]]) -> list[str]:
-    lines = ["| endpoint | mode | req/s | hello-world req/s | ratio | p50 ms | p99 ms | target | met? |",
-             "|---|---|---|---|---|---|---|---|---|"]
+    lines = ["| endpoint | mode | req/s | hello-world req/s | ratio | p50 ms | p99 ms | target | met? "
+             "| CPU µs/req (hello) | CPU ratio |",
+             "|---|---|---|---|---|---|---|---|---|---|---|"]
     for mode in modes:
         for row in mode["rows"]:
             e, h = row["endpoint"], row["hello"]
@@ -22,7 +23,8 @@ def endpoint_table(modes: list[dict[str, Any]]) -> list[str]:
             bad = f", {e['non_2xx']:.0f} non-2xx/3xx" if e["non_2xx"] else ""
             lines.append(f"| {row['label']}{bad} | {mode['mode']} | {e['rps']:,.0f} | {h['rps']:,.0f} | "
                          f"{row['ratio']:.2f}{spread} | {e['p50_ms']:.2f} | {e['p99_ms']:.2f} | {target} | "
-                         f"{_met(row['ratio'], row['target'])} |")
+                         f"{_met(row['ratio'], row['target'])} | {e['cpu_us']:.0f} ({h['cpu_us']:.0f}) | "
+                         f"{row['cpu_ratio']:.2f} |")
     return lines
 
 
