@@ -35,7 +35,7 @@ import redis
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench_http import GZIP, RANDOM_NEAREST, free_port, run_wrk, start_gunicorn, wait_http
-from perf_fixtures import (  # noqa: E402 - after the path
+from perf_fixtures import (
     JWT_SECRET,
     NEARBY_PATH,
     SHARING,

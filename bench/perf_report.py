@@ -84,8 +84,8 @@ def render(results: dict[str, Any]) -> str:
             lines += ["", f"Redis mode, {mode['redis']['commands_nearby']['calls']} requests each:", ""]
             lines += redis_lines(mode["redis"])
     if any("memory" in m for m in modes):
-        lines += ["", "Memory after a warm-up of every endpoint:", ""] + memory_lines([m for m in modes
-                                                                                        if "memory" in m])
+        measured = [m for m in modes if "memory" in m]
+        lines += ["", "Memory after a warm-up of every endpoint:", "", *memory_lines(measured)]
     if "cluster" in results:
-        lines += [""] + cluster_lines(results["cluster"])
+        lines += ["", *cluster_lines(results["cluster"])]
     return "\n".join(lines)

@@ -40,10 +40,9 @@ class WindowCounts(Storage):
             if now >= self._next_sweep:
                 self._sweep(now)
             entry = self._counts.get(key)
-            if entry is None or entry[1] <= now:
-                entry = (amount, now + expiry)  # a new window starts with the first hit, as MemoryStorage's
-            else:
-                entry = (entry[0] + amount, entry[1])
+            # A new window starts with the first hit after the last one ended, as in MemoryStorage.
+            fresh = entry is None or entry[1] <= now
+            entry = (amount, now + expiry) if fresh or entry is None else (entry[0] + amount, entry[1])
             self._counts[key] = entry
         return entry[0]
 
