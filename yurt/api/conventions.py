@@ -69,7 +69,7 @@ class FastLoad:
         self.schema = schema
         self.usable = (not any(schema._hooks.values()) and not schema.many and not schema.partial
                        and schema.unknown == RAISE
-                       and not any("." in (f.attribute or "") for f in schema.load_fields.values()))
+                       and not any("." in (f.attribute or name) for name, f in schema.load_fields.items()))
         self.fields = [(f.data_key if f.data_key is not None else name, f.attribute or name, f)
                        for name, f in schema.load_fields.items()]
         self.known = frozenset(key for key, _, _ in self.fields)
