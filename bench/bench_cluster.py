@@ -64,7 +64,8 @@ from yurt.storage.base import StalePrecondition
 from yurt.storage.counters import RedisWindowCounter
 from yurt.storage.meetups import Meetup
 from yurt.storage.meetups_redis import RedisMeetupStore
-from yurt.storage.redis_store import RedisMissionStore, connect
+from yurt.storage.redis_connection import connect
+from yurt.storage.redis_store import RedisMissionStore
 from yurt.storage.traveller_steps import RateCharge
 from yurt.storage.travellers import Profile, TravellerStores
 from yurt.storage.travellers_redis import RedisPresenceStore

@@ -35,7 +35,6 @@ from typing import TYPE_CHECKING, cast
 
 from flask import Flask, Response, current_app, g, request
 from limits import RateLimitItem, parse
-from limits.storage import MemoryStorage
 from limits.strategies import FixedWindowRateLimiter
 
 from yurt.auth import TokenVerifier
@@ -44,6 +43,7 @@ from yurt.meters import REDIS_ERRORS
 from yurt.settings import Settings
 from yurt.storage.counters import RedisWindowCounter
 from yurt.storage.traveller_steps import RateCharge, RateCount
+from yurt.window_counts import WindowCounts
 
 EXEMPT_PATHS = frozenset({"/healthz", "/readyz"})
 NAMESPACE = "yurt:rl"
@@ -82,8 +82,8 @@ class RateLimits:
                  store_counts: bool = False) -> None:
         self._verifier = verifier
         self.limit: RateLimitItem = parse(settings.rate_limit)
-        self._local = FixedWindowRateLimiter(MemoryStorage())
-        self._shared = FixedWindowRateLimiter(MemoryStorage()) if client is None else None
+        self._local = FixedWindowRateLimiter(WindowCounts())
+        self._shared = FixedWindowRateLimiter(WindowCounts()) if client is None else None
         self._redis = RedisWindowCounter(client) if client is not None else None
         self._store_counts = store_counts and client is not None
         self._window_s = int(self.limit.get_expiry())

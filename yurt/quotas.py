@@ -18,7 +18,6 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from limits import RateLimitItem, parse
-from limits.storage import MemoryStorage
 from limits.strategies import FixedWindowRateLimiter
 
 from yurt.settings import Settings
@@ -26,6 +25,7 @@ from yurt.storage.base import StoreUnavailable
 from yurt.storage.counters import RedisWindowCounter
 from yurt.storage.redis_common import REDIS_FAILURES
 from yurt.storage.traveller_steps import RateCharge
+from yurt.window_counts import WindowCounts
 
 if TYPE_CHECKING:
     import redis
@@ -44,7 +44,7 @@ class Quotas:
     """``client``: the service's one Redis client in Redis mode (counted there, closed with it), else memory."""
 
     def __init__(self, settings: Settings, client: redis.Redis | None = None) -> None:
-        self._limiter = FixedWindowRateLimiter(MemoryStorage())
+        self._limiter = FixedWindowRateLimiter(WindowCounts())
         self._redis = RedisWindowCounter(client) if client is not None else None
         self._limits: dict[str, RateLimitItem] = {"report": parse(settings.report_rate),
                                                   "meetup": parse(settings.meetup_rate)}
