@@ -124,8 +124,8 @@ class SourceField(fields.Field):  # type: ignore[type-arg]
     """A source: a plain string (the older form, still accepted) or ``{source, date}``."""
 
     def __init__(self, **kwargs: Any) -> None:
-        kwargs["metadata"] = {"oneOf": [{"type": "string", "minLength": 1, "maxLength": 2000},
-                                        {"$ref": "#/components/schemas/DatedSource"}], **kwargs.get("metadata", {})}
+        kwargs["metadata"] = {"one_of_schemas": [{"type": "string", "minLength": 1, "maxLength": 2000},
+                                                 DatedSourceSchema], **kwargs.get("metadata", {})}
         super().__init__(**kwargs)
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Any:

@@ -20,8 +20,8 @@ import pycountry
 from flask import Blueprint, Response, g, request
 from marshmallow import Schema, ValidationError, fields, validate
 
-from yurt.api.conventions import GEOJSON, json_response, load_body, use_query
-from yurt.api.docs import EXTRA_RESPONSES, REQUEST_BODIES, RESPONSES, SECURED
+from yurt.api.contract import body, response
+from yurt.api.conventions import GEOJSON, json_response, use_query
 from yurt.auth import requires
 from yurt.errors import Problem
 from yurt.services import services
@@ -43,6 +43,11 @@ class ParsePointBody(Schema):
 
     text = fields.String(required=True, validate=validate.Length(min=1, max=200), metadata={
         "description": "Latitude, longitude as pasted: 48.1372, 11.5755 or 48°08′14″N 11°34′32″E"})
+
+
+class ParsedPoint(Schema):
+    lat = fields.Float(required=True, validate=validate.Range(-90, 90))
+    lon = fields.Float(required=True, validate=validate.Range(-180, 180))
 
 
 def _codes(value: str) -> list[str]:
@@ -78,11 +83,15 @@ def who_am_i() -> Response:
 
 @bp.post("/v1/staff/parse-point")
 @requires("staff")
-def parse_point_text() -> Response:
-    """Read pasted coordinates (latitude, longitude; decimal or degrees-minutes-seconds)."""
+@body(ParsePointBody)
+@response(ParsedPoint, description="The point read")
+def parse_point_text(body: dict[str, Any]) -> Response:
+    """Read pasted coordinates (latitude, longitude; decimal or degrees-minutes-seconds).
+
+    400 when the text holds no point this reader understands."""
     from yurt.domain.point_text import PointTextError, parse_point  # geopy: imported when first used
 
-    text = load_body(ParsePointBody())["text"]
+    text = body["text"]
     try:
         lat, lon = parse_point(text)
     except PointTextError as exc:
@@ -116,13 +125,3 @@ def districts(codes: str) -> Response:
                              "geometry": {"type": "MultiPoint", "coordinates": [[lon, lat] for lat, lon in places]}})
     return json_response({"type": "FeatureCollection", "features": features}, mimetype=GEOJSON,
                          headers={"Cache-Control": "private, max-age=3600"})
-
-
-SECURED.update({f"staff_tools.{name}": "staff" for name in ("who_am_i", "parse_point_text", "districts")})
-REQUEST_BODIES["staff_tools.parse_point_text.post"] = ParsePointBody
-RESPONSES["staff_tools.parse_point_text.post"] = {"application/json": {"schema": {
-    "type": "object", "required": ["lat", "lon"],
-    "properties": {"lat": {"type": "number", "minimum": -90, "maximum": 90},
-                   "lon": {"type": "number", "minimum": -180, "maximum": 180}}}}}
-EXTRA_RESPONSES["staff_tools.parse_point_text.post"] = {
-    "422": "The body is not {\"text\": string}"}

@@ -174,3 +174,16 @@ class MeetupOut(_Strict):
     you_attend = fields.Boolean()
     attendees = fields.List(fields.Nested(MeetupAttendee), metadata={
         "description": "Only for the organiser, ordered by handle"})
+
+
+class MeetupFound(MeetupOut):
+    distance_km = fields.Float(required=True, metadata={"description": "Exact geodesic distance on WGS-84"})
+
+
+class MeetupsNearby(Schema):
+    results = fields.List(fields.Nested(MeetupFound), required=True)
+
+
+class Attendance(_Strict):
+    attending = fields.Integer(strict=True, required=True)
+    you_attend = fields.Boolean(required=True)

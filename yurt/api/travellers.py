@@ -19,8 +19,8 @@ from typing import Any
 
 from flask import Blueprint, Response, g
 
-from yurt.api.conventions import json_response, load_body, use_query
-from yurt.api.docs import REQUEST_BODIES, SECURED
+from yurt.api.contract import body, other_responses, response
+from yurt.api.conventions import json_response, use_query
 from yurt.api.traveller_schemas import AreasQuery, HandleBody, NearbyQuery, PresenceBody
 from yurt.api.travellers_nearby import nearby_page
 from yurt.auth import requires
@@ -68,9 +68,11 @@ def _presence_json(presence: Presence) -> dict[str, Any]:
 
 @bp.put("/v1/travellers/me/presence")
 @requires("traveller")
-def put_presence() -> Response:
-    """Become visible to compatriots until ``share_minutes`` from now; the position is kept as a cell only."""
-    body = load_body(PresenceBody())
+@body(PresenceBody)
+@other_responses({403: "Staff suspended your visibility, or the token lacks the `traveller` scope",
+                  429: "Over the rate limit, one update a minute or the daily budget; retry after `Retry-After`"})
+def put_presence(body: dict[str, Any]) -> Response:
+    """Become visible to compatriots until `share_minutes` from now; the position is kept as a cell only."""
     stores, tid = caller()
     now = now_s()
     anchor = stores.presence.limiter_record(tid, now)  # the cell of the last accepted update, if any
@@ -95,6 +97,7 @@ def put_presence() -> Response:
 @bp.get("/v1/travellers/me/presence")
 @requires("traveller")
 def get_presence() -> Response:
+    """Your presence as compatriots see it (404 when you are not visible)."""
     stores, tid = caller()
     presence = stores.presence.get_presence(tid, now_s())
     if presence is None:
@@ -104,6 +107,7 @@ def get_presence() -> Response:
 
 @bp.delete("/v1/travellers/me/presence")
 @requires("traveller")
+@response(None, 204, description="Invisible")
 def delete_presence() -> Response:
     """Invisible at once: presence and profile go; the update limiter's record stays until its window ends."""
     stores, tid = caller()
@@ -113,9 +117,11 @@ def delete_presence() -> Response:
 
 @bp.delete("/v1/travellers/me")
 @requires("traveller")
+@response(None, 204, description="Erased")
 def erase_me() -> Response:
-    """Erase presence, profile, blocks, handles, attendance and trips; meetups the caller organises are
-    cancelled."""
+    """Erase everything about you: presence, profile, blocks, handles, attendance and trips.
+
+    Meetups you organise are cancelled."""
     stores, tid = caller()
     services().alerts.trips.erase(tid)
     stores.meetups.erase(g.principal.sub, tid)
@@ -126,6 +132,7 @@ def erase_me() -> Response:
 @bp.get("/v1/travellers/nearby")
 @requires("traveller")
 @use_query(NearbyQuery())
+@other_responses({409: "You share no presence: nearby is only computed around your own cell"})
 def nearby(*, radius_km: float, limit: int, cursor: str | None = None) -> Response:
     """Visible compatriots around your own current presence, nearest band first; no exact distances.
 
@@ -153,9 +160,10 @@ def target_of(stores: TravellerStores, tid: str, handle: str) -> str:
 
 @bp.post("/v1/travellers/me/blocks")
 @requires("traveller")
-def block() -> Response:
+@body(HandleBody)
+@response(None, 204, description="Blocked")
+def block(body: dict[str, Any]) -> Response:
     """Hide both of you from each other, for good."""
-    body = load_body(HandleBody())
     stores, tid = caller()
     stores.presence.block(tid, target_of(stores, tid, body["handle"]))
     return Response(status=204)
@@ -191,12 +199,3 @@ def areas(*, bbox: tuple[float, float, float, float]) -> Response:
     body = {"resolution": privacy.AREA_RES, "k_anonymity": privacy.K_ANONYMITY,
             "areas": [a.__dict__ for a in area_counts(counts.items())]}
     return json_response(body, headers={"Cache-Control": "no-store"})
-
-
-REQUEST_BODIES.update({
-    "travellers.put_presence.put": PresenceBody,
-    "travellers.block.post": HandleBody,
-})
-SECURED.update({name: "traveller" for name in (
-    "travellers.put_presence", "travellers.get_presence", "travellers.delete_presence", "travellers.erase_me",
-    "travellers.nearby", "travellers.block", "travellers.areas")})
