@@ -67,6 +67,23 @@ def _zones() -> frozenset[str]:
     return frozenset(zoneinfo.available_timezones())
 
 
+# Closed sets a field's values come from, by the name the OpenAPI document gives them (one component each,
+# referred to by ``metadata={"enum_component": name}``), so generated clients and fuzzers send real codes.
+ENUM_COMPONENTS = {
+    "CountryCode": ("ISO 3166-1 alpha-2 country code (and XK, Kosovo)", _country_codes),
+    "SubdivisionCode": ("ISO 3166-2 subdivision code", _subdivision_codes),
+    "TimeZone": ("IANA time zone", _zones),
+}
+
+
+def country_code(**kw: Any) -> fields.String:
+    return fields.String(validate=_check_country, metadata={"enum_component": "CountryCode"}, **kw)
+
+
+def subdivision_code(**kw: Any) -> fields.String:
+    return fields.String(validate=_check_subdivision, metadata={"enum_component": "SubdivisionCode"}, **kw)
+
+
 def _check_country(code: str) -> None:
     if code not in _country_codes():
         raise ValidationError(f"{code!r} is not an ISO 3166-1 alpha-2 country code")
@@ -152,21 +169,28 @@ class MissionPropertiesSchema(_Strict):
     type = fields.String(required=True, validate=validate.OneOf(MISSION_TYPES))
     status = fields.String(required=True, validate=validate.OneOf(STATUSES))
     status_note = _Text(1000, allow_none=True)
-    host_country = fields.String(required=True, validate=_check_country)
+    host_country = country_code(required=True)
     city = _Text(120, required=True)
     name = fields.Nested(NameSchema, required=True)
-    name_unsourced = fields.List(fields.String(validate=validate.OneOf(LANGUAGES)), load_default=None)
+    name_unsourced = fields.List(fields.String(validate=validate.OneOf(LANGUAGES)), load_default=None,
+                                 metadata={"uniqueItems": True})
     address = _Text(500, allow_none=True)
     phones = fields.List(fields.Nested(PhoneSchema), validate=validate.Length(max=20))
     email = fields.String(allow_none=True, validate=validate.Regexp(EMAIL_PATTERN, error="not an e-mail address"))
-    website = fields.Url(allow_none=True, schemes={"https", "http"})
-    timezone = fields.String(validate=_check_timezone)
-    hours = fields.String(allow_none=True, validate=[validate.Length(min=1, max=500), _check_hours])
+    website = fields.Url(allow_none=True, schemes={"https", "http"}, metadata={
+        "pattern": r"^https?://([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,6}(/[A-Za-z0-9._~/-]*)?$",
+        "description": "An http or https URL"})
+    timezone = fields.String(validate=_check_timezone, metadata={
+        "enum_component": "TimeZone", "description": "Derived from the point when left out (required at sea)"})
+    hours = fields.String(allow_none=True, validate=[validate.Length(min=1, max=500), _check_hours], metadata={
+        "description": "OpenStreetMap opening_hours syntax, e.g. Mo-Fr 09:00-13:00,14:00-18:00; PH off"})
     hours_note = _Text(1000, allow_none=True)
-    services = fields.List(fields.String(validate=validate.OneOf(SERVICES)), required=True)
+    services = fields.List(fields.String(validate=validate.OneOf(SERVICES)), required=True,
+                           metadata={"uniqueItems": True})
     services_default = fields.Boolean(load_default=False)
-    accredited_to = fields.List(fields.String(validate=_check_country), load_default=list)
-    districts = fields.List(fields.String(validate=_check_subdivision), load_default=list)
+    accredited_to = fields.List(country_code(), load_default=list, metadata={
+        "uniqueItems": True, "description": "Other countries this post serves (never host_country)"})
+    districts = fields.List(subdivision_code(), load_default=list, metadata={"uniqueItems": True})
     districts_note = _Text(1000, allow_none=True)
     location_precision = fields.String(required=True, validate=validate.OneOf(LOCATION_PRECISIONS))
     sources = fields.List(SourceField(), required=True, validate=validate.Length(min=1, max=50))
@@ -211,7 +235,10 @@ def _check_coordinates(value: list[float]) -> None:
 
 class PointSchema(_Strict):
     type = fields.String(required=True, validate=validate.Equal("Point"))
-    coordinates = fields.List(fields.Float(allow_nan=False), required=True, validate=_check_coordinates)
+    coordinates = fields.List(fields.Float(allow_nan=False, metadata={"minimum": -180, "maximum": 180}),
+                              required=True, validate=_check_coordinates, metadata={
+                                  "minItems": 2, "maxItems": 2,
+                                  "description": "[lon, lat] (RFC 7946): lon within [-180, 180], lat within [-90, 90]"})
 
 
 class MissionFeatureSchema(_Strict):
@@ -254,7 +281,7 @@ class CollectionEnvelopeSchema(Schema):
 
     type = fields.String(required=True, validate=validate.Equal("FeatureCollection"))
     dataset = fields.Nested(DatasetMetaSchema, required=True)
-    features = fields.List(fields.Raw(), required=True)
+    features = fields.List(fields.Raw(metadata={"one_of_schemas": [MissionFeatureSchema]}), required=True)
     bbox = fields.List(fields.Float())
     name = fields.String()
 

@@ -13,7 +13,7 @@ from marshmallow import RAISE, Schema, ValidationError, fields, validate, valida
 
 from yurt.alerts.model import MAX_TRIPS, SEVERITIES
 from yurt.api.queries import Lat, Lon, QueryInt
-from yurt.schemas import NameSchema, SourceField, _check_country, _check_subdivision
+from yurt.schemas import NameSchema, SourceField, country_code, subdivision_code
 
 
 class _Strict(Schema):
@@ -52,12 +52,10 @@ class AlertBodySchema(_Strict):
     title = fields.Nested(NameSchema, required=True, metadata={"description": "Short title in en, kk and ru"})
     body = fields.Nested(AlertTextSchema, required=True)
     area = fields.Raw(load_default=None, allow_none=True, metadata=AREA_DOC)
-    countries = fields.List(fields.String(validate=_check_country), load_default=list,
-                            validate=[validate.Length(max=50), _unique],
-                            metadata={"description": "ISO 3166-1 alpha-2 codes"})
-    subdivisions = fields.List(fields.String(validate=_check_subdivision), load_default=list,
-                               validate=[validate.Length(max=200), _unique],
-                               metadata={"description": "ISO 3166-2 codes"})
+    countries = fields.List(country_code(), load_default=list, validate=[validate.Length(max=50), _unique],
+                            metadata={"description": "ISO 3166-1 alpha-2 codes", "uniqueItems": True})
+    subdivisions = fields.List(subdivision_code(), load_default=list, validate=[validate.Length(max=200), _unique],
+                               metadata={"description": "ISO 3166-2 codes", "uniqueItems": True})
     valid_from = fields.AwareDateTime(load_default=None, allow_none=True,
                                       metadata={"description": "Start (aware ISO 8601); default: now"})
     valid_to = fields.AwareDateTime(load_default=None, allow_none=True,
@@ -85,8 +83,8 @@ class AlertAuditQuery(_Strict):
 
 
 class TripSchema(_Strict):
-    countries = fields.List(fields.String(validate=_check_country), required=True,
-                            validate=[validate.Length(min=1, max=20), _unique])
+    countries = fields.List(country_code(), required=True, validate=[validate.Length(min=1, max=20), _unique],
+                            metadata={"uniqueItems": True})
     starts = fields.Date(required=True, data_key="from", metadata={"description": "First day (YYYY-MM-DD)"})
     ends = fields.Date(required=True, data_key="to", metadata={"description": "Last day (YYYY-MM-DD)"})
 

@@ -18,7 +18,7 @@ from flask import Flask
 
 from yurt.api.contract import STRONG_ETAG_PATTERN, Contract
 from yurt.api.conventions import MAX_JSON_DEPTH
-from yurt.schemas import MissionFeatureSchema
+from yurt.schemas import ENUM_COMPONENTS, MissionFeatureSchema
 from yurt.storage.base import MAX_ID
 
 # Tags in the order a reader needs them: the public answers first, operations last.
@@ -164,7 +164,35 @@ def _one_of(converter: Any, field: Any, **_: Any) -> dict[str, Any]:
     alternatives = field.metadata.get("one_of_schemas")
     if not alternatives:
         return {}
-    return {"oneOf": [a if isinstance(a, dict) else converter.resolve_nested_schema(a) for a in alternatives]}
+    shapes = [a if isinstance(a, dict) else converter.resolve_nested_schema(a) for a in alternatives]
+    return shapes[0] if len(shapes) == 1 else {"oneOf": shapes}
+
+
+def _enum_component(converter: Any, field: Any, ret: dict[str, Any], **_: Any) -> dict[str, Any]:
+    """A value from a closed set named in ``ENUM_COMPONENTS``: a reference to that component."""
+    name = field.metadata.get("enum_component")
+    if name is None:
+        return {}
+    kept = {k: ret[k] for k in ("description", "nullable") if k in ret}
+    ret.clear()
+    return {"allOf": [{"$ref": f"#/components/schemas/{name}"}], **kept} if kept else {
+        "$ref": f"#/components/schemas/{name}"}
+
+
+def _nullable_ref(converter: Any, field: Any, ret: dict[str, Any], **_: Any) -> dict[str, Any]:
+    """A nullable nested schema: the named schema or null. apispec writes ``anyOf: [{type: object, nullable},
+    {$ref}]``, whose first branch admits any object at all."""
+    branches = ret.get("anyOf")
+    if (isinstance(branches, list) and len(branches) == 2 and branches[0] == {"type": "object", "nullable": True}
+            and "$ref" in branches[1]):
+        del ret["anyOf"]
+        return {"allOf": [branches[1]], "nullable": True}
+    return {}
+
+
+def _unexploded(converter: Any, field: Any, **_: Any) -> dict[str, Any]:
+    """A query parameter written as one comma-separated value (``codes=DE-BE,DE-BB``)."""
+    return {"style": "form", "explode": False} if field.metadata.get("comma_separated") else {}
 
 
 def build_spec(app: Flask) -> dict[str, Any]:
@@ -182,10 +210,15 @@ def build_spec(app: Flask) -> dict[str, Any]:
     )
     assert marshmallow.converter is not None
     marshmallow.converter.add_attribute_function(_one_of)
+    marshmallow.converter.add_attribute_function(_enum_component)
+    marshmallow.converter.add_attribute_function(_nullable_ref)
+    marshmallow.converter.add_parameter_attribute_function(_unexploded)
     for name, text in TAGS:
         spec.tag({"name": name, "description": text})
     spec.components.schema("MissionFeature", schema=MissionFeatureSchema)  # answers refer to it by name
     spec.components.schema("Problem", PROBLEM_SCHEMA)
+    for name, (description, values) in ENUM_COMPONENTS.items():
+        spec.components.schema(name, {"type": "string", "description": description, "enum": sorted(values())})
     spec.components.security_scheme("bearer", {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"})
     for rule in sorted(app.url_map.iter_rules(), key=lambda r: r.rule):
         if rule.endpoint == "static" or rule.endpoint.startswith("docs.swagger"):

@@ -65,7 +65,9 @@ class DistrictsQuery(Schema):
         unknown = "raise"
 
     codes = fields.String(required=True, validate=validate.Length(min=2, max=1000), metadata={
-        "description": "Comma-separated ISO 3166-2 codes, e.g. DE-BE,DE-BB"})
+        "description": "Comma-separated ISO 3166-2 codes, e.g. DE-BE,DE-BB", "comma_separated": True,
+        "type": "array", "items": {"$ref": "#/components/schemas/SubdivisionCode"}, "minItems": 1,
+        "maxItems": MAX_DISTRICT_CODES})
 
 
 @bp.get("/v1/staff/me")

@@ -39,7 +39,8 @@ def _duplicate(report_id: int) -> Problem:
 @requires("traveller")
 @body(ReportBody)
 @response(None, 202, description="Received")
-@other_responses({409: "You already reported this traveller and staff have not acted on it yet"})
+@other_responses({404: "No traveller with this handle was shown to you in the last day",
+                  409: "You already reported this traveller and staff have not acted on it yet"})
 def report(body: dict[str, Any]) -> Response:
     """Report a traveller to staff, who can suspend their visibility (one open report per traveller)."""
     stores, tid = caller()

@@ -187,3 +187,14 @@ class MeetupsNearby(Schema):
 class Attendance(_Strict):
     attending = fields.Integer(strict=True, required=True)
     you_attend = fields.Boolean(required=True)
+
+
+class PresenceOut(_Strict):
+    """Your presence as stored: a cell, never the position you sent."""
+
+    cell = fields.String(required=True, metadata={"description": "H3 cell id"})
+    cell_resolution = fields.Integer(required=True)
+    expires_at = fields.String(required=True, metadata={"description": "ISO 8601 in UTC"})
+    display_name = fields.String(required=True)
+    languages = fields.List(fields.String(), required=True)
+    about = fields.String(required=True, allow_none=True)

@@ -21,7 +21,7 @@ from flask import Blueprint, Response, g
 
 from yurt.api.contract import body, other_responses, response
 from yurt.api.conventions import json_response, use_query
-from yurt.api.traveller_schemas import AreasQuery, HandleBody, NearbyQuery, PresenceBody
+from yurt.api.traveller_schemas import AreasQuery, HandleBody, NearbyQuery, PresenceBody, PresenceOut
 from yurt.api.travellers_nearby import nearby_page
 from yurt.auth import requires
 from yurt.domain import privacy
@@ -69,6 +69,7 @@ def _presence_json(presence: Presence) -> dict[str, Any]:
 @bp.put("/v1/travellers/me/presence")
 @requires("traveller")
 @body(PresenceBody)
+@response(PresenceOut, description="Your presence")
 @other_responses({403: "Staff suspended your visibility, or the token lacks the `traveller` scope",
                   429: "Over the rate limit, one update a minute or the daily budget; retry after `Retry-After`"})
 def put_presence(body: dict[str, Any]) -> Response:
@@ -96,6 +97,8 @@ def put_presence(body: dict[str, Any]) -> Response:
 
 @bp.get("/v1/travellers/me/presence")
 @requires("traveller")
+@response(PresenceOut, description="Your presence")
+@other_responses({404: "You are not visible to compatriots"})
 def get_presence() -> Response:
     """Your presence as compatriots see it (404 when you are not visible)."""
     stores, tid = caller()
@@ -162,6 +165,7 @@ def target_of(stores: TravellerStores, tid: str, handle: str) -> str:
 @requires("traveller")
 @body(HandleBody)
 @response(None, 204, description="Blocked")
+@other_responses({404: "No traveller with this handle was shown to you in the last day"})
 def block(body: dict[str, Any]) -> Response:
     """Hide both of you from each other, for good."""
     stores, tid = caller()
