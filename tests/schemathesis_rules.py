@@ -102,7 +102,7 @@ def _mission(feature: Any, index: int = 0) -> None:
 def _mission_body(case: schemathesis.Case) -> None:
     _mission(case.body)
     if case.path_parameters and isinstance(case.body, dict) and isinstance(case.body.get("properties"), dict):
-        case.body["properties"]["id"] = case.path_parameters["mission_id"]  # the body's id is the URL's
+        case.path_parameters["mission_id"] = case.body["properties"]["id"]  # the body's id is the URL's
 
 
 def _collection_body(case: schemathesis.Case) -> None:

@@ -60,7 +60,8 @@ def contract_of(view: Callable[..., Any]) -> Contract:
     found = view.__dict__.get("contract")
     if found is None:
         found = view.__dict__["contract"] = Contract()
-    return found  # type: ignore[no-any-return]
+    assert isinstance(found, Contract)
+    return found
 
 
 def body(schema: type[Schema] | Schema | dict[str, Any], *, load: bool = True, required: bool = True,

@@ -146,10 +146,9 @@ def _operation(endpoint: str, view: Any, rule_text: str, method: str) -> dict[st
             "description": "ETags the client holds, comma-separated, or `*` (RFC 9110 §13.1.2): 304 if one "
                            "matches (weak comparison)"})
         responses["304"] = {"description": "Not modified: the client's copy is current"}
-        for status in ("200",):
-            if status in responses:
-                responses[status].setdefault("headers", {})["ETag"] = {
-                    "description": "The strong ETag of this answer", "schema": {"type": "string"}}
+        if "200" in responses:
+            responses["200"].setdefault("headers", {})["ETag"] = {
+                "description": "The strong ETag of this answer", "schema": {"type": "string"}}
     for status, text in sorted({**implied, **declared.errors}.items()):
         responses.setdefault(str(status), _problem(text))
     operation["responses"] = responses
@@ -173,7 +172,7 @@ def _enum_component(converter: Any, field: Any, ret: dict[str, Any], **_: Any) -
     name = field.metadata.get("enum_component")
     if name is None:
         return {}
-    kept = {k: ret[k] for k in ("description", "nullable") if k in ret}
+    kept: dict[str, Any] = {k: ret[k] for k in ("description", "nullable") if k in ret}
     ret.clear()
     return {"allOf": [{"$ref": f"#/components/schemas/{name}"}], **kept} if kept else {
         "$ref": f"#/components/schemas/{name}"}
@@ -183,11 +182,14 @@ def _nullable_ref(converter: Any, field: Any, ret: dict[str, Any], **_: Any) -> 
     """A nullable nested schema: the named schema or null. apispec writes ``anyOf: [{type: object, nullable},
     {$ref}]``, whose first branch admits any object at all."""
     branches = ret.get("anyOf")
-    if (isinstance(branches, list) and len(branches) == 2 and branches[0] == {"type": "object", "nullable": True}
-            and "$ref" in branches[1]):
-        del ret["anyOf"]
-        return {"allOf": [branches[1]], "nullable": True}
-    return {}
+    null = {"type": "object", "nullable": True}
+    if not (isinstance(branches, list) and len(branches) == 2 and null in branches):
+        return {}
+    (named,) = [b for b in branches if b != null]
+    if "$ref" not in named:
+        return {}
+    del ret["anyOf"]
+    return {"allOf": [named], "nullable": True}
 
 
 def _unexploded(converter: Any, field: Any, **_: Any) -> dict[str, Any]:
@@ -208,11 +210,10 @@ def build_spec(app: Flask) -> dict[str, Any]:
                              "400) and be at most YURT_MAX_BODY_BYTES long, chunked or not (longer: 413); "
                              f"integers in a URL lie within 0..{MAX_ID}."},
     )
-    assert marshmallow.converter is not None
-    marshmallow.converter.add_attribute_function(_one_of)
-    marshmallow.converter.add_attribute_function(_enum_component)
-    marshmallow.converter.add_attribute_function(_nullable_ref)
-    marshmallow.converter.add_parameter_attribute_function(_unexploded)
+    converter: Any = marshmallow.converter  # apispec's converter is untyped
+    for attribute in (_one_of, _enum_component, _nullable_ref):
+        converter.add_attribute_function(attribute)
+    converter.add_parameter_attribute_function(_unexploded)
     for name, text in TAGS:
         spec.tag({"name": name, "description": text})
     spec.components.schema("MissionFeature", schema=MissionFeatureSchema)  # answers refer to it by name
