@@ -86,7 +86,9 @@ def scrape_allowed(token: str | None) -> bool:
 @other_responses({401: "`YURT_METRICS_TOKEN` is set and the request does not bear it",
                   403: "No token is configured and the client is not loopback, or the request was relayed"})
 def metrics() -> Response:
-    """Prometheus metrics (all workers aggregated); operators only (``YURT_METRICS_TOKEN``, else loopback)."""
+    """Prometheus metrics, all workers aggregated, for operators only.
+
+    With ``YURT_METRICS_TOKEN`` set, for requests bearing it; otherwise for loopback clients, never relayed."""
     from yurt.services import services
 
     token = services().settings.metrics_token

@@ -28,7 +28,7 @@ from yurt.api.alert_schemas import (
     AlertListQuery,
     AlertSchema,
 )
-from yurt.api.contract import body, precondition, response, revalidated
+from yurt.api.contract import body, precondition, resource_links, response, revalidated
 from yurt.api.conventions import GEOJSON, conditional, json_body, json_response, use_query
 from yurt.api.merge_patch import merge_patch
 from yurt.api.staff_bodies import field_errors, required_etag, stale
@@ -98,7 +98,12 @@ def _record(alert_id: str) -> AlertRecord:
 @bp.post("/v1/alerts")
 @requires("staff")
 @body(AlertBodySchema, load=False)
-@response(AlertSchema, 201, description="Published; `Location` names it, `ETag` is its version")
+@response(AlertSchema, 201, description="Published; `Location` names it, `ETag` is its version",
+          links=resource_links("alert_id", "/id", {
+              "GetAlert": "alerts.get_alert.get", "ReplaceAlert": "alerts.replace.put",
+              "PatchAlert": "alerts.patch.patch", "DeleteAlert": "alerts.delete.delete",
+              "AlertHistory": "alerts.history.get", "AlertReach": "alert_travellers.alert_reach.get"},
+              if_match=True))
 def create() -> Response:
     """Publish an alert for an area, or for countries and/or subdivisions."""
     body = loaded(json_body())

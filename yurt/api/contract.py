@@ -42,6 +42,7 @@ class Reply:
     schema: type[Schema] | Schema | dict[str, Any] | None = None
     mimetype: str = JSON
     headers: Mapping[str, str] = field(default_factory=dict)  # header name → what it carries
+    links: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)  # OpenAPI links: what to call next
 
 
 @dataclass
@@ -62,6 +63,19 @@ def contract_of(view: Callable[..., Any]) -> Contract:
         found = view.__dict__["contract"] = Contract()
     assert isinstance(found, Contract)
     return found
+
+
+def resource_links(parameter: str, id_pointer: str, operations: Mapping[str, str], *,
+                   if_match: bool = False) -> dict[str, Any]:
+    """OpenAPI links from an answer that names a resource (its id at ``id_pointer`` in the body) to operations
+    on it, ``{"Get": "<operationId>", ...}``; ``if_match``: writes send the answer's ``ETag`` as ``If-Match``."""
+    links: dict[str, Any] = {}
+    for name, operation_id in operations.items():
+        parameters = {parameter: f"$response.body#{id_pointer}"}
+        if if_match and operation_id.rsplit(".", 1)[1] in ("put", "patch", "delete"):
+            parameters["header.If-Match"] = "$response.header.ETag"
+        links[name] = {"operationId": operation_id, "parameters": parameters}
+    return links
 
 
 def body(schema: type[Schema] | Schema | dict[str, Any], *, load: bool = True, required: bool = True,
@@ -88,12 +102,14 @@ def body(schema: type[Schema] | Schema | dict[str, Any], *, load: bool = True, r
 
 
 def response(schema: type[Schema] | Schema | dict[str, Any] | None = None, status: int = 200, *,
-             description: str = "OK", mimetype: str = JSON, headers: Mapping[str, str] | None = None
-             ) -> Callable[[F], F]:
-    """Declare a success answer (documentation only: the view writes it)."""
+             description: str = "OK", mimetype: str = JSON, headers: Mapping[str, str] | None = None,
+             links: Mapping[str, Mapping[str, Any]] | None = None) -> Callable[[F], F]:
+    """Declare a success answer (documentation only: the view writes it). ``links``: operations a client can
+    call next with values from this answer (OpenAPI links; see ``edit_links``)."""
 
     def decorator(view: F) -> F:
-        contract_of(view).replies[status, mimetype] = Reply(description, schema, mimetype, dict(headers or {}))
+        contract_of(view).replies[status, mimetype] = Reply(description, schema, mimetype, dict(headers or {}),
+                                                            dict(links or {}))
         return view
 
     return decorator

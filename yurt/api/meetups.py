@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 
 from flask import Blueprint, Response, g
 
-from yurt.api.contract import body, other_responses, response
+from yurt.api.contract import body, other_responses, resource_links, response
 from yurt.api.conventions import json_response, use_query
 from yurt.api.traveller_schemas import (
     MAX_MEETUP_DURATION,
@@ -105,7 +105,9 @@ def _conflict(exc: MeetupConflictError) -> Problem:
 @bp.post("/v1/meetups")
 @requires("traveller")
 @body(MeetupBody)
-@response(MeetupOut, 201, description="Organised; `Location` names it")
+@response(MeetupOut, 201, description="Organised; `Location` names it", links=resource_links("meetup_id", "/id", {
+    "GetMeetup": "meetups.get_meetup.get", "UpdateMeetup": "meetups.update_meetup.patch",
+    "CancelMeetup": "meetups.cancel_meetup.delete", "Join": "meetups.join.post", "Leave": "meetups.leave.delete"}))
 @other_responses({409: "You already organise `YURT_MEETUPS_PER_ORGANISER` active meetups",
                   429: "Over the rate limit, or over `YURT_MEETUP_RATE` new meetups; retry after `Retry-After`"})
 def create_meetup(body: dict[str, Any]) -> Response:

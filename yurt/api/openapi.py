@@ -106,6 +106,8 @@ def _operation(endpoint: str, view: Any, rule_text: str, method: str) -> dict[st
             entry["description"] += f"; or {reply.description[0].lower()}{reply.description[1:]}"
         if reply.schema is not None:
             entry.setdefault("content", {}).update(_content(reply.schema, reply.mimetype))
+        if reply.links:
+            entry.setdefault("links", {}).update(reply.links)
         if reply.headers:
             entry["headers"] = {name: {"description": text, "schema": {"type": "string"}}
                                 for name, text in reply.headers.items()}

@@ -19,7 +19,7 @@ from typing import Any
 from flask import Blueprint, Response, g
 from marshmallow import Schema, ValidationError, fields
 
-from yurt.api.contract import body, other_responses, precondition, response
+from yurt.api.contract import body, other_responses, precondition, resource_links, response
 from yurt.api.conventions import GEOJSON, JSON, json_body, json_response
 from yurt.api.merge_patch import merge_patch
 from yurt.api.staff_bodies import (
@@ -85,7 +85,11 @@ def _record_for(mission_id: str, if_match: str) -> MissionRecord:
 @bp.post("/v1/missions")
 @requires("staff")
 @body(MissionFeatureSchema, load=False, mimetypes=(JSON, GEOJSON))
-@response(MissionFeatureSchema, 201, mimetype=GEOJSON, description="Created; `ETag` is its version")
+@response(MissionFeatureSchema, 201, mimetype=GEOJSON, description="Created; `ETag` is its version",
+          links=resource_links("mission_id", "/properties/id", {
+              "GetMission": "missions.get_mission.get", "ReplaceMission": "staff.replace_mission.put",
+              "PatchMission": "staff.patch_mission.patch", "DeleteMission": "staff.delete_mission.delete",
+              "MissionHistory": "staff_audit.mission_history.get"}, if_match=True))
 @other_responses({409: "A mission with this id exists"})
 def create_mission() -> Response:
     """Create a mission from a GeoJSON Feature (409 if its id exists)."""

@@ -179,7 +179,7 @@ def block(body: dict[str, Any]) -> Response:
 def areas(*, bbox: tuple[float, float, float, float]) -> Response:
     """Visible compatriots per resolution-5 cell (~252 km²), in bands; cells with fewer than 3 are left out.
 
-    Only presences of accounts known for a day count, and never the caller's own (``yurt.domain.area_counts``).
+    Only presences of accounts known for a day count (the Sybil defence), and never the caller's own.
     """
     min_lon, min_lat, max_lon, max_lat = bbox
     if max_lat - min_lat > MAX_AREA_SPAN_DEG or (max_lon - min_lon) % 360 > MAX_AREA_SPAN_DEG:
