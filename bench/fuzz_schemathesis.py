@@ -19,7 +19,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import redis
 
-from tests.schemathesis_runner import fuzz_app, run, run_stateful
+from tests.harness.fuzz import fuzz_app, run, run_stateful
 
 
 def main() -> int:

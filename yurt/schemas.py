@@ -11,13 +11,11 @@ from __future__ import annotations
 
 import math
 import re
-import zoneinfo
-from functools import lru_cache
 from typing import Any
 
-import pycountry
 from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
 
+from yurt.codes import check_timezone, country_code, subdivision_code
 from yurt.domain.hours import validate_hours
 
 MISSION_TYPES = (
@@ -49,54 +47,6 @@ ID_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 RESERVED_IDS = frozenset({"nearest", "responsible", "dataset", "quality"})
 PHONE_PATTERN = re.compile(r"^\+[1-9][0-9 ()\-]{4,24}[0-9]$")
 EMAIL_PATTERN = re.compile(r"^[^@\s]+@[^@\s]+\.[A-Za-z]{2,}$")
-
-
-@lru_cache(maxsize=1)
-def _country_codes() -> frozenset[str]:
-    # XK (Kosovo) is a user-assigned code in wide use (and by the EU); pycountry follows ISO strictly.
-    return frozenset(c.alpha_2 for c in pycountry.countries) | {"XK"}
-
-
-@lru_cache(maxsize=1)
-def _subdivision_codes() -> frozenset[str]:
-    return frozenset(s.code for s in pycountry.subdivisions)
-
-
-@lru_cache(maxsize=1)
-def _zones() -> frozenset[str]:
-    return frozenset(zoneinfo.available_timezones())
-
-
-# Closed sets a field's values come from, by the name the OpenAPI document gives them (one component each,
-# referred to by ``metadata={"enum_component": name}``), so generated clients and fuzzers send real codes.
-ENUM_COMPONENTS = {
-    "CountryCode": ("ISO 3166-1 alpha-2 country code (and XK, Kosovo)", _country_codes),
-    "SubdivisionCode": ("ISO 3166-2 subdivision code", _subdivision_codes),
-    "TimeZone": ("IANA time zone", _zones),
-}
-
-
-def country_code(**kw: Any) -> fields.String:
-    return fields.String(validate=_check_country, metadata={"enum_component": "CountryCode"}, **kw)
-
-
-def subdivision_code(**kw: Any) -> fields.String:
-    return fields.String(validate=_check_subdivision, metadata={"enum_component": "SubdivisionCode"}, **kw)
-
-
-def _check_country(code: str) -> None:
-    if code not in _country_codes():
-        raise ValidationError(f"{code!r} is not an ISO 3166-1 alpha-2 country code")
-
-
-def _check_subdivision(code: str) -> None:
-    if code not in _subdivision_codes():
-        raise ValidationError(f"{code!r} is not an ISO 3166-2 subdivision code")
-
-
-def _check_timezone(name: str) -> None:
-    if name not in _zones():
-        raise ValidationError(f"{name!r} is not an IANA time zone")
 
 
 def _check_hours(expr: str) -> None:
@@ -180,7 +130,7 @@ class MissionPropertiesSchema(_Strict):
     website = fields.Url(allow_none=True, schemes={"https", "http"}, metadata={
         "pattern": r"^https?://([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,6}(/[A-Za-z0-9._~/-]*)?$",
         "description": "An http or https URL"})
-    timezone = fields.String(validate=_check_timezone, metadata={
+    timezone = fields.String(validate=check_timezone, metadata={
         "enum_component": "TimeZone", "description": "Derived from the point when left out (required at sea)"})
     hours = fields.String(allow_none=True, validate=[validate.Length(min=1, max=500), _check_hours], metadata={
         "description": "OpenStreetMap opening_hours syntax, e.g. Mo-Fr 09:00-13:00,14:00-18:00; PH off"})

@@ -13,7 +13,8 @@ from marshmallow import RAISE, Schema, ValidationError, fields, validate, valida
 
 from yurt.alerts.model import MAX_TRIPS, SEVERITIES
 from yurt.api.queries import Lat, Lon, QueryInt
-from yurt.schemas import NameSchema, SourceField, country_code, subdivision_code
+from yurt.codes import country_code, subdivision_code
+from yurt.schemas import NameSchema, SourceField
 
 
 class _Strict(Schema):

@@ -18,7 +18,8 @@ from flask import Flask
 
 from yurt.api.contract import STRONG_ETAG_PATTERN, Contract
 from yurt.api.conventions import MAX_JSON_DEPTH
-from yurt.schemas import ENUM_COMPONENTS, MissionFeatureSchema
+from yurt.codes import ENUM_COMPONENTS
+from yurt.schemas import MissionFeatureSchema
 from yurt.storage.base import MAX_ID
 
 # Tags in the order a reader needs them: the public answers first, operations last.

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from flask import Blueprint, Response
 
+from yurt.api.clock import request_now
 from yurt.api.conventions import json_response
-from yurt.api.nearest import utc_now
 from yurt.auth import requires
 from yurt.domain.quality import quality_report
 from yurt.services import services
@@ -18,5 +18,5 @@ bp = Blueprint("quality", __name__)
 def mission_quality() -> Response:
     """What each post lacks (phone, hours, emergency line, districts, building point, recent source)."""
     dataset = services().catalogue.current()
-    report = quality_report(dataset.properties, utc_now().date())
+    report = quality_report(dataset.properties, request_now().date())
     return json_response(report, headers={"Cache-Control": "no-store"})

@@ -15,7 +15,8 @@ from marshmallow import RAISE, Schema, ValidationError, fields, validate
 from werkzeug.routing import IntegerConverter, Map
 from werkzeug.routing import ValidationError as RouteMismatch
 
-from yurt.schemas import MISSION_TYPES, SERVICES, STATUSES, country_code
+from yurt.codes import country_code
+from yurt.schemas import MISSION_TYPES, SERVICES, STATUSES
 from yurt.storage.base import MAX_ID
 
 

@@ -25,7 +25,6 @@ from yurt.api.merge_patch import merge_patch
 from yurt.api.staff_bodies import (
     collection_problem,
     feature_from,
-    field_errors,
     required_etag,
     stale,
 )
@@ -33,6 +32,7 @@ from yurt.auth import requires
 from yurt.dataset import DatasetError, parse_collection, referral_problem
 from yurt.domain.missions import MissionRecord, dataset_etag
 from yurt.errors import Problem
+from yurt.field_errors import field_errors
 from yurt.schemas import CollectionEnvelopeSchema, DatasetMetaSchema, MissionFeatureSchema, normalise_meta
 from yurt.services import services
 from yurt.storage.base import AlreadyExists, NotFound, StalePrecondition

@@ -34,9 +34,6 @@ from yurt.storage.base import AuditEntry
 
 bp = Blueprint("staff_audit", __name__)
 
-BULK_ACTIONS = frozenset({"replace_all", "import", "restore"})
-
-
 class AuditPageQuery(Schema):
     limit = QueryInt(load_default=50, validate=validate.Range(min=1, max=200))
     before = QueryInt(load_default=None, validate=validate.Range(min=1))
@@ -80,7 +77,7 @@ def _page(entries: list[AuditEntry], limit: int, base: str, mission_id: str | No
 def mission_history(mission_id: str, limit: int, before: int | None) -> Response:
     """Who changed this mission, when, with before and after; newest first, paged with ``before``."""
     entries = services().store.audit(mission_id=mission_id, limit=limit, before_seq=before)
-    own = [e for e in entries if e.mission_id == mission_id or e.action in BULK_ACTIONS]
+    own = [e for e in entries if e.concerns(mission_id)]
     if not own and services().catalogue.current().get(mission_id) is None and before is None:
         raise Problem(404, f"no mission with id {mission_id!r} and no history for it")
     return _page(entries, limit, f"/v1/missions/{mission_id}/history", mission_id)

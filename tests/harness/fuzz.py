@@ -1,6 +1,6 @@
 """Schemathesis over every operation of ``/openapi.json``, in-process (WSGI), with valid tokens where needed.
 
-Shared by the quick run in the suite (tests/test_schemathesis.py) and the long one (bench/fuzz_schemathesis.py).
+Shared by the quick run in the suite (tests/api/test_schemathesis.py) and the long one (bench/fuzz_schemathesis.py).
 Each operation gets ``examples_per_operation`` generated cases (positive and negative data); each case is sent
 with a bearer token carrying the scope the operation documents, and checked by schemathesis: no 5xx, status
 codes, content types, headers and bodies as documented. Failures are collected, not raised at the first, so
@@ -26,7 +26,7 @@ from schemathesis.config import SchemathesisConfig
 from schemathesis.schemas import APIOperation
 
 from tests.conftest import FIXTURE_DATASET, JWT_SECRET
-from tests.schemathesis_rules import within_stated_rules
+from tests.harness.fuzz_rules import within_stated_rules
 from yurt import create_app
 from yurt.auth import mint
 from yurt.settings import Settings
@@ -73,7 +73,7 @@ def _checker(report: FuzzReport, headers: dict[str, str]) -> Callable[[schemathe
 
 # All checks, with the statuses schemathesis expects by default, plus: 412 for a well-formed If-Match that
 # names an older version (like 404 and 409, it depends on the state, not on the request's form), and 428 for a
-# request without the If-Match it needs (RFC 6585 §3). Rules between values are kept by tests.schemathesis_rules.
+# request without the If-Match it needs (RFC 6585 §3). Rules between values are kept by tests.harness.fuzz_rules.
 CONFIG_CHECKS = {
     "positive_data_acceptance": {"expected-statuses": ["2xx", "3xx", 401, 403, 404, 409, 412, 429]},
     "negative_data_rejection": {"expected-statuses": [400, 401, 403, 404, 405, 406, 409, 412, 415, 422, 428, 429]},
