@@ -47,6 +47,9 @@ ID_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 RESERVED_IDS = frozenset({"nearest", "responsible", "dataset", "quality"})
 PHONE_PATTERN = re.compile(r"^\+[1-9][0-9 ()\-]{4,24}[0-9]$")
 EMAIL_PATTERN = re.compile(r"^[^@\s]+@[^@\s]+\.[A-Za-z]{2,}$")
+# The same rule for a reader of /openapi.json: JavaScript's \s (the document's regex dialect) lacks characters
+# Python's has (\x1c-\x1f, \x85), so they are spelt out; \uFEFF is JavaScript's only.
+EMAIL_DOC_PATTERN = r"^[^@\s\x1c-\x1f\x85\uFEFF]+@[^@\s\x1c-\x1f\x85\uFEFF]+\.[A-Za-z]{2,}$"
 
 
 def _check_hours(expr: str) -> None:
@@ -126,7 +129,8 @@ class MissionPropertiesSchema(_Strict):
                                  metadata={"uniqueItems": True})
     address = _Text(500, allow_none=True)
     phones = fields.List(fields.Nested(PhoneSchema), validate=validate.Length(max=20))
-    email = fields.String(allow_none=True, validate=validate.Regexp(EMAIL_PATTERN, error="not an e-mail address"))
+    email = fields.String(allow_none=True, validate=validate.Regexp(EMAIL_PATTERN, error="not an e-mail address"),
+                          metadata={"pattern": EMAIL_DOC_PATTERN})
     website = fields.Url(allow_none=True, schemes={"https", "http"}, metadata={
         "pattern": r"^https?://([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,6}(/[A-Za-z0-9._~/-]*)?$",
         "description": "An http or https URL"})
