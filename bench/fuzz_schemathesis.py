@@ -1,6 +1,7 @@
-"""Schemathesis, long run: every operation of /openapi.json with valid tokens, at least 1,000 generated cases.
+"""Schemathesis, long run: every operation of /openapi.json with valid tokens, at least 1,000 generated cases,
+then stateful scenarios along the document's links (create, read, change with the answered ETag, delete).
 
-    python bench/fuzz_schemathesis.py [--examples 40] [--seed 0] [--redis-url redis://127.0.0.1:6379/15]
+    python bench/fuzz_schemathesis.py [--examples 40] [--scenarios 50] [--seed 0] [--redis-url redis://...]
 
 With --redis-url the app runs in Redis mode against that (scratch!) database, which is flushed first. Prints
 the case count, the statuses seen and every failure; exits 1 on any failure (a 5xx, or a response that does
@@ -18,12 +19,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import redis
 
-from tests.harness.fuzz import fuzz_app, run
+from tests.harness.fuzz import fuzz_app, run, run_stateful
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--examples", type=int, default=40, help="generated cases per operation")
+    parser.add_argument("--scenarios", type=int, default=50, help="stateful scenarios (up to 8 calls each)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--redis-url", default=None, help="scratch Redis database for Redis mode (flushed)")
     args = parser.parse_args()
@@ -31,10 +33,12 @@ def main() -> int:
         redis.Redis.from_url(args.redis_url).flushdb()
     with tempfile.TemporaryDirectory() as tmp, fuzz_app(Path(tmp), args.redis_url) as app:
         report = run(app, args.examples, seed=args.seed)
-    print(report.summary())
-    for failure in report.failures:
+        stateful = run_stateful(app, args.scenarios, seed=args.seed)
+    print("cases:", report.summary())
+    print("stateful:", stateful.summary())
+    for failure in report.failures + stateful.failures:
         print("-", failure, "\n")
-    return 1 if report.failures or report.cases < 1000 else 0
+    return 1 if report.failures or stateful.failures or report.cases < 1000 else 0
 
 
 if __name__ == "__main__":

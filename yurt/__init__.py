@@ -27,6 +27,7 @@ def create_app(settings: Settings | None = None) -> Flask:
         ogc,
         quality,
         staff,
+        staff_audit,
         staff_tools,
         traveller_reports,
         travellers,
@@ -51,7 +52,7 @@ def create_app(settings: Settings | None = None) -> Flask:
 
     for blueprint in (health.bp, metrics.bp, missions.bp, nearest.bp, quality.bp, ogc.bp, docs.bp,
                       staff.bp, staff_tools.bp, mission_reports.bp, console.bp, travellers.bp,
-                      traveller_reports.bp, meetups.bp, alerts.bp, alert_travellers.bp):
+                      traveller_reports.bp, meetups.bp, alerts.bp, alert_travellers.bp, staff_audit.bp):
         app.register_blueprint(blueprint)
 
     register_error_handlers(app)

@@ -139,7 +139,8 @@ def app_verifier() -> TokenVerifier:
 
 
 def requires(scope: str) -> Callable[[Callable[P, R]], Callable[P, R]]:
-    """Decorate a view: the verified caller is ``g.principal``."""
+    """Decorate a view: the verified caller is ``g.principal``. The scope is also the view's declared one:
+    ``/openapi.json`` reads it (``required_scope``) for the operation's security, 401 and 403."""
 
     def decorator(view: Callable[P, R]) -> Callable[P, R]:
         @functools.wraps(view)
@@ -147,6 +148,7 @@ def requires(scope: str) -> Callable[[Callable[P, R]], Callable[P, R]]:
             g.principal = current_principal(app_verifier(), scope)
             return view(*args, **kwargs)
 
+        wrapper.__dict__["required_scope"] = scope
         return wrapper
 
     return decorator

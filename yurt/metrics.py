@@ -34,6 +34,7 @@ from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.multiprocess import MultiProcessCollector
 from prometheus_client.registry import Collector
 
+from yurt.api.contract import other_responses, response
 from yurt.errors import Problem
 from yurt.meters import REDIS_ERRORS, REQUEST_SECONDS
 
@@ -82,8 +83,13 @@ def scrape_allowed(token: str | None) -> bool:
 
 
 @bp.get("/metrics")
+@response({"type": "string"}, mimetype="text/plain", description="Prometheus text exposition format")
+@other_responses({401: "`YURT_METRICS_TOKEN` is set and the request does not bear it",
+                  403: "No token is configured and the client is not loopback, or the request was relayed"})
 def metrics() -> Response:
-    """Prometheus metrics (all workers aggregated); operators only (``YURT_METRICS_TOKEN``, else loopback)."""
+    """Prometheus metrics, all workers aggregated, for operators only.
+
+    With ``YURT_METRICS_TOKEN`` set, for requests bearing it; otherwise for loopback clients, never relayed."""
     from yurt.services import services
 
     token = services().settings.metrics_token

@@ -11,13 +11,11 @@ from __future__ import annotations
 
 import math
 import re
-import zoneinfo
-from functools import lru_cache
 from typing import Any
 
-import pycountry
 from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
 
+from yurt.codes import check_timezone, country_code, subdivision_code
 from yurt.domain.hours import validate_hours
 
 MISSION_TYPES = (
@@ -49,37 +47,9 @@ ID_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 RESERVED_IDS = frozenset({"nearest", "responsible", "dataset", "quality"})
 PHONE_PATTERN = re.compile(r"^\+[1-9][0-9 ()\-]{4,24}[0-9]$")
 EMAIL_PATTERN = re.compile(r"^[^@\s]+@[^@\s]+\.[A-Za-z]{2,}$")
-
-
-@lru_cache(maxsize=1)
-def _country_codes() -> frozenset[str]:
-    # XK (Kosovo) is a user-assigned code in wide use (and by the EU); pycountry follows ISO strictly.
-    return frozenset(c.alpha_2 for c in pycountry.countries) | {"XK"}
-
-
-@lru_cache(maxsize=1)
-def _subdivision_codes() -> frozenset[str]:
-    return frozenset(s.code for s in pycountry.subdivisions)
-
-
-@lru_cache(maxsize=1)
-def _zones() -> frozenset[str]:
-    return frozenset(zoneinfo.available_timezones())
-
-
-def _check_country(code: str) -> None:
-    if code not in _country_codes():
-        raise ValidationError(f"{code!r} is not an ISO 3166-1 alpha-2 country code")
-
-
-def _check_subdivision(code: str) -> None:
-    if code not in _subdivision_codes():
-        raise ValidationError(f"{code!r} is not an ISO 3166-2 subdivision code")
-
-
-def _check_timezone(name: str) -> None:
-    if name not in _zones():
-        raise ValidationError(f"{name!r} is not an IANA time zone")
+# The same rule for a reader of /openapi.json: JavaScript's \s (the document's regex dialect) lacks characters
+# Python's has (\x1c-\x1f, \x85), so they are spelt out; \uFEFF is JavaScript's only.
+EMAIL_DOC_PATTERN = r"^[^@\s\x1c-\x1f\x85\uFEFF]+@[^@\s\x1c-\x1f\x85\uFEFF]+\.[A-Za-z]{2,}$"
 
 
 def _check_hours(expr: str) -> None:
@@ -124,8 +94,8 @@ class SourceField(fields.Field):  # type: ignore[type-arg]
     """A source: a plain string (the older form, still accepted) or ``{source, date}``."""
 
     def __init__(self, **kwargs: Any) -> None:
-        kwargs["metadata"] = {"oneOf": [{"type": "string", "minLength": 1, "maxLength": 2000},
-                                        {"$ref": "#/components/schemas/DatedSource"}], **kwargs.get("metadata", {})}
+        kwargs["metadata"] = {"one_of_schemas": [{"type": "string", "minLength": 1, "maxLength": 2000},
+                                                 DatedSourceSchema], **kwargs.get("metadata", {})}
         super().__init__(**kwargs)
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Any:
@@ -152,21 +122,29 @@ class MissionPropertiesSchema(_Strict):
     type = fields.String(required=True, validate=validate.OneOf(MISSION_TYPES))
     status = fields.String(required=True, validate=validate.OneOf(STATUSES))
     status_note = _Text(1000, allow_none=True)
-    host_country = fields.String(required=True, validate=_check_country)
+    host_country = country_code(required=True)
     city = _Text(120, required=True)
     name = fields.Nested(NameSchema, required=True)
-    name_unsourced = fields.List(fields.String(validate=validate.OneOf(LANGUAGES)), load_default=None)
+    name_unsourced = fields.List(fields.String(validate=validate.OneOf(LANGUAGES)), load_default=None,
+                                 metadata={"uniqueItems": True})
     address = _Text(500, allow_none=True)
     phones = fields.List(fields.Nested(PhoneSchema), validate=validate.Length(max=20))
-    email = fields.String(allow_none=True, validate=validate.Regexp(EMAIL_PATTERN, error="not an e-mail address"))
-    website = fields.Url(allow_none=True, schemes={"https", "http"})
-    timezone = fields.String(validate=_check_timezone)
-    hours = fields.String(allow_none=True, validate=[validate.Length(min=1, max=500), _check_hours])
+    email = fields.String(allow_none=True, validate=validate.Regexp(EMAIL_PATTERN, error="not an e-mail address"),
+                          metadata={"pattern": EMAIL_DOC_PATTERN})
+    website = fields.Url(allow_none=True, schemes={"https", "http"}, metadata={
+        "pattern": r"^https?://([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,6}(/[A-Za-z0-9._~/-]*)?$",
+        "description": "An http or https URL"})
+    timezone = fields.String(validate=check_timezone, metadata={
+        "enum_component": "TimeZone", "description": "Derived from the point when left out (required at sea)"})
+    hours = fields.String(allow_none=True, validate=[validate.Length(min=1, max=500), _check_hours], metadata={
+        "description": "OpenStreetMap opening_hours syntax, e.g. Mo-Fr 09:00-13:00,14:00-18:00; PH off"})
     hours_note = _Text(1000, allow_none=True)
-    services = fields.List(fields.String(validate=validate.OneOf(SERVICES)), required=True)
+    services = fields.List(fields.String(validate=validate.OneOf(SERVICES)), required=True,
+                           metadata={"uniqueItems": True})
     services_default = fields.Boolean(load_default=False)
-    accredited_to = fields.List(fields.String(validate=_check_country), load_default=list)
-    districts = fields.List(fields.String(validate=_check_subdivision), load_default=list)
+    accredited_to = fields.List(country_code(), load_default=list, metadata={
+        "uniqueItems": True, "description": "Other countries this post serves (never host_country)"})
+    districts = fields.List(subdivision_code(), load_default=list, metadata={"uniqueItems": True})
     districts_note = _Text(1000, allow_none=True)
     location_precision = fields.String(required=True, validate=validate.OneOf(LOCATION_PRECISIONS))
     sources = fields.List(SourceField(), required=True, validate=validate.Length(min=1, max=50))
@@ -211,7 +189,10 @@ def _check_coordinates(value: list[float]) -> None:
 
 class PointSchema(_Strict):
     type = fields.String(required=True, validate=validate.Equal("Point"))
-    coordinates = fields.List(fields.Float(allow_nan=False), required=True, validate=_check_coordinates)
+    coordinates = fields.List(fields.Float(allow_nan=False, metadata={"minimum": -180, "maximum": 180}),
+                              required=True, validate=_check_coordinates, metadata={
+                                  "minItems": 2, "maxItems": 2,
+                                  "description": "[lon, lat] (RFC 7946): lon within [-180, 180], lat within [-90, 90]"})
 
 
 class MissionFeatureSchema(_Strict):
@@ -254,7 +235,7 @@ class CollectionEnvelopeSchema(Schema):
 
     type = fields.String(required=True, validate=validate.Equal("FeatureCollection"))
     dataset = fields.Nested(DatasetMetaSchema, required=True)
-    features = fields.List(fields.Raw(), required=True)
+    features = fields.List(fields.Raw(metadata={"one_of_schemas": [MissionFeatureSchema]}), required=True)
     bbox = fields.List(fields.Float())
     name = fields.String()
 

@@ -1,6 +1,8 @@
 """Schemathesis, quick run: every operation of /openapi.json, a few hundred generated cases (positive and
-negative), valid tokens for protected operations. No 5xx, and every response as documented (status, content
-type, headers, body schema where one is documented). The long run is bench/fuzz_schemathesis.py."""
+negative), valid tokens for protected operations, all of schemathesis's checks: no 5xx, no schema-valid request
+refused (beyond 404, 409 and a stale If-Match's 412, which depend on the state), no schema-violating one
+accepted, no undocumented status, every response as documented (content type, headers, body schema). The long
+run, with stateful scenarios along the document's links, is bench/fuzz_schemathesis.py."""
 
 from __future__ import annotations
 

@@ -13,7 +13,8 @@ from marshmallow import RAISE, Schema, ValidationError, fields, validate, valida
 
 from yurt.alerts.model import MAX_TRIPS, SEVERITIES
 from yurt.api.queries import Lat, Lon, QueryInt
-from yurt.schemas import NameSchema, SourceField, _check_country, _check_subdivision
+from yurt.codes import country_code, subdivision_code
+from yurt.schemas import NameSchema, SourceField
 
 
 class _Strict(Schema):
@@ -52,12 +53,10 @@ class AlertBodySchema(_Strict):
     title = fields.Nested(NameSchema, required=True, metadata={"description": "Short title in en, kk and ru"})
     body = fields.Nested(AlertTextSchema, required=True)
     area = fields.Raw(load_default=None, allow_none=True, metadata=AREA_DOC)
-    countries = fields.List(fields.String(validate=_check_country), load_default=list,
-                            validate=[validate.Length(max=50), _unique],
-                            metadata={"description": "ISO 3166-1 alpha-2 codes"})
-    subdivisions = fields.List(fields.String(validate=_check_subdivision), load_default=list,
-                               validate=[validate.Length(max=200), _unique],
-                               metadata={"description": "ISO 3166-2 codes"})
+    countries = fields.List(country_code(), load_default=list, validate=[validate.Length(max=50), _unique],
+                            metadata={"description": "ISO 3166-1 alpha-2 codes", "uniqueItems": True})
+    subdivisions = fields.List(subdivision_code(), load_default=list, validate=[validate.Length(max=200), _unique],
+                               metadata={"description": "ISO 3166-2 codes", "uniqueItems": True})
     valid_from = fields.AwareDateTime(load_default=None, allow_none=True,
                                       metadata={"description": "Start (aware ISO 8601); default: now"})
     valid_to = fields.AwareDateTime(load_default=None, allow_none=True,
@@ -85,8 +84,8 @@ class AlertAuditQuery(_Strict):
 
 
 class TripSchema(_Strict):
-    countries = fields.List(fields.String(validate=_check_country), required=True,
-                            validate=[validate.Length(min=1, max=20), _unique])
+    countries = fields.List(country_code(), required=True, validate=[validate.Length(min=1, max=20), _unique],
+                            metadata={"uniqueItems": True})
     starts = fields.Date(required=True, data_key="from", metadata={"description": "First day (YYYY-MM-DD)"})
     ends = fields.Date(required=True, data_key="to", metadata={"description": "Last day (YYYY-MM-DD)"})
 
@@ -106,3 +105,61 @@ class AlertSummarySchema(Schema):
     id = fields.String(required=True)
     severity = fields.String(required=True, validate=validate.OneOf(SEVERITIES))
     title = fields.Nested(NameSchema, required=True)
+
+
+_ISO = {"description": "ISO 8601 in UTC (Z)"}
+
+
+class _AlertMembers(Schema):
+    """An alert as stored: what staff wrote, normalised, with its id, times and the countries its area meets."""
+
+    id = fields.String(required=True)
+    severity = fields.String(required=True, validate=validate.OneOf(SEVERITIES))
+    title = fields.Nested(NameSchema, required=True)
+    body = fields.Nested(AlertTextSchema, required=True)
+    valid_from = fields.String(required=True, metadata=_ISO)
+    valid_to = fields.String(required=True, allow_none=True, metadata={"description": "End, exclusive; null: none"})
+    countries = fields.List(fields.String(), required=True)
+    subdivisions = fields.List(fields.String(), required=True)
+    area_countries = fields.List(fields.String(), required=True, metadata={
+        "description": "The countries the area meets (empty without an area)"})
+    missions = fields.List(fields.String(), required=True)
+    sources = fields.List(SourceField(), required=True)
+    created_at = fields.String(required=True, metadata=_ISO)
+    updated_at = fields.String(required=True, metadata=_ISO)
+
+
+class AlertSchema(_AlertMembers):
+    """One alert (``GET /v1/alerts/<id>``, and the answer to a staff write)."""
+
+    area = fields.Raw(required=True, allow_none=True, metadata=AREA_DOC)
+
+
+class AlertPropertiesSchema(_AlertMembers):
+    upcoming = fields.Boolean(required=True, metadata={"description": "true before valid_from"})
+
+
+class AlertFeatureSchema(Schema):
+    """An alert as a GeoJSON Feature: its area is the geometry (null for countries or subdivisions)."""
+
+    type = fields.String(required=True, validate=validate.Equal("Feature"))
+    id = fields.String(required=True)
+    geometry = fields.Raw(required=True, allow_none=True, metadata=AREA_DOC)
+    properties = fields.Nested(AlertPropertiesSchema, required=True)
+
+
+class AlertCollectionSchema(Schema):
+    type = fields.String(required=True, validate=validate.Equal("FeatureCollection"))
+    features = fields.List(fields.Nested(AlertFeatureSchema), required=True)
+
+
+class TravellerAlertSchema(AlertFeatureSchema):
+    matched_by = fields.List(fields.String(validate=validate.OneOf(["presence", "trip"])), required=True)
+
+
+class TravellerAlertsSchema(Schema):
+    type = fields.String(required=True, validate=validate.Equal("FeatureCollection"))
+    presence_shared = fields.Boolean(required=True)
+    trip_countries = fields.List(fields.String(), required=True, metadata={
+        "description": "Countries of the trips under way"})
+    features = fields.List(fields.Nested(TravellerAlertSchema), required=True)

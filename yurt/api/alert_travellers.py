@@ -22,11 +22,11 @@ from yurt.alerts import answers
 from yurt.alerts.model import MAX_TRIP_AHEAD, Trip
 from yurt.alerts.reach import ReachTooLarge, reach
 from yurt.alerts.service import is_alert_id
-from yurt.api.alert_schemas import TripsBodySchema
+from yurt.api.alert_schemas import TravellerAlertsSchema, TripsBodySchema
 from yurt.api.alerts import alerts, loaded
 from yurt.api.clock import request_now_s
+from yurt.api.contract import body, other_responses, response
 from yurt.api.conventions import GEOJSON, json_body, json_response
-from yurt.api.docs import REQUEST_BODIES, SECURED
 from yurt.api.travellers import caller
 from yurt.auth import requires
 from yurt.errors import Problem
@@ -37,6 +37,7 @@ bp = Blueprint("alert_travellers", __name__)
 
 @bp.get("/v1/travellers/me/alerts")
 @requires("traveller")
+@response(TravellerAlertsSchema, mimetype=GEOJSON, description="Each alert says why in `matched_by`")
 def my_alerts() -> Response:
     """The alerts in force for your shared cell and for your trips under way, most severe first."""
     stores, tid = caller()
@@ -60,6 +61,8 @@ def _trips_json(trips: list[Trip]) -> dict[str, Any]:
 
 @bp.put("/v1/travellers/me/trips")
 @requires("traveller")
+@body(TripsBodySchema, load=False)
+@response(TripsBodySchema, description="The trips stored")
 def put_trips() -> Response:
     """Register your trips (the list replaces the one stored): countries and dates, no position."""
     body = loaded(json_body(), TripsBodySchema())
@@ -83,6 +86,7 @@ def put_trips() -> Response:
 
 @bp.get("/v1/travellers/me/trips")
 @requires("traveller")
+@response(TripsBodySchema, description="The trips stored")
 def get_trips() -> Response:
     """Your registered trips that are not over."""
     _, tid = caller()
@@ -91,6 +95,7 @@ def get_trips() -> Response:
 
 @bp.delete("/v1/travellers/me/trips")
 @requires("traveller")
+@response(None, 204, description="Forgotten")
 def delete_trips() -> Response:
     """Forget your trips at once."""
     _, tid = caller()
@@ -100,6 +105,7 @@ def delete_trips() -> Response:
 
 @bp.get("/v1/alerts/<alert_id>/reach")
 @requires("staff")
+@other_responses({422: "The area is too large to count"})
 def alert_reach(alert_id: str) -> Response:
     """How many travellers the alert reaches now, in bands ("<3" below 3): never who."""
     record = alerts().store.get(alert_id) if is_alert_id(alert_id) else None
@@ -111,9 +117,3 @@ def alert_reach(alert_id: str) -> Response:
     except ReachTooLarge as exc:
         raise Problem(422, f"{exc}: too large to count", errors={"area": [str(exc)]}) from None
     return json_response(body, headers={"Cache-Control": "no-store"})
-
-
-REQUEST_BODIES["alert_travellers.put_trips.put"] = TripsBodySchema
-SECURED.update({f"alert_travellers.{name}": "traveller" for name in ("my_alerts", "put_trips", "get_trips",
-                                                                     "delete_trips")})
-SECURED["alert_travellers.alert_reach"] = "staff"

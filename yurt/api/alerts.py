@@ -20,10 +20,16 @@ from yurt.alerts.book import collection, max_age_s
 from yurt.alerts.model import AlertRecord
 from yurt.alerts.service import AlertInvalid, AlertRules, create_alert, editable, is_alert_id, replace_alert
 from yurt.alerts.wiring import AlertServices
-from yurt.api.alert_schemas import AlertAuditQuery, AlertBodySchema, AlertListQuery
+from yurt.api.alert_schemas import (
+    AlertAuditQuery,
+    AlertBodySchema,
+    AlertCollectionSchema,
+    AlertListQuery,
+    AlertSchema,
+)
 from yurt.api.clock import request_now
+from yurt.api.contract import body, precondition, resource_links, response, revalidated
 from yurt.api.conventions import GEOJSON, conditional, json_body, json_response, use_query
-from yurt.api.docs import PRECONDITIONS, REQUEST_BODIES, RESPONSES, SECURED
 from yurt.api.merge_patch import merge_patch
 from yurt.api.staff_bodies import required_etag, stale
 from yurt.auth import requires
@@ -86,6 +92,13 @@ def _record(alert_id: str) -> AlertRecord:
 
 @bp.post("/v1/alerts")
 @requires("staff")
+@body(AlertBodySchema, load=False)
+@response(AlertSchema, 201, description="Published; `Location` names it, `ETag` is its version",
+          links=resource_links("alert_id", "/id", {
+              "GetAlert": "alerts.get_alert.get", "ReplaceAlert": "alerts.replace.put",
+              "PatchAlert": "alerts.patch.patch", "DeleteAlert": "alerts.delete.delete",
+              "AlertHistory": "alerts.history.get", "AlertReach": "alert_travellers.alert_reach.get"},
+              if_match=True))
 def create() -> Response:
     """Publish an alert for an area, or for countries and/or subdivisions."""
     body = loaded(json_body())
@@ -98,6 +111,8 @@ def create() -> Response:
 
 @bp.get("/v1/alerts")
 @use_query(AlertListQuery())
+@response(AlertCollectionSchema, mimetype=GEOJSON, description="The alerts, most severe first, then newest")
+@revalidated()
 def list_alerts(lat: float | None = None, lon: float | None = None) -> Response:
     """Alerts in force and upcoming (GeoJSON); with lat and lon, those in force covering the point."""
     if (lat is None) != (lon is None):
@@ -118,6 +133,8 @@ def list_alerts(lat: float | None = None, lon: float | None = None) -> Response:
 
 
 @bp.get("/v1/alerts/<alert_id>")
+@response(AlertSchema, description="The alert; `ETag` is its version")
+@revalidated()
 def get_alert(alert_id: str) -> Response:
     """One alert; its ETag is what staff send in If-Match to change it."""
     record = _record(alert_id)
@@ -144,6 +161,9 @@ def _same_id(raw: Any, alert_id: str) -> None:
 
 @bp.put("/v1/alerts/<alert_id>")
 @requires("staff")
+@precondition("alert")
+@body(AlertBodySchema, load=False)
+@response(AlertSchema, description="Replaced; `ETag` is its new version")
 def replace(alert_id: str) -> Response:
     """Replace an alert (If-Match: its ETag)."""
     if_match = required_etag("alert")
@@ -155,6 +175,10 @@ def replace(alert_id: str) -> Response:
 
 @bp.patch("/v1/alerts/<alert_id>")
 @requires("staff")
+@precondition("alert")
+@body({"type": "object", "description": "JSON Merge Patch (RFC 7396) of the alert"}, load=False,
+      mimetypes=("application/merge-patch+json", "application/json"))
+@response(AlertSchema, description="Changed; `ETag` is its new version")
 def patch(alert_id: str) -> Response:
     """Change an alert with a JSON Merge Patch (RFC 7396) of it (If-Match: its ETag)."""
     if_match = required_etag("alert")
@@ -169,6 +193,8 @@ def patch(alert_id: str) -> Response:
 
 @bp.delete("/v1/alerts/<alert_id>")
 @requires("staff")
+@precondition("alert")
+@response(None, 204, description="Withdrawn")
 def delete(alert_id: str) -> Response:
     """Withdraw an alert (If-Match: its ETag); its last state stays in the audit trail."""
     if_match = required_etag("alert")
@@ -207,22 +233,3 @@ def history(alert_id: str, limit: int, before: int | None) -> Response:
 def audit(limit: int, before: int | None) -> Response:
     """The alerts' audit trail (entries of kind ``alert``), newest first, paged with ``before``."""
     return _page(None, limit, before, "/v1/audit/alerts")
-
-
-# -- OpenAPI ---------------------------------------------------------------------------------------------------
-
-_FEATURES = {"application/geo+json": {"schema": {
-    "type": "object", "required": ["type", "features"],
-    "properties": {"type": {"type": "string", "enum": ["FeatureCollection"]},
-                   "features": {"type": "array", "items": {"type": "object", "required": ["type", "id", "properties"],
-                                                           "properties": {"type": {"enum": ["Feature"]}}}}}}}}
-_ALERT = {"application/json": {"schema": {"type": "object", "required": ["id", "severity", "title", "valid_from"]}}}
-SECURED.update({f"alerts.{name}": "staff" for name in ("create", "replace", "patch", "delete", "history",
-                                                        "audit")})
-PRECONDITIONS.update({"alerts.replace", "alerts.patch", "alerts.delete"})
-REQUEST_BODIES.update({
-    "alerts.create.post": AlertBodySchema,
-    "alerts.replace.put": AlertBodySchema,
-    "alerts.patch.patch": {"type": "object", "description": "JSON Merge Patch (RFC 7396) of the alert"},
-})
-RESPONSES.update({"alerts.list_alerts.get": _FEATURES, "alerts.get_alert.get": _ALERT})

@@ -10,7 +10,7 @@ from marshmallow import Schema, fields, validate
 
 from yurt.api.alert_schemas import AlertSummarySchema
 from yurt.domain.responsibility import BASES, DISTRICT_SOURCES
-from yurt.schemas import HotlineSchema
+from yurt.schemas import DatasetMetaSchema, HotlineSchema, MissionFeatureSchema
 
 ALERTS_DOC = {"description": "Travel alerts in force for the query point (for a country question: those for the "
                              "country or a subdivision of it), most severe first; GET /v1/alerts/<id> has the "
@@ -28,7 +28,7 @@ class LocalUtcTimeSchema(Schema):
 
 
 class NearestResultSchema(Schema):
-    mission = fields.Raw(required=True, metadata={"allOf": [{"$ref": "#/components/schemas/MissionFeature"}]})
+    mission = fields.Nested(MissionFeatureSchema, required=True)
     distance_km = fields.Float(required=True, validate=validate.Range(min=0), metadata={
         "description": "Geodesic distance on WGS-84, rounded to 0.001 km (building) or 0.1 km (city centre)"})
     distance_uncertainty_km = fields.Float(required=True, allow_none=True, validate=validate.Range(min=0),
@@ -51,7 +51,7 @@ class ResponsibleMissionSchema(NearestResultSchema):
 class CountryMissionSchema(Schema):
     """A listed post when the question was a whole country (no point, so no distance)."""
 
-    mission = fields.Raw(required=True, metadata={"allOf": [{"$ref": "#/components/schemas/MissionFeature"}]})
+    mission = fields.Nested(MissionFeatureSchema, required=True)
     district_source = fields.String(required=True, validate=validate.OneOf(list(DISTRICT_SOURCES)))
 
 
@@ -76,8 +76,17 @@ class ResponsibleAnswerSchema(Schema):
         "description": "true when the data cannot decide: an assumed post, conflicting claims, a border"})
     conflict = fields.String(required=True, allow_none=True)
     consular_hotline = fields.Nested(HotlineSchema, required=True, allow_none=True)
-    missions = fields.List(fields.Raw(metadata={"oneOf": [
-        {"$ref": "#/components/schemas/ResponsibleMission"}, {"$ref": "#/components/schemas/CountryMission"}]}),
-        required=True)
+    missions = fields.List(fields.Raw(metadata={"one_of_schemas": [ResponsibleMissionSchema, CountryMissionSchema]}),
+                           required=True)
     nearest = fields.List(fields.Nested(NearestResultSchema), required=True, metadata={
         "description": "The nearest open or limited career posts (empty for a question about a country)"})
+
+
+class MissionCollectionSchema(Schema):
+    """Missions as a GeoJSON FeatureCollection, with the dataset-wide facts."""
+
+    type = fields.String(required=True, validate=validate.Equal("FeatureCollection"))
+    dataset = fields.Nested(DatasetMetaSchema, required=True)
+    numberMatched = fields.Integer(validate=validate.Range(min=0), metadata={  # noqa: N815 - OGC's name
+        "description": "How many missions the filters matched (only when filtered)"})
+    features = fields.List(fields.Nested(MissionFeatureSchema), required=True)

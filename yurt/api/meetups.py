@@ -16,9 +16,17 @@ from zoneinfo import ZoneInfo
 from flask import Blueprint, Response, g
 
 from yurt.api.clock import request_now_s
-from yurt.api.conventions import json_response, load_body, use_query
-from yurt.api.docs import REQUEST_BODIES, RESPONSES, SECURED
-from yurt.api.traveller_schemas import MAX_MEETUP_DURATION, MeetupBody, MeetupNearbyQuery, MeetupOut, MeetupPatch
+from yurt.api.contract import body, other_responses, resource_links, response
+from yurt.api.conventions import json_response, use_query
+from yurt.api.traveller_schemas import (
+    MAX_MEETUP_DURATION,
+    Attendance,
+    MeetupBody,
+    MeetupNearbyQuery,
+    MeetupOut,
+    MeetupPatch,
+    MeetupsNearby,
+)
 from yurt.api.travellers import caller
 from yurt.auth import requires
 from yurt.domain import privacy
@@ -98,10 +106,17 @@ def _conflict(exc: MeetupConflictError) -> Problem:
 
 @bp.post("/v1/meetups")
 @requires("traveller")
-def create_meetup() -> Response:
-    """Organise a meetup: at most ``YURT_MEETUPS_PER_ORGANISER`` active at once (409 of its own type), and
-    ``YURT_MEETUP_RATE`` new ones a traveller (429 with ``Retry-After``)."""
-    body = load_body(MeetupBody())
+@body(MeetupBody)
+@response(MeetupOut, 201, description="Organised; `Location` names it", links=resource_links("meetup_id", "/id", {
+    "GetMeetup": "meetups.get_meetup.get", "UpdateMeetup": "meetups.update_meetup.patch",
+    "CancelMeetup": "meetups.cancel_meetup.delete", "Join": "meetups.join.post", "Leave": "meetups.leave.delete"}))
+@other_responses({409: "You already organise `YURT_MEETUPS_PER_ORGANISER` active meetups",
+                  429: "Over the rate limit, or over `YURT_MEETUP_RATE` new meetups; retry after `Retry-After`"})
+def create_meetup(body: dict[str, Any]) -> Response:
+    """Organise a meetup.
+
+    At most `YURT_MEETUPS_PER_ORGANISER` active at once (409 of its own type), and `YURT_MEETUP_RATE` new ones
+    a traveller (429 with `Retry-After`)."""
     stores, tid = caller()
     now = request_now_s()
     if body["ends_at"].timestamp() <= now:
@@ -129,6 +144,7 @@ def create_meetup() -> Response:
 @bp.get("/v1/meetups/nearby")
 @requires("traveller")
 @use_query(MeetupNearbyQuery())
+@response(MeetupsNearby, description="Nearest first")
 def nearby_meetups(*, lat: float, lon: float, radius_km: float, limit: int, from_: datetime | None = None,
                    to: datetime | None = None) -> Response:
     """Active meetups within ``radius_km`` of a point, nearest first by exact geodesic distance on WGS-84."""
@@ -145,6 +161,7 @@ def nearby_meetups(*, lat: float, lon: float, radius_km: float, limit: int, from
 
 @bp.get("/v1/meetups/<meetup_id>")
 @requires("traveller")
+@response(MeetupOut)
 def get_meetup(meetup_id: str) -> Response:
     """A meetup; its organiser also sees the attendees, as handles of their own (never account ids)."""
     meetup = _found(meetup_id)
@@ -160,9 +177,12 @@ def get_meetup(meetup_id: str) -> Response:
 
 @bp.patch("/v1/meetups/<meetup_id>")
 @requires("traveller")
-def update_meetup(meetup_id: str) -> Response:
-    """The organiser changes details; the merged meetup is checked like a new one."""
-    changes = load_body(MeetupPatch())
+@body(MeetupPatch)
+@response(MeetupOut, description="The changed meetup")
+@other_responses({409: "The change conflicts with the meetup's state (capacity below attendance, ended)"})
+def update_meetup(meetup_id: str, body: dict[str, Any]) -> Response:
+    """Change a meetup's details (its organiser only); the merged meetup is checked like a new one."""
+    changes = body
     current = _found(meetup_id)
     record: dict[str, Any] = {}
     for key in ("title", "description", "place_name", "capacity", "lat", "lon"):
@@ -189,8 +209,9 @@ def update_meetup(meetup_id: str) -> Response:
 
 @bp.delete("/v1/meetups/<meetup_id>")
 @requires("traveller")
+@response(MeetupOut, description="The cancelled meetup")
 def cancel_meetup(meetup_id: str) -> Response:
-    """The organiser cancels: the meetup leaves search at once; attendees still see it as cancelled."""
+    """Cancel a meetup (its organiser only): it leaves search at once; attendees still see it as cancelled."""
     stores, tid = caller()
     try:
         cancelled = stores.meetups.cancel(meetup_id, g.principal.sub, tid)
@@ -203,7 +224,10 @@ def cancel_meetup(meetup_id: str) -> Response:
 
 @bp.post("/v1/meetups/<meetup_id>/attendance")
 @requires("traveller")
+@response(Attendance)
+@other_responses({409: "The meetup is full, over, or you organise it"})
 def join(meetup_id: str) -> Response:
+    """Attend a meetup."""
     stores, tid = caller()
     try:
         meetup = stores.meetups.join(meetup_id, g.principal.sub, tid, request_now_s())
@@ -216,17 +240,12 @@ def join(meetup_id: str) -> Response:
 
 @bp.delete("/v1/meetups/<meetup_id>/attendance")
 @requires("traveller")
+@response(Attendance)
 def leave(meetup_id: str) -> Response:
+    """Stop attending a meetup."""
     stores, tid = caller()
     try:
         meetup = stores.meetups.leave(meetup_id, g.principal.sub, tid)
     except NotFound:
         raise Problem(404, f"no meetup {meetup_id!r}") from None
     return json_response({"attending": meetup.attending, "you_attend": False})
-
-
-REQUEST_BODIES.update({"meetups.create_meetup.post": MeetupBody, "meetups.update_meetup.patch": MeetupPatch})
-RESPONSES.update({f"meetups.{name}": {"application/json": {"schema": MeetupOut}} for name in (
-    "get_meetup.get", "update_meetup.patch", "cancel_meetup.delete")})
-SECURED.update({f"meetups.{name}": "traveller" for name in (
-    "create_meetup", "nearby_meetups", "get_meetup", "update_meetup", "cancel_meetup", "join", "leave")})

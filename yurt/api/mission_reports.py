@@ -14,8 +14,8 @@ from flask import Blueprint, Response, g
 from marshmallow import Schema, fields, validate
 
 from yurt.api.clock import request_now
-from yurt.api.conventions import json_response, load_body, use_query
-from yurt.api.docs import REQUEST_BODIES, SECURED
+from yurt.api.contract import body, other_responses, response
+from yurt.api.conventions import json_response, use_query
 from yurt.api.queries import QueryInt
 from yurt.auth import requires
 from yurt.domain.privacy import mission_reporter_id
@@ -69,9 +69,10 @@ def report_store() -> ReportStore:
 
 @bp.post("/v1/missions/<mission_id>/reports")
 @requires("traveller")
-def submit_report(mission_id: str) -> Response:
+@body(MissionReportBody)
+@response(None, 201, description="Received; `Location` names it")
+def submit_report(mission_id: str, body: dict[str, Any]) -> Response:
     """Tell staff something about this mission is wrong (a category and a short text)."""
-    body = load_body(MissionReportBody())
     if services().catalogue.current().get(mission_id) is None:
         raise Problem(404, f"no mission with id {mission_id!r}")
     try:
@@ -91,8 +92,10 @@ def submit_report(mission_id: str) -> Response:
 @use_query(MissionReportQuery())
 def list_reports(*, limit: int, status: str | None = None, mission_id: str | None = None,
                  before: int | None = None) -> Response:
-    """Travellers' reports, newest first; filter by status and mission, page with ``before``; ``total`` counts
-    every report that matches the filters (all pages)."""
+    """Travellers' reports about missions, newest first.
+
+    Filter by status and mission, page with `before`; `total` counts every report that matches the filters
+    (all pages)."""
     reports = report_store().list(status=status, mission_id=mission_id, limit=limit, before_id=before)
     total = report_store().count(status=status, mission_id=mission_id)
     body: dict[str, Any] = {"total": total, "reports": [r.to_json() for r in reports]}
@@ -103,9 +106,10 @@ def list_reports(*, limit: int, status: str | None = None, mission_id: str | Non
 
 @bp.post("/v1/reports/<int:report_id>/resolve")
 @requires("staff")
-def resolve_report(report_id: int) -> Response:
+@body(MissionReportResolveBody)
+@other_responses({409: "The report is already resolved"})
+def resolve_report(report_id: int, body: dict[str, Any]) -> Response:
     """Close a report with a resolution (fixed, no_change_needed, duplicate, spam) and an optional note."""
-    body = load_body(MissionReportResolveBody())
     try:
         report = report_store().resolve(report_id, resolution=body["resolution"], note=body["note"],
                                         author=str(g.principal.sub), now=request_now())
@@ -114,9 +118,3 @@ def resolve_report(report_id: int) -> Response:
     except AlreadyResolvedError:
         raise Problem(409, f"report {report_id} is already resolved") from None
     return json_response(report.to_json(), headers={"Cache-Control": "no-store"})
-
-
-SECURED.update({"mission_reports.submit_report": "traveller", "mission_reports.list_reports": "staff",
-                "mission_reports.resolve_report": "staff"})
-REQUEST_BODIES.update({"mission_reports.submit_report.post": MissionReportBody,
-                       "mission_reports.resolve_report.post": MissionReportResolveBody})

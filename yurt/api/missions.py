@@ -10,10 +10,13 @@ from typing import Any
 
 from flask import Blueprint, Response
 
+from yurt.api.answer_schemas import MissionCollectionSchema
+from yurt.api.contract import response, revalidated
 from yurt.api.conventions import GEOJSON, conditional, use_query
 from yurt.api.queries import MissionListQuery
 from yurt.domain.missions import collection_body
 from yurt.errors import Problem
+from yurt.schemas import MissionFeatureSchema
 from yurt.services import services
 
 bp = Blueprint("missions", __name__)
@@ -26,6 +29,8 @@ MISSION_CACHE_CONTROL = "public, max-age=60, stale-while-revalidate=86400, stale
 
 @bp.get("/v1/missions")
 @use_query(MissionListQuery())
+@response(MissionCollectionSchema, mimetype=GEOJSON, description="The missions (gzip when asked)")
+@revalidated()
 def list_missions(**filters: Any) -> Response:
     """All missions as a GeoJSON FeatureCollection, optionally filtered."""
     dataset = services().catalogue.current()
@@ -49,6 +54,8 @@ def list_missions(**filters: Any) -> Response:
 
 
 @bp.get("/v1/missions/<mission_id>")
+@response(MissionFeatureSchema, mimetype=GEOJSON, description="The mission; its ETag is its version")
+@revalidated()
 def get_mission(mission_id: str) -> Response:
     """One mission as a GeoJSON Feature; its ETag is the mission's version (used by staff If-Match)."""
     dataset = services().catalogue.current()

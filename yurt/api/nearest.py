@@ -27,7 +27,9 @@ import orjson
 from flask import Blueprint, Response
 
 from yurt.alerts.answers import country_summaries, point_summaries
+from yurt.api.answer_schemas import NearestAnswerSchema, ResponsibleAnswerSchema
 from yurt.api.clock import request_now
+from yurt.api.contract import response
 from yurt.api.conventions import json_response, use_query
 from yurt.api.queries import NearestQuery, ResponsibleQuery
 from yurt.domain.hours import OpenState
@@ -117,6 +119,8 @@ def _country(code: str | None) -> dict[str, Any] | None:
 
 @bp.get("/v1/missions/nearest")
 @use_query(NearestQuery())
+@response(NearestAnswerSchema, description="The nearest missions, nearest first, with the query point's country "
+                                           "and alerts")
 def nearest(*, lat: float, lon: float, limit: int, open_now: bool, type: frozenset[str] | None = None,
             status: frozenset[str] | None = None, service: str | None = None) -> Response:
     """The nearest missions to a point, by geodesic distance on the WGS-84 ellipsoid."""
@@ -150,6 +154,8 @@ def _decide(dataset: Dataset, country: str | None, subdivisions: tuple[str, ...]
 
 @bp.get("/v1/missions/responsible")
 @use_query(ResponsibleQuery())
+@response(ResponsibleAnswerSchema, description="The responsible posts, the rule that chose them, and the nearest "
+                                               "open career posts")
 def responsible_mission(*, lat: float | None = None, lon: float | None = None, country: str | None = None
                         ) -> Response:
     """The mission responsible for a point (or a country), and the nearest open ones."""

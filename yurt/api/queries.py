@@ -15,7 +15,8 @@ from marshmallow import RAISE, Schema, ValidationError, fields, validate
 from werkzeug.routing import IntegerConverter, Map
 from werkzeug.routing import ValidationError as RouteMismatch
 
-from yurt.schemas import MISSION_TYPES, SERVICES, STATUSES, _check_country, _country_codes
+from yurt.codes import country_code
+from yurt.schemas import MISSION_TYPES, SERVICES, STATUSES
 from yurt.storage.base import MAX_ID
 
 
@@ -82,8 +83,11 @@ class BoundedIntConverter(IntegerConverter):
         return super().to_python(value)
 
 
-_NUMBER = r"-?[0-9]{1,3}(\.[0-9]+)?"
-BBOX_PATTERN = f"^{_NUMBER}(,{_NUMBER}){{3}}$"
+# The documented form of a bbox, ranges included: minLon,minLat,maxLon,maxLat with each longitude in [-180, 180]
+# and each latitude in [-90, 90] (the parser also takes other spellings of the same numbers, e.g. 1e1).
+_LON = r"-?(180(\.0+)?|(1[0-7][0-9]|[1-9]?[0-9])(\.[0-9]+)?)"
+_LAT = r"-?(90(\.0+)?|[1-8]?[0-9](\.[0-9]+)?)"
+BBOX_PATTERN = f"^{_LON},{_LAT},{_LON},{_LAT}$"
 
 
 class BBox(fields.Field):  # type: ignore[type-arg]
@@ -120,9 +124,7 @@ def Lat(**kw: Any) -> fields.Float:  # noqa: N802 - a field type
 
 
 def Country(**kw: Any) -> fields.String:  # noqa: N802 - a field type
-    # The enum documents exactly what _check_country accepts, so generated clients and fuzzers send real codes.
-    return fields.String(validate=_check_country, metadata={"description": "ISO 3166-1 alpha-2 country code",
-                                                            "enum": sorted(_country_codes())}, **kw)
+    return country_code(**kw)  # documented as the CountryCode component: exactly the codes accepted
 
 
 def Lon(**kw: Any) -> fields.Float:  # noqa: N802 - a field type

@@ -17,20 +17,15 @@ from collections.abc import Mapping
 from typing import Any
 
 from flask import Blueprint, Response, g
-from marshmallow import Schema, ValidationError, validate
+from marshmallow import Schema, ValidationError, fields
 
-from yurt.api.conventions import GEOJSON, json_body, json_response, use_query
-from yurt.api.docs import EXTRA_RESPONSES, OPTIONAL_BODIES, PRECONDITIONS, REQUEST_BODIES, SECURED
+from yurt.api.contract import body, other_responses, precondition, resource_links, response
+from yurt.api.conventions import GEOJSON, JSON, json_body, json_response
 from yurt.api.merge_patch import merge_patch
-from yurt.api.mission_restore import restore_single
-from yurt.api.queries import QueryInt
 from yurt.api.staff_bodies import (
-    RestoreBody,
     collection_problem,
     feature_from,
-    refuse_undoing_later_edits,
     required_etag,
-    restore_options,
     stale,
 )
 from yurt.auth import requires
@@ -40,14 +35,15 @@ from yurt.errors import Problem
 from yurt.field_errors import field_errors
 from yurt.schemas import CollectionEnvelopeSchema, DatasetMetaSchema, MissionFeatureSchema, normalise_meta
 from yurt.services import services
-from yurt.storage.base import AlreadyExists, AuditEntry, NotFound, StalePrecondition
+from yurt.storage.base import AlreadyExists, NotFound, StalePrecondition
 
 bp = Blueprint("staff", __name__)
 
 
-class AuditPageQuery(Schema):
-    limit = QueryInt(load_default=50, validate=validate.Range(min=1, max=200))
-    before = QueryInt(load_default=None, validate=validate.Range(min=1))
+class DatasetWritten(Schema):
+    count = fields.Integer(required=True, metadata={"description": "Missions in the dataset now"})
+    generation = fields.Integer(required=True)
+    etag = fields.String(required=True, metadata={"description": "The new dataset ETag"})
 
 
 # -- helpers --------------------------------------------------------------------------------------------------
@@ -88,6 +84,13 @@ def _record_for(mission_id: str, if_match: str) -> MissionRecord:
 
 @bp.post("/v1/missions")
 @requires("staff")
+@body(MissionFeatureSchema, load=False, mimetypes=(JSON, GEOJSON))
+@response(MissionFeatureSchema, 201, mimetype=GEOJSON, description="Created; `ETag` is its version",
+          links=resource_links("mission_id", "/properties/id", {
+              "GetMission": "missions.get_mission.get", "ReplaceMission": "staff.replace_mission.put",
+              "PatchMission": "staff.patch_mission.patch", "DeleteMission": "staff.delete_mission.delete",
+              "MissionHistory": "staff_audit.mission_history.get"}, if_match=True))
+@other_responses({409: "A mission with this id exists"})
 def create_mission() -> Response:
     """Create a mission from a GeoJSON Feature (409 if its id exists)."""
     feature = feature_from(json_body())
@@ -127,6 +130,9 @@ def _update(mission_id: str, feature: dict[str, Any], if_match: str, action: str
 
 @bp.put("/v1/missions/<mission_id>")
 @requires("staff")
+@precondition("mission")
+@body(MissionFeatureSchema, load=False, mimetypes=(JSON, GEOJSON))
+@response(MissionFeatureSchema, mimetype=GEOJSON, description="Replaced; `ETag` is its new version")
 def replace_mission(mission_id: str) -> Response:
     """Replace one mission with a whole Feature (If-Match: the mission's ETag)."""
     if_match = required_etag("mission")
@@ -137,6 +143,10 @@ def replace_mission(mission_id: str) -> Response:
 
 @bp.patch("/v1/missions/<mission_id>")
 @requires("staff")
+@precondition("mission")
+@body({"type": "object", "description": "JSON Merge Patch (RFC 7396) of the Feature"}, load=False,
+      mimetypes=("application/merge-patch+json", JSON))
+@response(MissionFeatureSchema, mimetype=GEOJSON, description="Changed; `ETag` is its new version")
 def patch_mission(mission_id: str) -> Response:
     """Change one mission with a JSON Merge Patch (RFC 7396) of its Feature (If-Match: the mission's ETag)."""
     if_match = required_etag("mission")
@@ -149,6 +159,8 @@ def patch_mission(mission_id: str) -> Response:
 
 @bp.delete("/v1/missions/<mission_id>")
 @requires("staff")
+@precondition("mission")
+@response(None, 204, description="Deleted")
 def delete_mission(mission_id: str) -> Response:
     """Delete one mission (If-Match: its ETag); its last state stays in the history."""
     if_match = required_etag("mission")
@@ -165,7 +177,7 @@ def delete_mission(mission_id: str) -> Response:
 # -- the whole dataset ---------------------------------------------------------------------------------------
 
 
-def _replace_all(meta: Mapping[str, Any], features: list[dict[str, Any]], if_match: str, action: str
+def replace_all(meta: Mapping[str, Any], features: list[dict[str, Any]], if_match: str, action: str
                  ) -> Response:
     try:
         state = services().store.replace_all(meta, features, if_match=if_match, author=_author(),
@@ -180,6 +192,9 @@ def _replace_all(meta: Mapping[str, Any], features: list[dict[str, Any]], if_mat
 
 @bp.put("/v1/missions")
 @requires("staff")
+@precondition("dataset")
+@body(CollectionEnvelopeSchema, load=False, mimetypes=(JSON, GEOJSON))
+@response(DatasetWritten, description="Replaced; `ETag` is the new dataset ETag")
 def replace_dataset() -> Response:
     """Replace the whole dataset from a GeoJSON FeatureCollection, all or nothing (If-Match: dataset ETag)."""
     if_match = required_etag("dataset")
@@ -187,11 +202,12 @@ def replace_dataset() -> Response:
         collection = parse_collection(json_body(), services().locator.timezone_at)
     except DatasetError as exc:
         raise collection_problem(exc) from None
-    return _replace_all(collection.meta, collection.features, if_match, "replace_all")
+    return replace_all(collection.meta, collection.features, if_match, "replace_all")
 
 
 @bp.get("/v1/dataset")
 @requires("staff")
+@response(DatasetMetaSchema, description="The facts; `ETag` is the dataset ETag")
 def get_dataset_facts() -> Response:
     """The dataset-wide facts (title, consular hotline, sources); the ETag is the dataset ETag."""
     dataset = services().catalogue.refresh()
@@ -200,6 +216,9 @@ def get_dataset_facts() -> Response:
 
 @bp.put("/v1/dataset")
 @requires("staff")
+@precondition("dataset")
+@body(DatasetMetaSchema, load=False)
+@response(DatasetWritten, description="Replaced; `ETag` is the new dataset ETag")
 def replace_dataset_facts() -> Response:
     """Replace the dataset-wide facts; missions keep their ETags (If-Match: the dataset ETag)."""
     if_match = required_etag("dataset")
@@ -210,119 +229,4 @@ def replace_dataset_facts() -> Response:
         raise Problem(422, "the dataset facts are invalid: " + ", ".join(sorted(errors)),
                       errors=errors) from None
     features = [dict(r.feature) for r in services().store.load().records]
-    return _replace_all(meta, features, if_match, "dataset_facts")
-
-
-# -- audit ---------------------------------------------------------------------------------------------------
-
-
-def _summary(entry: AuditEntry, mission_id: str | None = None) -> dict[str, Any]:
-    """An entry for a listing. A bulk entry holds two whole datasets: list it by what changed, or, in one
-    mission's history, by that mission's own before and after."""
-    body = entry.to_json()
-    if entry.mission_id is not None or entry.before is None or "features" not in (entry.after or {}):
-        return body
-    before = {f["properties"]["id"]: f for f in (entry.before or {}).get("features", [])}
-    after = {f["properties"]["id"]: f for f in (entry.after or {}).get("features", [])}
-    if mission_id is not None:
-        body["before"], body["after"] = before.get(mission_id), after.get(mission_id)
-        return body
-    body["before"] = body["after"] = None
-    body["changes"] = {
-        "added": sorted(after.keys() - before.keys()),
-        "removed": sorted(before.keys() - after.keys()),
-        "changed": sorted(k for k in after.keys() & before.keys() if after[k] != before[k]),
-        "dataset_changed": entry.before.get("dataset") != (entry.after or {}).get("dataset"),
-    }
-    body["detail_url"] = f"/v1/audit/{entry.seq}"
-    return body
-
-
-def _page(entries: list[AuditEntry], limit: int, base: str, mission_id: str | None) -> Response:
-    body: dict[str, Any] = {"entries": [_summary(e, mission_id) for e in entries]}
-    if len(entries) == limit:
-        body["next"] = f"{base}?limit={limit}&before={entries[-1].seq}"
-    return json_response(body, headers={"Cache-Control": "no-store"})
-
-
-@bp.get("/v1/missions/<mission_id>/history")
-@requires("staff")
-@use_query(AuditPageQuery())
-def mission_history(mission_id: str, limit: int, before: int | None) -> Response:
-    """Who changed this mission, when, with before and after; newest first, paged with ``before``."""
-    entries = services().store.audit(mission_id=mission_id, limit=limit, before_seq=before)
-    own = [e for e in entries if e.concerns(mission_id)]
-    if not own and services().catalogue.current().get(mission_id) is None and before is None:
-        raise Problem(404, f"no mission with id {mission_id!r} and no history for it")
-    return _page(entries, limit, f"/v1/missions/{mission_id}/history", mission_id)
-
-
-@bp.get("/v1/audit")
-@requires("staff")
-@use_query(AuditPageQuery())
-def audit_log(limit: int, before: int | None) -> Response:
-    """The append-only audit trail, newest first, paged with ``before``; bulk entries are summarised."""
-    return _page(services().store.audit(limit=limit, before_seq=before), limit, "/v1/audit", None)
-
-
-@bp.get("/v1/audit/<int:seq>")
-@requires("staff")
-def audit_detail(seq: int) -> Response:
-    """One audit entry in full (a bulk entry with both whole datasets)."""
-    entry = services().store.audit_entry(seq)
-    if entry is None:
-        raise Problem(404, f"no audit entry {seq}")
-    return json_response(entry.to_json(), headers={"Cache-Control": "no-store"})
-
-
-@bp.post("/v1/audit/<int:seq>/restore")
-@requires("staff")
-def restore(seq: int) -> Response:
-    """Undo an entry: the dataset as it was before bulk entry ``seq`` (If-Match: the dataset ETag), or one
-    mission as it was before a single-mission entry (If-Match: the mission's ETag; If-None-Match: * when the
-    undo recreates a deleted mission; 204 when it deletes a mission the entry created).
-
-    Missions (or dataset facts) edited since the entry would be overwritten too: that is a 409 listing them in
-    ``changed_since``, unless the body names them (``{"overwrite": [ids], "overwrite_dataset_facts": true}``).
-    """
-    options = restore_options()
-    entry = services().store.audit_entry(seq)
-    if entry is None:
-        raise Problem(404, f"no audit entry {seq}")
-    if entry.mission_id is not None:
-        return restore_single(seq, entry, options)
-    if_match = required_etag("dataset")
-    before = entry.before
-    if not isinstance(before, Mapping) or "features" not in before:
-        raise Problem(409, f"audit entry {seq} ({entry.action}) holds no dataset to restore")
-    refuse_undoing_later_edits(seq, before, entry.after or {}, if_match, options)
-    raw = {"type": "FeatureCollection", "dataset": before.get("dataset"), "features": before["features"]}
-    try:
-        collection = parse_collection(raw, services().locator.timezone_at)
-    except DatasetError as exc:
-        raise collection_problem(exc) from None
-    return _replace_all(collection.meta, collection.features, if_match, "restore")
-
-
-# OpenAPI: every endpoint here needs the staff scope; bodies are the data file's own schemas.
-for _rule in ("create_mission", "replace_mission", "patch_mission", "delete_mission", "replace_dataset",
-              "get_dataset_facts", "replace_dataset_facts", "mission_history", "audit_log", "audit_detail",
-              "restore"):
-    SECURED[f"staff.{_rule}"] = "staff"
-PRECONDITIONS.update(f"staff.{name}" for name in ("replace_mission", "patch_mission", "delete_mission",
-                                                   "replace_dataset", "replace_dataset_facts", "restore"))
-REQUEST_BODIES.update({
-    "staff.create_mission.post": MissionFeatureSchema,
-    "staff.replace_mission.put": MissionFeatureSchema,
-    "staff.patch_mission.patch": {"type": "object",
-                                  "description": "JSON Merge Patch (RFC 7396) of the Feature"},
-    "staff.replace_dataset.put": CollectionEnvelopeSchema,
-    "staff.replace_dataset_facts.put": DatasetMetaSchema,
-    "staff.restore.post": RestoreBody,
-})
-OPTIONAL_BODIES.add("staff.restore.post")
-EXTRA_RESPONSES["staff.restore.post"] = {
-    "204": "The undo deleted the mission the entry had created",
-    "409": "The restore would undo edits made since the entry: `changed_since` lists those missions, "
-           "`dataset_facts_changed_since` the facts; name them in the body to overwrite anyway. Or the mission "
-           "is already as it was before the entry"}
+    return replace_all(meta, features, if_match, "dataset_facts")

@@ -19,8 +19,8 @@ import pycountry
 from flask import Blueprint, Response, g, request
 from marshmallow import Schema, ValidationError, fields, validate
 
-from yurt.api.conventions import GEOJSON, json_response, load_body, use_query
-from yurt.api.docs import EXTRA_RESPONSES, REQUEST_BODIES, RESPONSES, SECURED
+from yurt.api.contract import body, response
+from yurt.api.conventions import GEOJSON, json_response, use_query
 from yurt.auth import requires
 from yurt.domain.instants import utc_iso
 from yurt.errors import Problem
@@ -45,6 +45,11 @@ class ParsePointBody(Schema):
         "description": "Latitude, longitude as pasted: 48.1372, 11.5755 or 48°08′14″N 11°34′32″E"})
 
 
+class ParsedPoint(Schema):
+    lat = fields.Float(required=True, validate=validate.Range(-90, 90))
+    lon = fields.Float(required=True, validate=validate.Range(-180, 180))
+
+
 def _codes(value: str) -> list[str]:
     codes = [c.strip().upper() for c in value.split(",") if c.strip()]
     if not codes or len(codes) > MAX_DISTRICT_CODES:
@@ -60,7 +65,9 @@ class DistrictsQuery(Schema):
         unknown = "raise"
 
     codes = fields.String(required=True, validate=validate.Length(min=2, max=1000), metadata={
-        "description": "Comma-separated ISO 3166-2 codes, e.g. DE-BE,DE-BB"})
+        "description": "Comma-separated ISO 3166-2 codes, e.g. DE-BE,DE-BB", "comma_separated": True,
+        "type": "array", "items": {"$ref": "#/components/schemas/SubdivisionCode"}, "minItems": 1,
+        "maxItems": MAX_DISTRICT_CODES})
 
 
 @bp.get("/v1/staff/me")
@@ -78,11 +85,15 @@ def who_am_i() -> Response:
 
 @bp.post("/v1/staff/parse-point")
 @requires("staff")
-def parse_point_text() -> Response:
-    """Read pasted coordinates (latitude, longitude; decimal or degrees-minutes-seconds)."""
+@body(ParsePointBody)
+@response(ParsedPoint, description="The point read")
+def parse_point_text(body: dict[str, Any]) -> Response:
+    """Read pasted coordinates (latitude, longitude; decimal or degrees-minutes-seconds).
+
+    400 when the text holds no point this reader understands."""
     from yurt.domain.point_text import PointTextError, parse_point  # geopy: imported when first used
 
-    text = load_body(ParsePointBody())["text"]
+    text = body["text"]
     try:
         lat, lon = parse_point(text)
     except PointTextError as exc:
@@ -116,13 +127,3 @@ def districts(codes: str) -> Response:
                              "geometry": {"type": "MultiPoint", "coordinates": [[lon, lat] for lat, lon in places]}})
     return json_response({"type": "FeatureCollection", "features": features}, mimetype=GEOJSON,
                          headers={"Cache-Control": "private, max-age=3600"})
-
-
-SECURED.update({f"staff_tools.{name}": "staff" for name in ("who_am_i", "parse_point_text", "districts")})
-REQUEST_BODIES["staff_tools.parse_point_text.post"] = ParsePointBody
-RESPONSES["staff_tools.parse_point_text.post"] = {"application/json": {"schema": {
-    "type": "object", "required": ["lat", "lon"],
-    "properties": {"lat": {"type": "number", "minimum": -90, "maximum": 90},
-                   "lon": {"type": "number", "minimum": -180, "maximum": 180}}}}}
-EXTRA_RESPONSES["staff_tools.parse_point_text.post"] = {
-    "422": "The body is not {\"text\": string}"}

@@ -10,13 +10,14 @@ traveller through an index by staff handle, however many reports came after.
 from __future__ import annotations
 
 import base64
+from typing import Any
 
 import orjson
 from flask import Blueprint, Response
 
 from yurt.api.clock import request_now_s
-from yurt.api.conventions import json_response, load_body, use_query
-from yurt.api.docs import REQUEST_BODIES, SECURED
+from yurt.api.contract import body, other_responses, response
+from yurt.api.conventions import json_response, use_query
 from yurt.api.traveller_schemas import ReportBody, StaffReportsQuery
 from yurt.api.travellers import caller, target_of
 from yurt.auth import requires
@@ -38,9 +39,12 @@ def _duplicate(report_id: int) -> Problem:
 
 @bp.post("/v1/travellers/reports")
 @requires("traveller")
-def report() -> Response:
+@body(ReportBody)
+@response(None, 202, description="Received")
+@other_responses({404: "No traveller with this handle was shown to you in the last day",
+                  409: "You already reported this traveller and staff have not acted on it yet"})
+def report(body: dict[str, Any]) -> Response:
     """Report a traveller to staff, who can suspend their visibility (one open report per traveller)."""
-    body = load_body(ReportBody())
     stores, tid = caller()
     target = target_of(stores, tid, body["handle"])
     found = services().traveller_reports
@@ -79,8 +83,10 @@ def _decode_cursor(cursor: str) -> int:
 @requires("staff")
 @use_query(StaffReportsQuery())
 def staff_reports(*, limit: int, cursor: str | None = None) -> Response:
-    """Every report, newest first, ``limit`` a page; ``next_cursor`` (null on the last page) asks for the next.
-    Travellers appear under staff handles (POST …/suspension takes them); ``open`` turns false once staff
+    """Every report about a traveller, newest first.
+
+    `limit` a page; `next_cursor` (null on the last page) asks for the next. Travellers appear under staff
+    handles (POST …/suspension takes them); `open` turns false once staff
     suspended the reported traveller."""
     stores = services().travellers
     before = _decode_cursor(cursor) if cursor is not None else None
@@ -97,8 +103,9 @@ def staff_reports(*, limit: int, cursor: str | None = None) -> Response:
 @bp.post("/v1/staff/travellers/<handle>/suspension")
 @requires("staff")
 def staff_suspend(handle: str) -> Response:
-    """Suspend a reported traveller's visibility: presence removed now, new presence refused; their open
-    reports close."""
+    """Suspend a reported traveller's visibility.
+
+    Their presence is removed now and new presence refused; their open reports close."""
     tid = services().traveller_reports.reported(handle)
     if tid is None:
         raise Problem(404, "no reported traveller has this staff handle")
@@ -106,8 +113,3 @@ def staff_suspend(handle: str) -> Response:
     services().travellers.presence.suspend(tid, now)
     closed = services().traveller_reports.close_about(tid, now)
     return json_response({"handle": handle, "suspended": True, "reports_closed": closed})
-
-
-REQUEST_BODIES.update({"traveller_reports.report.post": ReportBody})
-SECURED.update({"traveller_reports.report": "traveller", "traveller_reports.staff_reports": "staff",
-                "traveller_reports.staff_suspend": "staff"})

@@ -174,3 +174,27 @@ class MeetupOut(_Strict):
     you_attend = fields.Boolean()
     attendees = fields.List(fields.Nested(MeetupAttendee), metadata={
         "description": "Only for the organiser, ordered by handle"})
+
+
+class MeetupFound(MeetupOut):
+    distance_km = fields.Float(required=True, metadata={"description": "Exact geodesic distance on WGS-84"})
+
+
+class MeetupsNearby(Schema):
+    results = fields.List(fields.Nested(MeetupFound), required=True)
+
+
+class Attendance(_Strict):
+    attending = fields.Integer(strict=True, required=True)
+    you_attend = fields.Boolean(required=True)
+
+
+class PresenceOut(_Strict):
+    """Your presence as stored: a cell, never the position you sent."""
+
+    cell = fields.String(required=True, metadata={"description": "H3 cell id"})
+    cell_resolution = fields.Integer(required=True)
+    expires_at = fields.String(required=True, metadata={"description": "ISO 8601 in UTC"})
+    display_name = fields.String(required=True)
+    languages = fields.List(fields.String(), required=True)
+    about = fields.String(required=True, allow_none=True)

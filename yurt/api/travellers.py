@@ -19,9 +19,9 @@ from flask import Blueprint, Response, g
 
 from yurt import limits
 from yurt.api.clock import request_now_s
-from yurt.api.conventions import json_response, load_body, use_query
-from yurt.api.docs import REQUEST_BODIES, SECURED
-from yurt.api.traveller_schemas import AreasQuery, HandleBody, NearbyQuery, PresenceBody
+from yurt.api.contract import body, other_responses, response
+from yurt.api.conventions import json_response, use_query
+from yurt.api.traveller_schemas import AreasQuery, HandleBody, NearbyQuery, PresenceBody, PresenceOut
 from yurt.api.travellers_nearby import nearby_page, resolve_handle
 from yurt.auth import requires
 from yurt.domain import privacy
@@ -59,9 +59,12 @@ def _presence_json(presence: Presence) -> dict[str, Any]:
 
 @bp.put("/v1/travellers/me/presence")
 @requires("traveller")
-def put_presence() -> Response:
-    """Become visible to compatriots until ``share_minutes`` from now; the position is kept as a cell only."""
-    body = load_body(PresenceBody())
+@body(PresenceBody)
+@response(PresenceOut, description="Your presence")
+@other_responses({403: "Staff suspended your visibility, or the token lacks the `traveller` scope",
+                  429: "Over the rate limit, one update a minute or the daily budget; retry after `Retry-After`"})
+def put_presence(body: dict[str, Any]) -> Response:
+    """Become visible to compatriots until `share_minutes` from now; the position is kept as a cell only."""
     stores, tid = caller()
     now = request_now_s()
     head = stores.presence.update_head(tid, now, limits.pending_charge())
@@ -87,7 +90,10 @@ def put_presence() -> Response:
 
 @bp.get("/v1/travellers/me/presence")
 @requires("traveller")
+@response(PresenceOut, description="Your presence")
+@other_responses({404: "You are not visible to compatriots"})
 def get_presence() -> Response:
+    """Your presence as compatriots see it (404 when you are not visible)."""
     stores, tid = caller()
     presence = stores.presence.get_presence(tid, request_now_s())
     if presence is None:
@@ -97,6 +103,7 @@ def get_presence() -> Response:
 
 @bp.delete("/v1/travellers/me/presence")
 @requires("traveller")
+@response(None, 204, description="Invisible")
 def delete_presence() -> Response:
     """Invisible at once: presence and profile go; the update limiter's record stays until its window ends."""
     stores, tid = caller()
@@ -106,9 +113,11 @@ def delete_presence() -> Response:
 
 @bp.delete("/v1/travellers/me")
 @requires("traveller")
+@response(None, 204, description="Erased")
 def erase_me() -> Response:
-    """Erase presence, profile, blocks, handles, attendance and trips; meetups the caller organises are
-    cancelled."""
+    """Erase everything about you: presence, profile, blocks, handles, attendance and trips.
+
+    Meetups you organise are cancelled."""
     stores, tid = caller()
     services().alerts.trips.erase(tid)
     stores.meetups.erase(g.principal.sub, tid)
@@ -119,6 +128,7 @@ def erase_me() -> Response:
 @bp.get("/v1/travellers/nearby")
 @requires("traveller")
 @use_query(NearbyQuery())
+@other_responses({409: "You share no presence: nearby is only computed around your own cell"})
 def nearby(*, radius_km: float, limit: int, cursor: str | None = None) -> Response:
     """Visible compatriots around your own current presence, nearest band first; no exact distances.
 
@@ -142,9 +152,11 @@ def target_of(stores: TravellerStores, tid: str, handle: str) -> str:
 
 @bp.post("/v1/travellers/me/blocks")
 @requires("traveller")
-def block() -> Response:
+@body(HandleBody)
+@response(None, 204, description="Blocked")
+@other_responses({404: "No traveller with this handle was shown to you in the last day"})
+def block(body: dict[str, Any]) -> Response:
     """Hide both of you from each other, for good."""
-    body = load_body(HandleBody())
     stores, tid = caller()
     stores.presence.block(tid, target_of(stores, tid, body["handle"]))
     return Response(status=204)
@@ -156,7 +168,7 @@ def block() -> Response:
 def areas(*, bbox: tuple[float, float, float, float]) -> Response:
     """Visible compatriots per resolution-5 cell (~252 km²), in bands; cells with fewer than 3 are left out.
 
-    Only presences of accounts known for a day count, and never the caller's own (``yurt.domain.area_counts``).
+    Only presences of accounts known for a day count (the Sybil defence), and never the caller's own.
     """
     min_lon, min_lat, max_lon, max_lat = bbox
     if max_lat - min_lat > MAX_AREA_SPAN_DEG or (max_lon - min_lon) % 360 > MAX_AREA_SPAN_DEG:
@@ -180,12 +192,3 @@ def areas(*, bbox: tuple[float, float, float, float]) -> Response:
     body = {"resolution": privacy.AREA_RES, "k_anonymity": privacy.K_ANONYMITY,
             "areas": [a.__dict__ for a in area_counts(counts.items())]}
     return json_response(body, headers={"Cache-Control": "no-store"})
-
-
-REQUEST_BODIES.update({
-    "travellers.put_presence.put": PresenceBody,
-    "travellers.block.post": HandleBody,
-})
-SECURED.update({name: "traveller" for name in (
-    "travellers.put_presence", "travellers.get_presence", "travellers.delete_presence", "travellers.erase_me",
-    "travellers.nearby", "travellers.block", "travellers.areas")})
