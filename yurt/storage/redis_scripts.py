@@ -3,30 +3,36 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, TypeVar
 
 import redis
 from redis.client import Pipeline
 from redis.cluster import RedisCluster
 from redis.commands.core import Script
 
+T = TypeVar("T")
 
-def run_scripts(client: redis.Redis, scripts: Sequence[Script], build: Callable[[Pipeline], None]) -> list[Any]:
-    """Run a non-transactional pipeline of ``evalsha`` calls made by ``build``; if Redis lost the scripts (a
-    restart, ``SCRIPT FLUSH``, a Cluster node that never saw them), load ``scripts`` once and run it again.
+
+def reloading_scripts(client: redis.Redis, scripts: Sequence[Script], call: Callable[[], T]) -> T:
+    """``call()``; if Redis lost the scripts (a restart, ``SCRIPT FLUSH``, a Cluster node that never saw them),
+    load ``scripts`` once and call again.
 
     redis-py's own Script objects would send SCRIPT EXISTS before every pipeline: a round trip per call."""
-    for attempt in (1, 2):
+    try:
+        return call()
+    except redis.exceptions.NoScriptError:
+        for script in scripts:
+            client.script_load(script.script)
+    return call()
+
+
+def run_scripts(client: redis.Redis, scripts: Sequence[Script], build: Callable[[Pipeline], None]) -> list[Any]:
+    """Run a non-transactional pipeline of ``evalsha`` calls made by ``build``, reloading lost scripts once."""
+    def call() -> list[Any]:
         with client.pipeline(transaction=False) as pipe:
             build(pipe)
-            try:
-                return pipe.execute()
-            except redis.exceptions.NoScriptError:
-                if attempt == 2:
-                    raise
-                for script in scripts:
-                    client.script_load(script.script)
-    raise AssertionError("unreachable")
+            return pipe.execute()
+    return reloading_scripts(client, scripts, call)
 
 
 def evalsha(pipe: Pipeline, script: Script, keys: Sequence[str], args: Sequence[Any]) -> None:

@@ -31,7 +31,6 @@ from typing import Any, ParamSpec, TypeVar, cast
 import orjson
 import redis
 from redis.client import Pipeline
-from redis.commands.core import Script
 
 from yurt.domain.area_counts import ACCOUNT_AGE_FOR_AREAS_S, FIRST_SEEN_RETENTION_S
 from yurt.domain.privacy import (
@@ -52,6 +51,7 @@ from yurt.storage.redis_common import (
     visible_key,
     visible_shard_key,
 )
+from yurt.storage.redis_scripts import evalsha, reloading_scripts
 from yurt.storage.traveller_steps import NearbyHead, NearbyRead, RateCharge, UpdateHead
 from yurt.storage.travellers import (
     HANDLE_TTL_S,
@@ -105,22 +105,9 @@ class RedisPresenceStore(PresenceStore):
 
         redis-py's own Script objects would send SCRIPT EXISTS before every pipeline: a round trip per page.
         """
-        for attempt in (1, 2):
-            try:
-                return node_pipelines.run(self._r, build)
-            except redis.exceptions.NoScriptError:
-                if attempt == 2:
-                    raise
-                for script in self._scripts:
-                    self._r.script_load(script.script)
-        raise AssertionError("unreachable")
+        return reloading_scripts(self._r, self._scripts, lambda: node_pipelines.run(self._r, build))
 
-    @staticmethod
-    def _eval(pipe: Pipeline, script: Script, keys: list[str], args: list[Any]) -> None:
-        # The raw command, not ``pipe.evalsha``: redis-py's ClusterPipeline blocks that method by name, yet routes
-        # the command itself by its declared KEYS (all on one slot here); a node missing the script answers
-        # NOSCRIPT and ``_pipelined`` loads it on every master.
-        pipe.execute_command("EVALSHA", script.sha, len(keys), *keys, *args)  # type: ignore[no-untyped-call]
+    _eval = staticmethod(evalsha)
 
     _index_keys = staticmethod(index_group)
 
