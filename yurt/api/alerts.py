@@ -18,7 +18,7 @@ from marshmallow import Schema, ValidationError
 
 from yurt.alerts import answers
 from yurt.alerts.book import collection, max_age_s
-from yurt.alerts.model import AlertRecord
+from yurt.alerts.model import AlertRecord, iso_utc
 from yurt.alerts.service import AlertInvalid, AlertRules, create_alert, editable, is_alert_id, replace_alert
 from yurt.alerts.wiring import AlertServices
 from yurt.api.alert_schemas import AlertAuditQuery, AlertBodySchema, AlertListQuery
@@ -129,6 +129,17 @@ def get_alert(alert_id: str) -> Response:
     return conditional(record.etag, orjson.dumps(record.doc), cache_control=ALERT_CACHE_CONTROL)
 
 
+@bp.get("/v1/staff/alerts")
+@requires("staff")
+def staff_list() -> Response:
+    """Every stored alert, ended ones too, without its area's coordinates (the staff console's list)."""
+    records = alerts().store.load().records
+    summaries = [{**{k: v for k, v in r.doc.items() if k not in ("area", "body")},
+                  "area_type": (r.doc.get("area") or {}).get("type")} for r in records]
+    summaries.sort(key=lambda doc: str(doc["valid_from"]), reverse=True)
+    return json_response({"alerts": summaries, "now": iso_utc(now())}, headers={"Cache-Control": "no-store"})
+
+
 def _update(alert_id: str, body: dict[str, Any], if_match: str, action: str) -> Response:
     try:
         record = replace_alert(alerts().store, alert_id, body, if_match=if_match, author=str(g.principal.sub),
@@ -223,7 +234,7 @@ _FEATURES = {"application/geo+json": {"schema": {
                                                            "properties": {"type": {"enum": ["Feature"]}}}}}}}}
 _ALERT = {"application/json": {"schema": {"type": "object", "required": ["id", "severity", "title", "valid_from"]}}}
 SECURED.update({f"alerts.{name}": "staff" for name in ("create", "replace", "patch", "delete", "history",
-                                                        "audit")})
+                                                        "audit", "staff_list")})
 PRECONDITIONS.update({"alerts.replace", "alerts.patch", "alerts.delete"})
 REQUEST_BODIES.update({
     "alerts.create.post": AlertBodySchema,
