@@ -49,10 +49,10 @@ BENCH = Path(__file__).resolve().parent
 ROOT = BENCH.parent
 sys.path[:0] = [str(ROOT), str(BENCH)]
 
-from bench_alerts import make_records, seed_embedded  # noqa: E402
-from bench_http import free_port, run_wrk, start_gunicorn, wait_http  # noqa: E402
+from bench_alerts import make_records, seed_embedded
+from bench_http import free_port, run_wrk, start_gunicorn, wait_http
 
-from yurt.alerts.model import AlertRecord  # noqa: E402
+from yurt.alerts.model import AlertRecord
 
 TARGET_RATIO = 0.90  # nearest with alerts serves at least 90 % of the requests/s of nearest without
 POINTS = 2000

@@ -66,7 +66,7 @@ def test_create_by_pasted_geojson_drawn_listed_and_the_referral_beside(page: Pag
     page.click("#tab-posts")
     page.fill("#search", "Kyiv")
     page.click(f'#missions [data-id="{KYIV}"]')
-    expect(page.locator(f'#post-alerts [data-alert] button')).to_have_text("Evacuate Kyiv (en)")
+    expect(page.locator('#post-alerts [data-alert] button')).to_have_text("Evacuate Kyiv (en)")
     expect(page.locator("#post-alerts [data-alert]")).to_contain_text("names this post, covers its location")
     expect(page.locator("#post-alerts .referral")).to_contain_text(BERLIN)
     expect(page.locator("#map .leaflet-marker-icon")).to_be_visible()  # the map came back to the post

@@ -131,6 +131,6 @@ export async function showAlertArea(area, countries = [], subdivisions = []) {
       if (b.isValid()) bounds = bounds ? bounds.extend(b) : b;
     });
   }
-  if (bounds?.isValid()) map.leaflet.fitBounds(bounds, { animate: false, maxZoom: 8 });
+  if (bounds?.isValid()) map.leaflet.fitBounds(bounds, { animate: false, maxZoom: 7, padding: [24, 24] });
   return outlines.missing;
 }
