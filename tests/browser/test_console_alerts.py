@@ -1,6 +1,7 @@
 """Travel alerts in the staff console, in a real headless Chromium against the real app over HTTP: an alert
 created from pasted GeoJSON is drawn on the map, listed and answered by the API, with the referral of a post it
-names; an invalid polygon shows shapely's reason at the area; a stale ETag shows the 412 message and a reload;
+names; an invalid polygon shows shapely's reason at the area; a stale ETag shows the 412 message and a reload,
+and the history undoes the newest edit;
 a country alert made with the picker is drawn from the world outline and deleted after a confirmation."""
 
 from __future__ import annotations
@@ -118,6 +119,19 @@ def test_an_edit_with_a_stale_etag_shows_the_412_message(page: Page, live_server
     page.click("#a-save")
     expect(page.locator("#alert-status")).to_have_text("Saved.")
     assert requests.get(f"{live_server.url}/v1/alerts/{alert_id}", timeout=5).json()["title"]["en"] == "Floods (alice)"
+
+    # The history, newest first, with each field before → after; the newest edit is undone.
+    entries = page.locator("#alert-history > li")
+    expect(entries).to_have_count(3)
+    expect(entries.nth(1)).to_contain_text("bob")
+    expect(entries.nth(0).locator('[data-path="title.en"] del')).to_have_text("Floods (bob)")
+    expect(entries.nth(0).locator('[data-path="title.en"] ins')).to_have_text("Floods (alice)")
+    expect(page.locator("#alert-history button.undo")).to_have_count(1)
+    entries.nth(0).locator("button.undo").click()
+    expect(page.locator("#alert-history-status")).to_contain_text("Undone")
+    expect(page.locator("#a-title-en")).to_have_value("Floods (bob)")
+    expect(entries).to_have_count(4)
+    assert requests.get(f"{live_server.url}/v1/alerts/{alert_id}", timeout=5).json()["title"]["en"] == "Floods (bob)"
 
 
 def test_a_country_alert_by_the_picker_then_deleted(page: Page, live_server: LiveServer) -> None:

@@ -53,6 +53,7 @@ export const ALERT_STRINGS = {
     postRefers: "This post refers travellers to {to}.",
     namesPost: "names this post",
     coversPost: "covers its location",
+    alertUndone: "Undone: the alert is as it was before this change.",
   },
   kk: {
     tabAlerts: "Ескертулер",
@@ -104,6 +105,7 @@ export const ALERT_STRINGS = {
     postRefers: "Бұл мекеме азаматтарды {to} мекемесіне жібереді.",
     namesPost: "осы мекемені атайды",
     coversPost: "оның орнын қамтиды",
+    alertUndone: "Кері қайтарылды: ескерту осы өзгеріске дейінгі күйінде.",
   },
   ru: {
     tabAlerts: "Предупреждения",
@@ -155,6 +157,7 @@ export const ALERT_STRINGS = {
     postRefers: "Это учреждение направляет граждан в {to}.",
     namesPost: "называет это учреждение",
     coversPost: "покрывает его место",
+    alertUndone: "Отменено: предупреждение такое же, как до этого изменения.",
   },
 };
 

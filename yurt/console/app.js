@@ -4,6 +4,7 @@
 "use strict";
 
 import { alertEditor, loadAlert, reloadAlert, saveAlert } from "./alert_form.js";
+import { alertHistory, loadAlertHistory } from "./alert_history.js";
 import { alerts, loadAlerts, renderAlerts, showPostAlerts } from "./alerts.js";
 import { $, api, localTime, session, setLanguage, t } from "./core.js";
 import { editor, load, mountMap, save, takeTheirs } from "./editor.js";
@@ -125,7 +126,8 @@ async function openAlert(id) {
   document.body.classList.add("editing-alert");
   renderAlerts();
   $("alert-editor-title").focus();
-  await loadAlert(r.data, r.etag);
+  $("alert-history-status").textContent = "";
+  await Promise.all([loadAlert(r.data, r.etag), loadAlertHistory()]);
 }
 
 function closeAlert() {
@@ -150,7 +152,12 @@ history.onUndone = async (entry, response) => {
   $("history-status").textContent = t("undone");
 };
 alerts.onOpen = openAlert;
-alertEditor.onSaved = async (id) => { alerts.openId = id; await loadAlerts(); };
+alertEditor.onSaved = async (id) => {
+  alerts.openId = id;
+  $("alert-history-status").textContent = "";
+  await Promise.all([loadAlerts(), loadAlertHistory()]);
+};
+alertHistory.onUndone = async (doc, etag) => { await loadAlert(doc, etag); await alertEditor.onSaved(doc.id); };
 alertEditor.onDeleted = async () => { await loadAlerts(); closeAlert(); };
 session.onExpired = (detail) => { if (session.me) expire(`${t("expired")} (${detail || ""})`); };
 
@@ -172,7 +179,7 @@ $("tab-alerts").addEventListener("click", () => selectTab("alerts"));
 $("new-alert").addEventListener("click", () => openAlert(null));
 $("back-to-alerts").addEventListener("click", closeAlert);
 $("alert-form").addEventListener("submit", saveAlert);
-$("alert-reload").addEventListener("click", reloadAlert);
+$("alert-reload").addEventListener("click", async () => { await reloadAlert(); await loadAlertHistory(); });
 $("back-to-list").addEventListener("click", closeEditor);
 $("form").addEventListener("submit", save);
 $("take-theirs").addEventListener("click", takeTheirs);
