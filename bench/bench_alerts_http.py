@@ -20,7 +20,8 @@ measured before each pair. Reported: req/s, p50 and p99 per run, the medians, th
     python bench/bench_alerts_http.py [--embedded] [--rounds 3] [--duration 10] [--workers 2]
                                       [--connections 8] [--alerts 1000] [--json out.json]
 
-Redis mode (the default) starts its own redis-server: A and B use databases 0 and 1 of it.
+Redis mode (the default) starts its own redis-server: A and B use databases 0 and 1 of it. The gunicorn settings
+are those of `bench_http.py` but for a worker timeout of 120 s (see `main`).
 """
 
 from __future__ import annotations
@@ -68,6 +69,16 @@ end
 """
 
 
+def records_for(n: int, seed: int) -> list[AlertRecord]:
+    """The bench's alerts, kept between runs in the temporary folder (making them takes a minute or more)."""
+    kept = Path(tempfile.gettempdir()) / f"yurt-bench-alerts-{n}-{seed}.json"
+    if kept.exists():
+        return [AlertRecord(raw["doc"], raw["rev"]) for raw in orjson.loads(kept.read_bytes())]
+    records = make_records(n, seed)
+    kept.write_bytes(orjson.dumps([{"doc": r.doc, "rev": r.rev} for r in records]))
+    return records
+
+
 def query_points(records: list[AlertRecord], n: int, seed: int) -> list[tuple[float, float]]:
     """Half drawn inside random alert areas (rejection sampling in each area's box), half uniform on the
     sphere, interleaved."""
@@ -108,7 +119,7 @@ def carrying(base: str, points: list[tuple[float, float]]) -> dict[str, int]:
     counts = {"points": len(points), "with_alerts": 0, "alerts_null": 0}
     for lat, lon in points:
         with urllib.request.urlopen(f"{base}/v1/missions/nearest?lat={lat:.6f}&lon={lon:.6f}&limit=5",
-                                    timeout=30) as response:
+                                    timeout=120) as response:
             alerts = orjson.loads(response.read())["alerts"]
         counts["with_alerts"] += bool(alerts)
         counts["alerts_null"] += alerts is None
@@ -145,7 +156,7 @@ def main() -> int:
         sys.exit("bench_alerts_http: needs wrk (Debian: apt-get install -y wrk)")
 
     started = time.perf_counter()
-    records = make_records(args.alerts, args.seed)
+    records = records_for(args.alerts, args.seed)
     points = query_points(records, POINTS, args.seed)
     script = walk_script(points)
     print(f"{len(records)} alerts and {len(points)} points made in {time.perf_counter() - started:.0f} s",
@@ -156,6 +167,12 @@ def main() -> int:
     env = {k: v for k, v in os.environ.items() if not k.startswith("YURT_")}
     env.update({"YURT_LOG_LEVEL": "WARNING", "YURT_JWT_SECRET": "bench-secret-not-for-production-0123456789",
                 "YURT_RATE_LIMIT": "100000000/minute"})  # measure the endpoint, not the 429 path
+    # The servers' own log, and a worker timeout of 120 s instead of 30 for every server (gunicorn reads
+    # GUNICORN_CMD_ARGS over its config file): a worker loads the 1,100 alerts while it boots, 5 s on a quiet
+    # machine but 27 s measured at a load average of 6 on 2 cores, and gunicorn kills a worker that is silent
+    # for longer than its timeout, boot included. The timeout changes nothing once a worker serves.
+    log = tmp / "gunicorn.log"
+    env["GUNICORN_CMD_ARGS"] = f"--error-logfile {log} --timeout 120"
     mode = "embedded" if args.embedded else "redis"
     try:
         envs = {name: {**env, "YURT_DATA_DIR": str(tmp / name)} for name in ("A", "B")}
@@ -219,6 +236,10 @@ def main() -> int:
         ok = ratio >= TARGET_RATIO
         print("OK" if ok else f"FAILED: nearest with alerts below {TARGET_RATIO} of nearest without")
         return 0 if ok else 1
+    except Exception:
+        if log.exists():
+            print(log.read_text()[-3000:], file=sys.stderr)
+        raise
     finally:
         for proc in reversed(procs):
             proc.send_signal(signal.SIGTERM)
