@@ -1,6 +1,6 @@
 """One Redis vs a 3-master Redis Cluster: how keys and commands spread, and throughput, through Yurt's stores.
 
-Starts a standalone redis-server and a 3-master cluster (tests/cluster_harness.py), both on loopback ports, and
+Starts a standalone redis-server and a 3-master cluster (tests/harness/cluster.py), both on loopback ports, and
 runs the same mixed load against each for ``--duration`` seconds from ``--processes`` client processes of
 ``--threads`` threads, through the real stores (``RedisPresenceStore``, the nearby page function of the API,
 ``RedisMissionStore``):
@@ -40,7 +40,7 @@ import redis
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tests.cluster_harness import free_ports, running_cluster
+from tests.harness.cluster import free_ports, running_cluster
 from yurt.api.travellers_nearby import nearby_page
 from yurt.dataset import read_collection_file
 from yurt.domain import privacy

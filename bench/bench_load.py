@@ -25,8 +25,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import requests
 
-from tests.fault_harness import RedisProcess
-from tests.gunicorn_harness import GunicornServer
+from tests.harness.gunicorn import GunicornServer
+from tests.harness.redis_process import RedisProcess
 from yurt.auth import mint
 
 SECRET = "bench-load-secret-with-at-least-32-bytes"

@@ -18,7 +18,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import redis
 
-from tests.schemathesis_runner import fuzz_app, run
+from tests.harness.fuzz import fuzz_app, run
 
 
 def main() -> int:

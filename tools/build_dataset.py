@@ -2,7 +2,7 @@
 hand-written tables in ``tools/dataset_supplement.json`` (kk/ru name forms, phones, OSM hours, districts,
 status decisions and the extra posts we confirmed).
 
-Run: ``python tools/build_dataset.py --facts ../shared/reference/missions-facts.csv
+Run: ``PYTHONPATH=. python tools/build_dataset.py --facts ../shared/reference/missions-facts.csv
 --out data/embassies.geojson``.
 The output is byte-for-byte reproducible: features sorted by id, coordinates rounded to 6 decimals (~0.1 m,
 finer than any source), no timestamps. ``--check`` validates the written file and prints counts.
@@ -15,26 +15,21 @@ import csv
 import json
 import re
 import sys
-import zoneinfo
 from collections import Counter
 from pathlib import Path
 from typing import Any
 
-import opening_hours
-
 # city_uncertainty and contacts sit beside this file: run as a script (python tools/build_dataset.py), its
-# folder is on sys.path, so they import as top-level modules.
+# folder is on sys.path, so they import as top-level modules; yurt comes from PYTHONPATH=. (the service's own
+# schema checks the result).
 from city_uncertainty import city_location_uncertainty_km
 from contacts import apply_contacts, checked_on, dated_sources, merge_sources, read_contacts
 from timezonefinder import TimezoneFinder
 
+from yurt.dataset import DatasetError, read_collection_file
+from yurt.schemas import EMAIL_PATTERN, SERVICES
+
 SUPPLEMENT_PATH = Path(__file__).resolve().parent / "dataset_supplement.json"
-ALL_SERVICES = [
-    "passports", "visas", "notary", "civil_registry", "citizenship", "consular_registration",
-    "legalisation", "return_certificate", "emergency_assistance",
-]
-ID_PATTERN = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
-EMAIL_PATTERN = re.compile(r"[^@\s]+@[^@\s]+\.[A-Za-z]{2,}")
 # A new citation starts after " | ", or after "; " when the next token is a URL or a bare domain, and only
 # outside parentheses: "(…; inform.kz a3999491 gives 1997)" is one citation's comment, not a second citation.
 SOURCE_SPLIT = re.compile(r"\s+\|\s+|\s*;\s+(?=https?://|[\w.-]+\.(?:kz|com|org|ru|net|az|de|uz|tv|asia)\b)")
@@ -85,7 +80,7 @@ def _names(row: Record, sup: Record) -> dict[str, str]:
 def _default_services(kind: str) -> list[str]:
     if kind in ("permanent_mission", "honorary_consulate", "diplomatic_mission"):
         return []
-    return list(ALL_SERVICES)
+    return list(SERVICES)
 
 
 def _contact_fields(row: Record, notes: list[str]) -> tuple[str | None, str | None]:
@@ -93,8 +88,8 @@ def _contact_fields(row: Record, notes: list[str]) -> tuple[str | None, str | No
     email_text = (row.get("email") or "").strip()
     email = None
     if email_text:
-        match = EMAIL_PATTERN.search(email_text)
-        email = match.group(0) if match else None
+        # The first word that is an e-mail address by the schema's own (anchored) pattern.
+        email = next((word for word in re.split(r"[\s,;()<>]+", email_text) if EMAIL_PATTERN.match(word)), None)
         rest = email_text.replace(email or "", "").strip()
         if rest:
             notes.append(f"E-mail {email} {rest}.")
@@ -234,25 +229,12 @@ def dump(collection: dict[str, Any]) -> str:
 
 
 def check(path: Path) -> None:
-    """Assert the dataset's invariants and print counts (the README quotes these figures)."""
-    collection = json.loads(path.read_text(encoding="utf-8"))
-    features = collection["features"]
-    ids = [f["id"] for f in features]
-    assert len(ids) == len(set(ids)), "duplicate ids"
-    zones = zoneinfo.available_timezones()
-    for feature in features:
-        props = feature["properties"]
-        lon, lat = feature["geometry"]["coordinates"]
-        assert ID_PATTERN.match(props["id"]) and props["id"] == feature["id"], props["id"]
-        assert -180.0 <= lon <= 180.0 and -90.0 <= lat <= 90.0, props["id"]
-        if props["hours"] is not None:
-            assert opening_hours.validate(props["hours"]), (props["id"], props["hours"])
-            opening_hours.OpeningHours(props["hours"])
-        assert props["timezone"] in zones, (props["id"], props["timezone"])
-        zoneinfo.ZoneInfo(props["timezone"])
-        assert props["host_country"] not in props["accredited_to"], props["id"]
-        assert props["sources"], props["id"]
-        assert props["status"] == "open" or props["status_note"], props["id"]
+    """Validate the dataset as the service loads it (the mission schema, all or nothing) and print counts (the
+    README quotes these figures)."""
+    try:
+        features = read_collection_file(path).features
+    except DatasetError as exc:
+        sys.exit(str(exc))
     for kind, count in sorted(Counter(f["properties"]["type"] for f in features).items()):
         print(f"{kind}: {count}")
     print(f"total: {len(features)}")

@@ -147,7 +147,6 @@ def requires(scope: str) -> Callable[[Callable[P, R]], Callable[P, R]]:
             g.principal = current_principal(app_verifier(), scope)
             return view(*args, **kwargs)
 
-        wrapper.__dict__["required_scope"] = scope
         return wrapper
 
     return decorator

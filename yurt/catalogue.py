@@ -47,19 +47,11 @@ class Catalogue:
         self._interval_s = reload_interval_s
         self._clock = clock
         self._lock = threading.Lock()
-        self._listeners: list[Callable[[Dataset], None]] = []
         self._unreachable = False
         self._dataset: Dataset | None = None
         self._checked_at = -float("inf")
         with contextlib.suppress(StoreUnavailable):  # logged by _check; requests get 503 until it answers
             self._check()
-
-    @property
-    def store(self) -> MissionStore:
-        return self._store
-
-    def on_change(self, listener: Callable[[Dataset], None]) -> None:
-        self._listeners.append(listener)
 
     def current(self) -> Dataset:
         """The current dataset; raises StoreUnavailable only if none was ever loaded."""
@@ -93,11 +85,8 @@ class Catalogue:
                     serving = self._dataset.generation if self._dataset is not None else "nothing (not loaded yet)"
                     log.warning("mission store unreachable; serving generation %s", serving)
                 return self._served()
-            dataset = Dataset.build(state.meta, state.records, state.generation, self._seat_of)
-            self._dataset = dataset
-        for listener in self._listeners:
-            listener(dataset)
-        return dataset
+            self._dataset = Dataset.build(state.meta, state.records, state.generation, self._seat_of)
+            return self._dataset
 
     def _served(self) -> Dataset:
         if self._dataset is None:

@@ -8,7 +8,7 @@ schema staff edits use, and raises one ``DatasetError`` listing every problem wi
 from __future__ import annotations
 
 import collections
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -16,6 +16,7 @@ from typing import Any
 import orjson
 from marshmallow import ValidationError
 
+from yurt.field_errors import field_errors
 from yurt.schemas import ENVELOPE_SCHEMA, normalise_feature, normalise_meta
 
 TimezoneAt = Callable[[float, float], "str | None"]
@@ -31,23 +32,9 @@ class DatasetError(ValueError):
     def __str__(self) -> str:
         lines = [self.args[0]]
         for path, messages in self.errors.items():
-            for field_path, text in _flatten(messages):
-                lines.append(f"  {path}{'.' + field_path if field_path else ''}: {text}")
+            for field_path, texts in field_errors(messages).items():
+                lines.extend(f"  {path}{'' if field_path == '$' else '.' + field_path}: {text}" for text in texts)
         return "\n".join(lines)
-
-
-def _flatten(messages: Any, prefix: str = "") -> Iterator[tuple[str, str]]:
-    if isinstance(messages, Mapping):
-        for key, value in messages.items():
-            yield from _flatten(value, f"{prefix}.{key}" if prefix else str(key))
-    elif isinstance(messages, list) and all(isinstance(m, str) for m in messages):
-        for message in messages:
-            yield prefix, message
-    elif isinstance(messages, list):
-        for i, value in enumerate(messages):
-            yield from _flatten(value, f"{prefix}[{i}]")
-    else:
-        yield prefix, str(messages)
 
 
 @dataclass(frozen=True)

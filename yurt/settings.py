@@ -14,7 +14,7 @@ import dataclasses
 import math
 import os
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -203,38 +203,41 @@ SETTINGS: tuple[Setting, ...] = (
 )
 
 
+# Each default is written once, as the raw string in SETTINGS, and parsed like a value from the environment.
+_DEFAULTS: dict[str, Any] = {s.attr: s.parse(s.default) for s in SETTINGS}
+
+
 @dataclass(frozen=True)
 class Settings:
-    data_file: Path = PROJECT_ROOT / "data" / "embassies.geojson"
-    data_dir: Path = PROJECT_ROOT / "var"
-    redis_url: str | None = None
-    redis_cluster: bool = False
-    redis_timeout_s: float = 0.25
-    redis_outage_log_interval_s: float = 30.0
-    reload_interval_s: float = 0.5
-    cache_enabled: bool = True
-    nearest_cache_min_missions: int = 1_000_000
-    jwt_secret: str | None = None
-    jwt_public_key_file: str | None = None
-    jwt_algorithms: tuple[str, ...] = ("HS256",)
-    jwt_issuer: str | None = None
-    jwt_audience: str | None = None
-    jwt_max_lifetime_s: int = 2_592_000
-    max_body_bytes: int = 1_048_576
-    cors_origins: tuple[str, ...] = ()
-    rate_limit: str = "600/minute"
-    traveller_secret: str | None = None
-    presence_daily_budget: int = 48
-    report_rate: str = "10/hour"
-    meetup_rate: str = "10/hour"
-    meetups_per_organiser: int = 5
-    meetup_retention_days: int = 7
-    metrics_token: str | None = None
-    log_level: str = "INFO"
-    base_url: str | None = None
-    alert_max_vertices: int = 10_000
-    alerts_max_age_s: int = 60
-    extra: Mapping[str, Any] = field(default_factory=dict)
+    data_file: Path = _DEFAULTS["data_file"]
+    data_dir: Path = _DEFAULTS["data_dir"]
+    redis_url: str | None = _DEFAULTS["redis_url"]
+    redis_cluster: bool = _DEFAULTS["redis_cluster"]
+    redis_timeout_s: float = _DEFAULTS["redis_timeout_s"]
+    redis_outage_log_interval_s: float = _DEFAULTS["redis_outage_log_interval_s"]
+    reload_interval_s: float = _DEFAULTS["reload_interval_s"]
+    cache_enabled: bool = _DEFAULTS["cache_enabled"]
+    nearest_cache_min_missions: int = _DEFAULTS["nearest_cache_min_missions"]
+    jwt_secret: str | None = _DEFAULTS["jwt_secret"]
+    jwt_public_key_file: str | None = _DEFAULTS["jwt_public_key_file"]
+    jwt_algorithms: tuple[str, ...] = _DEFAULTS["jwt_algorithms"]
+    jwt_issuer: str | None = _DEFAULTS["jwt_issuer"]
+    jwt_audience: str | None = _DEFAULTS["jwt_audience"]
+    jwt_max_lifetime_s: int = _DEFAULTS["jwt_max_lifetime_s"]
+    max_body_bytes: int = _DEFAULTS["max_body_bytes"]
+    cors_origins: tuple[str, ...] = _DEFAULTS["cors_origins"]
+    rate_limit: str = _DEFAULTS["rate_limit"]
+    traveller_secret: str | None = _DEFAULTS["traveller_secret"]
+    presence_daily_budget: int = _DEFAULTS["presence_daily_budget"]
+    report_rate: str = _DEFAULTS["report_rate"]
+    meetup_rate: str = _DEFAULTS["meetup_rate"]
+    meetups_per_organiser: int = _DEFAULTS["meetups_per_organiser"]
+    meetup_retention_days: int = _DEFAULTS["meetup_retention_days"]
+    metrics_token: str | None = _DEFAULTS["metrics_token"]
+    log_level: str = _DEFAULTS["log_level"]
+    base_url: str | None = _DEFAULTS["base_url"]
+    alert_max_vertices: int = _DEFAULTS["alert_max_vertices"]
+    alerts_max_age_s: int = _DEFAULTS["alerts_max_age_s"]
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:

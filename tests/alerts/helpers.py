@@ -45,13 +45,6 @@ def published(client: FlaskClient, **extra: Any) -> tuple[dict[str, Any], str]:
     return response.get_json(), response.headers["ETag"]
 
 
-@pytest.fixture(params=["embedded", "redis"])
-def mode_settings(request: pytest.FixtureRequest, settings: Settings) -> Settings:
-    if request.param == "redis":
-        return settings.replace(redis_url=request.getfixturevalue("redis_url"))
-    return settings
-
-
 @pytest.fixture
 def clocked(mode_settings: Settings) -> Iterator[tuple[Flask, Clock]]:
     application = create_app(mode_settings)

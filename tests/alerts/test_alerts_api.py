@@ -12,13 +12,13 @@ import orjson
 from flask import Flask
 from flask.testing import FlaskClient
 
-from tests.alerts.helpers import BERLIN_BOX, FIJI, TEXT, TITLE, body, clocked, mode_settings, publish, published, staff
+from tests.alerts.helpers import BERLIN_BOX, FIJI, TEXT, TITLE, body, clocked, publish, published, staff
 from tests.api.travellers_helpers import T0, Clock, auth
-from tests.test_errors import assert_problem
+from tests.harness.problems import assert_problem
 from yurt import create_app
 from yurt.settings import Settings
 
-__all__ = ["clocked", "mode_settings"]  # fixtures
+__all__ = ["clocked"]  # fixtures
 
 
 def iso(delta: timedelta) -> str:

@@ -1,76 +1,19 @@
-"""The alert and trip stores and the alert endpoints on a real 3-master Redis Cluster (tests/cluster_harness.py).
+"""The alert and trip stores and the alert endpoints on a real 3-master Redis Cluster (tests/harness/cluster.py).
 
-The contract suite of test_store_contract.py runs here unchanged: its test functions are imported and this
-module's fixtures hand them cluster-backed stores. Then the app runs on the cluster: publish, list, answers,
-travellers' alerts, trips and reach; every alert key shares one slot, so each write is one script.
+The store contract of test_store_contract.py runs on the cluster from its own module (the ``backend`` fixture
+of tests/conftest.py). Here the app runs on the session's cluster: publish, list, answers, travellers' alerts,
+trips and reach; every alert key shares one slot, so each write is one script.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
-import pytest
-import redis
 from redis.crc import key_slot
 
 from tests.alerts.helpers import BERLIN_BOX, published, staff
-from tests.alerts.test_store_contract import (  # noqa: F401  (collected here, on the cluster)
-    OpenAlertStore,
-    test_alerts_and_audit_survive_a_restart,
-    test_audit_has_kind_author_before_after_newest_first_and_pages,
-    test_audit_pages_across_many_entries,
-    test_concurrent_writers_with_one_etag_exactly_one_wins,
-    test_create_get_update_delete_with_compare_and_set,
-    test_trips_replace_expire_count_and_erase,
-)
 from tests.api.travellers_helpers import auth, install_clock, share
-from tests.cluster_harness import RedisCluster as ClusterProcesses
-from tests.cluster_harness import running_cluster
 from yurt import create_app
 from yurt.alerts import store_redis
-from yurt.alerts.store import AlertStore
-from yurt.alerts.store_redis import RedisAlertStore
-from yurt.alerts.trips import RedisTripStore, TripStore
 from yurt.settings import Settings
-from yurt.storage.redis_store import connect
-
-
-@pytest.fixture(scope="module")
-def alert_cluster() -> Iterator[ClusterProcesses]:
-    with running_cluster(masters=3) as cluster:
-        yield cluster
-
-
-@pytest.fixture
-def cluster_settings(settings: Settings, alert_cluster: ClusterProcesses) -> Iterator[Settings]:
-    alert_cluster.flush()
-    yield settings.replace(redis_url=alert_cluster.url, redis_cluster=True)
-    alert_cluster.flush()
-
-
-@pytest.fixture
-def open_alert_store(cluster_settings: Settings) -> Iterator[OpenAlertStore]:
-    clients: list[redis.Redis] = []
-
-    def factory() -> AlertStore:
-        clients.append(connect(cluster_settings))
-        return RedisAlertStore(clients[-1])
-
-    yield factory
-    for client in clients:
-        client.close()
-
-
-@pytest.fixture
-def alert_store(open_alert_store: OpenAlertStore) -> AlertStore:
-    return open_alert_store()
-
-
-@pytest.fixture
-def trip_store(cluster_settings: Settings) -> Iterator[TripStore]:
-    client = connect(cluster_settings)
-    yield RedisTripStore(client)
-    client.close()
 
 
 def test_alert_keys_share_one_slot() -> None:

@@ -10,7 +10,7 @@ from typing import Any
 from flask import Flask
 from flask.testing import FlaskClient
 
-from tests.alerts.helpers import BERLIN_BOX, FIJI, TITLE, clocked, mode_settings, published, staff
+from tests.alerts.helpers import BERLIN_BOX, FIJI, TITLE, clocked, published, staff
 from tests.api.travellers_helpers import T0, Clock
 from yurt.alerts.answers import point_summaries
 from yurt.alerts.book import AlertBook
@@ -18,7 +18,7 @@ from yurt.alerts.store import AlertState, EmbeddedAlertStore
 from yurt.domain.places import Locator
 from yurt.storage.base import StoreUnavailable
 
-__all__ = ["clocked", "mode_settings"]  # fixtures
+__all__ = ["clocked"]  # fixtures
 
 BERLIN = {"lat": 52.52, "lon": 13.40}
 FRANKFURT = {"lat": 50.11, "lon": 8.68}

@@ -1,11 +1,11 @@
 """The alert feature's core (model, geometry, snapshot) imports no web framework, storage client or schema
-library, as the domain core does (tests/test_architecture.py)."""
+library, as the domain core does (tests/core/test_architecture.py)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from tests.test_architecture import FORBIDDEN, _imports
+from tests.core.test_architecture import FORBIDDEN, _imports
 
 ALERTS = Path(__file__).resolve().parents[2] / "yurt" / "alerts"
 PURE = ("model.py", "geometry.py", "snapshot.py")

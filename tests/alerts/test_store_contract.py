@@ -1,5 +1,5 @@
-"""One contract for the alert and trip stores, run against the embedded stores and a real Redis (and, from
-tests/alerts/test_cluster.py, a Redis Cluster)."""
+"""One contract for the alert and trip stores, run against the embedded stores, a real Redis and a Redis
+Cluster (the ``backend`` fixture of tests/conftest.py)."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import redis
 
+from tests.conftest import Backend
 from yurt.alerts.model import Trip
 from yurt.alerts.store import AlertStore, EmbeddedAlertStore
 from yurt.alerts.store_redis import RedisAlertStore
@@ -27,26 +27,20 @@ def doc(alert_id: str = "al-0000000001", severity: str = "warning", **extra: Any
             "countries": ["IR"], "valid_from": "2027-01-01T00:00:00Z", "valid_to": None, **extra}
 
 
-@pytest.fixture(params=["embedded", "redis"])
-def open_alert_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[OpenAlertStore]:
+@pytest.fixture
+def open_alert_store(backend: Backend) -> Iterator[OpenAlertStore]:
     opened: list[AlertStore] = []
-    clients: list[redis.Redis] = []
 
     def open_store() -> AlertStore:
-        if request.param == "embedded":
-            store: AlertStore = EmbeddedAlertStore(tmp_path / "var")
+        if backend.embedded:
+            opened.append(EmbeddedAlertStore(backend.directory / "var"))
         else:
-            client = redis.Redis.from_url(request.getfixturevalue("redis_url"))
-            clients.append(client)
-            store = RedisAlertStore(client)
-        opened.append(store)
-        return store
+            opened.append(RedisAlertStore(backend.connect()))
+        return opened[-1]
 
     yield open_store
     for store in opened:
         store.close()
-    for client in clients:
-        client.close()
 
 
 @pytest.fixture
@@ -155,14 +149,11 @@ def test_embedded_audit_drops_a_line_whose_working_copy_never_landed(tmp_path: P
 # -- trips -----------------------------------------------------------------------------------------------------
 
 
-@pytest.fixture(params=["embedded", "redis"])
-def trip_store(request: pytest.FixtureRequest) -> Iterator[TripStore]:
-    if request.param == "embedded":
-        yield EmbeddedTripStore()
-        return
-    client = redis.Redis.from_url(request.getfixturevalue("redis_url"))
-    yield RedisTripStore(client)
-    client.close()
+@pytest.fixture
+def trip_store(backend: Backend) -> TripStore:
+    if backend.embedded:
+        return EmbeddedTripStore()
+    return RedisTripStore(backend.connect())
 
 
 def test_trips_replace_expire_count_and_erase(trip_store: TripStore) -> None:

@@ -14,13 +14,13 @@ import redis
 from flask import Flask
 from flask.testing import FlaskClient
 
-from tests.alerts.helpers import BERLIN_BOX, FIJI, clocked, mode_settings, published, staff
+from tests.alerts.helpers import BERLIN_BOX, FIJI, clocked, published, staff
 from tests.api.travellers_helpers import Clock, auth, install_clock, share
-from tests.test_errors import assert_problem
+from tests.harness.problems import assert_problem
 from yurt import create_app
 from yurt.settings import Settings
 
-__all__ = ["clocked", "mode_settings"]  # fixtures
+__all__ = ["clocked"]  # fixtures
 
 BERLIN = (52.52, 13.40)
 FRANKFURT = (50.11, 8.68)

@@ -31,28 +31,27 @@ def body(**changes: Any) -> dict[str, Any]:
     return {**base, **changes}
 
 
-def make_app(settings: Settings, request: pytest.FixtureRequest, **changes: Any) -> Flask:
-    chosen = request.getfixturevalue("redis_settings") if request.param == "redis" else settings
-    return create_app(chosen.replace(**changes))
+def make_app(settings: Settings, **changes: Any) -> Flask:
+    return create_app(settings.replace(**changes))
 
 
-@pytest.fixture(params=["embedded", "redis"])
-def capped(request: pytest.FixtureRequest, settings: Settings) -> Iterator[Flask]:
-    app = make_app(settings, request, meetups_per_organiser=3, meetup_rate="100/hour")
+@pytest.fixture
+def capped(mode_settings: Settings) -> Iterator[Flask]:
+    app = make_app(mode_settings, meetups_per_organiser=3, meetup_rate="100/hour")
     yield app
     app.extensions["yurt"].close()
 
 
-@pytest.fixture(params=["embedded", "redis"])
-def rated(request: pytest.FixtureRequest, settings: Settings) -> Iterator[Flask]:
-    app = make_app(settings, request, meetups_per_organiser=100, meetup_rate="4/hour")
+@pytest.fixture
+def rated(mode_settings: Settings) -> Iterator[Flask]:
+    app = make_app(mode_settings, meetups_per_organiser=100, meetup_rate="4/hour")
     yield app
     app.extensions["yurt"].close()
 
 
-@pytest.fixture(params=["embedded", "redis"])
-def defaults(request: pytest.FixtureRequest, settings: Settings) -> Iterator[Flask]:
-    app = make_app(settings, request)  # 5 active meetups and 10 creations an hour per account
+@pytest.fixture
+def defaults(mode_settings: Settings) -> Iterator[Flask]:
+    app = make_app(mode_settings)  # 5 active meetups and 10 creations an hour per account
     yield app
     app.extensions["yurt"].close()
 

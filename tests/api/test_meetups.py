@@ -19,7 +19,7 @@ from werkzeug.test import TestResponse
 
 from tests.api.travellers_helpers import all_nearby, auth, install_clock, share
 from tests.conftest import LiveServer
-from tests.test_errors import assert_problem
+from tests.harness.problems import assert_problem
 from yurt import create_app
 from yurt.api.traveller_schemas import MeetupOut
 from yurt.domain import privacy
@@ -201,21 +201,13 @@ def test_hundred_simultaneous_joins_over_http_on_redis(redis_app: Flask) -> None
     assert final["attending"] == 10 and len(final["attendees"]) == 10
 
 
-@pytest.fixture(params=["embedded", "redis"])
-def any_app(request: pytest.FixtureRequest, settings: Settings) -> Iterator[Flask]:
-    chosen = request.getfixturevalue("redis_settings") if request.param == "redis" else settings
-    application = create_app(chosen)
-    yield application
-    application.extensions["yurt"].close()
-
-
 ATTENDEE_SUBS = ("auth0|attendee-aigerim-7f3a", "auth0|attendee-bolat-91c2")
 
 
-def test_organiser_sees_handles_never_subs(any_app: Flask) -> None:
+def test_organiser_sees_handles_never_subs(mode_app: Flask) -> None:
     """Attendees appear to the organiser as the organiser's own nearby handles, with their shared profile."""
-    install_clock(any_app)
-    client = any_app.test_client()
+    install_clock(mode_app)
+    client = mode_app.test_client()
     organiser, aigerim, bolat = "auth0|organiser-55e1", *ATTENDEE_SUBS
     assert share(client, organiser, *SAFA_PARK).status_code == 200
     assert share(client, aigerim, *SAFA_PARK, display_name="Aigerim", about="Almaty").status_code == 200
@@ -241,7 +233,7 @@ def test_organiser_sees_handles_never_subs(any_app: Flask) -> None:
     filed = client.post("/v1/travellers/reports", json={"handle": bolat_handle, "reason": "no-show"},
                         headers=auth(organiser))
     assert filed.status_code == 202
-    secret = any_app.extensions["yurt"].travellers.secret
+    secret = mode_app.extensions["yurt"].travellers.secret
     (report,) = js(client.get("/v1/staff/traveller-reports", headers=auth("boss", "staff")))["reports"]
     assert report["target"] == privacy.handle_for(secret, "staff", privacy.traveller_id(secret, bolat))
     assert report["reporter"] == privacy.handle_for(secret, "staff", privacy.traveller_id(secret, organiser))
@@ -257,9 +249,9 @@ def test_organiser_sees_handles_never_subs(any_app: Flask) -> None:
     assert bolat_handle in after and nearby_handle not in after
 
 
-def test_attendee_handles_differ_per_organiser_and_stay_hidden_from_others(any_app: Flask) -> None:
-    install_clock(any_app)
-    client = any_app.test_client()
+def test_attendee_handles_differ_per_organiser_and_stay_hidden_from_others(mode_app: Flask) -> None:
+    install_clock(mode_app)
+    client = mode_app.test_client()
     aigerim, other = ATTENDEE_SUBS
     meetups = {org: create(client, org)["id"] for org in ("org-one", "org-two")}
     for mid in meetups.values():

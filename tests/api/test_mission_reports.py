@@ -10,7 +10,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from tests.conftest import JWT_SECRET, pin_clock
-from tests.test_errors import assert_problem
+from tests.harness.problems import assert_problem
 from yurt import create_app
 from yurt.api.mission_reports import REPORT_LIMIT
 from yurt.auth import mint

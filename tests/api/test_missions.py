@@ -10,7 +10,7 @@ import requests
 from flask.testing import FlaskClient
 
 from tests.conftest import LiveServer
-from tests.test_errors import assert_problem
+from tests.harness.problems import assert_problem
 
 
 def ids(response) -> list[str]:  # type: ignore[no-untyped-def]

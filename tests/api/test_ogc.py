@@ -5,7 +5,7 @@ from __future__ import annotations
 import orjson
 from flask.testing import FlaskClient
 
-from tests.test_errors import assert_problem
+from tests.harness.problems import assert_problem
 
 
 def get(client: FlaskClient, url: str) -> dict:  # type: ignore[type-arg]

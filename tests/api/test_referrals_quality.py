@@ -7,7 +7,7 @@ import orjson
 from flask.testing import FlaskClient
 
 from tests.api.test_staff import auth, get, patch
-from tests.test_errors import assert_problem
+from tests.harness.problems import assert_problem
 
 KYIV = "kz-embassy-ua-kyiv"  # suspended in the fixture
 BERLIN = "kz-embassy-de-berlin"

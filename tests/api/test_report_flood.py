@@ -27,10 +27,9 @@ QUOTA = 10  # YURT_REPORT_RATE in this test: 10/hour
 PILED = 10_050  # more than the old suspension scan (10,000) and staff list (500) together could see
 
 
-@pytest.fixture(params=["embedded", "redis"])
-def flood_app(request: pytest.FixtureRequest, settings: Settings) -> Iterator[Flask]:
-    chosen = request.getfixturevalue("redis_settings") if request.param == "redis" else settings
-    application = create_app(chosen.replace(report_rate=f"{QUOTA}/hour"))
+@pytest.fixture
+def flood_app(mode_settings: Settings) -> Iterator[Flask]:
+    application = create_app(mode_settings.replace(report_rate=f"{QUOTA}/hour"))
     install_clock(application)
     yield application
     application.extensions["yurt"].close()

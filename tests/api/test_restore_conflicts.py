@@ -9,33 +9,22 @@ names in ``overwrite`` (``overwrite_dataset_facts``).
 from __future__ import annotations
 
 import copy
-from collections.abc import Iterator
 from typing import Any
 
 import orjson
 import pytest
+from flask import Flask
 from flask.testing import FlaskClient
 
-from tests.api.test_staff import auth, get, patch
-from tests.test_errors import assert_problem
-from yurt import create_app
-from yurt.settings import Settings
+from tests.api.test_staff import auth, collection, get, patch
+from tests.harness.problems import assert_problem
 
 BERLIN, OSLO, SUVA, BERN = "kz-embassy-de-berlin", "kz-embassy-no-oslo", "kz-embassy-fj-suva", "kz-embassy-ch-bern"
 
 
-@pytest.fixture(params=["embedded", "redis"])
-def client(request: pytest.FixtureRequest, settings: Settings) -> Iterator[FlaskClient]:
-    if request.param == "redis":
-        settings = settings.replace(redis_url=request.getfixturevalue("redis_url"))
-    application = create_app(settings)
-    yield application.test_client()
-    application.extensions["yurt"].close()
-
-
-def collection(client: FlaskClient) -> tuple[dict[str, Any], str]:
-    response = client.get("/v1/missions")
-    return orjson.loads(response.data), response.headers["ETag"]
+@pytest.fixture
+def client(mode_app: Flask) -> FlaskClient:
+    return mode_app.test_client()
 
 
 def bulk_replace(client: FlaskClient) -> int:

@@ -3,28 +3,22 @@ mission's own preconditions, with the same 409 as a bulk restore when it would u
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import orjson
 import pytest
+from flask import Flask
 from flask.testing import FlaskClient
 
 from tests.api.test_staff import auth, get, patch
-from tests.test_errors import assert_problem
-from yurt import create_app
-from yurt.settings import Settings
+from tests.harness.problems import assert_problem
 
 BERLIN = "kz-embassy-de-berlin"
 
 
-@pytest.fixture(params=["embedded", "redis"])
-def client(request: pytest.FixtureRequest, settings: Settings) -> Iterator[FlaskClient]:
-    if request.param == "redis":
-        settings = settings.replace(redis_url=request.getfixturevalue("redis_url"))
-    application = create_app(settings)
-    yield application.test_client()
-    application.extensions["yurt"].close()
+@pytest.fixture
+def client(mode_app: Flask) -> FlaskClient:
+    return mode_app.test_client()
 
 
 def newest_seq(client: FlaskClient) -> int:

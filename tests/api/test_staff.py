@@ -14,7 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tests.conftest import JWT_SECRET
-from tests.test_errors import assert_problem
+from tests.harness.problems import assert_problem
 from yurt.api.merge_patch import merge_patch
 from yurt.auth import mint
 
@@ -150,13 +150,13 @@ def test_create_put_delete_and_history(client: FlaskClient) -> None:
     assert_problem(client.get("/v1/missions/kz-no-such-post/history", headers=auth()), 404)
 
 
-def _collection(client: FlaskClient) -> tuple[dict[str, Any], str]:
+def collection(client: FlaskClient) -> tuple[dict[str, Any], str]:
     response = client.get("/v1/missions")
     return orjson.loads(response.data), response.headers["ETag"]
 
 
 def test_bulk_replace_all_or_nothing_then_restore(client: FlaskClient) -> None:
-    original, etag = _collection(client)
+    original, etag = collection(client)
     edited = copy.deepcopy(original)
     edited["features"] = [f for f in edited["features"] if f["id"] != BERLIN]
     edited["features"][2]["properties"]["email"] = "broken"
@@ -164,7 +164,7 @@ def test_bulk_replace_all_or_nothing_then_restore(client: FlaskClient) -> None:
     bad = client.put("/v1/missions", json=edited, headers={**auth(), "If-Match": etag})
     errors = assert_problem(bad, 422)["errors"]
     assert "features[2].properties.email" in errors and "features[4].geometry.coordinates" in errors
-    assert _collection(client)[1] == etag  # nothing landed
+    assert collection(client)[1] == etag  # nothing landed
 
     edited = copy.deepcopy(original)
     edited["features"] = [f for f in edited["features"] if f["id"] != BERLIN]
@@ -172,7 +172,7 @@ def test_bulk_replace_all_or_nothing_then_restore(client: FlaskClient) -> None:
     assert_problem(client.put("/v1/missions", json=edited, headers={**auth(), "If-Match": '"old"'}), 412)
     done = client.put("/v1/missions", json=edited, headers={**auth("alice"), "If-Match": etag})
     assert done.status_code == 200 and orjson.loads(done.data)["count"] == len(original["features"]) - 1
-    after, after_etag = _collection(client)
+    after, after_etag = collection(client)
     assert after_etag == done.headers["ETag"] and BERLIN not in {f["id"] for f in after["features"]}
 
     audit = orjson.loads(client.get("/v1/audit?limit=5", headers=auth()).data)["entries"]
@@ -189,7 +189,7 @@ def test_bulk_replace_all_or_nothing_then_restore(client: FlaskClient) -> None:
     restored = client.post(f"/v1/audit/{bulk['seq']}/restore",
                            headers={**auth("bob"), "If-Match": after_etag})
     assert restored.status_code == 200
-    assert _collection(client) == (original, etag)
+    assert collection(client) == (original, etag)
     newest = orjson.loads(client.get("/v1/audit?limit=1", headers=auth()).data)["entries"][0]
     assert newest["action"] == "restore" and newest["author"] == "bob"
     assert_problem(client.post("/v1/audit/99999/restore", headers={**auth(), "If-Match": etag}), 404)
@@ -203,8 +203,8 @@ def test_dataset_facts_edit_keeps_mission_etags(client: FlaskClient) -> None:
     assert_problem(client.put("/v1/dataset", json=meta, headers=auth()), 428)
     done = client.put("/v1/dataset", json=meta, headers={**auth(), "If-Match": facts.headers["ETag"]})
     assert done.status_code == 200
-    collection, etag = _collection(client)
-    assert collection["dataset"]["consular_hotline"]["number"] == "+7 7172 72 00 00"
+    whole, etag = collection(client)
+    assert whole["dataset"]["consular_hotline"]["number"] == "+7 7172 72 00 00"
     assert etag == done.headers["ETag"] and get(client, BERLIN)[1] == berlin_etag
     meta["checked_on"] = "yesterday"
     errors = assert_problem(client.put("/v1/dataset", json=meta, headers={**auth(), "If-Match": etag}), 422)

@@ -6,7 +6,7 @@ import orjson
 from flask.testing import FlaskClient
 
 from tests.api.test_staff import auth
-from tests.test_errors import assert_problem
+from tests.harness.problems import assert_problem
 
 
 def test_me_names_the_signed_in_staff_member(client: FlaskClient) -> None:

@@ -9,28 +9,16 @@ attendee handles follow the same rule.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
-import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
 from tests.api.travellers_helpers import Clock, all_nearby, auth, install_clock, share
-from tests.test_errors import assert_problem
-from yurt import create_app
-from yurt.settings import Settings
+from tests.harness.problems import assert_problem
 
 DUBAI = (25.2048, 55.2708)
 NEAR = (25.2070, 55.2730)  # ~300 m away
-
-
-@pytest.fixture(params=["embedded", "redis"])
-def any_app(request: pytest.FixtureRequest, settings: Settings) -> Iterator[Flask]:
-    chosen = request.getfixturevalue("redis_settings") if request.param == "redis" else settings
-    application = create_app(chosen)
-    yield application
-    application.extensions["yurt"].close()
 
 
 def handles(client: FlaskClient, viewer: str) -> dict[str, str]:
@@ -61,9 +49,9 @@ def new_session(client: FlaskClient, clock: Clock, sub: str, how: str, name: str
     assert share(client, sub, *NEAR, display_name=name, share_minutes=15).status_code == 200
 
 
-def test_every_new_session_gets_new_handles_for_every_viewer(any_app: Flask) -> None:
-    clock = install_clock(any_app)
-    client = any_app.test_client()
+def test_every_new_session_gets_new_handles_for_every_viewer(mode_app: Flask) -> None:
+    clock = install_clock(mode_app)
+    client = mode_app.test_client()
     for viewer in ("viewer", "watcher"):
         assert share(client, viewer, *DUBAI, share_minutes=1440).status_code == 200
     assert share(client, "target", *NEAR, display_name="Aidos", share_minutes=15).status_code == 200
@@ -94,9 +82,9 @@ def test_every_new_session_gets_new_handles_for_every_viewer(any_app: Flask) -> 
     assert_problem(share(client, "target", *NEAR), 403)
 
 
-def test_blocks_hold_across_sessions_and_own_blocks_go_with_erase(any_app: Flask) -> None:
-    clock = install_clock(any_app)
-    client = any_app.test_client()
+def test_blocks_hold_across_sessions_and_own_blocks_go_with_erase(mode_app: Flask) -> None:
+    clock = install_clock(mode_app)
+    client = mode_app.test_client()
     for sub, name in (("blocker", "Blocker"), ("friend", "Friend")):
         assert share(client, sub, *DUBAI, display_name=name, share_minutes=1440).status_code == 200
     assert share(client, "target", *NEAR, display_name="Aidos", share_minutes=15).status_code == 200
@@ -115,9 +103,9 @@ def test_blocks_hold_across_sessions_and_own_blocks_go_with_erase(any_app: Flask
     assert len({r["target"] for r in staff_reports(client)}) == 1
 
 
-def test_meetup_attendee_handles_follow_sessions(any_app: Flask) -> None:
-    clock = install_clock(any_app)
-    client = any_app.test_client()
+def test_meetup_attendee_handles_follow_sessions(mode_app: Flask) -> None:
+    clock = install_clock(mode_app)
+    client = mode_app.test_client()
     assert share(client, "organiser", *DUBAI, share_minutes=1440).status_code == 200
     assert share(client, "attendee", *NEAR, display_name="Aigerim").status_code == 200
     body = {"title": "Nauryz", "description": "", "starts_at": "2026-03-21T14:00:00+04:00",

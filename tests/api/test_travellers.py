@@ -17,8 +17,8 @@ from redis.backoff import NoBackoff
 from redis.retry import Retry
 
 from tests.api.travellers_helpers import all_nearby, auth, install_clock, nearby, share
-from tests.test_errors import assert_problem
-from yurt import create_app
+from tests.conftest import running_app
+from tests.harness.problems import assert_problem
 from yurt.settings import Settings
 from yurt.storage.travellers import TravellerStores
 from yurt.storage.travellers_redis import RedisPresenceStore
@@ -217,10 +217,8 @@ def test_erase_me(client: FlaskClient) -> None:
 
 @pytest.fixture
 def redis_app(redis_settings: Settings) -> Iterator[Flask]:
-    application = create_app(redis_settings)
-    application.config["TESTING"] = True
-    yield application
-    application.extensions["yurt"].close()
+    with running_app(redis_settings) as application:
+        yield application
 
 
 def _needles(lat: float, lon: float) -> list[str]:

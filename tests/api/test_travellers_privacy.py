@@ -10,11 +10,9 @@ from __future__ import annotations
 
 import hashlib
 import time
-from collections.abc import Iterator
 
 import h3
 import numpy as np
-import pytest
 from flask import Flask
 from pyproj import Geod
 
@@ -28,19 +26,6 @@ GEOD = Geod(ellps="WGS84")
 ALMATY = (43.2380, 76.9450)
 
 
-@pytest.fixture(params=["embedded", "redis"])
-def any_settings(request: pytest.FixtureRequest, settings: Settings) -> Settings:
-    chosen: Settings = request.getfixturevalue("redis_settings") if request.param == "redis" else settings
-    return chosen
-
-
-@pytest.fixture
-def any_app(any_settings: Settings) -> Iterator[Flask]:
-    application = create_app(any_settings)
-    yield application
-    application.extensions["yurt"].close()
-
-
 def near_an_edge(cell: str, edge: int, inside_m: float) -> tuple[float, float]:
     """A point ``inside_m`` metres inside ``cell`` from the middle of its ``edge``-th boundary edge."""
     ring = h3.cell_to_boundary(cell)
@@ -52,9 +37,9 @@ def near_an_edge(cell: str, edge: int, inside_m: float) -> tuple[float, float]:
     return lat, lon
 
 
-def test_noisy_updates_from_one_spot_keep_one_cell(any_app: Flask) -> None:
-    clock = install_clock(any_app)
-    client = any_app.test_client()
+def test_noisy_updates_from_one_spot_keep_one_cell(mode_app: Flask) -> None:
+    clock = install_clock(mode_app)
+    client = mode_app.test_client()
     home = privacy.presence_cell(*ALMATY)
     rng = np.random.default_rng(5)
     would_have_flipped = 0
@@ -82,16 +67,16 @@ def exposed_gauge(app: Flask) -> float:
     return float(family.samples[0].value)
 
 
-def test_one_traveller_toggling_presence_does_not_show_in_the_gauge(any_app: Flask) -> None:
-    client = any_app.test_client()  # the real clock: the gauge reads the store at scrape time
-    assert exposed_gauge(any_app) == 0
+def test_one_traveller_toggling_presence_does_not_show_in_the_gauge(mode_app: Flask) -> None:
+    client = mode_app.test_client()  # the real clock: the gauge reads the store at scrape time
+    assert exposed_gauge(mode_app) == 0
 
     def toggle(sub: str) -> list[float]:
-        values = [exposed_gauge(any_app)]
+        values = [exposed_gauge(mode_app)]
         assert share(client, sub, *ALMATY).status_code == 200
-        values.append(exposed_gauge(any_app))
+        values.append(exposed_gauge(mode_app))
         assert client.delete("/v1/travellers/me/presence", headers=auth(sub)).status_code == 204
-        values.append(exposed_gauge(any_app))
+        values.append(exposed_gauge(mode_app))
         return values
 
     assert toggle("alone") == [0, 0, 0]  # the first traveller of a quiet deployment
@@ -100,9 +85,9 @@ def test_one_traveller_toggling_presence_does_not_show_in_the_gauge(any_app: Fla
     assert toggle("one-more") == [10, 10, 10]
     for i in range(13, 20):
         assert share(client, f"crowd-{i}", *ALMATY).status_code == 200
-    assert exposed_gauge(any_app) == 20  # it still follows the crowd, in steps of 10
-    with any_app.app_context():
-        assert any_app.extensions["yurt"].travellers.presence.visible_count(time.time()) == 20
+    assert exposed_gauge(mode_app) == 20  # it still follows the crowd, in steps of 10
+    with mode_app.app_context():
+        assert mode_app.extensions["yurt"].travellers.presence.visible_count(time.time()) == 20
 
 
 def test_mission_reporter_is_keyed(settings: Settings) -> None:

@@ -1,17 +1,16 @@
-"""Meetup search in both stores (embedded, real Redis) against a scan of every meetup: a crowded city, a
+"""Meetup search in every store (embedded, real Redis, Redis Cluster) against a scan of every meetup: a crowded city, a
 scattered region and empty land, time windows that reject most of the crowd, meetups that ended or were
 cancelled, and the per-organiser cap and retention that come with the same store."""
 
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator
 
 import numpy as np
 import pytest
-import redis
 from pyproj import Geod
 
+from tests.conftest import Backend
 from yurt.storage.meetups import EmbeddedMeetupStore, Meetup, MeetupStore, TooManyActiveError
 from yurt.storage.meetups_redis import RedisMeetupStore
 
@@ -21,14 +20,11 @@ CITY = (43.2389, 76.8897)  # Almaty
 HOUR = 3600.0
 
 
-@pytest.fixture(params=["embedded", "redis"])
-def meetup_store(request: pytest.FixtureRequest) -> Iterator[MeetupStore]:
-    if request.param == "embedded":
-        yield EmbeddedMeetupStore(retention_s=86_400)
-        return
-    client = redis.Redis.from_url(request.getfixturevalue("redis_url"))
-    yield RedisMeetupStore(client, retention_s=86_400)
-    client.close()
+@pytest.fixture
+def meetup_store(backend: Backend) -> MeetupStore:
+    if backend.embedded:
+        return EmbeddedMeetupStore(retention_s=86_400)
+    return RedisMeetupStore(backend.connect(), retention_s=86_400)
 
 
 def around(centre: tuple[float, float], n: int, radius_km: float, rng: np.random.Generator) -> np.ndarray:

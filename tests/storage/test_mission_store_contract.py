@@ -1,5 +1,6 @@
-"""One contract for every ``MissionStore``: the embedded store on real files and the Redis store on a real
-redis-server. Compare-and-set, audit, bulk replace and undo, and state that survives a restart."""
+"""One contract for every ``MissionStore``: the embedded store on real files, the Redis store on a real
+redis-server and on a Redis Cluster. Compare-and-set, audit, bulk replace and undo, and state that survives a
+restart."""
 
 from __future__ import annotations
 
@@ -14,8 +15,8 @@ import orjson
 import pytest
 import redis
 
-from tests.conftest import FIXTURE_DATASET
-from yurt.dataset import Collection, read_collection_file
+from tests.conftest import Backend
+from yurt.dataset import Collection
 from yurt.domain.missions import dataset_etag
 from yurt.storage.base import MAX_ID, AlreadyExists, MissionStore, NotFound, StalePrecondition
 from yurt.storage.embedded import AUDIT_LOG, EmbeddedMissionStore
@@ -27,32 +28,21 @@ OSLO = "kz-embassy-no-oslo"
 OpenStore = Callable[[], MissionStore]
 
 
-@pytest.fixture(scope="module")
-def seed() -> Collection:
-    return read_collection_file(FIXTURE_DATASET)
-
-
-@pytest.fixture(params=["embedded", "redis"])
-def open_store(request: pytest.FixtureRequest, tmp_path: Path, seed: Collection) -> Iterator[OpenStore]:
+@pytest.fixture
+def open_store(backend: Backend, seed: Collection) -> Iterator[OpenStore]:
     """A factory: each call opens the same underlying state anew, as a restarted process would."""
     opened: list[MissionStore] = []
-    clients: list[redis.Redis] = []
-    if request.param == "embedded":
-        def factory() -> MissionStore:
-            opened.append(EmbeddedMissionStore(tmp_path / "var", seed))
-            return opened[-1]
-    else:
-        url = request.getfixturevalue("redis_url")
 
-        def factory() -> MissionStore:
-            clients.append(redis.Redis.from_url(url))
-            opened.append(RedisMissionStore(clients[-1], seed))
-            return opened[-1]
+    def factory() -> MissionStore:
+        if backend.embedded:
+            opened.append(EmbeddedMissionStore(backend.directory / "var", seed))
+        else:
+            opened.append(RedisMissionStore(backend.connect(), seed))
+        return opened[-1]
+
     yield factory
     for store in opened:
         store.close()
-    for client in clients:
-        client.close()
 
 
 def _feature(store: MissionStore, mission_id: str) -> tuple[dict[str, Any], str]:

@@ -1,4 +1,5 @@
-"""Presence sessions and established accounts: one contract, run against the embedded store and a real Redis.
+"""Presence sessions and established accounts: one contract, run against the embedded store, a real Redis and a
+Redis Cluster.
 
 A share that finds no live presence starts a new session (a new random id: handles and the cell order derive
 from it); a share during a live one keeps it. The store remembers when it first saw an account (or the token's
@@ -7,11 +8,9 @@ from it); a share during a live one keeps it. The store remembers when it first 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
-import redis
 
+from tests.conftest import Backend
 from tests.storage.test_travellers_contract import DUBAI, DUBAI_EAST, POLICY, PROFILE, T0
 from yurt.domain import privacy
 from yurt.domain.area_counts import ACCOUNT_AGE_FOR_AREAS_S, FIRST_SEEN_RETENTION_S
@@ -21,14 +20,11 @@ from yurt.storage.travellers_redis import RedisPresenceStore
 DAY = 86_400.0
 
 
-@pytest.fixture(params=["embedded", "redis"])
-def s(request: pytest.FixtureRequest) -> Iterator[PresenceStore]:
-    if request.param == "embedded":
-        yield EmbeddedPresenceStore(POLICY)
-        return
-    client = redis.Redis.from_url(request.getfixturevalue("redis_url"))
-    yield RedisPresenceStore(client, POLICY)
-    client.close()
+@pytest.fixture
+def s(backend: Backend) -> PresenceStore:
+    if backend.embedded:
+        return EmbeddedPresenceStore(POLICY)
+    return RedisPresenceStore(backend.connect(), POLICY)
 
 
 def put(store: PresenceStore, tid: str, now: float, cell: str = DUBAI, minutes: float = 60,

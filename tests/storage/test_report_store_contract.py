@@ -1,15 +1,13 @@
-"""One contract for every ``ReportStore`` (embedded files, real Redis): submit, per-traveller limit, list,
-resolve."""
+"""One contract for every ``ReportStore`` (embedded files, real Redis, Redis Cluster): submit, per-traveller
+limit, list, resolve."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
-import redis
 
+from tests.conftest import Backend
 from yurt.storage.base import NotFound
 from yurt.storage.reports import (
     AlreadyResolvedError,
@@ -24,14 +22,11 @@ T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 LIMIT = ReportLimit(max_reports=3, window_s=3600)
 
 
-@pytest.fixture(params=["embedded", "redis"])
-def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[ReportStore]:
-    if request.param == "embedded":
-        yield EmbeddedReportStore(tmp_path)
-        return
-    client = redis.Redis.from_url(request.getfixturevalue("redis_url"))
-    yield RedisReportStore(client)
-    client.close()
+@pytest.fixture
+def store(backend: Backend) -> ReportStore:
+    if backend.embedded:
+        return EmbeddedReportStore(backend.directory)
+    return RedisReportStore(backend.connect())
 
 
 def test_submit_list_and_resolve(store: ReportStore) -> None:

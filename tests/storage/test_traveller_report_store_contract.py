@@ -1,13 +1,11 @@
-"""One contract for every ``TravellerReportStore`` (embedded, real Redis): one open report per pair, paging
-newest first by an id bound, the staff-handle index, closing at suspension."""
+"""One contract for every ``TravellerReportStore`` (embedded, real Redis, Redis Cluster): one open report per
+pair, paging newest first by an id bound, the staff-handle index, closing at suspension."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
-import redis
 
+from tests.conftest import Backend
 from yurt.storage.traveller_reports import (
     DuplicateReportError,
     EmbeddedTravellerReportStore,
@@ -18,14 +16,11 @@ from yurt.storage.traveller_reports import (
 T0 = 1_800_000_000.0
 
 
-@pytest.fixture(params=["embedded", "redis"])
-def traveller_reports(request: pytest.FixtureRequest) -> Iterator[TravellerReportStore]:
-    if request.param == "embedded":
-        yield EmbeddedTravellerReportStore()
-        return
-    client = redis.Redis.from_url(request.getfixturevalue("redis_url"))
-    yield RedisTravellerReportStore(client)
-    client.close()
+@pytest.fixture
+def traveller_reports(backend: Backend) -> TravellerReportStore:
+    if backend.embedded:
+        return EmbeddedTravellerReportStore()
+    return RedisTravellerReportStore(backend.connect())
 
 
 def test_one_open_report_per_reporter_and_target(traveller_reports: TravellerReportStore) -> None:

@@ -1,10 +1,9 @@
-"""One contract for the traveller stores, run against the embedded store and a real Redis."""
+"""One contract for the traveller stores, run against the embedded store, a real Redis and a Redis Cluster."""
 
 from __future__ import annotations
 
 import math
 import threading
-from collections.abc import Iterator
 from dataclasses import dataclass
 
 import pytest
@@ -12,6 +11,7 @@ import redis
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
+from tests.conftest import Backend
 from yurt.domain import privacy
 from yurt.domain.privacy import UpdatePolicy
 from yurt.storage.base import NotFound, StoreUnavailable
@@ -49,14 +49,12 @@ class Stores:
     meetups: MeetupStore
 
 
-@pytest.fixture(params=["embedded", "redis"])
-def stores(request: pytest.FixtureRequest) -> Iterator[Stores]:
-    if request.param == "embedded":
-        yield Stores(EmbeddedPresenceStore(POLICY), EmbeddedMeetupStore())
-        return
-    client = redis.Redis.from_url(request.getfixturevalue("redis_url"))
-    yield Stores(RedisPresenceStore(client, POLICY), RedisMeetupStore(client))
-    client.close()
+@pytest.fixture
+def stores(backend: Backend) -> Stores:
+    if backend.embedded:
+        return Stores(EmbeddedPresenceStore(POLICY), EmbeddedMeetupStore())
+    client = backend.connect()
+    return Stores(RedisPresenceStore(client, POLICY), RedisMeetupStore(client))
 
 
 def put(store: PresenceStore, tid: str, cell: str = DUBAI, now: float = T0, minutes: float = 60) -> None:

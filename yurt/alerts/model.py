@@ -2,8 +2,9 @@
 library, orjson and the pure domain core only.
 
 An alert is stored as a JSON document (``doc``) with a revision; the public Feature, the index and the answers
-are all derived from it. Instants are ISO 8601 in UTC with a ``Z`` (``iso_utc``); an alert is *in force* from
-``valid_from`` (inclusive) to ``valid_to`` (exclusive, or for ever when null), and *upcoming* before that.
+are all derived from it. Instants are ISO 8601 in UTC with a ``Z`` (``yurt.domain.instants.utc_iso``); an alert
+is *in force* from ``valid_from`` (inclusive) to ``valid_to`` (exclusive, or for ever when null), and
+*upcoming* before that.
 """
 
 from __future__ import annotations
@@ -28,11 +29,6 @@ LANGUAGES = ("en", "kk", "ru")
 WRITABLE = ("severity", "title", "body", "valid_from", "valid_to", "area", "countries", "subdivisions",
             "missions", "sources")
 READ_ONLY = ("id", "area_countries", "created_at", "updated_at")
-
-
-def iso_utc(instant: datetime) -> str:
-    """An aware datetime as ISO 8601 in UTC to the second, with ``Z``."""
-    return instant.astimezone(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
 
 
 def parse_instant(text: str) -> datetime:

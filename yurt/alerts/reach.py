@@ -22,7 +22,6 @@ from __future__ import annotations
 import importlib.resources
 import math
 from collections.abc import Iterable, Sequence
-from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any
 
@@ -31,9 +30,10 @@ import orjson
 
 from yurt.alerts.answers import point_locate
 from yurt.alerts.geometry import cell_area
-from yurt.alerts.model import AlertRecord, iso_utc, reach_band
+from yurt.alerts.model import AlertRecord, reach_band
 from yurt.alerts.snapshot import AlertSnapshot
 from yurt.alerts.trips import TripStore
+from yurt.domain.instants import utc_iso
 from yurt.domain.places import Locator
 from yurt.domain.privacy import INDEX_RES, cell_centre
 from yurt.storage.travellers import PresenceStore
@@ -125,5 +125,5 @@ def reach(record: AlertRecord, presence: PresenceStore, trips: TripStore, locato
         "id": record.id,
         "sharing_presence": reach_band(presence_count(record, presence, locator, now_s)),
         "on_trips": on_trips,
-        "counted_at": iso_utc(datetime.fromtimestamp(now_s, UTC)),
+        "counted_at": utc_iso(now_s),
     }

@@ -16,8 +16,9 @@ from datetime import datetime
 from typing import Any
 
 from yurt.alerts.geometry import AreaError, parse_area, sample_points
-from yurt.alerts.model import AlertRecord, iso_utc
+from yurt.alerts.model import AlertRecord
 from yurt.alerts.store import AlertStore
+from yurt.domain.instants import utc_iso
 from yurt.storage.base import NotFound
 
 ID_PREFIX = "al-"
@@ -84,14 +85,14 @@ def build_doc(loaded: Mapping[str, Any], *, alert_id: str, now: datetime, rules:
             errors[f"missions[{i}]"] = [f"no mission with id {mission_id!r}"]
     if errors:
         raise AlertInvalid(errors)
-    stamp = iso_utc(now)
+    stamp = utc_iso(now)
     return {
         "id": alert_id,
         "severity": loaded["severity"],
         "title": dict(loaded["title"]),
         "body": dict(loaded["body"]),
-        "valid_from": iso_utc(valid_from),
-        "valid_to": None if valid_to is None else iso_utc(valid_to),
+        "valid_from": utc_iso(valid_from),
+        "valid_to": None if valid_to is None else utc_iso(valid_to),
         "countries": sorted(loaded.get("countries") or ()),
         "subdivisions": sorted(loaded.get("subdivisions") or ()),
         "area": area,

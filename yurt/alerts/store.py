@@ -20,15 +20,15 @@ import os
 import threading
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import orjson
 
 from yurt.alerts.model import AlertRecord
+from yurt.domain.instants import utc_now_iso
 from yurt.storage.base import AlreadyExists, NotFound, StalePrecondition
-from yurt.storage.embedded import write_atomically
+from yurt.storage.files import FileStamp, file_stamp, write_atomically
 
 KIND = "alert"
 
@@ -59,10 +59,6 @@ class AlertAuditEntry:
 class AlertState:
     records: tuple[AlertRecord, ...]
     generation: int
-
-
-def now_iso() -> str:
-    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 class AlertStore(abc.ABC):
@@ -120,20 +116,13 @@ class EmbeddedAlertStore(AlertStore):
         self._audit_path = data_dir / self.AUDIT
         self._lock = threading.RLock()
         self._lock_fd = os.open(data_dir / self.LOCK, os.O_RDWR | os.O_CREAT, 0o644)
-        self._stamp: tuple[int, int, int] | None = None
+        self._stamp: FileStamp | None = None
         self._state: dict[str, Any] = {"generation": 0, "next_rev": 1, "audit_seq": 0, "alerts": {}}
         with self._lock:
             self._refresh()
 
-    def _file_stamp(self) -> tuple[int, int, int] | None:
-        try:
-            st = self._path.stat()
-        except FileNotFoundError:
-            return None
-        return (st.st_ino, st.st_mtime_ns, st.st_size)
-
     def _refresh(self) -> None:
-        stamp = self._file_stamp()
+        stamp = file_stamp(self._path)
         if stamp is not None and stamp != self._stamp:
             self._state = orjson.loads(self._path.read_bytes())
             self._stamp = stamp
@@ -153,7 +142,7 @@ class EmbeddedAlertStore(AlertStore):
                 author: str) -> None:
         state["generation"] = int(state["generation"]) + 1
         state["audit_seq"] = int(state["audit_seq"]) + 1
-        entry = AlertAuditEntry(state["audit_seq"], now_iso(), author, action, alert_id, before, after,
+        entry = AlertAuditEntry(state["audit_seq"], utc_now_iso(), author, action, alert_id, before, after,
                                 state["generation"])
         recorded = int(state.get("audit_bytes", 0))
         with contextlib.suppress(FileNotFoundError):
@@ -169,7 +158,7 @@ class EmbeddedAlertStore(AlertStore):
             os.close(fd)
         state["audit_bytes"] = self._audit_path.stat().st_size
         write_atomically(self._path, orjson.dumps(state))
-        self._state, self._stamp = state, self._file_stamp()
+        self._state, self._stamp = state, file_stamp(self._path)
 
     def generation(self) -> int:
         with self._lock:

@@ -19,9 +19,10 @@ import orjson
 import redis
 
 from yurt.alerts.model import AlertRecord
-from yurt.alerts.store import AlertAuditEntry, AlertState, AlertStore, now_iso, select_entries
-from yurt.storage.base import AlreadyExists, NotFound, StalePrecondition
-from yurt.storage.redis_common import fails_closed
+from yurt.alerts.store import AlertAuditEntry, AlertState, AlertStore, select_entries
+from yurt.domain.instants import utc_now_iso
+from yurt.storage.base import NotFound, StalePrecondition
+from yurt.storage.redis_common import cas_revision, fails_closed
 
 TAG = "{al}"
 DOCS, REVS, GEN, NEXT_REV, AUDIT, AUDIT_SEQ = (f"{TAG}:{name}" for name in
@@ -63,10 +64,6 @@ return {'ok', tostring(rev)}
 _fails_closed = fails_closed("alert store")  # the one Redis failure policy: storage/redis_common.py
 
 
-def _text(value: Any) -> str:
-    return value.decode() if isinstance(value, bytes) else str(value)
-
-
 class RedisAlertStore(AlertStore):
     def __init__(self, client: redis.Redis) -> None:
         self._r = client
@@ -105,19 +102,15 @@ class RedisAlertStore(AlertStore):
     @_fails_closed
     def _run(self, mode: str, alert_id: str, expected_rev: str, doc: Mapping[str, Any] | None, action: str,
              author: str) -> int:
-        fragment = orjson.dumps({"kind": "alert", "at": now_iso(), "author": author, "action": action,
+        fragment = orjson.dumps({"kind": "alert", "at": utc_now_iso(), "author": author, "action": action,
                                  "alert_id": alert_id})[1:-1]
         new = orjson.dumps(doc) if doc is not None else b""
         result = self._write(keys=KEYS, args=[mode, alert_id, expected_rev, new, fragment])
-        outcome = _text(result[0])
-        if outcome == "exists":
-            raise AlreadyExists(alert_id)
-        if outcome == "notfound":
-            raise NotFound(alert_id)
-        if outcome == "stale":
-            current = self.get(alert_id)
-            raise StalePrecondition(current.etag if current else None, current.doc if current else None)
-        return int(result[1])
+        return cas_revision(result, alert_id, lambda: self._version(alert_id))
+
+    def _version(self, alert_id: str) -> tuple[str, Mapping[str, Any]] | None:
+        current = self.get(alert_id)
+        return None if current is None else (current.etag, current.doc)
 
     def create(self, doc: Mapping[str, Any], *, author: str) -> AlertRecord:
         alert_id = str(doc["id"])

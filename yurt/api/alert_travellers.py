@@ -24,9 +24,10 @@ from yurt.alerts.reach import ReachTooLarge, reach
 from yurt.alerts.service import is_alert_id
 from yurt.api.alert_schemas import TripsBodySchema
 from yurt.api.alerts import alerts, loaded
+from yurt.api.clock import request_now_s
 from yurt.api.conventions import GEOJSON, json_body, json_response
 from yurt.api.docs import REQUEST_BODIES, SECURED
-from yurt.api.travellers import caller, now_s
+from yurt.api.travellers import caller
 from yurt.auth import requires
 from yurt.errors import Problem
 from yurt.services import services
@@ -39,7 +40,7 @@ bp = Blueprint("alert_travellers", __name__)
 def my_alerts() -> Response:
     """The alerts in force for your shared cell and for your trips under way, most severe first."""
     stores, tid = caller()
-    now = now_s()
+    now = request_now_s()
     presence = stores.presence.get_presence(tid, now)
     trips = alerts().trips.get(tid, now)
     found = answers.for_traveller(alerts().book.current(), services().locator,
@@ -62,7 +63,7 @@ def _trips_json(trips: list[Trip]) -> dict[str, Any]:
 def put_trips() -> Response:
     """Register your trips (the list replaces the one stored): countries and dates, no position."""
     body = loaded(json_body(), TripsBodySchema())
-    now = now_s()
+    now = request_now_s()
     today = datetime.fromtimestamp(now, UTC).date()
     errors: dict[str, list[str]] = {}
     trips = []
@@ -85,7 +86,7 @@ def put_trips() -> Response:
 def get_trips() -> Response:
     """Your registered trips that are not over."""
     _, tid = caller()
-    return json_response(_trips_json(alerts().trips.get(tid, now_s())), headers={"Cache-Control": "no-store"})
+    return json_response(_trips_json(alerts().trips.get(tid, request_now_s())), headers={"Cache-Control": "no-store"})
 
 
 @bp.delete("/v1/travellers/me/trips")
@@ -106,7 +107,7 @@ def alert_reach(alert_id: str) -> Response:
         raise Problem(404, f"no alert with id {alert_id[:40]!r}")
     svc = services()
     try:
-        body = reach(record, svc.travellers.presence, alerts().trips, svc.locator, now_s())
+        body = reach(record, svc.travellers.presence, alerts().trips, svc.locator, request_now_s())
     except ReachTooLarge as exc:
         raise Problem(422, f"{exc}: too large to count", errors={"area": [str(exc)]}) from None
     return json_response(body, headers={"Cache-Control": "no-store"})

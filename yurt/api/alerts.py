@@ -9,7 +9,6 @@ the alerts in force covering that point. The views are thin: rules in ``service`
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
 import orjson
@@ -22,24 +21,20 @@ from yurt.alerts.model import AlertRecord, iso_utc
 from yurt.alerts.service import AlertInvalid, AlertRules, create_alert, editable, is_alert_id, replace_alert
 from yurt.alerts.wiring import AlertServices
 from yurt.api.alert_schemas import AlertAuditQuery, AlertBodySchema, AlertListQuery
+from yurt.api.clock import request_now
 from yurt.api.conventions import GEOJSON, conditional, json_body, json_response, use_query
 from yurt.api.docs import PRECONDITIONS, REQUEST_BODIES, RESPONSES, SECURED
 from yurt.api.merge_patch import merge_patch
-from yurt.api.staff_bodies import field_errors, required_etag, stale
+from yurt.api.staff_bodies import required_etag, stale
 from yurt.auth import requires
 from yurt.errors import Problem
+from yurt.field_errors import field_errors
 from yurt.services import services
 from yurt.storage.base import NotFound, StalePrecondition, StoreUnavailable
 
 bp = Blueprint("alerts", __name__)
 
 ALERT_CACHE_CONTROL = "public, no-cache"  # one alert: always revalidate (a 304 is cheap), edits show at once
-
-
-def now() -> datetime:
-    """The request clock; tests pin ``g.now``."""
-    pinned = g.get("now")
-    return pinned if isinstance(pinned, datetime) else datetime.now(UTC)
 
 
 def alerts() -> AlertServices:
@@ -95,7 +90,7 @@ def create() -> Response:
     """Publish an alert for an area, or for countries and/or subdivisions."""
     body = loaded(json_body())
     try:
-        record = create_alert(alerts().store, body, author=str(g.principal.sub), now=now(), rules=rules())
+        record = create_alert(alerts().store, body, author=str(g.principal.sub), now=request_now(), rules=rules())
     except AlertInvalid as exc:
         raise _invalid(exc) from None
     return _written(record, 201)
@@ -109,7 +104,7 @@ def list_alerts(lat: float | None = None, lon: float | None = None) -> Response:
         raise Problem(400, "give lat and lon together, or neither", errors={
             "lat": ["give lat and lon together, or neither"], "lon": ["give lat and lon together, or neither"]})
     book = alerts().book
-    instant = now().timestamp()
+    instant = request_now().timestamp()
     snapshot = book.current()
     age = max_age_s(snapshot.next_change_s(instant), instant, services().settings.alerts_max_age_s)
     cache_control = f"public, max-age={age}"
@@ -143,7 +138,7 @@ def staff_list() -> Response:
 def _update(alert_id: str, body: dict[str, Any], if_match: str, action: str) -> Response:
     try:
         record = replace_alert(alerts().store, alert_id, body, if_match=if_match, author=str(g.principal.sub),
-                               now=now(), rules=rules(), action=action)
+                               now=request_now(), rules=rules(), action=action)
     except AlertInvalid as exc:
         raise _invalid(exc) from None
     except NotFound:

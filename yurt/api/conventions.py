@@ -17,6 +17,7 @@ from flask import Response, request
 from marshmallow import Schema, ValidationError
 
 from yurt.errors import Problem
+from yurt.field_errors import field_errors
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -58,15 +59,8 @@ def parse_query(schema: Schema) -> dict[str, Any]:
         loaded: dict[str, Any] = schema.load(_args_as_dict(schema))
     except ValidationError as exc:
         raise Problem(400, "invalid query parameters: " + ", ".join(sorted(map(str, exc.messages_dict))),
-                      errors=_messages(exc)) from None
+                      errors=field_errors(exc.messages_dict)) from None
     return loaded
-
-
-def _messages(exc: ValidationError) -> dict[str, list[str]]:
-    out: dict[str, list[str]] = {}
-    for key, value in exc.messages_dict.items():
-        out[str(key)] = value if isinstance(value, list) else [str(value)]
-    return out
 
 
 def use_query(schema: Schema) -> Callable[[Callable[P, R]], Callable[P, R]]:
@@ -133,7 +127,7 @@ def load_body(schema: Schema, body: Any | None = None) -> dict[str, Any]:
         loaded: dict[str, Any] = schema.load(raw)
     except ValidationError as exc:
         raise Problem(422, "the body is invalid: " + ", ".join(sorted(map(str, exc.messages_dict))),
-                      errors=_messages(exc)) from None
+                      errors=field_errors(exc.messages_dict)) from None
     return loaded
 
 

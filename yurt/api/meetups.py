@@ -15,12 +15,14 @@ from zoneinfo import ZoneInfo
 
 from flask import Blueprint, Response, g
 
+from yurt.api.clock import request_now_s
 from yurt.api.conventions import json_response, load_body, use_query
 from yurt.api.docs import REQUEST_BODIES, RESPONSES, SECURED
 from yurt.api.traveller_schemas import MAX_MEETUP_DURATION, MeetupBody, MeetupNearbyQuery, MeetupOut, MeetupPatch
-from yurt.api.travellers import caller, iso, now_s
+from yurt.api.travellers import caller
 from yurt.auth import requires
 from yurt.domain import privacy
+from yurt.domain.instants import utc_iso
 from yurt.errors import Problem, own_type
 from yurt.quotas import QuotaExceeded
 from yurt.services import services
@@ -40,7 +42,7 @@ CONFLICTS = {
 
 def _time(epoch_s: float, zone: str | None) -> dict[str, Any]:
     local = datetime.fromtimestamp(epoch_s, ZoneInfo(zone) if zone else UTC)
-    return {"utc": iso(epoch_s), "local": local.isoformat(timespec="seconds"), "time_zone": zone}
+    return {"utc": utc_iso(epoch_s), "local": local.isoformat(timespec="seconds"), "time_zone": zone}
 
 
 def meetup_json(meetup: Meetup, sub: str, attendees: list[dict[str, Any]] | None = None) -> dict[str, Any]:
@@ -101,7 +103,7 @@ def create_meetup() -> Response:
     ``YURT_MEETUP_RATE`` new ones a traveller (429 with ``Retry-After``)."""
     body = load_body(MeetupBody())
     stores, tid = caller()
-    now = now_s()
+    now = request_now_s()
     if body["ends_at"].timestamp() <= now:
         raise Problem(422, "the meetup would already be over", errors={"ends_at": ["in the past"]})
     try:
@@ -130,7 +132,7 @@ def create_meetup() -> Response:
 def nearby_meetups(*, lat: float, lon: float, radius_km: float, limit: int, from_: datetime | None = None,
                    to: datetime | None = None) -> Response:
     """Active meetups within ``radius_km`` of a point, nearest first by exact geodesic distance on WGS-84."""
-    now = now_s()
+    now = request_now_s()
     window_start = max(now, from_.timestamp()) if from_ else now
     window_end = to.timestamp() if to else float("inf")
     if window_end <= window_start:
@@ -150,7 +152,7 @@ def get_meetup(meetup_id: str) -> Response:
     sub = g.principal.sub
     attendees = None
     if meetup.organiser and meetup.organiser == sub:
-        attendees = attendee_views(stores, meetup_id, tid, stores.meetups.attendees(meetup_id), now_s())
+        attendees = attendee_views(stores, meetup_id, tid, stores.meetups.attendees(meetup_id), request_now_s())
     body = meetup_json(meetup, sub, attendees)
     body["you_attend"] = stores.meetups.is_attending(meetup_id, sub)
     return json_response(body, headers={"Cache-Control": "no-store"})
@@ -177,7 +179,7 @@ def update_meetup(meetup_id: str) -> Response:
         record["time_zone"] = services().locator.timezone_at(lat, lon)
     stores, tid = caller()
     try:
-        updated = stores.meetups.update(meetup_id, g.principal.sub, tid, record, now_s())
+        updated = stores.meetups.update(meetup_id, g.principal.sub, tid, record, request_now_s())
     except NotOrganiserError:
         raise Problem(403, "only the organiser can change a meetup") from None
     except MeetupConflictError as exc:
@@ -204,7 +206,7 @@ def cancel_meetup(meetup_id: str) -> Response:
 def join(meetup_id: str) -> Response:
     stores, tid = caller()
     try:
-        meetup = stores.meetups.join(meetup_id, g.principal.sub, tid, now_s())
+        meetup = stores.meetups.join(meetup_id, g.principal.sub, tid, request_now_s())
     except NotFound:
         raise Problem(404, f"no meetup {meetup_id!r}") from None
     except MeetupConflictError as exc:

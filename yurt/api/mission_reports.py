@@ -8,12 +8,12 @@ pseudonym of the traveller (a keyed HMAC of the token's ``sub``), never the ``su
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
 from flask import Blueprint, Response, g
 from marshmallow import Schema, fields, validate
 
+from yurt.api.clock import request_now
 from yurt.api.conventions import json_response, load_body, use_query
 from yurt.api.docs import REQUEST_BODIES, SECURED
 from yurt.api.queries import QueryInt
@@ -67,11 +67,6 @@ def report_store() -> ReportStore:
     return services().reports
 
 
-def _now() -> datetime:
-    now = g.get("now")
-    return now if isinstance(now, datetime) else datetime.now(UTC)
-
-
 @bp.post("/v1/missions/<mission_id>/reports")
 @requires("traveller")
 def submit_report(mission_id: str) -> Response:
@@ -82,7 +77,7 @@ def submit_report(mission_id: str) -> Response:
     try:
         reporter = mission_reporter_id(services().travellers.secret, str(g.principal.sub))
         report = report_store().submit(mission_id, body["category"], body["text"].strip(),
-                                       reporter=reporter, now=_now(), limit=REPORT_LIMIT)
+                                       reporter=reporter, now=request_now(), limit=REPORT_LIMIT)
     except RateLimitError as exc:
         raise Problem(429, f"at most {REPORT_LIMIT.max_reports} reports per traveller per "
                            f"{REPORT_LIMIT.window_s // 60} minutes",
@@ -113,7 +108,7 @@ def resolve_report(report_id: int) -> Response:
     body = load_body(MissionReportResolveBody())
     try:
         report = report_store().resolve(report_id, resolution=body["resolution"], note=body["note"],
-                                        author=str(g.principal.sub), now=_now())
+                                        author=str(g.principal.sub), now=request_now())
     except NotFound:
         raise Problem(404, f"no report {report_id}") from None
     except AlreadyResolvedError:

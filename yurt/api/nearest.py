@@ -26,16 +26,18 @@ asks for it), and without ``status`` only open and limited posts.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 import orjson
-from flask import Blueprint, Response, g
+from flask import Blueprint, Response
 
 from yurt.alerts.answers import country_summaries, point_summaries
+from yurt.api.clock import request_now
 from yurt.api.conventions import json_response, use_query
 from yurt.api.queries import NearestQuery, ResponsibleQuery
 from yurt.domain.hours import OpenState
+from yurt.domain.instants import utc_iso
 from yurt.domain.missions import Dataset
 from yurt.domain.query_grid import cell_geometry, query_cell
 from yurt.domain.responsibility import CAREER_TYPES, HOME_COUNTRY, Responsibility, responsible
@@ -51,16 +53,10 @@ NEAREST_OPEN_LIMIT = 3
 DEFAULT_STATUSES = frozenset({"open", "limited"})
 
 
-def utc_now() -> datetime:
-    """The request clock; tests replace ``g.now`` to pin it."""
-    now = g.get("now")
-    return now if isinstance(now, datetime) else datetime.now(UTC)
-
-
 def _time(value: datetime | None) -> dict[str, str] | None:
     if value is None:
         return None
-    return {"local": value.isoformat(), "utc": value.astimezone(UTC).isoformat().replace("+00:00", "Z")}
+    return {"local": value.isoformat(), "utc": utc_iso(value, "auto")}
 
 
 def _open_fields(state: OpenState) -> dict[str, Any]:
@@ -155,7 +151,7 @@ def nearest(*, lat: float, lon: float, limit: int, open_now: bool, type: frozens
     """The nearest missions to a point, by geodesic distance on the WGS-84 ellipsoid."""
     svc = services()
     dataset = svc.catalogue.current()
-    now = utc_now()
+    now = request_now()
     statuses = status if status is not None else DEFAULT_STATUSES
     hits, cache_status = nearest_hits(dataset, lat, lon, limit, types=default_types(type, service),
                                       statuses=statuses, service=service, open_now=open_now, now=now)
@@ -194,7 +190,7 @@ def responsible_mission(*, lat: float | None = None, lon: float | None = None, c
             "country": ["give lat and lon together, or country alone"]})
     svc = services()
     dataset = svc.catalogue.current()
-    now = utc_now()
+    now = request_now()
     subdivisions: tuple[str, ...] | None = None
     ambiguous = False
     point = (lat, lon) if lat is not None and lon is not None else None

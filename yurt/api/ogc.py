@@ -25,6 +25,7 @@ from flask import Blueprint, Response, request
 
 from yurt.api.conventions import GEOJSON, conditional, json_response, use_query
 from yurt.api.queries import OgcItemsQuery, OgcQuery
+from yurt.domain.instants import utc_iso
 from yurt.domain.missions import collection_body
 from yurt.errors import Problem
 from yurt.services import services
@@ -148,7 +149,7 @@ def items(collection_id: str, *, limit: int, offset: int, **filters: Any) -> Res
         [dataset.feature_bytes[i] for i in page],
         numberMatched=len(selected),
         numberReturned=len(page),
-        timeStamp=datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z"),
+        timeStamp=utc_iso(datetime.now(UTC)),
         links=links,
     )
     return Response(body, mimetype=GEOJSON, headers=_cache_headers())

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from flask import Blueprint, Response
 
+from yurt.api.clock import request_now
 from yurt.api.conventions import json_response
 from yurt.api.docs import SECURED
-from yurt.api.nearest import utc_now
 from yurt.auth import requires
 from yurt.domain.quality import quality_report
 from yurt.services import services
@@ -19,7 +19,7 @@ bp = Blueprint("quality", __name__)
 def mission_quality() -> Response:
     """What each post lacks (phone, hours, emergency line, districts, building point, recent source)."""
     dataset = services().catalogue.current()
-    report = quality_report(dataset.properties, utc_now().date())
+    report = quality_report(dataset.properties, request_now().date())
     return json_response(report, headers={"Cache-Control": "no-store"})
 
 

@@ -28,7 +28,6 @@ from yurt.api.staff_bodies import (
     RestoreBody,
     collection_problem,
     feature_from,
-    field_errors,
     refuse_undoing_later_edits,
     required_etag,
     restore_options,
@@ -38,13 +37,12 @@ from yurt.auth import requires
 from yurt.dataset import DatasetError, parse_collection, referral_problem
 from yurt.domain.missions import MissionRecord, dataset_etag
 from yurt.errors import Problem
+from yurt.field_errors import field_errors
 from yurt.schemas import CollectionEnvelopeSchema, DatasetMetaSchema, MissionFeatureSchema, normalise_meta
 from yurt.services import services
 from yurt.storage.base import AlreadyExists, AuditEntry, NotFound, StalePrecondition
 
 bp = Blueprint("staff", __name__)
-
-BULK_ACTIONS = frozenset({"replace_all", "import", "restore"})
 
 
 class AuditPageQuery(Schema):
@@ -253,7 +251,7 @@ def _page(entries: list[AuditEntry], limit: int, base: str, mission_id: str | No
 def mission_history(mission_id: str, limit: int, before: int | None) -> Response:
     """Who changed this mission, when, with before and after; newest first, paged with ``before``."""
     entries = services().store.audit(mission_id=mission_id, limit=limit, before_seq=before)
-    own = [e for e in entries if e.mission_id == mission_id or e.action in BULK_ACTIONS]
+    own = [e for e in entries if e.concerns(mission_id)]
     if not own and services().catalogue.current().get(mission_id) is None and before is None:
         raise Problem(404, f"no mission with id {mission_id!r} and no history for it")
     return _page(entries, limit, f"/v1/missions/{mission_id}/history", mission_id)

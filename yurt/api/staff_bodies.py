@@ -1,7 +1,7 @@
 """Staff request bodies and preconditions turned into data or into problems with field paths.
 
-``field_errors`` flattens marshmallow's nested messages to paths such as ``properties.phones[0].number`` (and
-``features[3].properties.email`` for a bulk replace), so a client can put each message next to its field.
+Validation messages become field paths (``yurt.field_errors``): ``properties.phones[0].number``, and
+``features[3].properties.email`` for a bulk replace.
 ``required_etag`` enforces RFC 9110 §13.1.1 for lost-update protection: exactly one strong ETag, else 428
 (RFC 6585 §3); ``stale`` is the 412 that carries the current ETag and record. ``restore_options`` reads the
 optional body of an undo (``{"overwrite": [ids]}``) and ``restore_conflict`` is the 409 that lists the
@@ -22,33 +22,11 @@ from yurt.dataset import DatasetError, parse_feature
 from yurt.domain.missions import dataset_etag
 from yurt.domain.restore import RestoreConflicts, restore_conflicts
 from yurt.errors import Problem
+from yurt.field_errors import field_errors
 from yurt.services import services
 from yurt.storage.base import StalePrecondition
 
 _FEATURE_PATH = re.compile(r"^(features\[\d+\]) \(.*\)$")
-
-
-def field_errors(messages: Any, prefix: str = "") -> dict[str, list[str]]:
-    """Flatten marshmallow's nested messages into ``{"properties.phones[0].number": [...]}``."""
-    out: dict[str, list[str]] = {}
-    if isinstance(messages, Mapping):
-        for key, value in messages.items():
-            if isinstance(key, int):
-                path = f"{prefix}[{key}]"
-            elif key == "_schema":
-                path = prefix or "$"
-            else:
-                path = f"{prefix}.{key}" if prefix else str(key)
-            for sub_path, sub_messages in field_errors(value, path).items():
-                out.setdefault(sub_path, []).extend(sub_messages)
-    elif isinstance(messages, list) and all(isinstance(m, str) for m in messages):
-        out[prefix or "$"] = list(messages)
-    elif isinstance(messages, list):
-        for i, value in enumerate(messages):
-            out.update(field_errors(value, f"{prefix}[{i}]"))
-    else:
-        out[prefix or "$"] = [str(messages)]
-    return out
 
 
 def invalid(exc: ValidationError) -> Problem:

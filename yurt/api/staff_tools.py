@@ -11,7 +11,6 @@ server, and the approximate outlines of consular districts.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any
 
@@ -23,6 +22,7 @@ from marshmallow import Schema, ValidationError, fields, validate
 from yurt.api.conventions import GEOJSON, json_response, load_body, use_query
 from yurt.api.docs import EXTRA_RESPONSES, REQUEST_BODIES, RESPONSES, SECURED
 from yurt.auth import requires
+from yurt.domain.instants import utc_iso
 from yurt.errors import Problem
 from yurt.services import services
 
@@ -70,7 +70,7 @@ def who_am_i() -> Response:
     token = request.headers["Authorization"].partition(" ")[2].strip()
     # Verified by @requires just now; only the expiry is read here.
     exp = jwt.decode(token, options={"verify_signature": False}).get("exp")
-    expires_at = (datetime.fromtimestamp(float(exp), UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+    expires_at = (utc_iso(float(exp))
                   if isinstance(exp, int | float) else None)
     return json_response({"sub": g.principal.sub, "scopes": sorted(g.principal.scopes), "expires_at": expires_at},
                          headers={"Cache-Control": "no-store"})

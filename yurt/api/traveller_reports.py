@@ -14,12 +14,14 @@ import base64
 import orjson
 from flask import Blueprint, Response
 
+from yurt.api.clock import request_now_s
 from yurt.api.conventions import json_response, load_body, use_query
 from yurt.api.docs import REQUEST_BODIES, SECURED
 from yurt.api.traveller_schemas import ReportBody, StaffReportsQuery
-from yurt.api.travellers import caller, iso, now_s, target_of
+from yurt.api.travellers import caller, target_of
 from yurt.auth import requires
 from yurt.domain import privacy
+from yurt.domain.instants import utc_iso
 from yurt.errors import Problem, own_type
 from yurt.quotas import QuotaExceeded
 from yurt.services import services
@@ -51,7 +53,8 @@ def report() -> Response:
         raise Problem(429, f"reports are limited to {exc.limit} per traveller; retry after {exc.retry_after_s} s",
                       headers={"Retry-After": str(exc.retry_after_s)}) from None
     try:
-        filed = found.add(tid, target, body["reason"], privacy.handle_for(stores.secret, "staff", target), now_s())
+        handle = privacy.handle_for(stores.secret, "staff", target)
+        filed = found.add(tid, target, body["reason"], handle, request_now_s())
     except DuplicateReportError as exc:  # a concurrent request filed it first
         raise _duplicate(exc.report_id) from None
     return json_response({"id": filed.id, "status": "received"}, status=202)
@@ -84,7 +87,7 @@ def staff_reports(*, limit: int, cursor: str | None = None) -> Response:
     reports = services().traveller_reports.page(limit + 1, before)
     page, more = reports[:limit], len(reports) > limit
     return json_response({
-        "reports": [{"id": r.id, "at": iso(r.at_s), "reason": r.reason, "open": r.open,
+        "reports": [{"id": r.id, "at": utc_iso(r.at_s), "reason": r.reason, "open": r.open,
                      "target": privacy.handle_for(stores.secret, "staff", r.target),
                      "reporter": privacy.handle_for(stores.secret, "staff", r.reporter)} for r in page],
         "next_cursor": _encode_cursor(page[-1].id) if more else None},
@@ -99,7 +102,7 @@ def staff_suspend(handle: str) -> Response:
     tid = services().traveller_reports.reported(handle)
     if tid is None:
         raise Problem(404, "no reported traveller has this staff handle")
-    now = now_s()
+    now = request_now_s()
     services().travellers.presence.suspend(tid, now)
     closed = services().traveller_reports.close_about(tid, now)
     return json_response({"handle": handle, "suspended": True, "reports_closed": closed})

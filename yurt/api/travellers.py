@@ -13,12 +13,11 @@ Store failures fail closed: ``StoreUnavailable`` becomes a 503 problem with ``Re
 from __future__ import annotations
 
 import math
-import time
-from datetime import UTC, datetime
 from typing import Any
 
 from flask import Blueprint, Response, g
 
+from yurt.api.clock import request_now_s
 from yurt.api.conventions import json_response, load_body, use_query
 from yurt.api.docs import REQUEST_BODIES, SECURED
 from yurt.api.traveller_schemas import AreasQuery, HandleBody, NearbyQuery, PresenceBody
@@ -26,6 +25,7 @@ from yurt.api.travellers_nearby import nearby_page
 from yurt.auth import requires
 from yurt.domain import privacy
 from yurt.domain.area_counts import area_cells_in_bbox, area_counts
+from yurt.domain.instants import utc_iso
 from yurt.domain.sticky_cells import sticky_cell
 from yurt.errors import Problem
 from yurt.services import services
@@ -44,16 +44,6 @@ MAX_AREA_CELLS = 3000  # resolution-5 cells, about a 900 km × 900 km box
 MAX_AREA_SPAN_DEG = 10.0  # H3 fills polygons along great circles: keep boxes small enough to mean what they say
 
 
-def now_s() -> float:
-    """The request clock in epoch seconds; tests pin ``g.now`` (a datetime)."""
-    now = g.get("now")
-    return now.timestamp() if isinstance(now, datetime) else time.time()
-
-
-def iso(epoch_s: float) -> str:
-    return datetime.fromtimestamp(epoch_s, UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
-
-
 def caller() -> tuple[TravellerStores, str]:
     stores = services().travellers
     return stores, privacy.traveller_id(stores.secret, g.principal.sub)
@@ -61,7 +51,7 @@ def caller() -> tuple[TravellerStores, str]:
 
 def _presence_json(presence: Presence) -> dict[str, Any]:
     return {"cell": presence.cell, "cell_resolution": privacy.PRESENCE_RES,
-            "expires_at": iso(presence.expires_at_s), "display_name": presence.profile.display_name,
+            "expires_at": utc_iso(presence.expires_at_s), "display_name": presence.profile.display_name,
             "languages": list(presence.profile.languages),
             "about": presence.profile.about}
 
@@ -72,7 +62,7 @@ def put_presence() -> Response:
     """Become visible to compatriots until ``share_minutes`` from now; the position is kept as a cell only."""
     body = load_body(PresenceBody())
     stores, tid = caller()
-    now = now_s()
+    now = request_now_s()
     anchor = stores.presence.limiter_record(tid, now)  # the cell of the last accepted update, if any
     cell = sticky_cell(body.pop("lat"), body.pop("lon"), anchor.cell if anchor is not None else None)
     profile = Profile(body["display_name"], tuple(body["languages"]), body["about"])
@@ -96,7 +86,7 @@ def put_presence() -> Response:
 @requires("traveller")
 def get_presence() -> Response:
     stores, tid = caller()
-    presence = stores.presence.get_presence(tid, now_s())
+    presence = stores.presence.get_presence(tid, request_now_s())
     if presence is None:
         raise Problem(404, "you are not visible to compatriots")
     return json_response(_presence_json(presence), headers={"Cache-Control": "no-store"})
@@ -107,7 +97,7 @@ def get_presence() -> Response:
 def delete_presence() -> Response:
     """Invisible at once: presence and profile go; the update limiter's record stays until its window ends."""
     stores, tid = caller()
-    stores.presence.delete_presence(tid, now_s())
+    stores.presence.delete_presence(tid, request_now_s())
     return Response(status=204)
 
 
@@ -119,7 +109,7 @@ def erase_me() -> Response:
     stores, tid = caller()
     services().alerts.trips.erase(tid)
     stores.meetups.erase(g.principal.sub, tid)
-    stores.presence.erase(tid, now_s())
+    stores.presence.erase(tid, request_now_s())
     return Response(status=204)
 
 
@@ -134,7 +124,7 @@ def nearby(*, radius_km: float, limit: int, cursor: str | None = None) -> Respon
     """
     radius_km = privacy.snap_radius_km(radius_km)
     stores, tid = caller()
-    now = now_s()
+    now = request_now_s()
     me = stores.presence.get_presence(tid, now)
     if me is None:
         raise Problem(409, "share your presence first (PUT /v1/travellers/me/presence): nearby is only ever "
@@ -144,7 +134,7 @@ def nearby(*, radius_km: float, limit: int, cursor: str | None = None) -> Respon
 
 
 def target_of(stores: TravellerStores, tid: str, handle: str) -> str:
-    target = stores.presence.resolve_handle(tid, handle, now_s())
+    target = stores.presence.resolve_handle(tid, handle, request_now_s())
     if target is None:
         raise Problem(404, "no traveller with this handle was shown to you in the last day",
                       errors={"handle": ["unknown"]})
@@ -183,7 +173,7 @@ def areas(*, bbox: tuple[float, float, float, float]) -> Response:
                           errors={"bbox": ["too large"]})
         cells.extend(found)
     stores, tid = caller()
-    now = now_s()
+    now = request_now_s()
     counts = stores.presence.occupied(cells, now, established_only=True)
     me = stores.presence.get_presence(tid, now)
     if me is not None and me.established and counts.get(me.cell, 0) > 0:

@@ -16,7 +16,7 @@ import h3
 
 from yurt.domain.privacy import AREA_RES, K_ANONYMITY, cell_centre
 
-# Area counts resist Sybils (tests/test_privacy_hardening.py): presence counts only from accounts known for at
+# Area counts resist Sybils (tests/system/test_privacy_hardening.py): presence counts only from accounts known for at
 # least this long (the earliest of the token's ``iat`` and the first share the store saw), the caller's own
 # presence never counts, and what is shown is a band's lower edge. A first-seen record is kept this long after
 # the traveller's last share (and goes with an erase).
@@ -61,7 +61,7 @@ def area_counts(counts: Iterable[tuple[str, int]], k: int = K_ANONYMITY) -> list
 
 
 # The public visible-travellers gauge moves in steps of this many, so one traveller turning presence on or off
-# changes it only when the count crosses a multiple of the step (tests/test_privacy_hardening.py).
+# changes it only when the count crosses a multiple of the step (tests/system/test_privacy_hardening.py).
 VISIBLE_GAUGE_STEP = 10
 
 

@@ -50,7 +50,8 @@ BANDS: tuple[tuple[str, float], ...] = (
 )
 
 # The radii a nearby query can cut at: the upper edges of the bands. A radius in between is snapped up to the
-# next edge, so a binary search on ``radius_km`` learns the band and nothing finer (tests/test_privacy_hardening.py).
+# next edge, so a binary search on ``radius_km`` learns the band and nothing finer
+# (tests/system/test_privacy_hardening.py).
 RADIUS_EDGES_KM: tuple[float, ...] = (2.0, 5.0, 10.0, 25.0, MAX_RADIUS_KM)
 
 # A resolution-5 cell's centre is within this distance of the centre of any of its resolution-7 descendants.

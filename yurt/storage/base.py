@@ -57,6 +57,10 @@ class StoredState:
     generation: int
 
 
+# Audit actions that replace the whole dataset (``mission_id`` None): they belong in every mission's history.
+BULK_ACTIONS = frozenset({"replace_all", "import", "restore"})
+
+
 @dataclass(frozen=True)
 class AuditEntry:
     seq: int
@@ -68,6 +72,10 @@ class AuditEntry:
     after: Mapping[str, Any] | None
     generation: int
     extra: Mapping[str, Any] = field(default_factory=dict)
+
+    def concerns(self, mission_id: str) -> bool:
+        """Whether this entry is in ``mission_id``'s history: its own edits and every bulk replace."""
+        return self.mission_id == mission_id or (self.mission_id is None and self.action in BULK_ACTIONS)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -129,20 +137,13 @@ class MissionStore(abc.ABC):
 
 
 class ResultCache(abc.ABC):
-    """A best-effort key/value cache. Fail open: errors become misses; ``stats`` counts both."""
-
-    hits: int
-    misses: int
-    errors: int
+    """A best-effort key/value cache. Fail open: errors become misses (counted by the caller's metrics)."""
 
     @abc.abstractmethod
     def get(self, key: str) -> bytes | None: ...
 
     @abc.abstractmethod
     def set(self, key: str, value: bytes, ttl_s: float) -> None: ...
-
-    def stats(self) -> dict[str, int]:
-        return {"hits": self.hits, "misses": self.misses, "errors": self.errors}
 
 
 class TieredCache(ResultCache):
@@ -156,12 +157,6 @@ class TieredCache(ResultCache):
         self._l1 = l1
         self._l2 = l2
         self._l1_ttl_s = l1_ttl_s
-
-        self.hits = self.misses = self.errors = 0  # the tiers keep the counts; see stats()
-
-    def stats(self) -> dict[str, int]:
-        return {"hits": self._l1.hits + self._l2.hits, "misses": self._l2.misses,
-                "errors": self._l1.errors + self._l2.errors}
 
     def get(self, key: str) -> bytes | None:
         value = self._l1.get(key)

@@ -20,13 +20,13 @@ import os
 import threading
 import time
 from collections.abc import Iterator, Mapping, Sequence
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import orjson
 
 from yurt.dataset import Collection
+from yurt.domain.instants import utc_now_iso
 from yurt.domain.missions import MissionRecord, dataset_etag
 from yurt.storage.base import (
     AlreadyExists,
@@ -37,31 +37,11 @@ from yurt.storage.base import (
     StalePrecondition,
     StoredState,
 )
+from yurt.storage.files import FileStamp, file_stamp, write_atomically
 
 WORKING_COPY = "missions.json"
 AUDIT_LOG = "audit.jsonl"
 LOCK_FILE = "missions.lock"
-
-
-def _now_iso() -> str:
-    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
-
-
-def write_atomically(path: Path, data: bytes) -> None:
-    """write → fsync → rename → fsync(dir): the file is either the old or the new content, never half."""
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
-    try:
-        os.write(fd, data)
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-    os.replace(tmp, path)
-    dir_fd = os.open(path.parent, os.O_RDONLY)
-    try:
-        os.fsync(dir_fd)
-    finally:
-        os.close(dir_fd)
 
 
 class EmbeddedMissionStore(MissionStore):
@@ -72,7 +52,7 @@ class EmbeddedMissionStore(MissionStore):
         self._audit_path = data_dir / AUDIT_LOG
         self._lock = threading.RLock()
         self._lock_fd = os.open(data_dir / LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o644)
-        self._stamp: tuple[int, int, int] | None = None
+        self._stamp: FileStamp | None = None
         self._state: dict[str, Any] = {}
         with self._exclusive():
             if not self._path.exists():
@@ -104,25 +84,18 @@ class EmbeddedMissionStore(MissionStore):
             finally:
                 fcntl.flock(self._lock_fd, fcntl.LOCK_UN)
 
-    def _file_stamp(self) -> tuple[int, int, int] | None:
-        try:
-            st = self._path.stat()
-        except FileNotFoundError:
-            return None
-        return (st.st_ino, st.st_mtime_ns, st.st_size)
-
     def _refresh(self) -> None:
-        stamp = self._file_stamp()
+        stamp = file_stamp(self._path)
         if stamp is not None and stamp != self._stamp:
             self._reload()
 
     def _reload(self) -> None:
-        self._stamp = self._file_stamp()
+        self._stamp = file_stamp(self._path)
         self._state = orjson.loads(self._path.read_bytes())
 
     def _persist(self) -> None:
         write_atomically(self._path, orjson.dumps(self._state))
-        self._stamp = self._file_stamp()
+        self._stamp = file_stamp(self._path)
 
     def _trim_audit(self) -> None:
         """Drop audit lines newer than the working copy (a crash between the two fsyncs)."""
@@ -149,7 +122,7 @@ class EmbeddedMissionStore(MissionStore):
         self._drop_orphaned_audit()
         for action, mission_id, before, after, extra in entries:
             seq += 1
-            self._append_audit(AuditEntry(seq, _now_iso(), author, action, mission_id, before, after,
+            self._append_audit(AuditEntry(seq, utc_now_iso(), author, action, mission_id, before, after,
                                           generation, extra))
         self._state["audit_seq"] = seq
         self._state["audit_bytes"] = self._audit_path.stat().st_size
@@ -278,7 +251,7 @@ class EmbeddedMissionStore(MissionStore):
             self._refresh()
             entries = self._read_audit()
         selected = [e for e in reversed(entries)
-                    if (mission_id is None or e.mission_id == mission_id or _touches(e, mission_id))
+                    if (mission_id is None or e.concerns(mission_id))
                     and (before_seq is None or e.seq < before_seq)]
         return selected[:limit]
 
@@ -299,12 +272,6 @@ def _line_generation(line: bytes) -> int:
         return 1 << 62  # a torn last line: treat as newer than any state, so it is trimmed
 
 
-def _touches(entry: AuditEntry, mission_id: str | None) -> bool:
-    """A bulk replace touches every mission; list it in each one's history."""
-    return (mission_id is not None and entry.mission_id is None
-            and entry.action in {"replace_all", "import", "restore"})
-
-
 class MemoryCache(ResultCache):
     """In-process cache for the embedded default: a dict with expiry, bounded in size."""
 
@@ -312,16 +279,13 @@ class MemoryCache(ResultCache):
         self._data: dict[str, tuple[float, bytes]] = {}
         self._lock = threading.Lock()
         self._max = max_entries
-        self.hits = self.misses = self.errors = 0
 
     def get(self, key: str) -> bytes | None:
         now = time.monotonic()
         with self._lock:
             item = self._data.get(key)
             if item is None or item[0] <= now:
-                self.misses += 1
                 return None
-            self.hits += 1
             return item[1]
 
     def set(self, key: str, value: bytes, ttl_s: float) -> None:

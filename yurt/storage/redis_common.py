@@ -8,18 +8,28 @@ at their own methods (``redis_store.RedisCache``).
 
 from __future__ import annotations
 
+import contextlib
 import functools
-from collections.abc import Callable
-from typing import ParamSpec, TypeVar
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from typing import Any, ParamSpec, TypeVar
 
 import redis
 from redis.exceptions import RedisClusterException
 
-from yurt.storage.base import StoreUnavailable
+from yurt.storage.base import AlreadyExists, NotFound, StalePrecondition, StoreUnavailable
 
 P = ParamSpec("P")
 R = TypeVar("R")
 REDIS_FAILURES = (redis.RedisError, RedisClusterException)
+
+
+@contextlib.contextmanager
+def failing_closed(component: str) -> Iterator[None]:
+    """The one place a Redis failure becomes ``StoreUnavailable`` (naming ``component``)."""
+    try:
+        yield
+    except REDIS_FAILURES as exc:
+        raise StoreUnavailable(f"{component} unavailable: {type(exc).__name__}") from exc
 
 
 def fails_closed(component: str) -> Callable[[Callable[P, R]], Callable[P, R]]:
@@ -28,14 +38,33 @@ def fails_closed(component: str) -> Callable[[Callable[P, R]], Callable[P, R]]:
     def decorator(method: Callable[P, R]) -> Callable[P, R]:
         @functools.wraps(method)
         def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
-            try:
+            with failing_closed(component):
                 return method(*args, **kwargs)
-            except REDIS_FAILURES as exc:
-                raise StoreUnavailable(f"{component} unavailable: {type(exc).__name__}") from exc
 
         return wrapper
 
     return decorator
+
+
+def call_failing_closed(component: str, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+    """One Redis command (or pipeline, or script) of a store that fails closed."""
+    with failing_closed(component):
+        return fn(*args, **kwargs)
+
+
+def cas_revision(result: Sequence[Any], key: str,
+                 current: Callable[[], tuple[str, Mapping[str, Any]] | None]) -> int:
+    """The answer of a compare-and-set write script, ``{outcome, revision}``: the new revision when ``ok``; else
+    ``AlreadyExists``, ``NotFound``, or ``StalePrecondition`` with what ``current()`` reads now (ETag, body)."""
+    outcome = text(result[0])
+    if outcome == "exists":
+        raise AlreadyExists(key)
+    if outcome == "notfound":
+        raise NotFound(key)
+    if outcome == "stale":
+        found = current()
+        raise StalePrecondition(*(found if found is not None else (None, None)))
+    return int(result[1])
 
 
 def traveller_key(tid: str, kind: str) -> str:

@@ -24,20 +24,18 @@ import logging
 import threading
 import time
 from collections.abc import Mapping, Sequence
-from datetime import UTC, datetime
 from typing import Any, cast
 
 import orjson
 import redis
-from redis.exceptions import ClusterError, RedisClusterException
 
 from yurt.dataset import Collection
+from yurt.domain.instants import utc_now_iso
 from yurt.domain.missions import MissionRecord, dataset_etag
 from yurt.meters import REDIS_ERRORS
 from yurt.settings import Settings
 from yurt.storage.base import (
     MAX_ID,
-    AlreadyExists,
     AuditEntry,
     MissionStore,
     NotFound,
@@ -46,6 +44,7 @@ from yurt.storage.base import (
     StoredState,
     StoreUnavailable,
 )
+from yurt.storage.redis_common import REDIS_FAILURES, call_failing_closed, cas_revision
 
 log = logging.getLogger("yurt.redis")
 
@@ -152,12 +151,8 @@ def _script_keys_without_a_round_trip(cluster: Any) -> None:
     parser.get_keys = keys_of
 
 
-def _now_iso() -> str:
-    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
-
-
 def _fragment(author: str, action: str, mission_id: str | None, extra: Mapping[str, Any] | None = None) -> str:
-    members = orjson.dumps({"at": _now_iso(), "author": author, "action": action, "mission_id": mission_id,
+    members = orjson.dumps({"at": utc_now_iso(), "author": author, "action": action, "mission_id": mission_id,
                             **({"extra": dict(extra)} if extra else {})})
     return members[1:-1].decode()
 
@@ -177,10 +172,7 @@ class RedisMissionStore(MissionStore):
             log.warning("mission store unreachable at start (%s); seeding and loading when it answers", exc)
 
     def _call(self, fn: Any, *args: Any, **kwargs: Any) -> Any:
-        try:
-            return fn(*args, **kwargs)
-        except (redis.ConnectionError, redis.TimeoutError, ClusterError, RedisClusterException) as exc:
-            raise StoreUnavailable(str(exc)) from exc
+        return call_failing_closed("mission store", fn, *args, **kwargs)
 
     def _seed(self, seed: Collection) -> None:
         def seed_once(pipe: Any) -> None:
@@ -232,15 +224,11 @@ class RedisMissionStore(MissionStore):
                  fragment: str) -> int:
         new = orjson.dumps(feature).decode() if feature is not None else ""
         result = self._call(self._write_one, keys=KEYS, args=[mode, mission_id, expected_rev, new, fragment])
-        outcome = result[0].decode() if isinstance(result[0], bytes) else result[0]
-        if outcome == "exists":
-            raise AlreadyExists(mission_id)
-        if outcome == "notfound":
-            raise NotFound(mission_id)
-        if outcome == "stale":
-            current = self._current(mission_id)
-            raise StalePrecondition(current.etag if current else None, current.feature if current else None)
-        return int(result[1])
+        return cas_revision(result, mission_id, lambda: self._version(mission_id))
+
+    def _version(self, mission_id: str) -> tuple[str, Mapping[str, Any]] | None:
+        current = self._current(mission_id)
+        return None if current is None else (current.etag, current.feature)
 
     def _checked(self, mission_id: str, if_match: str) -> MissionRecord:
         current = self._current(mission_id)
@@ -304,8 +292,7 @@ class RedisMissionStore(MissionStore):
                 e = self._entry(raw)
                 if before_seq is not None and e.seq >= before_seq:
                     continue
-                if mission_id is not None and e.mission_id != mission_id and not (
-                        e.mission_id is None and e.action in {"replace_all", "import", "restore"}):
+                if mission_id is not None and not e.concerns(mission_id):
                     continue
                 selected.append(e)
                 if len(selected) >= limit:
@@ -336,13 +323,11 @@ class RedisCache(ResultCache):
         self._skip_until = 0.0
         self._logged_at = -float("inf")
         self._lock = threading.Lock()
-        self.hits = self.misses = self.errors = 0
 
     def _failed(self, exc: Exception) -> None:
         now = self._clock()
         REDIS_ERRORS.labels("cache").inc()
         with self._lock:
-            self.errors += 1
             self._skip_until = now + self.BACKOFF_S
             if now - self._logged_at >= self._log_interval_s:
                 self._logged_at = now
@@ -350,24 +335,18 @@ class RedisCache(ResultCache):
 
     def get(self, key: str) -> bytes | None:
         if self._clock() < self._skip_until:
-            self.misses += 1
             return None
         try:
             value = self._r.get(key)
-        except redis.RedisError as exc:
+        except REDIS_FAILURES as exc:
             self._failed(exc)
-            self.misses += 1
             return None
-        if value is None:
-            self.misses += 1
-            return None
-        self.hits += 1
-        return cast(bytes, value)
+        return cast(bytes | None, value)
 
     def set(self, key: str, value: bytes, ttl_s: float) -> None:
         if self._clock() < self._skip_until:
             return
         try:
             self._r.set(key, value, px=max(1, int(ttl_s * 1000)))
-        except redis.RedisError as exc:
+        except REDIS_FAILURES as exc:
             self._failed(exc)

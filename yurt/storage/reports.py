@@ -28,8 +28,10 @@ from typing import Any
 import orjson
 import redis
 
-from yurt.storage.base import NotFound, StoreError, StoreUnavailable
-from yurt.storage.embedded import write_atomically
+from yurt.domain.instants import utc_iso
+from yurt.storage.base import NotFound, StoreError
+from yurt.storage.files import write_atomically
+from yurt.storage.redis_common import call_failing_closed
 
 CATEGORIES = ("phone", "email", "address", "hours", "location", "website", "services", "closed", "other")
 RESOLUTIONS = ("fixed", "no_change_needed", "duplicate", "spam")
@@ -67,10 +69,6 @@ class Report:
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
-
-
-def _iso(now: datetime) -> str:
-    return now.isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
 class ReportStore(abc.ABC):
@@ -134,7 +132,7 @@ class EmbeddedReportStore(ReportStore):
             recent = [t for t in recent if t > since]
             if len(recent) >= limit.max_reports:
                 raise RateLimitError(max(1, math.ceil(recent[-limit.max_reports] - since)))
-            report = Report(int(state["next_id"]), mission_id, category, text, reporter, _iso(now))
+            report = Report(int(state["next_id"]), mission_id, category, text, reporter, utc_iso(now))
             state["next_id"] = report.id + 1
             state["reports"].append(report.to_json())
             self._save(state)
@@ -155,7 +153,7 @@ class EmbeddedReportStore(ReportStore):
                     if report.status == "resolved":
                         raise AlreadyResolvedError(str(report_id))
                     report = replace(report, status="resolved", resolution=resolution, resolution_note=note,
-                                     resolved_by=author, resolved_at=_iso(now))
+                                     resolved_by=author, resolved_at=utc_iso(now))
                     state["reports"][i] = report.to_json()
                     self._save(state)
                     return report
@@ -198,14 +196,11 @@ class RedisReportStore(ReportStore):
         self._resolve = client.register_script(_RESOLVE)
 
     def _call(self, fn: Any, *args: Any, **kwargs: Any) -> Any:
-        try:
-            return fn(*args, **kwargs)
-        except (redis.ConnectionError, redis.TimeoutError) as exc:
-            raise StoreUnavailable(str(exc)) from exc
+        return call_failing_closed("report store", fn, *args, **kwargs)
 
     def submit(self, mission_id: str, category: str, text: str, *, reporter: str, now: datetime,
                limit: ReportLimit) -> Report:
-        draft = Report(0, mission_id, category, text, reporter, _iso(now)).to_json()
+        draft = Report(0, mission_id, category, text, reporter, utc_iso(now)).to_json()
         del draft["id"]
         members = orjson.dumps(draft)[1:]  # '"mission_id":...}': the script prepends '{"id":N,'
         now_s = now.timestamp()
@@ -215,7 +210,7 @@ class RedisReportStore(ReportStore):
         outcome = result[0].decode() if isinstance(result[0], bytes) else result[0]
         if outcome == "limited":
             raise RateLimitError(max(1, math.ceil(float(result[1]) - since)))
-        return Report(int(result[1]), mission_id, category, text, reporter, _iso(now))
+        return Report(int(result[1]), mission_id, category, text, reporter, utc_iso(now))
 
     def list(self, *, status: str | None = None, mission_id: str | None = None, limit: int = 50,
              before_id: int | None = None) -> list[Report]:
@@ -228,7 +223,7 @@ class RedisReportStore(ReportStore):
         if raw is None:
             raise NotFound(str(report_id))
         report = replace(Report(**orjson.loads(raw)), status="resolved", resolution=resolution,
-                         resolution_note=note, resolved_by=author, resolved_at=_iso(now))
+                         resolution_note=note, resolved_by=author, resolved_at=utc_iso(now))
         outcome = self._call(self._resolve, keys=[REPORTS], args=[report_id, orjson.dumps(report.to_json())])
         outcome = outcome.decode() if isinstance(outcome, bytes) else outcome
         if outcome == "notfound":

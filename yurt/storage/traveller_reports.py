@@ -26,17 +26,15 @@ from __future__ import annotations
 
 import abc
 import bisect
-import functools
 import threading
-from collections.abc import Callable
 from dataclasses import dataclass, replace
-from typing import Any, ParamSpec, TypeVar, cast
+from typing import Any, cast
 
 import orjson
 import redis
-from redis.exceptions import RedisClusterException
 
-from yurt.storage.base import StoreError, StoreUnavailable
+from yurt.storage.base import StoreError
+from yurt.storage.redis_common import fails_closed
 
 
 @dataclass(frozen=True)
@@ -151,21 +149,6 @@ redis.call('DEL', KEYS[1])
 return #ids
 """
 
-P = ParamSpec("P")
-R = TypeVar("R")
-
-
-def _fails_closed(method: Callable[P, R]) -> Callable[P, R]:
-    @functools.wraps(method)
-    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
-        try:
-            return method(*args, **kwargs)
-        except (redis.RedisError, RedisClusterException) as exc:
-            raise StoreUnavailable(f"report store unavailable: {type(exc).__name__}") from exc
-
-    return wrapper
-
-
 def _pair(reporter: str, target: str) -> str:
     return f"{reporter}|{target}"
 
@@ -176,7 +159,7 @@ class RedisTravellerReportStore(TravellerReportStore):
         self._add = client.register_script(_ADD)
         self._close = client.register_script(_CLOSE)
 
-    @_fails_closed
+    @fails_closed("report store")
     def add(self, reporter: str, target: str, reason: str, target_handle: str, now_s: float) -> Report:
         record = {"at_s": now_s, "reporter": reporter, "target": target, "reason": reason}
         created, report_id = self._add(
@@ -186,12 +169,12 @@ class RedisTravellerReportStore(TravellerReportStore):
             raise DuplicateReportError(int(report_id))
         return Report(int(report_id), now_s, reporter, target, reason)
 
-    @_fails_closed
+    @fails_closed("report store")
     def open_report(self, reporter: str, target: str) -> int | None:
         found = self._r.hget("{tr}:pair", _pair(reporter, target))
         return int(found) if found is not None else None
 
-    @_fails_closed
+    @fails_closed("report store")
     def page(self, limit: int, before: int | None = None) -> list[Report]:
         top: Any = "+inf" if before is None else f"({before}"
         ids = cast(list[bytes], self._r.zrevrangebyscore("{tr}:ids", top, "-inf", start=0, num=limit))
@@ -204,11 +187,11 @@ class RedisTravellerReportStore(TravellerReportStore):
         return [Report(int(i), open=c is None, **orjson.loads(raw))
                 for i, raw, c in zip(ids, records, closed, strict=True) if raw is not None]
 
-    @_fails_closed
+    @fails_closed("report store")
     def reported(self, target_handle: str) -> str | None:
         found = self._r.hget("{tr}:who", target_handle)
         return found.decode() if isinstance(found, bytes) else found
 
-    @_fails_closed
+    @fails_closed("report store")
     def close_about(self, target: str, now_s: float) -> int:
         return int(self._close(keys=[f"{{tr}}:o:{target}", "{tr}:r", "{tr}:closed", "{tr}:pair"], args=[now_s]))

@@ -1,6 +1,6 @@
 """Schemathesis over every operation of ``/openapi.json``, in-process (WSGI), with valid tokens where needed.
 
-Shared by the quick run in the suite (tests/test_schemathesis.py) and the long one (bench/fuzz_schemathesis.py).
+Shared by the quick run in the suite (tests/api/test_schemathesis.py) and the long one (bench/fuzz_schemathesis.py).
 Each operation gets ``examples_per_operation`` generated cases (positive and negative data); each case is sent
 with a bearer token carrying the scope the operation documents, and checked by schemathesis: no 5xx, status
 codes, content types, headers and bodies as documented. Failures are collected, not raised at the first, so

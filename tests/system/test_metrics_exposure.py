@@ -20,7 +20,7 @@ import requests
 from flask import Flask
 
 from tests.conftest import FIXTURE_DATASET, JWT_SECRET
-from tests.gunicorn_harness import GunicornServer
+from tests.harness.gunicorn import GunicornServer
 from yurt import create_app
 from yurt.errors import PROBLEM_MEDIA_TYPE
 from yurt.settings import Settings

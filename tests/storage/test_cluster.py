@@ -1,9 +1,8 @@
-"""Everything in Redis mode on a real 3-master Redis Cluster (tests/cluster_harness.py, loopback ports).
-
-The storage contract suites of tests/storage/ run here unchanged: their test functions are imported, and this
-module's fixtures (``open_store``, ``stores``, ``store``) hand them cluster-backed stores instead. Then the app
-itself runs on the cluster through the Flask test client, and the key layout is checked: a traveller's keys
-share one slot, and a nearby query reads a bounded number of slots.
+"""What only a real 3-master Redis Cluster shows (tests/harness/cluster.py, loopback ports; the session's
+``redis_cluster`` fixture). The storage contracts run on the cluster too, from their own modules (the
+``backend`` fixture of tests/conftest.py). Here: the key layout (a traveller's keys share one slot, a nearby
+query reads a bounded number of slots), seeding once and scripts reloaded on every master, a master down, and
+the app itself on the cluster through the Flask test client.
 """
 
 from __future__ import annotations
@@ -19,78 +18,19 @@ from redis.cluster import RedisCluster
 from redis.crc import key_slot
 
 from tests.api.travellers_helpers import auth, install_clock, nearby, share
-from tests.cluster_harness import RedisCluster as ClusterProcesses
-from tests.cluster_harness import running_cluster
-from tests.storage.test_meetup_search_contract import (  # noqa: F401
-    test_meetups_leave_search_at_their_end_and_storage_after_retention,
-    test_search_equals_a_scan,
-    test_the_cap_counts_active_meetups_only,
-)
-from tests.storage.test_mission_store_contract import (  # noqa: F401  (collected here, on the cluster)
-    OpenStore,
-    seed,
-    test_audit_has_author_before_after_and_pages,
-    test_audit_pages_across_many_entries,
-    test_bulk_replace_is_all_or_nothing_and_can_be_undone,
-    test_concurrent_writers_with_one_etag_exactly_one_wins,
-    test_create_delete_and_not_found,
-    test_seeded_from_the_collection,
-    test_state_revisions_and_audit_survive_a_restart,
-    test_update_is_compare_and_set,
-)
-from tests.storage.test_report_store_contract import (  # noqa: F401
-    test_rate_limit_per_traveller_with_retry_after,
-    test_submit_list_and_resolve,
-)
-from tests.storage.test_traveller_report_store_contract import (  # noqa: F401
-    test_one_open_report_per_reporter_and_target,
-    test_pages_newest_first_by_id_bound,
-    test_the_staff_handle_index_finds_any_reported_traveller,
-)
-from tests.storage.test_travellers_contract import (  # noqa: F401
-    DUBAI,
-    POLICY,
-    T0,
-    Stores,
-    put,
-    test_capacity_holds_under_concurrent_joins,
-    test_handles_blocks_and_erase,
-    test_limiter_record_outlives_delete_and_erase,
-    test_limits_too_soon_budget_too_fast,
-    test_meetup_erase_leaves_and_cancels,
-    test_meetup_lifecycle,
-    test_members_carry_only_live_presences_in_that_cell,
-    test_members_in_rotated_hash_order_page_exactly_once,
-    test_occupied_counts_follow_moves_and_deletes,
-    test_presence_round_trip_and_exact_expiry,
-    test_presences_skip_expired_and_suspended,
-)
-from tests.test_errors import assert_problem
+from tests.conftest import running_app
+from tests.harness.cluster import RedisCluster as ClusterProcesses
+from tests.harness.cluster import running_cluster
+from tests.harness.problems import assert_problem
+from tests.storage.test_travellers_contract import DUBAI, POLICY, T0, put
 from yurt import create_app
 from yurt.dataset import Collection
 from yurt.domain import privacy
 from yurt.settings import Settings
-from yurt.storage.base import MissionStore
-from yurt.storage.meetups_redis import RedisMeetupStore
 from yurt.storage.redis_store import RedisMissionStore, connect
-from yurt.storage.reports import RedisReportStore, ReportStore
-from yurt.storage.traveller_reports import RedisTravellerReportStore
 from yurt.storage.travellers_redis import RedisPresenceStore, _t
 
 BERLIN = "kz-embassy-de-berlin"
-
-
-@pytest.fixture(scope="session")
-def redis_cluster() -> Iterator[ClusterProcesses]:
-    with running_cluster(masters=3) as cluster:
-        yield cluster
-
-
-@pytest.fixture
-def cluster_settings(settings: Settings, redis_cluster: ClusterProcesses) -> Iterator[Settings]:
-    redis_cluster.flush()
-    yield settings.replace(redis_url=redis_cluster.url, redis_cluster=True)
-    redis_cluster.flush()
 
 
 @pytest.fixture
@@ -98,46 +38,6 @@ def cluster_client(cluster_settings: Settings) -> Iterator[redis.Redis]:
     client = connect(cluster_settings)
     yield client
     client.close()
-
-
-# -- the contract suites, on the cluster ------------------------------------------------------------------------
-
-
-@pytest.fixture
-def open_store(cluster_settings: Settings, seed: Collection) -> Iterator[OpenStore]:  # noqa: F811
-    opened: list[MissionStore] = []
-    clients: list[redis.Redis] = []
-
-    def factory() -> MissionStore:
-        clients.append(connect(cluster_settings))
-        opened.append(RedisMissionStore(clients[-1], seed))
-        return opened[-1]
-
-    yield factory
-    for store in opened:
-        store.close()
-    for client in clients:
-        client.close()
-
-
-@pytest.fixture
-def stores(cluster_client: redis.Redis) -> Stores:
-    return Stores(RedisPresenceStore(cluster_client, POLICY), RedisMeetupStore(cluster_client))
-
-
-@pytest.fixture
-def store(cluster_client: redis.Redis) -> ReportStore:
-    return RedisReportStore(cluster_client)
-
-
-@pytest.fixture
-def meetup_store(cluster_client: redis.Redis) -> RedisMeetupStore:
-    return RedisMeetupStore(cluster_client, retention_s=86_400)
-
-
-@pytest.fixture
-def traveller_reports(cluster_client: redis.Redis) -> RedisTravellerReportStore:
-    return RedisTravellerReportStore(cluster_client)
 
 
 def test_the_cluster_has_three_masters_sharing_the_slots(cluster_client: redis.Redis) -> None:
@@ -227,10 +127,8 @@ def test_a_nearby_query_reads_a_bounded_number_of_slots(
 
 @pytest.fixture
 def cluster_app(cluster_settings: Settings) -> Iterator[Flask]:
-    app = create_app(cluster_settings)
-    app.config["TESTING"] = True
-    yield app
-    app.extensions["yurt"].close()
+    with running_app(cluster_settings) as app:
+        yield app
 
 
 def test_missions_staff_write_and_read_back(cluster_app: Flask) -> None:
@@ -289,7 +187,7 @@ def test_rate_limit_is_shared_through_the_cluster(cluster_settings: Settings) ->
             app.extensions["yurt"].close()
 
 
-def test_seed_once_and_keys_spread_over_masters(cluster_settings: Settings, seed: Collection) -> None:  # noqa: F811
+def test_seed_once_and_keys_spread_over_masters(cluster_settings: Settings, seed: Collection) -> None:
     collection = seed
     clients = [connect(cluster_settings) for _ in range(2)]
     try:
@@ -312,7 +210,7 @@ def _masters(client: redis.Redis) -> list[redis.Redis]:
 
 
 def test_scripts_reload_on_every_master_after_a_flush(redis_cluster: ClusterProcesses, cluster_client: redis.Redis,
-                                                      seed: Collection) -> None:  # noqa: F811
+                                                      seed: Collection) -> None:
     missions = RedisMissionStore(cluster_client, seed)
     presence = RedisPresenceStore(cluster_client, POLICY)
     for port in redis_cluster.ports:  # a master restarted empty: it lost every cached script

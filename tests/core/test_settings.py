@@ -11,7 +11,7 @@ import pytest
 
 from yurt.settings import SETTINGS, Settings, SettingsError
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_defaults_parse() -> None:
@@ -19,6 +19,7 @@ def test_defaults_parse() -> None:
     assert settings.redis_url is None
     assert settings.max_body_bytes == 1_048_576
     assert settings.jwt_algorithms == ("HS256",)
+    assert settings == Settings()  # one default per setting: the class's are parsed from SETTINGS
 
 
 @pytest.mark.parametrize(

@@ -16,7 +16,7 @@ import pytest
 import requests
 
 from tests.conftest import FIXTURE_DATASET, JWT_SECRET
-from tests.gunicorn_harness import GunicornServer
+from tests.harness.gunicorn import GunicornServer
 from yurt.auth import mint
 
 pytestmark = pytest.mark.slow

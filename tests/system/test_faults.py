@@ -29,8 +29,8 @@ import requests
 from flask.testing import FlaskClient
 
 from tests.conftest import FIXTURE_DATASET, JWT_SECRET
-from tests.fault_harness import RedisProcess, worker_pids
-from tests.gunicorn_harness import GunicornServer
+from tests.harness.gunicorn import GunicornServer
+from tests.harness.redis_process import RedisProcess, worker_pids
 from yurt import create_app
 from yurt.auth import mint
 from yurt.settings import Settings

@@ -19,7 +19,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from tests.conftest import JWT_SECRET
-from tests.test_errors import assert_problem
+from tests.harness.problems import assert_problem
 from yurt import create_app
 from yurt.settings import Settings, SettingsError
 

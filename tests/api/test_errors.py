@@ -7,19 +7,8 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from yurt.errors import PROBLEM_MEDIA_TYPE, Problem
-
-
-def assert_problem(response, status: int) -> dict:  # type: ignore[no-untyped-def]
-    assert response.status_code == status
-    assert response.mimetype == PROBLEM_MEDIA_TYPE
-    body = orjson.loads(response.data)
-    assert body["status"] == status
-    assert isinstance(body["type"], str) and body["type"]
-    assert isinstance(body["title"], str) and body["title"]
-    assert isinstance(body["detail"], str) and body["detail"]
-    assert "Traceback" not in response.get_data(as_text=True)
-    return body
+from tests.harness.problems import assert_problem
+from yurt.errors import Problem
 
 
 @pytest.mark.parametrize("status", [400, 401, 403, 404, 405, 409, 410, 412, 413, 415, 422, 428, 429, 500, 503])

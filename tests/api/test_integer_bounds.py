@@ -10,7 +10,6 @@ the URL map and ``/openapi.json``, so a new one is covered without editing this 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -18,9 +17,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from tests.api.travellers_helpers import auth
-from tests.test_errors import assert_problem
-from yurt import create_app
-from yurt.settings import Settings
+from tests.harness.problems import assert_problem
 from yurt.storage.base import MAX_ID
 
 BERLIN = "kz-embassy-de-berlin"
@@ -32,13 +29,6 @@ REQUIRED = {"lat": "52.5", "lon": "13.4", "bbox": "13,52,14,53", "mission_id": B
             "alert_id": "al-0000000001"}
 
 
-@pytest.fixture(params=["embedded", "redis"])
-def mode_app(request: pytest.FixtureRequest, settings: Settings) -> Iterator[Flask]:
-    if request.param == "redis":
-        settings = settings.replace(redis_url=request.getfixturevalue("redis_url"))
-    application = create_app(settings)
-    yield application
-    application.extensions["yurt"].close()
 
 
 def write_something(client: FlaskClient) -> None:

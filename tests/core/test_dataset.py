@@ -18,7 +18,7 @@ from yurt import create_app
 from yurt.dataset import DatasetError, parse_collection, read_collection_file
 from yurt.settings import Settings
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 SEED = ROOT / "data" / "embassies.geojson"
 REFERENCE_IDS = ROOT.parent / "shared" / "reference" / "missions-facts.csv"
 

@@ -26,7 +26,7 @@ import redis
 import requests
 
 from tests.conftest import FIXTURE_DATASET, JWT_SECRET
-from tests.gunicorn_harness import GunicornServer, free_port
+from tests.harness.gunicorn import GunicornServer, free_port
 from yurt.auth import mint
 from yurt.dataset import Collection, parse_collection, read_collection_file
 from yurt.storage.base import MissionStore

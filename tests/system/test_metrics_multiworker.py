@@ -1,5 +1,5 @@
 """/metrics under gunicorn with 2 workers and real Redis: request counts of both workers are aggregated into
-every scrape, the cache hit ratio is exported (Redis errors: tests/test_faults.py), and the visible-travellers
+every scrape, the cache hit ratio is exported (Redis errors: tests/system/test_faults.py), and the visible-travellers
 gauge counts the store (both store implementations, checked directly too)."""
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ import redis
 import requests
 
 from tests.conftest import FIXTURE_DATASET, JWT_SECRET
-from tests.gunicorn_harness import GunicornServer
+from tests.harness.gunicorn import GunicornServer
 from yurt.auth import mint
 from yurt.storage.travellers import EmbeddedPresenceStore, PresenceStore, Profile
 from yurt.storage.travellers_redis import RedisPresenceStore

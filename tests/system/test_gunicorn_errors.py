@@ -15,9 +15,9 @@ import orjson
 import pytest
 import requests
 
+from tests.api.test_hostile_input import SECURITY_HEADERS
 from tests.conftest import FIXTURE_DATASET, JWT_SECRET
-from tests.gunicorn_harness import GunicornServer
-from tests.test_hostile_input import SECURITY_HEADERS
+from tests.harness.gunicorn import GunicornServer
 from yurt.errors import PROBLEM_MEDIA_TYPE
 
 # A position a client put in a request gunicorn refuses: it must be echoed and logged nowhere.

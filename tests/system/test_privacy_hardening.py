@@ -22,7 +22,7 @@ import requests
 from pyproj import Geod
 
 from tests.conftest import FIXTURE_DATASET, JWT_SECRET
-from tests.gunicorn_harness import GunicornServer
+from tests.harness.gunicorn import GunicornServer
 from yurt.auth import mint
 from yurt.domain.privacy import centre_distances_km, presence_cell
 
@@ -35,14 +35,10 @@ RADIUS_EDGES_KM = (2.0, 5.0, 10.0, 25.0, 50.0)  # the band edges issue 11 names
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[GunicornServer]:
-    import os
-
+def server(tmp_path_factory: pytest.TempPathFactory, redis_server_url: str) -> Iterator[GunicornServer]:
     import redis
 
-    url = os.environ.get("TEST_REDIS_URL")
-    if not url:
-        pytest.fail("TEST_REDIS_URL is not set: run the suite with scripts/test.sh, which starts redis-server")
+    url = redis_server_url
     redis.Redis.from_url(url).flushdb()
     tmp = tmp_path_factory.mktemp("privacy")
     env = {"YURT_DATA_FILE": str(FIXTURE_DATASET), "YURT_DATA_DIR": str(tmp / "var"),

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.schemathesis_runner import fuzz_app, run
+from tests.harness.fuzz import fuzz_app, run
 
 EXAMPLES_PER_OPERATION = 8
 

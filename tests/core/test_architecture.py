@@ -5,7 +5,7 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
-DOMAIN = Path(__file__).resolve().parent.parent / "yurt" / "domain"
+DOMAIN = Path(__file__).resolve().parents[2] / "yurt" / "domain"
 FORBIDDEN = {"flask", "werkzeug", "redis", "marshmallow", "gunicorn", "flask_limiter", "prometheus_client"}
 
 

@@ -14,9 +14,9 @@ import pytest
 from flask import Flask
 
 from tests.conftest import FIXTURE_DATASET, JWT_SECRET
-from tests.gunicorn_harness import GunicornServer
-from tests.test_errors import assert_problem
-from tests.test_gunicorn_errors import send_raw
+from tests.harness.gunicorn import GunicornServer
+from tests.harness.problems import assert_problem
+from tests.system.test_gunicorn_errors import send_raw
 from yurt.auth import mint
 from yurt.errors import PROBLEM_MEDIA_TYPE
 

@@ -2,36 +2,30 @@
 
 The probe's attack: a staff merge patch nested about 990 levels deep reached the recursive merge (and
 marshmallow, and orjson.dumps) and hit Python's recursion limit: a 500. The endpoints are read from
-``/openapi.json`` (every operation with a request body), as in ``tests/test_hostile_input.py``, so a new one is
+``/openapi.json`` (every operation with a request body), as in ``tests/api/test_hostile_input.py``, so a new one is
 covered without editing this file.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 
 import pytest
 from flask import Flask
 
+from tests.api.test_hostile_input import body_operations, headers_for, path_targets, stored_versions
 from tests.api.travellers_helpers import install_clock
-from tests.test_errors import assert_problem
-from tests.test_hostile_input import body_operations, headers_for, path_targets, stored_versions
-from yurt import create_app
+from tests.harness.problems import assert_problem
 from yurt.api.conventions import MAX_JSON_DEPTH
-from yurt.settings import PROJECT_ROOT, Settings
+from yurt.settings import PROJECT_ROOT
 
 YURT = PROJECT_ROOT / "yurt"
 
 
-@pytest.fixture(params=["embedded", "redis"])
-def deep_app(request: pytest.FixtureRequest, settings: Settings) -> Iterator[Flask]:
-    if request.param == "redis":
-        settings = settings.replace(redis_url=request.getfixturevalue("redis_url"))
-    application = create_app(settings)
-    install_clock(application)  # the meetup path_targets creates starts in 2026
-    yield application
-    application.extensions["yurt"].close()
+@pytest.fixture
+def deep_app(mode_app: Flask) -> Flask:
+    install_clock(mode_app)  # the meetup path_targets creates starts in 2026
+    return mode_app
 
 
 def nested(levels: int, key: str = "properties") -> bytes:

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import redis
 
-from tests.gunicorn_harness import free_port
+from tests.harness.gunicorn import free_port
 
 
 class RedisProcess:

@@ -19,7 +19,7 @@ from werkzeug.test import TestResponse
 
 from tests.api.travellers_helpers import auth, install_clock
 from tests.conftest import JWT_SECRET
-from tests.test_errors import assert_problem
+from tests.harness.problems import assert_problem
 from yurt import create_app
 from yurt.auth import mint
 from yurt.settings import Settings
@@ -144,12 +144,10 @@ def test_query_numbers_are_ascii_decimals(hostile_app: Flask, number: str) -> No
         assert name in response.get_json()["errors"], (path, response.get_json())
 
 
-@pytest.fixture(params=["embedded", "redis"])
-def limited_app(request: pytest.FixtureRequest, settings: Settings) -> Iterator[Flask]:
+@pytest.fixture
+def limited_app(mode_settings: Settings) -> Iterator[Flask]:
     """Token-bearing requests are counted in Redis in Redis mode (shared by every worker), in memory else."""
-    if request.param == "redis":
-        settings = settings.replace(redis_url=request.getfixturevalue("redis_url"))
-    application = create_app(settings.replace(rate_limit="5/minute"))
+    application = create_app(mode_settings.replace(rate_limit="5/minute"))
     yield application
     application.extensions["yurt"].close()
 
