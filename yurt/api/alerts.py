@@ -17,7 +17,7 @@ from marshmallow import Schema, ValidationError
 
 from yurt.alerts import answers
 from yurt.alerts.book import collection, max_age_s
-from yurt.alerts.model import AlertRecord, iso_utc
+from yurt.alerts.model import AlertRecord
 from yurt.alerts.service import AlertInvalid, AlertRules, create_alert, editable, is_alert_id, replace_alert
 from yurt.alerts.wiring import AlertServices
 from yurt.api.alert_schemas import AlertAuditQuery, AlertBodySchema, AlertListQuery
@@ -27,6 +27,7 @@ from yurt.api.docs import PRECONDITIONS, REQUEST_BODIES, RESPONSES, SECURED
 from yurt.api.merge_patch import merge_patch
 from yurt.api.staff_bodies import required_etag, stale
 from yurt.auth import requires
+from yurt.domain.instants import utc_iso
 from yurt.errors import Problem
 from yurt.field_errors import field_errors
 from yurt.services import services
@@ -132,7 +133,7 @@ def staff_list() -> Response:
     summaries = [{**{k: v for k, v in r.doc.items() if k not in ("area", "body")},
                   "area_type": (r.doc.get("area") or {}).get("type")} for r in records]
     summaries.sort(key=lambda doc: str(doc["valid_from"]), reverse=True)
-    return json_response({"alerts": summaries, "now": iso_utc(now())}, headers={"Cache-Control": "no-store"})
+    return json_response({"alerts": summaries, "now": utc_iso(request_now())}, headers={"Cache-Control": "no-store"})
 
 
 def _update(alert_id: str, body: dict[str, Any], if_match: str, action: str) -> Response:
