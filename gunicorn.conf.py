@@ -1,8 +1,8 @@
 """Gunicorn settings, from the environment only; no application logic here.
 
 GUNICORN_BIND (default 127.0.0.1:8000), GUNICORN_WORKERS (default 1: the embedded default is one process),
-GUNICORN_THREADS (default 1). Gunicorn's access log stays off: it would print raw query strings, which carry
-coordinates; the app writes its own access log with them redacted.
+GUNICORN_THREADS (default 1), GUNICORN_PRELOAD_APP (default false). Gunicorn's access log stays off: it would
+print raw query strings, which carry coordinates; the app writes its own access log with them redacted.
 """
 
 import os
@@ -25,8 +25,17 @@ loglevel = os.environ.get("GUNICORN_LOG_LEVEL", "info")
 timeout = 30
 graceful_timeout = 10
 keepalive = 5
-# Workers import the app after fork so each has its own Redis connection pool and file handles.
-preload_app = False
+
+def _flag(name: str, default: str) -> bool:
+    value = os.environ.get(name, default).strip().lower()
+    if value not in {"true", "false"}:
+        raise SystemExit(f"{name} must be true or false, not {value!r}")
+    return value == "true"
+
+
+# GUNICORN_PRELOAD_APP (default false): load the app in the master before forking. Measured with
+# bench/bench_perf.py (README "Benchmarks", memory): PRELOAD_NOTE
+preload_app = _flag("GUNICORN_PRELOAD_APP", "false")
 
 # Prometheus multiprocess mode: each worker writes samples under this folder; /metrics aggregates them. A
 # fresh folder per server start, so counters of an earlier run never leak in; the folder this file made is

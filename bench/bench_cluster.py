@@ -48,7 +48,8 @@ from yurt.domain.privacy import UpdatePolicy
 from yurt.settings import Settings
 from yurt.storage.base import StalePrecondition
 from yurt.storage.meetups_redis import RedisMeetupStore
-from yurt.storage.redis_store import RedisMissionStore, connect
+from yurt.storage.redis_connection import connect
+from yurt.storage.redis_store import RedisMissionStore
 from yurt.storage.travellers import Profile, TravellerStores
 from yurt.storage.travellers_redis import RedisPresenceStore
 

@@ -22,7 +22,7 @@ from tests.harness.cluster import RedisCluster, running_cluster
 from yurt import create_app
 from yurt.dataset import Collection, read_collection_file
 from yurt.settings import Settings
-from yurt.storage.redis_store import connect
+from yurt.storage.redis_connection import connect
 
 FIXTURES = Path(__file__).parent / "fixtures"
 FIXTURE_DATASET = FIXTURES / "missions.geojson"
@@ -44,7 +44,6 @@ def settings(tmp_path: Path) -> Settings:
         reload_interval_s=0.05,
         log_level="WARNING",
         rate_limit="100000/minute",
-        nearest_cache_min_missions=0,  # exercise the cache path on the 10-mission fixture
     )
 
 

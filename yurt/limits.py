@@ -29,13 +29,14 @@ from typing import Any
 
 from flask import Flask, request
 from limits import RateLimitItem, parse
-from limits.storage import MemoryStorage, RedisClusterStorage, RedisStorage, Storage
+from limits.storage import RedisClusterStorage, RedisStorage, Storage
 from limits.strategies import FixedWindowRateLimiter
 
 from yurt.auth import TokenVerifier
 from yurt.errors import Problem
 from yurt.meters import REDIS_ERRORS
 from yurt.settings import Settings
+from yurt.window_counts import WindowCounts
 
 EXEMPT_PATHS = frozenset({"/healthz", "/readyz"})
 NAMESPACE = "yurt:rl"
@@ -67,7 +68,7 @@ def is_anonymous_read() -> bool:
 def shared_storage(settings: Settings) -> Storage:
     """Redis (or Cluster) in Redis mode, else this process's memory; also used by ``yurt.quotas``."""
     if not settings.redis_url:
-        return MemoryStorage()
+        return WindowCounts()
     options: Any = {"socket_timeout": settings.redis_timeout_s, "socket_connect_timeout": settings.redis_timeout_s}
     if settings.redis_cluster:
         return RedisClusterStorage(settings.redis_url.replace("redis://", "redis+cluster://", 1), **options)
@@ -78,7 +79,7 @@ class RateLimits:
     def __init__(self, settings: Settings, verifier: TokenVerifier) -> None:
         self._verifier = verifier
         self.limit: RateLimitItem = parse(settings.rate_limit)
-        self._local = FixedWindowRateLimiter(MemoryStorage())
+        self._local = FixedWindowRateLimiter(WindowCounts())
         self._shared = FixedWindowRateLimiter(shared_storage(settings))
         self._fail_logged_at = -math.inf
         self._log_interval_s = settings.redis_outage_log_interval_s

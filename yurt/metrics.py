@@ -26,6 +26,7 @@ import ipaddress
 import os
 import time
 from collections.abc import Iterator
+from typing import Any
 
 from flask import Blueprint, Response, request
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
@@ -104,6 +105,15 @@ def metrics() -> Response:
     return Response(data, mimetype=CONTENT_TYPE_LATEST, headers={"Cache-Control": "no-store"})
 
 
+# The labelled histograms already made, by (endpoint, method, status): ``labels()`` checks and joins its
+# arguments on every call. Bounded, since every label value comes from a closed set.
+_REQUEST_CHILDREN: dict[tuple[str, str, int], Any] = {}
+
+
 def observe_request(endpoint: str, method: str, status: int, elapsed_s: float) -> None:
     """Called once per request by the request hooks in ``yurt.observability`` (one hook, not two)."""
-    REQUEST_SECONDS.labels(endpoint, method_label(method), str(status)).observe(elapsed_s)
+    key = (endpoint, method_label(method), status)  # the label, never the raw method: the set stays closed
+    child = _REQUEST_CHILDREN.get(key)
+    if child is None:
+        child = _REQUEST_CHILDREN[key] = REQUEST_SECONDS.labels(key[0], key[1], str(status))
+    child.observe(elapsed_s)

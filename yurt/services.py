@@ -1,7 +1,7 @@
 """The services a running app uses, built once from ``Settings`` and hung on ``app.extensions["yurt"]``.
 
 ``build_services`` picks the storage implementation: ``YURT_REDIS_URL`` unset → embedded (working copy on disk,
-caches in memory, one process); set → Redis for everything. Blueprints reach the services through
+one process); set → Redis for everything. Blueprints reach the services through
 ``services()``, which is typed, instead of untyped attributes on the app.
 """
 
@@ -19,8 +19,8 @@ from yurt.dataset import read_collection_file
 from yurt.domain.places import Locator
 from yurt.quotas import Quotas
 from yurt.settings import Settings
-from yurt.storage.base import MissionStore, ResultCache, TieredCache
-from yurt.storage.embedded import EmbeddedMissionStore, MemoryCache
+from yurt.storage.base import MissionStore
+from yurt.storage.embedded import EmbeddedMissionStore
 from yurt.storage.reports import EmbeddedReportStore, RedisReportStore, ReportStore
 from yurt.storage.traveller_reports import (
     EmbeddedTravellerReportStore,
@@ -39,7 +39,6 @@ class Services:
     settings: Settings
     store: MissionStore
     catalogue: Catalogue
-    cache: ResultCache
     locator: Locator
     verifier: TokenVerifier
     travellers: TravellerStores
@@ -60,25 +59,21 @@ def build_services(settings: Settings) -> Services:
     locator = Locator()
     seed = read_collection_file(settings.data_file, locator.timezone_at)
     store: MissionStore
-    cache: ResultCache
     client = None
     if settings.redis_url:
-        from yurt.storage.redis_store import RedisCache, RedisMissionStore, connect
+        from yurt.storage.redis_connection import connect
+        from yurt.storage.redis_store import RedisMissionStore
 
         client = connect(settings)
         store = RedisMissionStore(client, seed)
-        # L1 in each worker in front of the shared Redis cache: a hit from L1 costs no round trip.
-        shared = RedisCache(client, outage_log_interval_s=settings.redis_outage_log_interval_s)
-        cache = TieredCache(MemoryCache(), shared)
         reports: ReportStore = RedisReportStore(client)
         traveller_reports: TravellerReportStore = RedisTravellerReportStore(client)
     else:
         store = EmbeddedMissionStore(settings.data_dir, seed)
-        cache = MemoryCache()
         reports = EmbeddedReportStore(settings.data_dir)
         traveller_reports = EmbeddedTravellerReportStore()
     catalogue = Catalogue(store, reload_interval_s=settings.reload_interval_s, seat_of=locator.seat_subdivision)
-    return Services(settings=settings, store=store, catalogue=catalogue, cache=cache, locator=locator,
+    return Services(settings=settings, store=store, catalogue=catalogue, locator=locator,
                     verifier=TokenVerifier(settings), travellers=build_traveller_stores(settings, client),
                     reports=reports, traveller_reports=traveller_reports, quotas=Quotas(settings),
                     alerts=build_alert_services(settings, client), redis=client)

@@ -6,6 +6,10 @@ start-up with a message naming the variable, instead of silently turning a typo 
 
 Every setting is declared once in ``SETTINGS`` (name, default, help); the README's configuration table is
 checked against this list by a test, so a setting cannot exist undocumented.
+
+A setting that goes away moves to ``RETIRED`` for one release: a deployment that still sets it keeps starting,
+with a ``FutureWarning`` that names it and says why (an unknown variable would stop start-up); the release
+named in ``refused_from`` deletes the entry, and the variable is then unknown like any other.
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ from __future__ import annotations
 import dataclasses
 import math
 import os
+import warnings
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -144,16 +149,11 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("YURT_REDIS_CLUSTER", "redis_cluster", "false", _parse_bool,
             "Treat YURT_REDIS_URL as a Redis Cluster node (implied by a redis+cluster:// URL)."),
     Setting("YURT_REDIS_TIMEOUT_S", "redis_timeout_s", "0.25", _parse_positive_float,
-            "Socket connect/read timeout for Redis calls, in seconds; caches fail open after it."),
+            "Socket connect/read timeout for Redis calls, in seconds; the rate limiter fails open after it."),
     Setting("YURT_REDIS_OUTAGE_LOG_INTERVAL_S", "redis_outage_log_interval_s", "30", _parse_positive_float,
             "A Redis outage is logged at most once per this many seconds."),
     Setting("YURT_RELOAD_INTERVAL_S", "reload_interval_s", "0.5", _parse_positive_float,
             "How often a worker checks the store for a newer dataset version (propagation bound)."),
-    Setting("YURT_CACHE_ENABLED", "cache_enabled", "true", _parse_bool,
-            "Cache nearest/responsible answers (Redis in Redis mode, in-process otherwise)."),
-    Setting("YURT_NEAREST_CACHE_MIN_MISSIONS", "nearest_cache_min_missions", "1000000", _parse_non_negative_int,
-            "Use the nearest-mission candidate cache only for datasets at least this large; below it the exact "
-            "index answers faster than a cache round trip (bench/bench_cache.py)."),
     Setting("YURT_JWT_SECRET", "jwt_secret", "", _parse_optional_str,
             "HS256 secret for bearer tokens (development and tests)."),
     Setting("YURT_JWT_PUBLIC_KEY_FILE", "jwt_public_key_file", "", _parse_optional_str,
@@ -203,6 +203,23 @@ SETTINGS: tuple[Setting, ...] = (
 )
 
 
+@dataclass(frozen=True)
+class Retired:
+    """A setting that went away: accepted and ignored, with a warning, until the release ``refused_from``."""
+
+    env: str
+    refused_from: str
+    reason: str
+
+
+_NO_CACHE = ("the nearest result cache was removed: the exact index answers faster than a Redis round trip at "
+             "every size measured (README, \"Nearest: no result cache\")")
+RETIRED: tuple[Retired, ...] = (
+    Retired("YURT_CACHE_ENABLED", "0.3.0", _NO_CACHE),
+    Retired("YURT_NEAREST_CACHE_MIN_MISSIONS", "0.3.0", _NO_CACHE),
+)
+
+
 # Each default is written once, as the raw string in SETTINGS, and parsed like a value from the environment.
 _DEFAULTS: dict[str, Any] = {s.attr: s.parse(s.default) for s in SETTINGS}
 
@@ -216,8 +233,6 @@ class Settings:
     redis_timeout_s: float = _DEFAULTS["redis_timeout_s"]
     redis_outage_log_interval_s: float = _DEFAULTS["redis_outage_log_interval_s"]
     reload_interval_s: float = _DEFAULTS["reload_interval_s"]
-    cache_enabled: bool = _DEFAULTS["cache_enabled"]
-    nearest_cache_min_missions: int = _DEFAULTS["nearest_cache_min_missions"]
     jwt_secret: str | None = _DEFAULTS["jwt_secret"]
     jwt_public_key_file: str | None = _DEFAULTS["jwt_public_key_file"]
     jwt_algorithms: tuple[str, ...] = _DEFAULTS["jwt_algorithms"]
@@ -243,10 +258,15 @@ class Settings:
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
         """Parse every YURT_* variable; raise SettingsError naming the first bad one."""
         env = os.environ if environ is None else environ
-        known = {s.env for s in SETTINGS}
+        retired = {r.env: r for r in RETIRED}
+        known = {s.env for s in SETTINGS} | retired.keys()
         unknown = sorted(k for k in env if k.startswith("YURT_") and k not in known)
         if unknown:
             raise SettingsError(f"{unknown[0]}: unknown setting (known: see README's configuration table)")
+        for name in sorted(retired.keys() & env.keys()):
+            gone = retired[name]
+            warnings.warn(f"{name} is deprecated and ignored; remove it (refused from {gone.refused_from} on): "
+                          f"{gone.reason}", FutureWarning, stacklevel=2)
         values: dict[str, Any] = {}
         for setting in SETTINGS:
             raw = env.get(setting.env, setting.default)

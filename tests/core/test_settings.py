@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from yurt.settings import SETTINGS, Settings, SettingsError
+from yurt.settings import RETIRED, SETTINGS, Retired, Settings, SettingsError
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -25,7 +25,7 @@ def test_defaults_parse() -> None:
 @pytest.mark.parametrize(
     ("env", "name"),
     [
-        ({"YURT_CACHE_ENABLED": "ture"}, "YURT_CACHE_ENABLED"),
+        ({"YURT_REDIS_CLUSTER": "ture"}, "YURT_REDIS_CLUSTER"),
         ({"YURT_MAX_BODY_BYTES": "-5"}, "YURT_MAX_BODY_BYTES"),
         ({"YURT_MAX_BODY_BYTES": "1e3"}, "YURT_MAX_BODY_BYTES"),
         ({"YURT_REDIS_TIMEOUT_S": "nan"}, "YURT_REDIS_TIMEOUT_S"),
@@ -51,7 +51,29 @@ def test_a_cluster_url_implies_cluster_mode() -> None:
 
 def test_booleans_accept_the_usual_spellings() -> None:
     for raw, expected in [("true", True), ("1", True), ("Yes", True), ("off", False), ("0", False)]:
-        assert Settings.from_env({"YURT_CACHE_ENABLED": raw}).cache_enabled is expected
+        env = {"YURT_REDIS_CLUSTER": raw, "YURT_REDIS_URL": "redis://127.0.0.1:7000"}
+        assert Settings.from_env(env).redis_cluster is expected
+
+
+@pytest.mark.parametrize("retired", RETIRED, ids=lambda r: r.env)
+def test_a_retired_setting_is_accepted_for_one_release_with_a_warning(retired: Retired) -> None:
+    """A deployment that still sets it starts, told what to remove and why; any value, since it is ignored."""
+    with pytest.warns(FutureWarning, match=rf"^{retired.env} is deprecated and ignored; remove it \(refused from "
+                                           rf"{re.escape(retired.refused_from)} on\): .+") as caught:
+        settings = Settings.from_env({retired.env: "whatever it was", "YURT_MAX_BODY_BYTES": "2048"})
+    assert len(caught) == 1
+    assert settings == Settings(max_body_bytes=2048)
+    assert retired.env not in {s.env for s in SETTINGS}
+    with pytest.raises(SettingsError, match="YURT_CACHE_ENABLD: unknown setting"):
+        Settings.from_env({retired.env: "1", "YURT_CACHE_ENABLD": "1"})  # a typo is still refused
+
+
+def test_retired_settings_are_in_the_readme_table_as_deprecated() -> None:
+    rows = {line.split("|")[1].strip(): line for line in (ROOT / "README.md").read_text(encoding="utf-8").splitlines()
+            if line.startswith("| `YURT_")}
+    for retired in RETIRED:
+        assert f"`{retired.env}`" in rows, retired.env
+        assert f"Deprecated, ignored; refused from {retired.refused_from}" in rows[f"`{retired.env}`"]
 
 
 def test_every_setting_is_in_the_readme_table() -> None:

@@ -150,27 +150,6 @@ def test_rank_orders_a_given_set_exactly(draw: st.DataObject) -> None:
     assert data.index().rank(lat, lon, chosen, limit) == data.oracle(lat, lon, limit, wanted.__contains__)
 
 
-@settings(max_examples=150, deadline=None)
-@given(st.data())
-def test_cache_candidates_contain_the_top_k_of_every_point_in_the_cell(draw: st.DataObject) -> None:
-    data = draw.draw(datasets())
-    index = data.index()
-    centre_lat, centre_lon = draw.draw(st.one_of(uniform, antimeridian, polar))
-    radius_km = draw.draw(st.one_of(st.floats(0, 50), st.floats(0, 3000)))
-    limit = draw.draw(st.integers(1, 8))
-    mask = draw.draw(st.one_of(st.none(), st.lists(st.booleans(), min_size=len(data.lats),
-                                                   max_size=len(data.lats))))
-    accept = None if mask is None else mask.__getitem__
-    candidates = index.cache_candidates(centre_lat, centre_lon, radius_km, limit, accept)
-    assert all(accept is None or accept(i) for i in candidates)
-    # A random query point within the radius (on its edge half of the time), reached by a direct geodesic.
-    azimuth = draw.draw(st.floats(-180, 180))
-    fraction = draw.draw(st.one_of(st.just(1.0), st.floats(0, 1)))
-    lon_q, lat_q, _ = GEOD.fwd(centre_lon, centre_lat, azimuth, radius_km * 1000.0 * fraction)
-    lat_q, lon_q = max(-90.0, min(90.0, lat_q)), wrap_lon(lon_q)
-    assert index.rank(lat_q, lon_q, candidates, limit) == index.nearest(lat_q, lon_q, limit, accept)
-
-
 def test_degenerate_inputs() -> None:
     # Two posts in one building (same place, different ids), posts at the poles, one on the antimeridian.
     lats = [51.1, 51.1, 90.0, 90.0, -90.0, 0.0]

@@ -27,7 +27,8 @@ from yurt import create_app
 from yurt.dataset import Collection
 from yurt.domain import privacy
 from yurt.settings import Settings
-from yurt.storage.redis_store import RedisMissionStore, connect
+from yurt.storage.redis_connection import connect
+from yurt.storage.redis_store import RedisMissionStore
 from yurt.storage.travellers_redis import RedisPresenceStore, _t
 
 BERLIN = "kz-embassy-de-berlin"
@@ -58,9 +59,9 @@ def test_a_travellers_own_keys_share_one_slot() -> None:
 
 
 def test_mission_keys_share_one_slot() -> None:
-    from yurt.storage import redis_store, reports
+    from yurt.storage import missions_lua, reports
 
-    keys = [*redis_store.KEYS, reports.REPORTS, reports.NEXT_ID, reports.BY_REPORTER + "abc"]
+    keys = [*missions_lua.KEYS, reports.REPORTS, reports.NEXT_ID, reports.BY_REPORTER + "abc"]
     assert len({key_slot(k.encode()) for k in keys}) == 1
 
 

@@ -1,7 +1,7 @@
 """Faults against real processes: gunicorn (2 workers) and a redis-server this test owns, on loopback.
 
-- Redis stopped mid-load: mission reads never fail (the catalogue keeps its last good dataset, the result
-  cache fails open); traveller endpoints answer 503 problems with Retry-After and recover by themselves when
+- Redis stopped mid-load: mission reads never fail (the catalogue keeps its last good dataset, the index
+  needs no Redis); traveller endpoints answer 503 problems with Retry-After and recover by themselves when
   Redis returns on the same port; each outage is logged once per interval, not once per request.
 - Redis hung (SIGSTOP): nothing waits longer than the configured Redis timeout plus slack.
 - A worker SIGKILLed while a staff client writes: gunicorn replaces it and every acknowledged write is there.
@@ -50,8 +50,7 @@ MISSION_READS = (
 CAPITALS = ((52.52, 13.40), (48.86, 2.35), (41.90, 12.50), (40.42, -3.70), (59.33, 18.07), (55.68, 12.57),
             (50.08, 14.44), (47.50, 19.04), (38.72, -9.14), (35.68, 139.69), (37.57, 126.98), (39.90, 116.40),
             (28.61, 77.21), (41.01, 28.98), (30.04, 31.24), (-33.87, 151.21), (45.42, -75.70), (38.90, -77.04))
-OUTAGE_MESSAGES = ("redis cache unavailable", "mission store unreachable", "rate-limit storage unavailable",
-                   "store unavailable")
+OUTAGE_MESSAGES = ("mission store unreachable", "rate-limit storage unavailable", "store unavailable")
 
 
 def traveller(sub: str) -> dict[str, str]:
@@ -92,7 +91,7 @@ def stack(tmp_path: Path) -> Iterator[Stack]:
     env = {"YURT_DATA_FILE": str(FIXTURE_DATASET), "YURT_DATA_DIR": str(tmp_path / "var"),
            "YURT_JWT_SECRET": JWT_SECRET, "YURT_REDIS_URL": redis_process.url,
            "YURT_REDIS_TIMEOUT_S": str(REDIS_TIMEOUT_S), "YURT_RELOAD_INTERVAL_S": "0.1",
-           "YURT_NEAREST_CACHE_MIN_MISSIONS": "0", "YURT_REDIS_OUTAGE_LOG_INTERVAL_S": "60"}
+           "YURT_REDIS_OUTAGE_LOG_INTERVAL_S": "60"}
     server = GunicornServer(env, tmp_path, workers=2)
     server.start()
     try:
@@ -128,7 +127,7 @@ class Reader(threading.Thread):
 
 
 def summary(path: str, body: Any) -> Any:
-    """What a mission read says, minus what legitimately varies (cache status, clock-dependent fields)."""
+    """What a mission read says, minus what legitimately varies (clock-dependent fields)."""
     if "nearest" in path:
         return [(r["mission"]["id"], r["distance_km"]) for r in body["results"]]
     if "responsible" in path:
@@ -146,8 +145,7 @@ def answers(url: str) -> dict[str, Any]:
 
 
 def fresh_queries(rng: random.Random) -> list[str]:
-    """Nearest and responsible queries at new places: they miss every worker's in-process cache tier, so
-    each one reaches for Redis."""
+    """Nearest and responsible queries at new places: answered from the worker's catalogue and index alone."""
     lat, lon = rng.uniform(-60, 70), rng.uniform(-180, 180)
     capital_lat, capital_lon = rng.choice(CAPITALS)
     return [f"/v1/missions/nearest?lat={lat:.5f}&lon={lon:.5f}&limit=3",
@@ -156,9 +154,9 @@ def fresh_queries(rng: random.Random) -> list[str]:
 
 @pytest.fixture(scope="module")
 def oracle(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FlaskClient]:
-    """The same dataset served in-process in the embedded mode, without any cache: the expected answers."""
+    """The same dataset served in-process in the embedded mode: the expected answers."""
     settings = Settings(data_file=FIXTURE_DATASET, data_dir=tmp_path_factory.mktemp("oracle"),
-                        jwt_secret=JWT_SECRET, log_level="WARNING", cache_enabled=False,
+                        jwt_secret=JWT_SECRET, log_level="WARNING",
                         rate_limit="1000000/minute")
     app = create_app(settings)
     yield app.test_client()
@@ -188,7 +186,7 @@ def outage_log_counts(stack: Stack) -> dict[str, int]:
 def test_redis_stopped_mid_load(stack: Stack, oracle: FlaskClient) -> None:
     url = stack.server.url
     rng = random.Random(6)
-    cached_s: list[float] = []
+    read_s: list[float] = []
     before = answers(url)
     assert share(url, "before-outage").status_code == 200
     reader = Reader(url)
@@ -205,9 +203,9 @@ def test_redis_stopped_mid_load(stack: Stack, oracle: FlaskClient) -> None:
             assert_503_problem(requests.get(url + "/v1/travellers/nearby",
                                             headers=traveller("before-outage"), timeout=10))
             assert time.perf_counter() - started < 2 * (REDIS_TIMEOUT_S + SLACK_S)
-            # Nearest and responsible still answer, correctly and without waiting, with the cache gone.
+            # Nearest and responsible still answer, correctly and without waiting: they never ask Redis.
             for path in fresh_queries(rng):
-                cached_s.append(assert_like_oracle(url, oracle, path))
+                read_s.append(assert_like_oracle(url, oracle, path))
         stack.redis.start()  # same port, same data (append-only file)
         deadline = time.monotonic() + 10
         recovered = None
@@ -228,16 +226,16 @@ def test_redis_stopped_mid_load(stack: Stack, oracle: FlaskClient) -> None:
     failures = [(path, status) for path, status, _ in reader.results if status not in (200, 304)]
     assert reader.results and not failures
     assert answers(url) == before
-    assert max(cached_s) < REDIS_TIMEOUT_S  # a refused connection fails at once; nothing waits for a timeout
+    assert max(read_s) < REDIS_TIMEOUT_S  # a refused connection fails at once; nothing waits for a timeout
     metrics = requests.get(url + "/metrics", timeout=10).text  # both workers' errors, aggregated
-    assert 'yurt_redis_errors_total{component="cache"}' in metrics
+    assert 'yurt_redis_errors_total{component="rate_limit"}' in metrics  # the traveller calls' shared limiter
     # Logged once per interval (60 s here) per worker and component, not once per request: each of the two
     # workers may log each message once at most for this one outage.
     counts = outage_log_counts(stack)
     print(f"\nredis stopped: {len(reader.results)} mission reads, none failed; {down_calls} rounds of traveller "
-          f"calls all 503; recovered {recovered:.2f} s after restart; uncached nearest/responsible max "
-          f"{max(cached_s) * 1000:.1f} ms; outage log lines {counts}")
-    assert counts["redis cache unavailable"] >= 1
+          f"calls all 503; recovered {recovered:.2f} s after restart; nearest/responsible max "
+          f"{max(read_s) * 1000:.1f} ms; outage log lines {counts}")
+    assert counts["rate-limit storage unavailable"] >= 1
     assert all(n <= 2 for n in counts.values()), counts
 
 
@@ -265,8 +263,8 @@ def test_redis_hung_requests_are_bounded(stack: Stack, oracle: FlaskClient) -> N
           f"max {max(write_s):.3f} s; {len(read_s)} mission reads, median {statistics.median(read_s) * 1000:.1f} "
           f"ms, max {max(read_s):.3f} s (timeout {REDIS_TIMEOUT_S} s)")
     # A write waits for one Redis timeout (two on a worker's first failure: the rate limiter's count, then the
-    # store; the limiter then backs off). Mission reads rarely wait (the catalogue and the cache back off after
-    # a failure) and at most for both of those.
+    # store; the limiter then backs off). Mission reads rarely wait (the catalogue backs off after a failure),
+    # and never for more than two timeouts.
     assert max(write_s) <= 2 * REDIS_TIMEOUT_S + SLACK_S
     assert statistics.median(write_s) <= REDIS_TIMEOUT_S + SLACK_S
     assert max(read_s) <= 2 * REDIS_TIMEOUT_S + SLACK_S

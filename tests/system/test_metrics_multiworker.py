@@ -1,6 +1,7 @@
 """/metrics under gunicorn with 2 workers and real Redis: request counts of both workers are aggregated into
-every scrape, the cache hit ratio is exported (Redis errors: tests/system/test_faults.py), and the visible-travellers
-gauge counts the store (both store implementations, checked directly too)."""
+every scrape, the cache lookups are exported (every answer bypasses: there is no result cache; Redis errors:
+tests/system/test_faults.py), and the visible-travellers gauge counts the store (both store implementations,
+checked directly too)."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 """Every worker and every host sharing one Redis serves a write within 1 s of its acknowledgement, and no
-cached nearest/responsible answer from the old version is served after that.
+nearest/responsible answer from the old version is served after that.
 
 Three gunicorn servers (two workers each) share the test Redis, as three hosts would. A write goes through
 the first; the test reads through every server on fresh connections (so both workers of each get asked)
@@ -46,7 +46,7 @@ def test_a_write_reaches_every_worker_within_a_second(redis_url: str, tmp_path: 
             server.start()
         paths = [f"/v1/missions/{BERLIN}", f"/v1/missions/nearest?{NEAR_BERLIN}",
                  "/v1/missions/responsible?country=DE"]
-        for server in servers:  # warm every worker's dataset and the shared answer cache
+        for server in servers:  # warm every worker's dataset
             for _ in range(READS_PER_SERVER):
                 for path in paths:
                     _phones(server, path)
@@ -71,7 +71,7 @@ def test_a_write_reaches_every_worker_within_a_second(redis_url: str, tmp_path: 
                 latencies.append(time.monotonic() - acknowledged)
         print(f"\npropagation to every reader, every path: {max(latencies) * 1000:.0f} ms")
         assert max(latencies) < PROPAGATION_BOUND_S
-        # After the bound, nothing old anywhere: no stale dataset, no stale cached nearest/responsible answer.
+        # After the bound, nothing old anywhere: no stale dataset, no stale nearest/responsible answer.
         for server in servers:
             for path in paths:
                 assert all(_phones(server, path) == phones for _ in range(READS_PER_SERVER))

@@ -237,6 +237,11 @@ class AreaIndex:
         for geometry in self._geometries:
             shapely.prepare(geometry)
         self._tree = shapely.STRtree(self._geometries)
+        # The box around every area: a point outside it meets none, answered without building a shapely Point
+        # (most points on Earth, on every nearest and responsible answer).
+        self._extent: tuple[float, float, float, float] | None = (
+            tuple(float(v) for v in shapely.total_bounds(self._geometries))  # type: ignore[assignment]
+            if len(self._geometries) else None)
         self._warm()
 
     def _warm(self) -> None:
@@ -274,5 +279,8 @@ class AreaIndex:
         if abs(lon) == 180.0:
             both = np.concatenate([self.meeting(Point(180.0, lat)), self.meeting(Point(-180.0, lat))])
             return np.unique(both)
+        extent = self._extent
+        if extent is None or not (extent[0] <= lon <= extent[2] and extent[1] <= lat <= extent[3]):
+            return np.empty(0, dtype=np.intp)
         return self.meeting(Point(lon, lat))
 

@@ -22,7 +22,7 @@ from yurt.alerts.model import AlertRecord
 from yurt.alerts.store import AlertAuditEntry, AlertState, AlertStore, select_entries
 from yurt.domain.instants import utc_now_iso
 from yurt.storage.base import NotFound, StalePrecondition
-from yurt.storage.redis_common import cas_revision, fails_closed
+from yurt.storage.redis_common import CAS_PRELUDE, cas_revision, fails_closed
 
 TAG = "{al}"
 DOCS, REVS, GEN, NEXT_REV, AUDIT, AUDIT_SEQ = (f"{TAG}:{name}" for name in
@@ -32,16 +32,7 @@ AUDIT_CHUNK = 64
 
 # ARGV: mode (create|update|delete), id, expected rev ('' for create), new doc JSON ('' for delete), audit
 # fragment (JSON members without braces: kind, at, author, action, alert_id).
-_WRITE = """
-local mode, id, expected, new, fragment = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5]
-local cur_rev = redis.call('HGET', KEYS[2], id)
-if mode == 'create' then
-  if cur_rev then return {'exists'} end
-else
-  if not cur_rev then return {'notfound'} end
-  if cur_rev ~= expected then return {'stale'} end
-end
-local before = redis.call('HGET', KEYS[1], id) or 'null'
+_WRITE = CAS_PRELUDE + """
 local gen = redis.call('INCR', KEYS[3])
 local rev = 0
 local after = 'null'

@@ -1,23 +1,17 @@
 """Public: the nearest missions to a point, and the mission responsible for it.
 
-Nearest is exact on the WGS-84 ellipsoid (``SpatialIndex``). The result cache never trades that away: an entry
-for a query-grid cell holds *candidates* that provably contain the exact top-k for every point of the cell
-(``SpatialIndex.cache_candidates``: d(centre, m) <= D_k(centre) + 2r, by the triangle inequality), and every
-request still ranks those candidates exactly from its own coordinates. ``open_now=true`` queries skip the
-candidate cache: which missions are open changes with the clock, and a cell entry cannot know when.
+Nearest is exact on the WGS-84 ellipsoid (``SpatialIndex``), computed for each request. There is no result
+cache, by measurement (bench/bench_cache.py, README "Nearest: no result cache"): the exact index answers faster
+than a bare Redis GET at every size up to 1,000,000 missions, so a shared cache could only add a round trip; an
+in-process cache needed 86-89 % hits to break even (10,000 to 100,000 missions) and lost at 1,000,000.
+Both answers say ``X-Cache: bypass``, as they did whenever the cache was off.
 
-Responsible is computed for each request and not cached: since a post nearer than the embassy can be
-``assumed`` responsible, the answer depends on the point, not only on its (country, subdivision); and the
-decision itself is a pass over the posts of one country (a few µs), cheaper than any cache round trip.
-Every nearest cache key carries the dataset ETag, so an answer from an older dataset is never served.
+Responsible is computed for each request too: since a post nearer than the embassy can be ``assumed``
+responsible, the answer depends on the point, not only on its (country, subdivision); and the decision itself
+is a pass over the posts of one country (a few µs).
 
-Whether the nearest cache pays was measured (bench/bench_cache.py, README): the exact index answers in about
-45 µs at any size up to 100,000 missions, while a shared-cache hit costs a Redis round trip plus the ranking
-(about 90 µs) and a miss about 200 µs. So it is used only from ``YURT_NEAREST_CACHE_MIN_MISSIONS`` missions
-on (X-Cache: bypass below that).
-
-Both answers carry ``alerts``: the travel alerts in force for the query point (``yurt.alerts.answers``),
-attached after the candidate cache and never stored in it, since they vary by point and by the clock.
+Both answers carry ``alerts``: the travel alerts in force for the query point (``yurt.alerts.answers``), which
+vary by point and by the clock.
 
 Defaults a traveller can act on: without ``type``, ``nearest`` answers career posts only (an embassy, a
 consulate general or a consulate; a permanent mission or an honorary consul only when ``type`` or ``service``
@@ -39,7 +33,6 @@ from yurt.api.queries import NearestQuery, ResponsibleQuery
 from yurt.domain.hours import OpenState
 from yurt.domain.instants import utc_iso
 from yurt.domain.missions import Dataset
-from yurt.domain.query_grid import cell_geometry, query_cell
 from yurt.domain.responsibility import CAREER_TYPES, HOME_COUNTRY, Responsibility, responsible
 from yurt.domain.spatial_index import Neighbour
 from yurt.errors import Problem
@@ -48,7 +41,6 @@ from yurt.services import services
 
 bp = Blueprint("nearest", __name__)
 
-CANDIDATES_TTL_S = 3600.0  # keys carry the dataset ETag; the TTL only bounds memory
 NEAREST_OPEN_LIMIT = 3
 DEFAULT_STATUSES = frozenset({"open", "limited"})
 
@@ -101,11 +93,8 @@ def default_types(types: frozenset[str] | None, service: str | None) -> frozense
 
 def nearest_hits(dataset: Dataset, lat: float, lon: float, limit: int, *, types: frozenset[str] | None = None,
                  statuses: frozenset[str] | None = None, service: str | None = None, open_now: bool = False,
-                 now: datetime) -> tuple[list[Neighbour], str]:
-    """Exact nearest missions, through the candidate cache when it applies. Returns (hits, cache status).
-
-    ``types`` / ``statuses`` None means any.
-    """
+                 now: datetime) -> list[Neighbour]:
+    """Exact nearest missions that pass the filters; ``types`` / ``statuses`` None means any."""
     props = dataset.properties
 
     def accept(i: int) -> bool:
@@ -119,25 +108,7 @@ def nearest_hits(dataset: Dataset, lat: float, lon: float, limit: int, *, types:
         return not open_now or dataset.open_now.is_open(i, now)
 
     filtered = types is not None or statuses is not None or service is not None or open_now
-    svc = services()
-    settings = svc.settings
-    if open_now or not settings.cache_enabled or len(dataset) < settings.nearest_cache_min_missions:
-        return dataset.index.nearest(lat, lon, limit, accept if filtered else None), "bypass"
-    cell = query_cell(lat, lon)
-    type_key = ",".join(sorted(types)) if types is not None else "any"
-    status_key = ",".join(sorted(statuses)) if statuses is not None else "any"
-    key = f"yurt:nearest:{dataset.etag.strip(chr(34))}:{cell}:{limit}:{type_key}:{status_key}:{service or ''}"
-    cached = svc.cache.get(key)
-    if cached is not None:
-        candidates = [dataset.by_id[mission_id] for mission_id in orjson.loads(cached)]
-        status = "hit"
-    else:
-        centre_lat, centre_lon, radius_km = cell_geometry(cell)
-        candidates = dataset.index.cache_candidates(centre_lat, centre_lon, radius_km, limit,
-                                                    accept if filtered else None)
-        svc.cache.set(key, orjson.dumps([props[i]["id"] for i in candidates]), CANDIDATES_TTL_S)
-        status = "miss"
-    return dataset.index.rank(lat, lon, candidates, limit), status
+    return dataset.index.nearest(lat, lon, limit, accept if filtered else None)
 
 
 def _country(code: str | None) -> dict[str, Any] | None:
@@ -153,15 +124,14 @@ def nearest(*, lat: float, lon: float, limit: int, open_now: bool, type: frozens
     dataset = svc.catalogue.current()
     now = request_now()
     statuses = status if status is not None else DEFAULT_STATUSES
-    hits, cache_status = nearest_hits(dataset, lat, lon, limit, types=default_types(type, service),
-                                      statuses=statuses, service=service, open_now=open_now, now=now)
-    record_cache("nearest", cache_status)
+    hits = nearest_hits(dataset, lat, lon, limit, types=default_types(type, service), statuses=statuses,
+                        service=service, open_now=open_now, now=now)
+    record_cache("nearest", "bypass")
     country = svc.locator.country_of_point(lat, lon)
-    # Alerts vary by point and clock: attached after the candidate cache, never stored in it.
     alerts = point_summaries(svc.alerts.book, svc.locator, lat, lon, now.timestamp(), country=country)
     head = orjson.dumps({"country": _country(country), "at_home": country == HOME_COUNTRY, "alerts": alerts})
     body = head[:-1] + b',"results":[' + b",".join(result_bytes(dataset, h, now) for h in hits) + b"]}"
-    return json_response(body, headers={"X-Cache": cache_status, "Cache-Control": "no-store",
+    return json_response(body, headers={"X-Cache": "bypass", "Cache-Control": "no-store",
                                         "X-Dataset-Version": dataset.etag.strip('"')})
 
 

@@ -38,7 +38,6 @@ TIE_KM = 1e-6  # 1 mm: distances whose millimetre roundings are equal tie, and t
 # Chord slack beyond a geodesic bound: the 1 mm tie band plus float error (ECEF chords ~1e-9 m at Earth's
 # radius in binary64; Karney's method ~15 nm), with three orders of magnitude to spare.
 CHORD_SLACK_M = 0.01
-NUMERIC_SLACK_KM = 1e-5  # 1 cm, for sums of computed geodesics (triangle-inequality bounds)
 
 
 @dataclass(frozen=True, slots=True)
@@ -146,33 +145,6 @@ class SpatialIndex:
         if chosen.size and (chosen[0] < 0 or chosen[-1] >= len(self)):
             raise IndexError("an index is out of range")
         return self._ranked(lat, lon, chosen, limit)
-
-    def cache_candidates(self, centre_lat: float, centre_lon: float, cell_radius_km: float, limit: int,
-                         accept: Accept | None = None) -> list[int]:
-        """Indices that provably contain the exact top-``limit`` for every query within a radius of a centre.
-
-        Returns every accepted m with d(c, m) <= D + 2r + 1 mm (+1 cm float slack), where c is the centre, r
-        is ``cell_radius_km``, and D the largest distance among the top-``limit`` accepted points at c (the
-        limit-th nearest distance, or at most 1 mm beyond it through ties). With fewer than ``limit`` accepted
-        points, it returns all of them.
-
-        Proof. The geodesic distance d is a metric on the ellipsoid, so the triangle inequality holds. Take
-        any query q with d(c, q) <= r. The top-``limit`` points a_1..a_k at c satisfy d(c, a_i) <= D, hence
-        d(q, a_i) <= d(q, c) + d(c, a_i) <= D + r: at q there are k accepted points within D + r, so the k-th
-        point of q's order has a millimetre key <= round(D + r). Any m in q's exact top-k has a key no larger
-        than that k-th point's, hence d(q, m) <= D + r + 1 mm (rounding to the nearest millimetre moves a
-        value by at most 0.5 mm each way). Then d(c, m) <= d(c, q) + d(q, m) <= D + 2r + 1 mm, so m is
-        returned. Every returned index is accepted and q's top-k are the k least elements of a total order,
-        so ranking the returned set at q (``rank``) gives exactly ``nearest(q)``.
-        tests/domain/test_spatial_index.py checks this with random centres and queries inside the radius.
-        """
-        if not (np.isfinite(cell_radius_km) and cell_radius_km >= 0.0):
-            raise ValueError(f"cell_radius_km must be finite and >= 0, got {cell_radius_km!r}")
-        top = self.nearest(centre_lat, centre_lon, limit, accept)
-        if len(top) < limit:
-            return sorted(hit.index for hit in top)
-        reach_km = max(hit.distance_km for hit in top) + 2.0 * cell_radius_km + TIE_KM + NUMERIC_SLACK_KM
-        return sorted(hit.index for hit in self.within(centre_lat, centre_lon, reach_km, accept))
 
     def _ball(self, query_m: tuple[float, float, float], radius_m: float) -> IntArray:
         assert self._tree is not None

@@ -134,39 +134,3 @@ class MissionStore(abc.ABC):
 
     def close(self) -> None:  # noqa: B027 - optional hook
         """Release connections or file handles."""
-
-
-class ResultCache(abc.ABC):
-    """A best-effort key/value cache. Fail open: errors become misses (counted by the caller's metrics)."""
-
-    @abc.abstractmethod
-    def get(self, key: str) -> bytes | None: ...
-
-    @abc.abstractmethod
-    def set(self, key: str, value: bytes, ttl_s: float) -> None: ...
-
-
-class TieredCache(ResultCache):
-    """A process-local L1 in front of a shared L2 (Redis): hits from L1 cost no round trip.
-
-    Safe because every key names the dataset version it was computed from; L1 entries live at most
-    ``l1_ttl_s`` so a worker's memory stays bounded and shared entries are re-read now and then.
-    """
-
-    def __init__(self, l1: ResultCache, l2: ResultCache, *, l1_ttl_s: float = 30.0) -> None:
-        self._l1 = l1
-        self._l2 = l2
-        self._l1_ttl_s = l1_ttl_s
-
-    def get(self, key: str) -> bytes | None:
-        value = self._l1.get(key)
-        if value is not None:
-            return value
-        value = self._l2.get(key)
-        if value is not None:
-            self._l1.set(key, value, self._l1_ttl_s)
-        return value
-
-    def set(self, key: str, value: bytes, ttl_s: float) -> None:
-        self._l1.set(key, value, min(ttl_s, self._l1_ttl_s))
-        self._l2.set(key, value, ttl_s)

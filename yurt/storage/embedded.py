@@ -1,4 +1,4 @@
-"""Embedded storage: mission data in a working copy under ``YURT_DATA_DIR``; caches in process memory.
+"""Embedded storage: mission data in a working copy under ``YURT_DATA_DIR``.
 
 Durability of an acknowledged write (the staff issue): the audit entry is appended to ``audit.jsonl`` and
 fsynced first; then the working copy ``missions.json`` is written to a temporary file, fsynced, renamed over the
@@ -18,7 +18,6 @@ import contextlib
 import fcntl
 import os
 import threading
-import time
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -33,7 +32,6 @@ from yurt.storage.base import (
     AuditEntry,
     MissionStore,
     NotFound,
-    ResultCache,
     StalePrecondition,
     StoredState,
 )
@@ -270,26 +268,3 @@ def _line_generation(line: bytes) -> int:
         return int(orjson.loads(line)["generation"])
     except (orjson.JSONDecodeError, KeyError, TypeError, ValueError):
         return 1 << 62  # a torn last line: treat as newer than any state, so it is trimmed
-
-
-class MemoryCache(ResultCache):
-    """In-process cache for the embedded default: a dict with expiry, bounded in size."""
-
-    def __init__(self, max_entries: int = 50_000) -> None:
-        self._data: dict[str, tuple[float, bytes]] = {}
-        self._lock = threading.Lock()
-        self._max = max_entries
-
-    def get(self, key: str) -> bytes | None:
-        now = time.monotonic()
-        with self._lock:
-            item = self._data.get(key)
-            if item is None or item[0] <= now:
-                return None
-            return item[1]
-
-    def set(self, key: str, value: bytes, ttl_s: float) -> None:
-        with self._lock:
-            if len(self._data) >= self._max:
-                self._data.clear()  # crude but bounded; entries are cheap to recompute
-            self._data[key] = (time.monotonic() + ttl_s, value)

@@ -3,7 +3,7 @@ small conversions between Python values and Redis replies.
 
 Fail closed: a Redis or Redis Cluster error (a connection refused or timed out, a slot no master serves)
 becomes ``StoreUnavailable``, which the HTTP layer answers as 503 with Retry-After. Caches fail open instead,
-at their own methods (``redis_store.RedisCache``).
+at their own methods.
 """
 
 from __future__ import annotations
@@ -50,6 +50,23 @@ def call_failing_closed(component: str, fn: Callable[..., Any], *args: Any, **kw
     """One Redis command (or pipeline, or script) of a store that fails closed."""
     with failing_closed(component):
         return fn(*args, **kwargs)
+
+
+# The compare-and-set half of a one-record write script, shared by the mission and alert stores. KEYS[1] is the
+# hash id → document, KEYS[2] the hash id → revision; ARGV: mode (create|update|delete), id, expected revision
+# ('' for create), new document JSON ('' for delete), audit fragment. Leaves ``before`` (the document or 'null')
+# for the rest of the script; ``cas_revision`` reads what it returns.
+CAS_PRELUDE = """
+local mode, id, expected, new, fragment = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5]
+local cur_rev = redis.call('HGET', KEYS[2], id)
+if mode == 'create' then
+  if cur_rev then return {'exists'} end
+else
+  if not cur_rev then return {'notfound'} end
+  if cur_rev ~= expected then return {'stale'} end
+end
+local before = redis.call('HGET', KEYS[1], id) or 'null'
+"""
 
 
 def cas_revision(result: Sequence[Any], key: str,

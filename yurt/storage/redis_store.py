@@ -1,4 +1,4 @@
-"""Redis storage: the mission record of truth and the result cache.
+"""Redis storage: the mission record of truth.
 
 Record of truth (Redis mode): every mission key shares the hash tag ``{ym}`` so each write is one atomic Lua
 script on one slot, also on a Redis Cluster.
@@ -13,18 +13,13 @@ re-checks the revision (compare-and-set), applies the change, bumps the generati
 all at once. Durability is Redis's: run it with ``appendonly yes`` and ``appendfsync always`` so an acknowledged
 write survives a crash of Redis itself (README, "Redis in production"). A fresh Redis is seeded from
 ``data/embassies.geojson`` once (guarded by WATCH on the generation key, so concurrent workers seed once).
-
-The cache (``RedisCache``) fails open: on any Redis error it answers a miss, skips Redis for
-``BACKOFF_S`` so an outage adds no per-request delay, and logs once per interval.
 """
 
 from __future__ import annotations
 
 import logging
-import threading
-import time
 from collections.abc import Mapping, Sequence
-from typing import Any, cast
+from typing import Any
 
 import orjson
 import redis
@@ -32,123 +27,21 @@ import redis
 from yurt.dataset import Collection
 from yurt.domain.instants import utc_now_iso
 from yurt.domain.missions import MissionRecord, dataset_etag
-from yurt.meters import REDIS_ERRORS
-from yurt.settings import Settings
 from yurt.storage.base import (
     MAX_ID,
     AuditEntry,
     MissionStore,
     NotFound,
-    ResultCache,
     StalePrecondition,
     StoredState,
     StoreUnavailable,
 )
-from yurt.storage.redis_common import REDIS_FAILURES, call_failing_closed, cas_revision
+from yurt.storage.missions_lua import AUDIT, FEATURES, GEN, KEYS, META, NEXT_REV, REPLACE_ALL, REVS, WRITE_ONE
+from yurt.storage.redis_common import call_failing_closed, cas_revision
 
 log = logging.getLogger("yurt.redis")
 
-TAG = "{ym}"
-FEATURES, REVS, META, GEN = f"{TAG}:features", f"{TAG}:revs", f"{TAG}:meta", f"{TAG}:gen"
-NEXT_REV, AUDIT, AUDIT_SEQ = f"{TAG}:next_rev", f"{TAG}:audit", f"{TAG}:audit_seq"
-KEYS = [FEATURES, REVS, META, GEN, NEXT_REV, AUDIT, AUDIT_SEQ]
 AUDIT_CHUNK = 64  # audit entries fetched per LRANGE when paging backwards
-
-# One mission write. ARGV: mode (create|update|delete), id, expected rev ('' for create), new feature JSON
-# ('' for delete), audit fragment (JSON members without braces: at, author, action, mission_id).
-_WRITE_ONE = """
-local mode, id, expected, new, fragment = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5]
-local cur_rev = redis.call('HGET', KEYS[2], id)
-if mode == 'create' then
-  if cur_rev then return {'exists'} end
-else
-  if not cur_rev then return {'notfound'} end
-  if cur_rev ~= expected then return {'stale', cur_rev} end
-end
-local before = redis.call('HGET', KEYS[1], id) or 'null'
-local gen = redis.call('INCR', KEYS[4])
-local rev = 0
-if mode == 'delete' then
-  redis.call('HDEL', KEYS[1], id)
-  redis.call('HDEL', KEYS[2], id)
-else
-  rev = redis.call('INCR', KEYS[5])
-  redis.call('HSET', KEYS[1], id, new)
-  redis.call('HSET', KEYS[2], id, rev)
-end
-local seq = redis.call('INCR', KEYS[7])
-local after = new
-if mode == 'delete' then after = 'null' end
-redis.call('RPUSH', KEYS[6], '{"seq":' .. seq .. ',"generation":' .. gen .. ',' .. fragment ..
-  ',"before":' .. before .. ',"after":' .. after .. '}')
-return {'ok', tostring(rev), tostring(gen)}
-"""
-
-# Replace everything. ARGV: expected generation, meta JSON, audit fragment, then id/feature JSON pairs.
-_REPLACE_ALL = """
-local gen = tonumber(redis.call('GET', KEYS[4]) or '0')
-if gen ~= tonumber(ARGV[1]) then return {'retry'} end
-local old = redis.call('HGETALL', KEYS[1])
-local old_features = {}
-for i = 1, #old, 2 do old_features[old[i]] = old[i + 1] end
-local old_revs = {}
-local revs = redis.call('HGETALL', KEYS[2])
-for i = 1, #revs, 2 do old_revs[revs[i]] = revs[i + 1] end
-local before_parts = {}
-for i = 1, #old, 2 do before_parts[#before_parts + 1] = old[i + 1] end
-local before_meta = redis.call('GET', KEYS[3]) or 'null'
-redis.call('DEL', KEYS[1], KEYS[2])
-local after_parts = {}
-for i = 4, #ARGV, 2 do
-  local id, feature = ARGV[i], ARGV[i + 1]
-  local rev = old_revs[id]
-  if not (rev and old_features[id] == feature) then rev = redis.call('INCR', KEYS[5]) end
-  redis.call('HSET', KEYS[1], id, feature)
-  redis.call('HSET', KEYS[2], id, rev)
-  after_parts[#after_parts + 1] = feature
-end
-redis.call('SET', KEYS[3], ARGV[2])
-gen = redis.call('INCR', KEYS[4])
-local seq = redis.call('INCR', KEYS[7])
-redis.call('RPUSH', KEYS[6], '{"seq":' .. seq .. ',"generation":' .. gen .. ',' .. ARGV[3] ..
-  ',"before":{"dataset":' .. before_meta .. ',"features":[' .. table.concat(before_parts, ',') .. ']}' ..
-  ',"after":{"dataset":' .. ARGV[2] .. ',"features":[' .. table.concat(after_parts, ',') .. ']}}')
-return {'ok', tostring(gen)}
-"""
-
-
-def connect(settings: Settings) -> redis.Redis:
-    assert settings.redis_url is not None
-    options: dict[str, Any] = {
-        "socket_timeout": settings.redis_timeout_s,
-        "socket_connect_timeout": settings.redis_timeout_s,
-        "health_check_interval": 30,
-    }
-    if settings.redis_cluster:
-        from redis.cluster import RedisCluster
-
-        cluster = RedisCluster.from_url(settings.redis_url, **options)
-        _script_keys_without_a_round_trip(cluster)
-        return cast(redis.Redis, cluster)
-    return redis.Redis.from_url(settings.redis_url, **options)
-
-
-def _script_keys_without_a_round_trip(cluster: Any) -> None:
-    """Route EVALSHA/EVAL in cluster pipelines by their declared KEYS, read from the command itself.
-
-    redis-py 8.1's ClusterPipeline asks the server for the keys of commands with movable keys (``COMMAND
-    GETKEYS``), one extra round trip per script call in a pipeline, although its own ``determine_slot`` and
-    the parser's docstring read them from ``numkeys`` for EVAL/EVALSHA. Same answer, no round trip.
-    """
-    parser = cluster.commands_parser
-    get_keys = parser.get_keys
-
-    def keys_of(redis_conn: Any, *args: Any) -> Any:
-        if str(args[0]).upper() in ("EVAL", "EVALSHA") and len(args) > 2:
-            return list(args[3:3 + int(args[2])])
-        return get_keys(redis_conn, *args)
-
-    parser.get_keys = keys_of
 
 
 def _fragment(author: str, action: str, mission_id: str | None, extra: Mapping[str, Any] | None = None) -> str:
@@ -160,8 +53,8 @@ def _fragment(author: str, action: str, mission_id: str | None, extra: Mapping[s
 class RedisMissionStore(MissionStore):
     def __init__(self, client: redis.Redis, seed: Collection) -> None:
         self._r = client
-        self._write_one = client.register_script(_WRITE_ONE)
-        self._replace = client.register_script(_REPLACE_ALL)
+        self._write_one = client.register_script(WRITE_ONE)
+        self._replace = client.register_script(REPLACE_ALL)
         self._seed_collection = seed
         self._seeded = False
         try:
@@ -308,45 +201,3 @@ class RedisMissionStore(MissionStore):
             return None
         entry = self._entry(raw)
         return entry if entry.seq == seq else None
-
-
-class RedisCache(ResultCache):
-    """Fail open: any Redis error is a miss, then Redis is skipped for ``BACKOFF_S``; logged once per interval."""
-
-    BACKOFF_S = 1.0
-
-    def __init__(self, client: redis.Redis, *, outage_log_interval_s: float,
-                 clock: Any = time.monotonic) -> None:
-        self._r = client
-        self._clock = clock
-        self._log_interval_s = outage_log_interval_s
-        self._skip_until = 0.0
-        self._logged_at = -float("inf")
-        self._lock = threading.Lock()
-
-    def _failed(self, exc: Exception) -> None:
-        now = self._clock()
-        REDIS_ERRORS.labels("cache").inc()
-        with self._lock:
-            self._skip_until = now + self.BACKOFF_S
-            if now - self._logged_at >= self._log_interval_s:
-                self._logged_at = now
-                log.warning("redis cache unavailable, answering uncached: %s", type(exc).__name__)
-
-    def get(self, key: str) -> bytes | None:
-        if self._clock() < self._skip_until:
-            return None
-        try:
-            value = self._r.get(key)
-        except REDIS_FAILURES as exc:
-            self._failed(exc)
-            return None
-        return cast(bytes | None, value)
-
-    def set(self, key: str, value: bytes, ttl_s: float) -> None:
-        if self._clock() < self._skip_until:
-            return
-        try:
-            self._r.set(key, value, px=max(1, int(ttl_s * 1000)))
-        except REDIS_FAILURES as exc:
-            self._failed(exc)
