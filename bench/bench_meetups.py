@@ -11,6 +11,8 @@ hours), then times, interleaved so that machine noise hits both alike:
 
 and prints p50/p99 of each and the crowded/empty p99 ratio (goal: at most 2), by the wall clock and by this
 thread's CPU time (which other work on a shared machine does not inflate; it leaves out waiting for Redis).
+With Redis it then shows where a store search's time goes: round trips, commands, Redis's own time (``INFO
+commandstats``), the client's CPU and the wall clock per search, crowded and empty.
 ``--mode`` embedded, redis or both (default); without ``--redis-url`` a private redis-server is started on a
 free loopback port and stopped at the end.
 
@@ -29,6 +31,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -36,6 +39,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench_http import free_port
 
+from tests.harness.round_trips import counting_round_trips
 from yurt import create_app
 from yurt.auth import mint
 from yurt.domain import privacy
@@ -111,9 +115,7 @@ def run(mode: str, settings: Settings, meetups: int, queries: int, warmup: int) 
         return elapsed
 
     def direct(lat: float, lon: float) -> tuple[float, float]:
-        t0, c0 = time.perf_counter(), time.thread_time()
-        store.search(lat, lon, 25.0, 20, NOW_S, math.inf, NOW_S)
-        return (time.perf_counter() - t0) * 1000, (time.thread_time() - c0) * 1000
+        return timed(store, lat, lon)
 
     for (lat, lon), (elat, elon) in zip(crowded[:warmup], empty[:warmup], strict=True):  # warm caches and pools
         http(lat, lon)
@@ -130,7 +132,32 @@ def run(mode: str, settings: Settings, meetups: int, queries: int, warmup: int) 
             (c50, c99), (e50, e99) = p50_p99([s[column] for s in city]), p50_p99([s[column] for s in lonely])
             print(f"[{mode}] {name:12s} {clock:4s} crowded p50 {c50:.3f} ms p99 {c99:.3f} ms | empty p50 "
                   f"{e50:.3f} ms p99 {e99:.3f} ms | p99 ratio {c99 / e99:.2f}")
+    if services.redis is not None:
+        for label, points in (("crowded", crowded), ("empty", empty)):
+            print(f"[{mode}] store search {label:7s} {server_side(services.redis, store, points[:500])}")
     services.close()
+
+
+def server_side(client: Any, store: Any, points: np.ndarray) -> str:
+    """Where a search's time goes besides the client's CPU: round trips (one send each, as redis-py sends a
+    command or a pipeline), script calls and the commands they run, and Redis's own time (``INFO
+    commandstats``: every command here runs inside a script)."""
+    client.config_resetstat()
+    with counting_round_trips() as trips:
+        walls, cpus = zip(*(timed(store, float(lat), float(lon)) for lat, lon in points), strict=True)
+    stats = client.info("commandstats")
+    calls = sum(int(v["calls"]) for k, v in stats.items() if k != "cmdstat_config|resetstat")
+    script = stats.get("cmdstat_evalsha", {"calls": 0, "usec": 0})
+    n = len(points)
+    return (f"per search: {trips.count / n:.2f} round trips, {script['calls'] / n:.2f} script calls running "
+            f"{calls / n:.1f} commands in all, Redis {script['usec'] / n / 1000:.3f} ms; client CPU "
+            f"{np.mean(cpus):.3f} ms, wall {np.mean(walls):.3f} ms (means)")
+
+
+def timed(store: Any, lat: float, lon: float) -> tuple[float, float]:
+    t0, c0 = time.perf_counter(), time.thread_time()
+    store.search(lat, lon, 25.0, 20, NOW_S, math.inf, NOW_S)
+    return (time.perf_counter() - t0) * 1000, (time.thread_time() - c0) * 1000
 
 
 def main() -> None:
@@ -142,8 +169,9 @@ def main() -> None:
     parser.add_argument("--redis-url")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
+        # A Redis timeout of 5 s: on a loaded shared machine Redis stalls past the 0.25 s default while loading.
         base = Settings(data_dir=Path(tmp) / "var", jwt_secret=JWT_SECRET, log_level="WARNING",
-                        rate_limit="100000000/minute")
+                        rate_limit="100000000/minute", redis_timeout_s=5.0)
         if args.mode in ("embedded", "both"):
             run("embedded", base, args.meetups, args.queries, args.warmup)
         if args.mode in ("redis", "both"):

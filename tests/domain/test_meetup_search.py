@@ -28,7 +28,7 @@ from yurt.domain.meetup_cells import (
     score_range,
     venue_cell,
 )
-from yurt.domain.meetup_search import CellReader, search
+from yurt.domain.meetup_search import AheadRead, CellReader, ReadAhead, search
 from yurt.storage.meetups import EmbeddedMeetupStore, Meetup
 
 RNG = np.random.default_rng(20261129)
@@ -103,6 +103,10 @@ class CountingReader:
         self.batch_cells = inner.batch_cells
         self.round_trips = 0
         self.venues_read = 0
+
+    def survey(self, cells: Sequence[str], ahead: ReadAhead) -> tuple[list[int], AheadRead | None]:
+        self.round_trips += 1
+        return self.inner.survey(cells, ahead)
 
     def counts(self, cells: Sequence[str]) -> list[int]:
         self.round_trips += 1

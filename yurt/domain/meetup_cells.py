@@ -156,6 +156,13 @@ def children(cell: str, res: int) -> tuple[str, ...]:
     return tuple(str(c) for c in h3.cell_to_children(cell, res))
 
 
+@lru_cache(maxsize=1 << 14)
+def ring2(cell: str) -> tuple[str, ...]:
+    """The cells two steps from ``cell`` (fewer next to a pentagon): what ``disk1`` leaves of ``grid_disk(cell, 2)``."""
+    inner = set(disk1(cell).cells)
+    return tuple(str(c) for c in h3.grid_disk(cell, 2) if c not in inner)
+
+
 @lru_cache(maxsize=1 << 16)
 def _neighbours(cell: str) -> tuple[str, ...]:
     return tuple(str(c) for c in h3.grid_disk(cell, 1) if c != cell)

@@ -9,6 +9,7 @@ near enough to hold the answer, so 15,000 meetups next door cost about what an e
 
 1. *Counts* (one round trip): the resolution-4 roots within the radius, and around q the 7 cells of
    ``grid_disk(cell(q, r), 1)`` for each probe resolution r from 10 to 5. All zero: the answer is empty.
+   A store may read the fast path's cells in the same round trip (``ReadAhead``; Redis does, in one script).
 2. *Fast path*: at the finest probe resolution whose 7 cells hold at least ``limit`` venues, take the fewest
    of them, by upper bound, that hold ``limit``: the limit-th nearest is within U, the last one's upper
    bound. Read that resolution's cells whose lower bound is at most min(U, radius), nearest lower bound first,
@@ -30,13 +31,24 @@ import heapq
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from itertools import accumulate
 from typing import Protocol
 
 import h3
 import numpy as np
 
 from yurt.domain.geodesy import ecef_point_m, inverse_many
-from yurt.domain.meetup_cells import ROOT_RES, SCORE_RES, SLACK_KM, Venue, cells_of, cells_within, children, disk1
+from yurt.domain.meetup_cells import (
+    ROOT_RES,
+    SCORE_RES,
+    SLACK_KM,
+    Venue,
+    cells_of,
+    cells_within,
+    children,
+    disk1,
+    ring2,
+)
 from yurt.domain.spatial_index import CHORD_SLACK_M, TIE_KM, tie_key_mm
 
 MAX_MEETUP_RADIUS_KM = 100.0
@@ -46,11 +58,53 @@ READ_AT_MOST = 64  # best first: a cell with at most this many venues is read ra
 BATCH = 12  # best first: cells expanded per round trip
 
 
+@dataclass(frozen=True, slots=True)
+class AheadLevel:
+    """One probe resolution as a store may read it ahead: its disk (``disk1`` of q's cell, counted at
+    positions ``disk_at`` onwards of the surveyed cells) and the ring around it (``ring2``)."""
+
+    res: int
+    disk: tuple[str, ...]
+    disk_at: int
+    ring: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class ReadAhead:
+    """The fast path's first reads, offered with the counts so that a store can serve both in one round trip.
+
+    A store that serves it takes, as ``search`` does, the first level (finest first) whose disk holds at least
+    ``limit`` venues, and reads that level's cells (disk and ring) as ``_nearest_within`` does: nearest lower
+    bound first, keeping C, the ``limit``-th smallest chord (ECEF, km) from (lat, lon) among the venues read
+    that overlap its window, until the next cell's lower bound exceeds C * GEODESIC_PER_CHORD + AHEAD_ADD_KM,
+    the read's bound. The window only makes the read useful: ``search`` checks any read against its own
+    filter."""
+
+    lat: float
+    lon: float
+    limit: int
+    levels: tuple[AheadLevel, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class AheadRead:
+    """A store's read-ahead at ``res``: for each cell read, every venue of it whose chord from the query point is
+    within ``bound_km``; the level's other cells have lower bounds beyond it (by the store's own arithmetic,
+    which may differ from ours by far less than ``AHEAD_MARGIN_KM``)."""
+
+    res: int
+    venues: dict[str, list[Venue]]
+    bound_km: float
+
+
 class CellReader(Protocol):
     """What a store offers the search: counts and contents of cells (each a score range of its root), and how
-    many cells' contents it reads at once (a round trip to Redis costs more than a few extra venues)."""
+    many cells' contents it reads at once (a round trip to Redis costs more than a few extra venues). ``survey``
+    is the first count of a search, with a read-ahead the store may serve (or answer None to)."""
 
     batch_cells: int
+
+    def survey(self, cells: Sequence[str], ahead: ReadAhead) -> tuple[list[int], AheadRead | None]: ...
 
     def counts(self, cells: Sequence[str]) -> list[int]: ...
 
@@ -107,13 +161,16 @@ def search(reader: CellReader, lat: float, lon: float, radius_km: float, limit: 
            ) -> list[Found]:
     """The ``limit`` accepted venues nearest to (lat, lon) within ``radius_km``, nearest first (ties by id)."""
     roots, root_lower = cells_within(lat, lon, radius_km, ROOT_RES)
-    probes = [disk1(str(h3.latlng_to_cell(lat, lon, r))) for r in PROBE_RES]
-    counts = reader.counts([*roots, *(c for probe in probes for c in probe.cells)])
-    root_counts, probe_counts = counts[:len(roots)], counts[len(roots):]
-    if not any(root_counts):
+    origins = [str(h3.latlng_to_cell(lat, lon, r)) for r in PROBE_RES]
+    probes = [disk1(origin) for origin in origins]
+    starts = list(accumulate((len(probe.cells) for probe in probes), initial=len(roots)))
+    levels = zip(PROBE_RES, origins, probes, starts[:-1], strict=True)
+    ahead = ReadAhead(lat, lon, limit, tuple(AheadLevel(r, p.cells, at, ring2(o)) for r, o, p, at in levels))
+    counts, read = reader.survey([*roots, *(c for probe in probes for c in probe.cells)], ahead)
+    if not any(counts[:len(roots)]):
         return []
     for i, probe in enumerate(probes):
-        disk_counts = probe_counts[7 * i:7 * i + 7]
+        disk_counts = counts[starts[i]:starts[i + 1]]
         if sum(disk_counts) < limit:
             continue
         # The fewest disk cells, by upper bound, that hold ``limit`` venues: the limit-th is within the last's.
@@ -123,11 +180,11 @@ def search(reader: CellReader, lat: float, lon: float, radius_km: float, limit: 
             if held >= limit:
                 reach_km = min(upper, radius_km)
                 break
-        found = _nearest_within(reader, lat, lon, reach_km, PROBE_RES[i], limit, accept)
+        found = _nearest_within(reader, lat, lon, reach_km, PROBE_RES[i], limit, accept, read)
         if len(found) >= limit and found[limit - 1].distance_km <= reach_km - TIE_KM:
             return found[:limit]
         break  # the filter left too few near enough: the general search decides
-    start = [(c, n, lb) for c, n, lb in zip(roots, root_counts, root_lower, strict=True) if n]
+    start = [(c, n, lb) for c, n, lb in zip(roots, counts[:len(roots)], root_lower, strict=True) if n]
     return _best_first(reader, lat, lon, radius_km, limit, accept, start)
 
 
@@ -135,25 +192,52 @@ def search(reader: CellReader, lat: float, lon: float, radius_km: float, limit: 
 # c^2 / 24 R^2 = 0.009 % at 300 km; the ellipsoid changes that by well under a tenth): searches here stay within
 # MAX_MEETUP_RADIUS_KM.
 GEODESIC_PER_CHORD = 1.0001
+AHEAD_MARGIN_KM = 1e-6  # a store's chords may differ from ours by far less (the same doubles and formula)
+AHEAD_ADD_KM = TIE_KM + CHORD_SLACK_M / 1000.0 + 2 * AHEAD_MARGIN_KM
+
+
+def _usable(read: AheadRead | None, res: int, q_km: tuple[float, float, float], limit: int, accept: Accept
+            ) -> tuple[dict[str, list[Venue]], float]:
+    """The read-ahead's cells, if they hold every venue ``_nearest_within`` at ``res`` may rank, and the bound
+    that makes it so; else no cells and infinity.
+
+    Let C' be the ``limit``-th smallest chord among the accepted venues read: ``limit`` accepted venues lie
+    within geodesic C' * GEODESIC_PER_CHORD, so every venue of the answer (ties included) has a chord within
+    B' = C' * GEODESIC_PER_CHORD + TIE_KM + CHORD_SLACK, and ``_nearest_within`` may start from B' instead of
+    the reach. B' is checked to be at most the read's bound B less AHEAD_MARGIN_KM: then every venue within B'
+    of a cell read is in the read, and a cell of the level left unread lies beyond B' (a cell beyond the level,
+    or one the arithmetic puts at the edge, is read as usual). The check fails only when the caller's filter
+    is stricter than the store's window."""
+    if read is None or read.res != res:
+        return {}, math.inf
+    chords = [math.dist(q_km, (v.x_km, v.y_km, v.z_km)) for venues in read.venues.values() for v in venues
+              if accept(v)]
+    if len(chords) < limit:
+        return {}, math.inf
+    bound = heapq.nsmallest(limit, chords)[-1] * GEODESIC_PER_CHORD + TIE_KM + CHORD_SLACK_M / 1000.0
+    if bound > read.bound_km - AHEAD_MARGIN_KM:
+        return {}, math.inf
+    return read.venues, bound
 
 
 def _nearest_within(reader: CellReader, lat: float, lon: float, reach_km: float, res: int, limit: int,
-                    accept: Accept) -> list[Found]:
+                    accept: Accept, read: AheadRead | None = None) -> list[Found]:
     """The fast path's reads: every resolution-``res`` cell that may hold a venue within ``reach_km``, nearest
     lower bound first, ``reader.batch_cells`` a round trip, until ``limit`` accepted venues are nearer than any
-    cell left can hold; then one exact ranking.
+    cell left can hold; then one exact ranking. Cells the store read ahead (``_usable``) cost no round trip.
 
     Pruning runs on chords, which are cheap: a cell's lower bound is also one of every chord to its venues
     (triangle inequality in space). With C the limit-th smallest chord read so far, the limit venues behind it
     have geodesics of at most G = C * GEODESIC_PER_CHORD, so the limit-th nearest is within G; every venue left
     unread has a chord, hence a geodesic, beyond G + 1 mm, and so has every read venue whose chord is beyond
     it: the venues with a chord within G + 1 mm, ranked exactly, hold the answer."""
-    cells, lower = cells_within(lat, lon, reach_km + SLACK_KM, res)
+    qx, qy, qz = (c / 1000.0 for c in ecef_point_m(lat, lon))
+    ahead, ahead_bound = _usable(read, res, (qx, qy, qz), limit, accept)
+    bound = min(reach_km + SLACK_KM, ahead_bound)
+    cells, lower = cells_within(lat, lon, bound, res)
     order = sorted(range(len(cells)), key=lower.__getitem__)
     lower_list = lower
-    qx, qy, qz = (c / 1000.0 for c in ecef_point_m(lat, lon))
     pool: list[tuple[float, Venue]] = []
-    bound = reach_km + SLACK_KM
     at = 0
     while at < len(order):
         batch: list[str] = []
@@ -162,8 +246,10 @@ def _nearest_within(reader: CellReader, lat: float, lon: float, reach_km: float,
             at += 1
         if not batch:
             break
+        missing = [cell for cell in batch if cell not in ahead]
+        fetched = dict(zip(missing, reader.venues(missing), strict=True)) if missing else {}
         pool.extend((math.dist((qx, qy, qz), (v.x_km, v.y_km, v.z_km)), v)
-                    for venues in reader.venues(batch) for v in venues if accept(v))
+                    for cell in batch for v in (ahead[cell] if cell in ahead else fetched[cell]) if accept(v))
         if len(pool) >= limit:
             kth_chord = heapq.nsmallest(limit, (chord for chord, _ in pool))[-1]
             bound = min(bound, kth_chord * GEODESIC_PER_CHORD + TIE_KM + CHORD_SLACK_M / 1000.0)

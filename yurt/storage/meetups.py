@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import abc
 import heapq
+import math
 import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
@@ -112,8 +113,9 @@ class MeetupStore(abc.ABC):
         """Leave every meetup ``sub`` attends; cancel the ones they organise and forget the organiser."""
 
     @abc.abstractmethod
-    def reader(self, now_s: float) -> CellReader:
-        """The search index as ``meetup_search`` reads it (a venue may stay in it a little past its end)."""
+    def reader(self, now_s: float, window_s: tuple[float, float] = (-math.inf, math.inf)) -> CellReader:
+        """The search index as ``meetup_search`` reads it (a venue may stay in it a little past its end); a
+        search for meetups overlapping ``window_s`` says so (a store may read ahead with it)."""
 
     def search(self, lat: float, lon: float, radius_km: float, limit: int, window_start_s: float,
                window_end_s: float, now_s: float) -> list[tuple[Meetup, float]]:
@@ -124,7 +126,7 @@ class MeetupStore(abc.ABC):
         def accept(venue: Venue) -> bool:
             return venue.ends_s > start and venue.starts_s < window_end_s
 
-        found = search(self.reader(now_s), lat, lon, radius_km, limit, accept)
+        found = search(self.reader(now_s, (start, window_end_s)), lat, lon, radius_km, limit, accept)
         meetups = self.many([f.venue.id for f in found])
         return [(m, f.distance_km) for m, f in zip(meetups, found, strict=True)
                 if m is not None and m.status == "active"]
@@ -263,7 +265,7 @@ class EmbeddedMeetupStore(MeetupStore):
         with self._lock:
             return sub in self._attendees.get(meetup_id, ())
 
-    def reader(self, now_s: float) -> CellReader:
+    def reader(self, now_s: float, window_s: tuple[float, float] = (-math.inf, math.inf)) -> CellReader:
         with self._lock:
             self._sweep(now_s)
         return SortedIndex(self._lock, self._index)

@@ -7,6 +7,7 @@ import threading
 from collections.abc import Sequence
 
 from yurt.domain.meetup_cells import Venue, root_of, score_range
+from yurt.domain.meetup_search import AheadRead, ReadAhead
 
 
 class Root:
@@ -43,6 +44,9 @@ class SortedIndex:
         entries = self._index.get(root_of(cell), self._empty)
         lo, hi = score_range(cell)
         return entries, bisect.bisect_left(entries.scores, lo), bisect.bisect_right(entries.scores, hi)
+
+    def survey(self, cells: Sequence[str], ahead: ReadAhead) -> tuple[list[int], AheadRead | None]:
+        return self.counts(cells), None  # reads cost no round trip here: nothing to read ahead
 
     def counts(self, cells: Sequence[str]) -> list[int]:
         with self._lock:

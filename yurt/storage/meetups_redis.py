@@ -9,6 +9,10 @@ Key layout::
     {t:<tid>}:live    zset   meetup ids a traveller organises → ends_ms (the per-organiser cap)
     {t:<tid>}:att     set    meetups a traveller attends; {t:<tid>}:org  meetups they organise (for erasure)
 
+Search (``meetups_redis_index``): one script counts the cells around the point and reads the fast path's
+cells ahead, one call reads the meetups found (doc, status, organiser and attendance, from each meetup's own
+keys): two round trips in a crowd, one in an empty area (per slot on a Cluster).
+
 Retention: ``:d`` and ``:a`` expire ``retention_s`` after the meetup's end (a TTL computed from the caller's
 clock), so attendees' ids
 never outlive it by more; cancelling leaves the expiry as it was. A meetup leaves the index when cancelled
@@ -17,6 +21,7 @@ and, once ended, when the next search or creation in its resolution-4 cell sweep
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from typing import Any, cast
@@ -26,7 +31,7 @@ import redis
 from redis.client import Pipeline
 from redis.typing import EncodableT, FieldT
 
-from yurt.domain.meetup_cells import Venue, root, root_of, score, score_range
+from yurt.domain.meetup_cells import root, score
 from yurt.storage.base import NotFound
 from yurt.storage.meetups import (
     DEFAULT_RETENTION_S,
@@ -36,8 +41,11 @@ from yurt.storage.meetups import (
     NotOrganiserError,
     TooManyActiveError,
 )
-from yurt.storage.meetups_lua import COUNTS, JOIN, RANGES, READ, RESERVE
+from yurt.storage.meetups_lua import COUNTS, JOIN, RANGES, READ, RESERVE, SURVEY
+from yurt.storage.meetups_redis_index import IndexScripts, RedisIndex
+from yurt.storage.meetups_redis_index import index_key as _mi
 from yurt.storage.redis_common import fails_closed, text, to_ms, traveller_key
+from yurt.storage.redis_scripts import evalsha, is_cluster, run_scripts
 
 _fails_closed = fails_closed("meetup store")
 _ms, _s, _t = to_ms, text, traveller_key
@@ -47,86 +55,21 @@ def _m(meetup_id: str, kind: str) -> str:
     return f"{{m:{meetup_id}}}:{kind}"
 
 
-def _mi(res4: str, kind: str) -> str:
-    return f"{{mi:{res4}}}:{kind}"
-
-
-def _by_root(cells: Sequence[str]) -> dict[str, list[int]]:
-    """Positions of ``cells`` grouped by the root that holds them (first-seen order)."""
-    groups: dict[str, list[int]] = {}
-    for position, cell in enumerate(cells):
-        groups.setdefault(root_of(cell), []).append(position)
-    return groups
-
-
-class _RedisIndex:
-    """``CellReader`` over the ``{mi:…}`` sorted sets: one script call per root and round trip (the client's CPU
-    per command, not Redis, is what a search spends); roots are swept of ended meetups as they are counted."""
-
-    batch_cells = 8  # a round trip costs about as much as ranking a few dozen venues
-
-    def __init__(self, store: RedisMeetupStore, now_ms: int) -> None:
-        self._store = store
-        self._now_ms = now_ms
-
-    def counts(self, cells: Sequence[str]) -> list[int]:
-        groups = _by_root(cells)
-
-        def build(pipe: Pipeline) -> None:
-            for top, positions in groups.items():
-                ranges = [bound for i in positions for bound in score_range(cells[i])]
-                self._store.eval(pipe, self._store.counts, [_mi(top, "z"), _mi(top, "x")], [self._now_ms, *ranges])
-
-        out = [0] * len(cells)
-        for positions, counts in zip(groups.values(), self._store.pipelined(build), strict=True):
-            for i, n in zip(positions, counts, strict=True):
-                out[i] = int(n)
-        return out
-
-    def venues(self, cells: Sequence[str]) -> list[list[Venue]]:
-        groups = _by_root(cells)
-
-        def build(pipe: Pipeline) -> None:
-            for top, positions in groups.items():
-                ranges = [bound for i in positions for bound in score_range(cells[i])]
-                self._store.eval(pipe, self._store.ranges, [_mi(top, "z")], ranges)
-
-        out: list[list[Venue]] = [[] for _ in cells]
-        for positions, members in zip(groups.values(), self._store.pipelined(build), strict=True):
-            for i, found in zip(positions, members, strict=True):
-                out[i] = [Venue.from_member(_s(m)) for m in found]
-        return out
-
-
 class RedisMeetupStore(MeetupStore):
     def __init__(self, client: redis.Redis, retention_s: float = DEFAULT_RETENTION_S) -> None:
         self.r = client
         self._retention_ms = _ms(retention_s)
         self._join = client.register_script(JOIN)
         self._reserve = client.register_script(RESERVE)
-        self.counts = client.register_script(COUNTS)
-        self.ranges = client.register_script(RANGES)
+        self._counts = client.register_script(COUNTS)
         self._read = client.register_script(READ)
-        self._scripts = (self.counts, self.ranges, self._read)
+        ranges, survey = client.register_script(RANGES), client.register_script(SURVEY)
+        self._scripts = (self._counts, ranges, survey, self._read)
+        self._index_scripts = IndexScripts(self._counts, ranges, survey, self._scripts)
+        self._by_slot = is_cluster(client)
 
-    def pipelined(self, build: Callable[[Pipeline], None]) -> list[Any]:
-        """A non-transactional pipeline of EVALSHA calls; loads the scripts once if Redis lost them."""
-        for attempt in (1, 2):
-            with self.r.pipeline(transaction=False) as pipe:
-                build(pipe)
-                try:
-                    return pipe.execute()
-                except redis.exceptions.NoScriptError:
-                    if attempt == 2:
-                        raise
-                    for script in self._scripts:
-                        self.r.script_load(script.script)
-        raise AssertionError("unreachable")
-
-    @staticmethod
-    def eval(pipe: Pipeline, script: Any, keys: list[str], args: list[Any]) -> None:
-        # The raw command: redis-py's ClusterPipeline refuses ``evalsha`` by name but routes the command by KEYS.
-        pipe.execute_command("EVALSHA", script.sha, len(keys), *keys, *args)  # type: ignore[no-untyped-call]
+    def _pipelined(self, build: Callable[[Pipeline], None]) -> list[Any]:
+        return run_scripts(self.r, self._scripts, build)
 
     def _fields(self, meetup: Meetup) -> dict[FieldT, EncodableT]:
         # The organiser's sub lives only in its own field, so erasure can blank it.
@@ -178,7 +121,7 @@ class RedisMeetupStore(MeetupStore):
         self._index(meetup)
         self.r.sadd(_t(organiser_tid, "org"), meetup.id)
         top = root(meetup.lat, meetup.lon)
-        self.counts(keys=[_mi(top, "z"), _mi(top, "x")], args=[_ms(now_s)])  # sweeps ended meetups
+        self._counts(keys=[_mi(top, "z"), _mi(top, "x")], args=[_ms(now_s)])  # sweeps ended meetups
         return meetup
 
     @_fails_closed
@@ -187,12 +130,16 @@ class RedisMeetupStore(MeetupStore):
 
     @_fails_closed
     def many(self, meetup_ids: Sequence[str]) -> list[Meetup | None]:
+        if not meetup_ids:
+            return []
+        groups = [[i] for i in meetup_ids] if self._by_slot else [list(meetup_ids)]  # a script call per slot
+
         def build(pipe: Pipeline) -> None:
-            for meetup_id in meetup_ids:
-                self.eval(pipe, self._read, [_m(meetup_id, "d"), _m(meetup_id, "a")], [])
+            for group in groups:
+                evalsha(pipe, self._read, [k for i in group for k in (_m(i, "d"), _m(i, "a"))], [])
 
         out: list[Meetup | None] = []
-        for reply in self.pipelined(build) if meetup_ids else []:
+        for reply in (r for replies in self._pipelined(build) for r in replies):
             if not reply:
                 out.append(None)
                 continue
@@ -275,8 +222,9 @@ class RedisMeetupStore(MeetupStore):
     def is_attending(self, meetup_id: str, sub: str) -> bool:
         return bool(self.r.sismember(_m(meetup_id, "a"), sub))
 
-    def reader(self, now_s: float) -> _RedisIndex:
-        return _RedisIndex(self, _ms(now_s))
+    def reader(self, now_s: float, window_s: tuple[float, float] = (-math.inf, math.inf)) -> RedisIndex:
+        return RedisIndex(self.r, self._index_scripts, self._by_slot, _ms(now_s),
+                          (window_s[0] * 1000.0, window_s[1] * 1000.0))
 
     @_fails_closed
     def search(self, lat: float, lon: float, radius_km: float, limit: int, window_start_s: float,
