@@ -188,6 +188,19 @@ def summary_ms(samples: dict[str, list[float]]) -> dict[str, dict[str, float]]:
     return out
 
 
+def seed_embedded(data_dir: Path, records: list[AlertRecord]) -> None:
+    """Store these alerts in an embedded store's working copy, in the store's own format (1,100 staff writes
+    would rewrite it 1,100 times)."""
+    import orjson
+
+    from yurt.alerts.store import EmbeddedAlertStore
+
+    data_dir.mkdir(parents=True, exist_ok=True)
+    state = {"generation": 1, "next_rev": len(records) + 1, "audit_seq": 0, "audit_bytes": 0,
+             "alerts": {r.id: {"rev": r.rev, "doc": r.doc} for r in records}}
+    (data_dir / EmbeddedAlertStore.STATE).write_bytes(orjson.dumps(state))
+
+
 def wsgi_overhead(records: list[AlertRecord], requests: int, seed: int) -> dict[str, Any]:
     """``nearest`` through the whole WSGI stack (Flask test client, embedded mode) with no alert stored and with
     the bench's alerts stored, requests interleaved so both see the same machine load."""
@@ -196,18 +209,13 @@ def wsgi_overhead(records: list[AlertRecord], requests: int, seed: int) -> dict[
     import orjson
 
     from yurt import create_app
-    from yurt.alerts.store import EmbeddedAlertStore
     from yurt.settings import Settings
 
     root = Path(__file__).resolve().parent.parent
     apps = {}
     for name, stored in (("without", []), ("with", records)):
         data_dir = Path(tempfile.mkdtemp(prefix=f"bench-alerts-{name}-"))
-        # Seeded straight into the working copy (the store's own format): 1,100 staff writes would rewrite it
-        # 1,100 times.
-        state = {"generation": 1, "next_rev": len(stored) + 1, "audit_seq": 0, "audit_bytes": 0,
-                 "alerts": {r.id: {"rev": r.rev, "doc": r.doc} for r in stored}}
-        (data_dir / EmbeddedAlertStore.STATE).write_bytes(orjson.dumps(state))
+        seed_embedded(data_dir, stored)
         settings = Settings(data_file=root / "data" / "embassies.geojson", data_dir=data_dir,
                             rate_limit="100000000/minute", log_level="ERROR", jwt_secret="x" * 40)
         apps[name] = create_app(settings).test_client()

@@ -263,3 +263,24 @@ def test_missing_text_in_one_language_names_it(clocked: tuple[Flask, Clock]) -> 
     problem = assert_problem(app.test_client().post(
         "/v1/alerts", json=body(body={**TEXT, "ru": ""}), headers=staff()), 422)
     assert "body.ru" in problem["errors"]
+
+
+def test_the_staff_list_has_ended_alerts_too_without_areas(clocked: tuple[Flask, Clock]) -> None:
+    app, clock = clocked
+    client = app.test_client()
+    assert_problem(client.get("/v1/staff/alerts"), 401)
+    assert_problem(client.get("/v1/staff/alerts", headers=auth("tourist", "traveller")), 403)
+    short = publish(client, valid_to=iso(timedelta(hours=1))).get_json()
+    later = publish(client, severity="evacuation", countries=["UA"], area=None,
+                    valid_from=iso(timedelta(days=1))).get_json()
+    clock.advance(hours=2)  # the first has ended: gone from the public listing, kept for staff
+    assert [f["id"] for f in features(client)] == [later["id"]]
+    response = client.get("/v1/staff/alerts", headers=staff())
+    assert response.status_code == 200 and response.headers["Cache-Control"] == "no-store"
+    listed = response.get_json()
+    assert listed["now"] == iso(timedelta(hours=2))
+    assert [a["id"] for a in listed["alerts"]] == [later["id"], short["id"]]  # newest valid_from first
+    first, second = listed["alerts"]
+    assert first["area_type"] is None and first["countries"] == ["UA"]
+    assert second["area_type"] == "Polygon" and second["valid_to"] == short["valid_to"]
+    assert "area" not in second and "body" not in second and second["title"] == TITLE

@@ -248,6 +248,13 @@ def test_360_px_wide_without_horizontal_scrolling(browser: Browser, live_server:
     expect(page.locator(f'#missions [data-id="{BERLIN}"]')).to_be_focused()
     page.click("#tab-reports")
     no_horizontal_scroll()
+    page.click("#tab-alerts")
+    page.click("#new-alert")
+    expect(page.locator("#alert-list-section")).to_be_hidden()  # the alert's editor, with a way back
+    page.check('input[name="area-kind"][value="place"]')
+    no_horizontal_scroll()
+    page.click("#back-to-alerts")
+    expect(page.locator("#new-alert")).to_be_focused()
     guard.context.close()
     assert guard.outside == [] and guard.problems == [], (guard.outside, guard.problems)
 

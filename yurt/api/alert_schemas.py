@@ -110,13 +110,13 @@ class AlertSummarySchema(Schema):
 _ISO = {"description": "ISO 8601 in UTC (Z)"}
 
 
-class _AlertMembers(Schema):
-    """An alert as stored: what staff wrote, normalised, with its id, times and the countries its area meets."""
+class _AlertHead(Schema):
+    """An alert as stored, but its body and area: what staff wrote, normalised, with its id, times and the
+    countries its area meets."""
 
     id = fields.String(required=True)
     severity = fields.String(required=True, validate=validate.OneOf(SEVERITIES))
     title = fields.Nested(NameSchema, required=True)
-    body = fields.Nested(AlertTextSchema, required=True)
     valid_from = fields.String(required=True, metadata=_ISO)
     valid_to = fields.String(required=True, allow_none=True, metadata={"description": "End, exclusive; null: none"})
     countries = fields.List(fields.String(), required=True)
@@ -127,6 +127,25 @@ class _AlertMembers(Schema):
     sources = fields.List(SourceField(), required=True)
     created_at = fields.String(required=True, metadata=_ISO)
     updated_at = fields.String(required=True, metadata=_ISO)
+
+
+class _AlertMembers(_AlertHead):
+    body = fields.Nested(AlertTextSchema, required=True)
+
+
+class StaffAlertSchema(_AlertHead):
+    """An alert in the staff console's list: no body, and the kind of its area instead of the area."""
+
+    area_type = fields.String(required=True, allow_none=True,
+                              validate=validate.OneOf(["Polygon", "MultiPolygon"]),
+                              metadata={"description": "null: the alert is by countries or subdivisions"})
+
+
+class StaffAlertListSchema(Schema):
+    """Every stored alert, ended ones too, newest start first."""
+
+    alerts = fields.List(fields.Nested(StaffAlertSchema), required=True)
+    now = fields.String(required=True, metadata=_ISO)
 
 
 class AlertSchema(_AlertMembers):

@@ -26,6 +26,7 @@ from yurt.api.alert_schemas import (
     AlertCollectionSchema,
     AlertListQuery,
     AlertSchema,
+    StaffAlertListSchema,
 )
 from yurt.api.clock import request_now
 from yurt.api.contract import body, precondition, resource_links, response, revalidated
@@ -33,6 +34,7 @@ from yurt.api.conventions import GEOJSON, conditional, json_body, json_response,
 from yurt.api.merge_patch import merge_patch
 from yurt.api.staff_bodies import required_etag, stale
 from yurt.auth import requires
+from yurt.domain.instants import utc_iso
 from yurt.errors import Problem
 from yurt.field_errors import field_errors
 from yurt.services import services
@@ -139,6 +141,18 @@ def get_alert(alert_id: str) -> Response:
     """One alert; its ETag is what staff send in If-Match to change it."""
     record = _record(alert_id)
     return conditional(record.etag, orjson.dumps(record.doc), cache_control=ALERT_CACHE_CONTROL)
+
+
+@bp.get("/v1/staff/alerts")
+@requires("staff")
+@response(StaffAlertListSchema, description="Every stored alert, ended ones too, without areas")
+def staff_list() -> Response:
+    """Every stored alert, ended ones too, without its area's coordinates (the staff console's list)."""
+    records = alerts().store.load().records
+    summaries = [{**{k: v for k, v in r.doc.items() if k not in ("area", "body")},
+                  "area_type": (r.doc.get("area") or {}).get("type")} for r in records]
+    summaries.sort(key=lambda doc: str(doc["valid_from"]), reverse=True)
+    return json_response({"alerts": summaries, "now": utc_iso(request_now())}, headers={"Cache-Control": "no-store"})
 
 
 def _update(alert_id: str, body: dict[str, Any], if_match: str, action: str) -> Response:

@@ -3,6 +3,9 @@
 // token expires; the work list, the editor with its history, and the reports.
 "use strict";
 
+import { alertEditor, loadAlert, reloadAlert, saveAlert } from "./alert_form.js";
+import { alertHistory, loadAlertHistory } from "./alert_history.js";
+import { alerts, loadAlerts, renderAlerts, showPostAlerts } from "./alerts.js";
 import { $, api, localTime, session, setLanguage, t } from "./core.js";
 import { editor, load, mountMap, save, takeTheirs } from "./editor.js";
 import { history, loadHistory } from "./history.js";
@@ -42,7 +45,7 @@ async function signIn() {
   showWho();
   expiryTimer = setInterval(checkExpiry, 15_000);
   checkExpiry();
-  await Promise.all([loadWork(), loadReports()]);
+  await Promise.all([loadWork(), loadReports(), loadAlerts()]);
 }
 
 function showWho() {
@@ -78,10 +81,13 @@ function signOut() {
 
 // -- tabs and the list/editor views ----------------------------------------------------------------------------
 function selectTab(name) {
-  for (const tab of ["posts", "reports"]) {
+  const from = document.querySelector('[role="tab"][aria-selected="true"]')?.id;
+  for (const tab of ["posts", "reports", "alerts"]) {
     $(`tab-${tab}`).setAttribute("aria-selected", String(tab === name));
     $(`${tab}-panel`).hidden = tab !== name;
   }
+  // The one map follows the editor in view: back to the post's location when leaving an alert.
+  if (name === "posts" && from === "tab-alerts" && editor.id) mountMap();
 }
 
 async function openMission(id) {
@@ -97,7 +103,7 @@ async function openMission(id) {
   load(r.data, r.etag);
   renderList();
   $("editor-title").focus();
-  await Promise.all([mountMap(), loadHistory()]);
+  await Promise.all([mountMap(), loadHistory(), showPostAlerts(r.data)]);
 }
 
 function closeEditor() {
@@ -110,10 +116,34 @@ function closeEditor() {
   (button ? document.querySelector(`#missions [data-id="${CSS.escape(button.dataset.id)}"]`) : $("search"))?.focus();
 }
 
+async function openAlert(id) {
+  const r = id ? await api("GET", `/v1/alerts/${encodeURIComponent(id)}`) : { status: 200, data: {}, etag: null };
+  if (r.status !== 200) { $("alerts-summary").textContent = r.data?.detail || String(r.status); return; }
+  selectTab("alerts");
+  alerts.openId = id;
+  $("alert-status").textContent = "";
+  $("alert-editor").hidden = false;
+  document.body.classList.add("editing-alert");
+  renderAlerts();
+  $("alert-editor-title").focus();
+  $("alert-history-status").textContent = "";
+  await Promise.all([loadAlert(r.data, r.etag), loadAlertHistory()]);
+}
+
+function closeAlert() {
+  $("alert-editor").hidden = true;
+  document.body.classList.remove("editing-alert");
+  const id = alerts.openId;
+  alerts.openId = null;
+  alertEditor.id = null;
+  renderAlerts();
+  (document.querySelector(`#alert-list [data-id="${CSS.escape(id || "")}"]`) || $("new-alert")).focus();
+}
+
 // -- wiring -----------------------------------------------------------------------------------------------------
 work.onOpen = openMission;
 reports.onOpenPost = openMission;
-editor.onSaved = async () => { await Promise.all([loadWork(), loadHistory()]); };
+editor.onSaved = async () => { await Promise.all([loadWork(), loadHistory(), showPostAlerts(editor.feature)]); };
 history.onUndone = async (entry, response) => {
   if (response.status === 204) { await loadWork(); closeEditor(); return; }
   const id = editor.id;
@@ -121,6 +151,14 @@ history.onUndone = async (entry, response) => {
   await openMission(id);
   $("history-status").textContent = t("undone");
 };
+alerts.onOpen = openAlert;
+alertEditor.onSaved = async (id) => {
+  alerts.openId = id;
+  $("alert-history-status").textContent = "";
+  await Promise.all([loadAlerts(), loadAlertHistory()]);
+};
+alertHistory.onUndone = async (doc, etag) => { await loadAlert(doc, etag); await alertEditor.onSaved(doc.id); };
+alertEditor.onDeleted = async () => { await loadAlerts(); closeAlert(); };
 session.onExpired = (detail) => { if (session.me) expire(`${t("expired")} (${detail || ""})`); };
 
 $("lang").value = session.lang;
@@ -128,13 +166,20 @@ $("lang").addEventListener("change", () => {
   setLanguage($("lang").value);
   showWho();
   checkExpiry();
-  if (session.me) { renderFilters(); renderList(); if (editor.id) loadHistory(); loadReports(); }
+  if (session.me) {
+    renderFilters(); renderList(); if (editor.id) loadHistory(); loadReports(); renderAlerts();
+  }
 });
 $("sign-in-button").addEventListener("click", signIn);
 $("token").addEventListener("keydown", (e) => { if (e.key === "Enter" && !e.shiftKey) { e.preventDefault(); signIn(); } });
 $("sign-out").addEventListener("click", signOut);
 $("tab-posts").addEventListener("click", () => selectTab("posts"));
 $("tab-reports").addEventListener("click", () => selectTab("reports"));
+$("tab-alerts").addEventListener("click", () => selectTab("alerts"));
+$("new-alert").addEventListener("click", () => openAlert(null));
+$("back-to-alerts").addEventListener("click", closeAlert);
+$("alert-form").addEventListener("submit", saveAlert);
+$("alert-reload").addEventListener("click", async () => { await reloadAlert(); await loadAlertHistory(); });
 $("back-to-list").addEventListener("click", closeEditor);
 $("form").addEventListener("submit", save);
 $("take-theirs").addEventListener("click", takeTheirs);

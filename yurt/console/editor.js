@@ -203,24 +203,25 @@ export function showError(el, message, path) {
   el.classList.add("invalid");
   el.after(h("div", { class: "field-error", "data-error-for": path, role: "alert" }, message));
 }
-function clearErrors() {
-  document.querySelectorAll(".field-error").forEach((e) => e.remove());
-  document.querySelectorAll(".invalid").forEach((e) => e.classList.remove("invalid"));
+export function clearErrors(form = "#form") {
+  document.querySelectorAll(`${form} .field-error`).forEach((e) => e.remove());
+  document.querySelectorAll(`${form} .invalid`).forEach((e) => e.classList.remove("invalid"));
 }
 const parentPath = (path) => path.replace(/(\.[^.[\]]+|\[\d+\])$/, "");
 
-function showErrors(errors) {
+// Each error beside the input of its path, or of the nearest enclosing path; answers those with no input.
+export function showErrors(errors, form = "#form") {
   const unplaced = [];
   for (const [path, messages] of Object.entries(errors || {})) {
     let el = path === "geometry.coordinates" ? $("f-geometry.coordinates.1") : null;
     for (let p = path; p && !el; p = parentPath(p) === p ? "" : parentPath(p)) {
-      el = document.querySelector(`#form [data-path="${CSS.escape(p)}"]`);
+      el = document.querySelector(`${form} [data-path="${CSS.escape(p)}"]`);
     }
     if (!el) { unplaced.push(`${path}: ${messages.join("; ")}`); continue; }
     el.closest("details")?.setAttribute("open", "");
     showError(el, messages.join("; "), path);
   }
-  document.querySelector("#form .invalid")?.focus();
+  document.querySelector(`${form} .invalid`)?.focus();
   return unplaced;
 }
 

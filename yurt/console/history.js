@@ -11,7 +11,7 @@ export const history = { onUndone: null };
 
 const LABELS = Object.fromEntries(FIELDS.map(([, path, labelKey]) => [path, labelKey]));
 
-function show(value) {
+export function show(value) {
   if (value === null || value === undefined || (Array.isArray(value) && !value.length)) return "—";
   if (Array.isArray(value)) {
     return value.map((x) => (typeof x !== "object" ? String(x)
@@ -42,13 +42,14 @@ function label(path) {
   return LABELS[path] ? t(LABELS[path]) : path.replace(/^properties\./, "");
 }
 
-export function diff(before, after) {
-  const a = flatten(before);
-  const b = flatten(after);
+export const diff = (before, after) => diffRows(flatten(before), flatten(after), label);
+
+// Rows of the fields whose shown values differ: path → value maps, and the label of a path.
+export function diffRows(a, b, labelOf) {
   return [...new Set([...Object.keys(a), ...Object.keys(b)])]
     .filter((path) => (a[path] ?? "—") !== (b[path] ?? "—"))
     .map((path) => h("div", { class: "diff-row", "data-path": path },
-      h("span", { class: "diff-field" }, label(path)),
+      h("span", { class: "diff-field" }, labelOf(path)),
       h("del", { class: "before" }, a[path] ?? "—"), h("span", { "aria-hidden": "true" }, " → "),
       h("ins", { class: "after" }, b[path] ?? "—")));
 }

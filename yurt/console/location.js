@@ -43,6 +43,10 @@ async function usePasted() {
 
 export async function mountMap() {
   const [lon, lat] = editor.feature.geometry.coordinates;
+  const el = mapElement();
+  el.dataset.i18nLabel = "mapLabel";
+  el.setAttribute("aria-label", t("mapLabel"));
+  document.querySelector("#form .location")?.prepend(el); // back from an alert's editor
   await attachMap((pLat, pLon) => setPoint(pLat, pLon));
   showPoint(lat, lon, true, editor.feature.properties.location_precision === "building" ? 13 : 6);
   await showDistricts(editor.feature.properties.districts || []);

@@ -2,6 +2,8 @@
 // translation falls back to English (a test checks that none is missing). "{n}" and similar are filled in by t().
 "use strict";
 
+import { ALERT_STRINGS, ALERT_VALUES } from "./alert_strings.js";
+
 export const LANGUAGES = { kk: "Қазақша", ru: "Русский", en: "English" };
 
 export const STRINGS = {
@@ -333,3 +335,8 @@ export const VALUES = {
     return_certificate: "свидетельство на возвращение", emergency_assistance: "экстренная помощь",
   },
 };
+
+for (const lang of Object.keys(LANGUAGES)) {
+  Object.assign(STRINGS[lang], ALERT_STRINGS[lang]);
+  Object.assign(VALUES[lang], ALERT_VALUES[lang]);
+}
