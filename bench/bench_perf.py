@@ -218,14 +218,13 @@ def redis_figures(redis_url: str, base: str, env: dict[str, str], tokens: list[s
 
 
 def cluster_figures(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
-    """``bench/bench_cluster.py --json <file>`` (or JSON on its stdout), as a subprocess."""
-    out = tmp / "cluster.json"
-    cmd = [sys.executable, str(ROOT / "bench" / "bench_cluster.py"), "--json", str(out)]
+    """``bench/bench_cluster.py --json`` as a subprocess; it prints one JSON document on stdout."""
+    cmd = [sys.executable, str(ROOT / "bench" / "bench_cluster.py"), "--json"]
     done = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT)
     if done.returncode != 0:
         return {"error": f"bench_cluster.py --json exited {done.returncode}: {done.stderr.strip()[-300:]}"}
     try:
-        return dict(json.loads(out.read_text() if out.exists() else done.stdout))
+        return dict(json.loads(done.stdout))
     except ValueError:
         return {"error": "bench_cluster.py --json wrote no JSON", "stdout": done.stdout[-2000:]}
 
