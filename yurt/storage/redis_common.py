@@ -17,6 +17,7 @@ from typing import Any, ParamSpec, TypeVar
 import redis
 from redis.exceptions import RedisClusterException
 
+from yurt.meters import REDIS_ERRORS
 from yurt.storage.base import AlreadyExists, NotFound, StalePrecondition, StoreUnavailable
 
 P = ParamSpec("P")
@@ -26,10 +27,12 @@ REDIS_FAILURES = (redis.RedisError, RedisClusterException)
 
 @contextlib.contextmanager
 def failing_closed(component: str) -> Iterator[None]:
-    """The one place a Redis failure becomes ``StoreUnavailable`` (naming ``component``)."""
+    """The one place a Redis failure becomes ``StoreUnavailable`` (naming ``component``), counted in
+    ``yurt_redis_errors_total`` under the component's name (``traveller_store``, ...): a closed set of labels."""
     try:
         yield
     except REDIS_FAILURES as exc:
+        REDIS_ERRORS.labels(component.replace(" ", "_")).inc()
         raise StoreUnavailable(f"{component} unavailable: {type(exc).__name__}") from exc
 
 
