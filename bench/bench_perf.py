@@ -157,10 +157,15 @@ def memory(env: dict[str, str], args: argparse.Namespace, servers: Servers, toke
     out: dict[str, Any] = {}
     for preload in (False, True):
         proc, base = yurt_server(servers, env, args.workers, preload)
+        failed = []
         for key, _, path, script, _ in ENDPOINTS:
-            run_wrk(base + path, 1, args.connections, script_for(key, script, base + path, tokens))
+            try:  # a warm-up that fails is reported beside the figures, not fatal to the run's other figures
+                run_wrk(base + path, 1, args.connections, script_for(key, script, base + path, tokens))
+            except subprocess.CalledProcessError as exc:
+                failed.append(f"{key}: wrk exited {exc.returncode}: {(exc.stderr or '').strip()[-200:]}")
         out["preload" if preload else "no_preload"] = {
-            "master": memory_mb(proc.pid), "workers": [memory_mb(pid) for pid in worker_pids(proc.pid)]}
+            "master": memory_mb(proc.pid), "workers": [memory_mb(pid) for pid in worker_pids(proc.pid)],
+            "warm_up_failures": failed}
         servers.stop(proc)
     return out
 
