@@ -59,6 +59,21 @@ class SuspendedError(StoreError):
     """Staff suspended this traveller's visibility."""
 
 
+def admitted_update(tid: str, record: LimiterRecord | None, cell: str, now_s: float,
+                    policy: UpdatePolicy) -> LimiterRecord:
+    """The limiter record after an accepted presence update (an expired ``record`` counts as none), for every
+    store; raises ``ImplausibleMoveError`` or ``RateLimitError`` when the policy refuses the update."""
+    if record is not None and record.expires_at_s(policy) <= now_s:
+        record = None
+    decision = decide_update(record, cell, now_s, policy)
+    if not decision.allowed:
+        if decision.reason == "too_fast":
+            raise ImplausibleMoveError(tid)
+        raise RateLimitError(decision.reason, decision.retry_after_s)
+    assert decision.record is not None
+    return decision.record
+
+
 @dataclass(frozen=True)
 class MemberRead:
     """Read ``count`` members of ``cell``'s hash-ordered set, ``offset`` places after ``rotation``."""
@@ -209,13 +224,7 @@ class EmbeddedPresenceStore(PresenceStore):
         with self._lock:
             if tid in self._suspended:
                 raise SuspendedError(tid)
-            decision = decide_update(self.limiter_record_locked(tid, now_s), cell, now_s, self.policy)
-            if not decision.allowed:
-                if decision.reason == "too_fast":
-                    raise ImplausibleMoveError(tid)
-                raise RateLimitError(decision.reason, decision.retry_after_s)
-            assert decision.record is not None
-            self._limits[tid] = decision.record
+            self._limits[tid] = admitted_update(tid, self.limiter_record_locked(tid, now_s), cell, now_s, self.policy)
             live = self._live(tid, now_s)
             session = live.session if live is not None else new_session()
             self._drop(tid)

@@ -22,7 +22,6 @@ from yurt.domain.privacy import (
     RADIUS_EDGES_KM,
     LimiterRecord,
     UpdatePolicy,
-    decide_update,
     index_cell,
     index_cells_for,
     new_session,
@@ -33,11 +32,10 @@ from yurt.storage.redis_common import text, to_ms, traveller_key, visible_key
 from yurt.storage.traveller_steps import NearbyHead, NearbyRead, RateCharge, RateCount, UpdateHead
 from yurt.storage.travellers import (
     HANDLE_TTL_S,
-    ImplausibleMoveError,
     Presence,
     Profile,
-    RateLimitError,
     SuspendedError,
+    admitted_update,
 )
 from yurt.storage.travellers_onetrip_lua import NEARBY_HEAD, NEARBY_PAGE, UPDATE_COMMIT, UPDATE_HEAD
 
@@ -147,15 +145,7 @@ class OneTrip:
             if state.suspended:
                 raise SuspendedError(tid)
             record = state.record
-            if record is not None and record.expires_at_s(self.policy) <= now_s:
-                record = None
-            decision = decide_update(record, cell, now_s, self.policy)
-            if not decision.allowed:
-                if decision.reason == "too_fast":
-                    raise ImplausibleMoveError(tid)
-                raise RateLimitError(decision.reason, decision.retry_after_s)
-            new = decision.record
-            assert new is not None
+            new = admitted_update(tid, record, cell, now_s, self.policy)
             fresh = new_session()
             keys = [_t(tid, "lim"), _t(tid, "p"), _t(tid, "susp"), _t(tid, "seen"), visible_key(tid)]
             keys += index_group(cell)

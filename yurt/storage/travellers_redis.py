@@ -36,7 +36,6 @@ from yurt.domain.area_counts import ACCOUNT_AGE_FOR_AREAS_S, FIRST_SEEN_RETENTIO
 from yurt.domain.privacy import (
     LimiterRecord,
     UpdatePolicy,
-    decide_update,
     index_cells_for,
     new_session,
     session_order,
@@ -55,13 +54,12 @@ from yurt.storage.redis_scripts import evalsha, reloading_scripts
 from yurt.storage.traveller_steps import NearbyHead, NearbyRead, RateCharge, UpdateHead
 from yurt.storage.travellers import (
     HANDLE_TTL_S,
-    ImplausibleMoveError,
     MemberRead,
     Presence,
     PresenceStore,
     Profile,
-    RateLimitError,
     SuspendedError,
+    admitted_update,
 )
 from yurt.storage.travellers_lua import COMMIT, INDEX_ADD, INDEX_REMOVE, READ_ROTATED
 from yurt.storage.travellers_onetrip import OneTrip, index_group
@@ -159,15 +157,7 @@ class RedisPresenceStore(PresenceStore):
             if suspended:
                 raise SuspendedError(tid)
             record = self._record(raw_record)
-            if record is not None and record.expires_at_s(self.policy) <= now_s:
-                record = None
-            decision = decide_update(record, cell, now_s, self.policy)
-            if not decision.allowed:
-                if decision.reason == "too_fast":
-                    raise ImplausibleMoveError(tid)
-                raise RateLimitError(decision.reason, decision.retry_after_s)
-            new = decision.record
-            assert new is not None
+            new = admitted_update(tid, record, cell, now_s, self.policy)
             expected = _s(raw_record[b"at_ms"]) if raw_record else ""
             outcome = self._commit(keys=[lim, presence_key, susp, seen], args=[
                 expected, _ms(new.at_s), new.cell, _ms(new.window_start_s), new.count,
