@@ -31,7 +31,7 @@ OURS = [
     ("country / subdivision lookup", r"yurt/domain/places\.py"),
     ("query parsing", r"(parse_query|_args_as_dict|load) \(.*yurt/api/conventions\.py|yurt/api/queries\.py"),
     ("rate limit", r"yurt/(limits|window_counts)\.py"),
-    ("request id, access log, metrics", r"(_start|_finish|write|observe_request|iso|redact_query) "
+    ("request id, access log, metrics", r"(_add_headers|_path|write|observe_request|iso|redact_query) "
                                         r"\(.*yurt/(observability|metrics)\.py|yurt/meters\.py"),
     ("token check", r"yurt/auth\.py"),
     ("traveller store (Redis)", r"yurt/storage/"),

@@ -55,6 +55,7 @@ def create_app(settings: Settings | None = None) -> Flask:
                       traveller_reports.bp, meetups.bp, alerts.bp, alert_travellers.bp, staff_audit.bp):
         app.register_blueprint(blueprint)
 
+    missions.init_app(app)  # the whole collection's lean route
     register_error_handlers(app)
     cli.init_app(app)
     return app

@@ -16,10 +16,12 @@ from http import HTTPStatus
 from typing import Any
 
 import orjson
-from flask import Flask, Response, current_app, g
+from flask import Flask, Response, current_app, has_request_context, request
 from werkzeug.exceptions import HTTPException
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
+# Where ``yurt.observability.Front`` keeps the request's id in the WSGI environ (every problem carries it).
+REQUEST_ID_ENVIRON = "yurt.request_id"
 # A relative URI reference (RFC 9457 §3.1.1 allows it; it resolves against this server): /problems/<slug>
 # answers with the type's title and status, so a client can look a type up without an outside domain.
 PROBLEM_TYPE_BASE = "/problems/"
@@ -104,7 +106,7 @@ def problem(
     body = problem_document(status, detail, type_=type_, title=title)
     if errors:
         body["errors"] = errors
-    request_id = g.get("request_id") if g else None
+    request_id = request.environ.get(REQUEST_ID_ENVIRON) if has_request_context() else None
     if request_id:
         body["request_id"] = request_id
     if extra:

@@ -73,16 +73,16 @@ def client_key(verifier: TokenVerifier) -> str:
     return "ip:" + (request.remote_addr or "unknown")
 
 
-def is_anonymous_read() -> bool:
-    return request.method in {"GET", "HEAD"} and "Authorization" not in request.headers
-
-
 class RateLimits:
     def __init__(self, settings: Settings, verifier: TokenVerifier, client: redis.Redis | None = None,
                  store_counts: bool = False) -> None:
         self._verifier = verifier
         self.limit: RateLimitItem = parse(settings.rate_limit)
-        self._local = FixedWindowRateLimiter(WindowCounts())
+        self._local_counts = WindowCounts()
+        self._local = FixedWindowRateLimiter(self._local_counts)
+        # limits' key for (NAMESPACE, client), split around the client: "<prefix>" + client + "<suffix>".
+        prefix, _, suffix = self.limit.key_for(NAMESPACE, "\0").partition("\0")
+        self._anonymous_key = (prefix, suffix)
         self._shared = FixedWindowRateLimiter(WindowCounts()) if client is None else None
         self._redis = RedisWindowCounter(client) if client is not None else None
         self._store_counts = store_counts and client is not None
@@ -91,14 +91,26 @@ class RateLimits:
         self._log_interval_s = settings.redis_outage_log_interval_s
         self._skip_shared_until = -math.inf
 
+    def admit_anonymous_read(self, remote_addr: str | None) -> bool:
+        """Count one anonymous read from ``remote_addr`` in this worker's memory; False when over the limit.
+
+        The count ``FixedWindowRateLimiter.hit`` makes, on the same key, minus its per-call key building (the
+        refusal, with its Retry-After, is ``_judge_local``'s). Lean routes (``yurt.observability.Front``) call
+        it before Flask; a refused request goes on to Flask, which answers the 429."""
+        key = self._anonymous_key[0] + "ip:" + (remote_addr or "unknown") + self._anonymous_key[1]
+        return self._local_counts.incr(key, self._window_s) <= self.limit.amount
+
     def charge_for(self, key: str) -> RateCharge:
         return RateCharge(f"{NAMESPACE}:{self.limit.amount}/{self._window_s}s:{key}", self._window_s)
 
     def check(self) -> None:
-        if request.path in EXEMPT_PATHS:
+        environ = request.environ
+        if "/" + environ.get("PATH_INFO", "").lstrip("/") in EXEMPT_PATHS:  # request.path, without the proxy
             return
-        if is_anonymous_read():
-            self._judge_local(self._local, client_key(self._verifier))
+        if environ.get("REQUEST_METHOD", "").upper() in {"GET", "HEAD"} and "HTTP_AUTHORIZATION" not in environ:
+            # An anonymous read (GET or HEAD without a token), keyed by address (``client_key`` without a token).
+            if not self.admit_anonymous_read(environ.get("REMOTE_ADDR")):
+                self._refuse_window(self._local, "ip:" + (environ.get("REMOTE_ADDR") or "unknown"))
             return
         if time.monotonic() < self._skip_shared_until:
             return  # fail open without waiting: the shared storage failed moments ago
@@ -140,8 +152,11 @@ class RateLimits:
 
     def _judge_local(self, counter: FixedWindowRateLimiter, key: str) -> None:
         if not counter.hit(self.limit, NAMESPACE, key):
-            reset_at = counter.get_window_stats(self.limit, NAMESPACE, key).reset_time
-            self._refuse(max(1, math.ceil(reset_at - time.time())))
+            self._refuse_window(counter, key)
+
+    def _refuse_window(self, counter: FixedWindowRateLimiter, key: str) -> None:
+        reset_at = counter.get_window_stats(self.limit, NAMESPACE, key).reset_time
+        self._refuse(max(1, math.ceil(reset_at - time.time())))
 
     def count_untaken(self, response: Response) -> Response:
         """A charge left for the store that the view never took (it ended earlier): count it now."""

@@ -4,7 +4,7 @@ it is not a per-process sample and needs no multiprocess aggregation; rounded do
 ``VISIBLE_GAUGE_STEP`` so that one traveller turning presence on or off does not show).
 
 Every label value fed by a request comes from a closed set, so no client can grow the scrape: the method is
-one of ``METHODS`` or ``other`` (gunicorn passes any token as a method), the endpoint is the matched route
+one of ``yurt.meters.METHODS`` or ``other`` (gunicorn passes any token as a method), the endpoint is the matched route
 *rule* (``/v1/missions/<mission_id>``, never the path) or ``unmatched``, and the status is one the app chose.
 
 Who may scrape (``scrape_allowed``): with ``YURT_METRICS_TOKEN`` set, only a request bearing that token;
@@ -26,7 +26,6 @@ import ipaddress
 import os
 import time
 from collections.abc import Iterator
-from typing import Any
 
 from flask import Blueprint, Response, request
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
@@ -36,17 +35,11 @@ from prometheus_client.registry import Collector
 
 from yurt.api.contract import other_responses, response
 from yurt.errors import Problem
-from yurt.meters import REDIS_ERRORS, REQUEST_SECONDS
+from yurt.meters import REDIS_ERRORS
 
 bp = Blueprint("metrics", __name__)
 
-# RFC 9110 §9 methods plus PATCH (RFC 5789): the closed set of method labels; anything else is "other".
-METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "CONNECT", "TRACE"})
 PROXY_HEADERS = ("Forwarded", "X-Forwarded-For", "X-Real-IP")
-
-
-def method_label(method: str) -> str:
-    return method if method in METHODS else "other"
 
 
 class VisibleTravellers(Collector):
@@ -109,17 +102,3 @@ def metrics() -> Response:
     else:
         data = generate_latest() + data
     return Response(data, mimetype=CONTENT_TYPE_LATEST, headers={"Cache-Control": "no-store"})
-
-
-# The labelled histograms already made, by (endpoint, method, status): ``labels()`` checks and joins its
-# arguments on every call. Bounded, since every label value comes from a closed set.
-_REQUEST_CHILDREN: dict[tuple[str, str, int], Any] = {}
-
-
-def observe_request(endpoint: str, method: str, status: int, elapsed_s: float) -> None:
-    """Called once per request by the request hooks in ``yurt.observability`` (one hook, not two)."""
-    key = (endpoint, method_label(method), status)  # the label, never the raw method: the set stays closed
-    child = _REQUEST_CHILDREN.get(key)
-    if child is None:
-        child = _REQUEST_CHILDREN[key] = REQUEST_SECONDS.labels(key[0], key[1], str(status))
-    child.observe(elapsed_s)

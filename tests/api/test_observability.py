@@ -44,3 +44,17 @@ def test_request_id_echo(client: FlaskClient) -> None:
     assert client.get("/healthz", headers={"X-Request-ID": "abc-123"}).headers["X-Request-ID"] == "abc-123"
     generated = client.get("/healthz", headers={"X-Request-ID": "bad id with spaces"}).headers["X-Request-ID"]
     assert generated and " " not in generated
+
+
+def test_requests_are_measured_by_route_rule(client: FlaskClient) -> None:
+    from prometheus_client import REGISTRY
+
+    def count(endpoint: str, status: str) -> float:
+        return REGISTRY.get_sample_value("yurt_request_seconds_count",
+                                         {"endpoint": endpoint, "method": "GET", "status": status}) or 0.0
+
+    mission_id = client.get("/v1/missions").get_json()["features"][0]["properties"]["id"]
+    before = count("/v1/missions/<mission_id>", "200"), count("unmatched", "404")
+    assert client.get(f"/v1/missions/{mission_id}").status_code == 200
+    assert client.get("/no/such/route").status_code == 404
+    assert (count("/v1/missions/<mission_id>", "200"), count("unmatched", "404")) == (before[0] + 1, before[1] + 1)
