@@ -106,3 +106,19 @@ def test_window_counts_start_a_new_window_and_sweep_expired_keys(monkeypatch: py
     now[0] += 30
     counts.incr("c", 60)  # past the sweep interval: b's window ended, so b is gone
     assert "b" not in counts._counts and counts.get("a") == 1
+
+
+def test_query_pairs_hold_what_request_args_hold() -> None:
+    from werkzeug.test import EnvironBuilder
+    from werkzeug.wrappers import Request
+
+    from yurt.api.conventions import query_pairs
+
+    rng = random.Random(16)
+    for _ in range(3000):
+        query = "".join(rng.choice(["a", "b", "=", "&", ";", "+", "%", "%2", "%C3%A9", "%FF", "%zz", "é", "lat",
+                                    "1", ",", " "]) for _ in range(rng.randint(0, 14)))
+        raw = query.encode().decode("latin-1")  # a WSGI environ holds the bytes as latin-1
+        args = Request(EnvironBuilder(query_string=query).get_environ()).args
+        expected = {key: args.getlist(key) for key in args}
+        assert query_pairs(raw) == expected, query

@@ -11,10 +11,12 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable, Mapping
 from typing import Any, ParamSpec, TypeVar
+from urllib.parse import parse_qsl
 
 import orjson
 from flask import Response, request
 from marshmallow import RAISE, Schema, ValidationError, missing
+from werkzeug import urls as _werkzeug_urls  # noqa: F401  registers the "werkzeug.url_quote" error handler
 
 from yurt.errors import Problem
 from yurt.field_errors import field_errors
@@ -42,12 +44,27 @@ def json_response(
     return response
 
 
+def query_pairs(query_string: str) -> dict[str, list[str]]:
+    """The values of a WSGI ``QUERY_STRING`` by name, in order: what ``request.args`` holds (werkzeug parses it
+    exactly so: ``parse_qsl``, blank values kept, invalid UTF-8 left percent-encoded), without its MultiDict."""
+    out: dict[str, list[str]] = {}
+    if query_string:
+        if not query_string.isascii():  # the environ holds the raw bytes as latin-1; werkzeug reads them as UTF-8
+            query_string = query_string.encode("latin-1").decode()
+        for key, value in parse_qsl(query_string, keep_blank_values=True, errors="werkzeug.url_quote"):
+            values = out.get(key)
+            if values is None:
+                out[key] = [value]
+            else:
+                values.append(value)
+    return out
+
+
 def _args_as_dict(schema: Schema) -> dict[str, Any]:
+    lists = fast_load(schema).lists
     out: dict[str, Any] = {}
-    for key in request.args:
-        values = request.args.getlist(key)
-        field = schema.fields.get(key)
-        is_list = field is not None and field.__class__.__name__ == "List"
+    for key, values in query_pairs(request.environ.get("QUERY_STRING", "")).items():
+        is_list = key in lists
         if len(values) > 1 and not is_list:
             raise Problem(400, f"query parameter {key!r} given more than once", errors={key: ["given twice"]})
         out[key] = values if is_list else values[0]
@@ -73,16 +90,26 @@ class FastLoad:
         self.fields = [(f.data_key if f.data_key is not None else name, f.attribute or name, f)
                        for name, f in schema.load_fields.items()]
         self.known = frozenset(key for key, _, _ in self.fields)
+        # Parameters that may repeat (``List`` fields; matched by class name as before).
+        self.lists = frozenset(key for key, _, f in self.fields if f.__class__.__name__ == "List")
+        # What an absent optional parameter loads as, when that is a constant: ``Field.deserialize`` answers
+        # ``load_default`` itself for ``missing`` (no validation runs on it), so it need not be asked.
+        self.absent = {key: f.load_default for key, _, f in self.fields
+                       if not f.required and not callable(f.load_default)}
 
     def load(self, data: dict[str, Any]) -> dict[str, Any] | None:
         if not self.usable or not self.known.issuperset(data):
             return None
         out: dict[str, Any] = {}
+        absent = self.absent
         for key, attribute, field in self.fields:
-            try:
-                value = field.deserialize(data.get(key, missing), key, data)
-            except ValidationError:
-                return None
+            if key not in data and key in absent:
+                value = absent[key]
+            else:
+                try:
+                    value = field.deserialize(data.get(key, missing), key, data)
+                except ValidationError:
+                    return None
             if value is not missing:
                 out[attribute] = value
         return out

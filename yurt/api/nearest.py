@@ -20,6 +20,7 @@ asks for it), and without ``status`` only open and limited posts.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
@@ -34,7 +35,7 @@ from yurt.api.conventions import json_response, use_query
 from yurt.api.queries import NearestQuery, ResponsibleQuery
 from yurt.domain.hours import OpenState
 from yurt.domain.instants import utc_iso
-from yurt.domain.missions import Dataset
+from yurt.domain.missions import Dataset, SubsetIndex
 from yurt.domain.responsibility import CAREER_TYPES, HOME_COUNTRY, Responsibility, responsible
 from yurt.domain.spatial_index import Neighbour
 from yurt.errors import Problem
@@ -109,8 +110,19 @@ def nearest_hits(dataset: Dataset, lat: float, lon: float, limit: int, *, types:
             return False
         return not open_now or dataset.open_now.is_open(i, now)
 
+    if types == CAREER_TYPES and statuses == DEFAULT_STATUSES and service is None and not open_now:
+        return career_open_index(dataset).nearest(lat, lon, limit)  # the default query, and responsible's
     filtered = types is not None or statuses is not None or service is not None or open_now
     return dataset.index.nearest(lat, lon, limit, accept if filtered else None)
+
+
+def _career_open(p: Mapping[str, Any]) -> bool:
+    return p["type"] in CAREER_TYPES and p["status"] in DEFAULT_STATUSES
+
+
+def career_open_index(dataset: Dataset) -> SubsetIndex:
+    """The career posts that are open or limited: what a traveller is sent to when they ask nothing more."""
+    return dataset.subset_index("career_open", _career_open)
 
 
 def _country(code: str | None) -> dict[str, Any] | None:
@@ -140,16 +152,16 @@ def nearest(*, lat: float, lon: float, limit: int, open_now: bool, type: frozens
 
 
 def _decide(dataset: Dataset, country: str | None, subdivisions: tuple[str, ...], ambiguous: bool,
-            point: tuple[float, float] | None) -> Responsibility:
-    """The responsibility decision; distances (for an ``assumed`` post) are exact geodesics from the point."""
+            point: tuple[float, float] | None, ranked: dict[int, Neighbour]) -> Responsibility:
+    """The responsibility decision; distances (for an ``assumed`` post) are exact geodesics from the point, kept
+    in ``ranked`` for the answer."""
     distance_km = None
-    if point is not None and country is not None:
-        in_country = list(dataset.by_country.get(country, ()))
-        ranked = dataset.index.rank(point[0], point[1], in_country, len(in_country))
-        km = {h.index: h.distance_km for h in ranked}
-        distance_km = km.__getitem__
+    hosted = dataset.by_country.get(country, ()) if country is not None else ()
+    if point is not None and hosted:
+        ranked.update((h.index, h) for h in dataset.index.rank(point[0], point[1], hosted, len(hosted)))
+        distance_km = lambda i: ranked[i].distance_km  # noqa: E731
     return responsible(dataset.properties, country, subdivisions, subdivision_ambiguous=ambiguous,
-                       seats=dataset.seats, distance_km=distance_km)
+                       seats=dataset.seats, distance_km=distance_km, hosted=hosted)
 
 
 @bp.get("/v1/missions/responsible")
@@ -175,23 +187,19 @@ def responsible_mission(*, lat: float | None = None, lon: float | None = None, c
         # (it is the costly half of the lookup); elsewhere it is null.
         place = svc.locator.locate(point[0], point[1], subdivision_wanted=dataset.subdivision_countries.__contains__)
         country, subdivisions, ambiguous = place.country, place.subdivisions, place.subdivision_ambiguous
-    decision = _decide(dataset, country, subdivisions or (), ambiguous, point)
+    ranked: dict[int, Neighbour] = {}
+    decision = _decide(dataset, country, subdivisions or (), ambiguous, point, ranked)
     record_cache("responsible", "bypass")
 
     missions: list[bytes] = []
     nearest_open: list[bytes] = []
     if point is not None:
-        by_index = {h.index: h for h in dataset.index.rank(point[0], point[1], list(decision.mission_indices),
-                                                           len(decision.mission_indices))}
-        missions = [result_bytes(dataset, by_index[item.index], now, district_source=item.source)
+        unranked = [i for i in decision.mission_indices if i not in ranked]  # posts of other countries
+        if unranked:
+            ranked.update((h.index, h) for h in dataset.index.rank(point[0], point[1], unranked, len(unranked)))
+        missions = [result_bytes(dataset, ranked[item.index], now, district_source=item.source)
                     for item in decision.listed]
-        statuses = DEFAULT_STATUSES
-
-        def career_open(i: int) -> bool:
-            p = dataset.properties[i]
-            return p["type"] in CAREER_TYPES and p["status"] in statuses
-
-        hits = dataset.index.nearest(point[0], point[1], NEAREST_OPEN_LIMIT, career_open)
+        hits = career_open_index(dataset).nearest(point[0], point[1], NEAREST_OPEN_LIMIT)
         nearest_open = [result_bytes(dataset, h, now) for h in hits]
     else:
         missions = [b'{"mission":' + dataset.feature_bytes[item.index] + b"," +

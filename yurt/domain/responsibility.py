@@ -131,17 +131,21 @@ def responsible(
     subdivision_ambiguous: bool = False,
     seats: Sequence[str | None] | None = None,
     distance_km: Callable[[int], float] | None = None,
+    hosted: Sequence[int] | None = None,
 ) -> Responsibility:
     """Decide who is responsible for a place in ``country`` whose subdivision candidates are ``subdivisions``.
 
     ``seats`` gives each post's seat subdivision (None where unknown); ``distance_km(i)`` the distance from the
-    place to post ``i``: without it (a question about a whole country) no post can be ``assumed``.
+    place to post ``i``: without it (a question about a whole country) no post can be ``assumed``. ``hosted``:
+    the positions of the posts in ``country``, in order, if the caller has them (else all are scanned).
     """
     if country is None:
         return Responsibility("none")
     if country == HOME_COUNTRY:
         return Responsibility("home")
-    in_country = [i for i, p in enumerate(properties) if p["host_country"] == country and _counts(p)]
+    if hosted is None:
+        hosted = [i for i, p in enumerate(properties) if p["host_country"] == country]
+    in_country = [i for i in hosted if _counts(properties[i])]
     candidates = [subdivision_closure(code) for code in subdivisions]
     decided = _by_subdivision(properties, in_country, candidates, seats, distance_km, subdivision_ambiguous)
     if decided is None:
