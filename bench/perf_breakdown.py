@@ -26,16 +26,17 @@ from bench_perf import ENDPOINTS, ROOT, base_env, script_for
 
 # (component, frame pattern): a frame "function (path:line)" matches when the pattern is found in it.
 OURS = [
-    ("exact index (geodesics)", r"yurt/domain/(spatial_index|geodesy)\.py"),
+    ("exact index (geodesics)", r"yurt/geo/(spatial_index|geodesy)\.py"),
     ("alerts", r"yurt/alerts/"),
-    ("country / subdivision lookup", r"yurt/domain/places\.py"),
-    ("query parsing", r"(parse_query|_args_as_dict|load) \(.*yurt/api/conventions\.py|yurt/api/queries\.py"),
-    ("rate limit", r"yurt/(limits|window_counts)\.py"),
+    ("country / subdivision lookup", r"yurt/geo/(places|subdivisions)\.py"),
+    ("query parsing", r"(parse_query|query_pairs|_args_as_dict|load) \(.*yurt/core/http/conventions\.py"
+                      r"|yurt/(core|missions)/http/queries\.py"),
+    ("rate limit", r"yurt/core/(limits|window_counts)\.py"),
     ("request id, access log, metrics", r"(_add_headers|_path|write|observe_request|iso|redact_query) "
-                                        r"\(.*yurt/(observability|metrics)\.py|yurt/meters\.py"),
-    ("token check", r"yurt/auth\.py"),
-    ("traveller store (Redis)", r"yurt/storage/"),
-    ("the rest of the view", r"yurt/(api|domain|catalogue|services|errors)"),
+                                        r"\(.*yurt/core/observability\.py|yurt/core/meters\.py"),
+    ("token check", r"yurt/core/auth\.py"),
+    ("traveller store (Redis)", r"yurt/(travellers/stores|core/redis)/"),
+    ("the rest of the view", r"yurt/(missions|api|core|composition)"),
 ]
 FRAMEWORK = ("Flask / werkzeug (request, routing, response)", re.compile(r"[(/](flask|werkzeug)/"))
 COMPONENTS = [name for name, _ in OURS] + [FRAMEWORK[0], "gunicorn (HTTP parsing, socket I/O)"]

@@ -61,7 +61,7 @@ def build_app(redis_url: str | None, tmp: Path) -> Any:
         redis.Redis.from_url(redis_url).flushdb()
         os.environ["YURT_REDIS_URL"] = redis_url
     from yurt import create_app
-    from yurt.auth import mint
+    from yurt.core.auth import mint
 
     app = create_app()
     client = app.test_client()

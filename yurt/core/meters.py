@@ -1,0 +1,49 @@
+"""The Prometheus metric objects, with no Flask in them: stores, the rate limiter and the HTTP layer count
+here, and ``yurt.api.metrics`` (the ``/metrics`` blueprint) exposes them. Keeping the definitions apart lets a store
+count a Redis error without importing the web layer (that import made a cycle: services → redis_store →
+metrics → services).
+
+Every label value fed by a request comes from a closed set (see ``yurt.api.metrics``)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from prometheus_client import Counter, Histogram
+
+REQUEST_SECONDS = Histogram(
+    "yurt_request_seconds", "Request latency by endpoint", ["endpoint", "method", "status"],
+    buckets=(0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5),
+)
+CACHE_LOOKUPS = Counter("yurt_cache_lookups_total", "Result cache lookups", ["cache", "result"])
+REDIS_ERRORS = Counter("yurt_redis_errors_total", "Redis errors by component", ["component"])
+
+
+# RFC 9110 §9 methods plus PATCH (RFC 5789): the closed set of method labels; anything else is "other".
+METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "CONNECT", "TRACE"})
+
+# The labelled children already made: ``labels()`` checks and joins its arguments on every call. Bounded, since
+# every label value comes from a closed set.
+_REQUEST_CHILDREN: dict[tuple[str, str, int], Any] = {}
+_CACHE_CHILDREN: dict[tuple[str, str], Any] = {}
+
+
+def method_label(method: str) -> str:
+    return method if method in METHODS else "other"
+
+
+def record_cache(cache: str, result: str) -> None:
+    """``result`` is hit, miss or bypass."""
+    child = _CACHE_CHILDREN.get((cache, result))
+    if child is None:
+        child = _CACHE_CHILDREN[cache, result] = CACHE_LOOKUPS.labels(cache, result)
+    child.inc()
+
+
+def observe_request(endpoint: str, method: str, status: int, elapsed_s: float) -> None:
+    """Called once per request by ``yurt.observability.Front``."""
+    key = (endpoint, method_label(method), status)  # the label, never the raw method: the set stays closed
+    child = _REQUEST_CHILDREN.get(key)
+    if child is None:
+        child = _REQUEST_CHILDREN[key] = REQUEST_SECONDS.labels(key[0], key[1], str(status))
+    child.observe(elapsed_s)
