@@ -24,7 +24,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     from yurt.core.http.problems import register_error_handlers
     from yurt.core.http.queries import BoundedIntConverter
     from yurt.meetups.http import meetups
-    from yurt.missions.http import missions, nearest, ogc, quality, staff, staff_audit, staff_tools
+    from yurt.missions.http import lean_answers, missions, nearest, ogc, quality, staff, staff_audit, staff_tools
     from yurt.reports.http import missions as mission_reports
     from yurt.reports.http import travellers as traveller_reports
     from yurt.travellers.http import travellers
@@ -48,7 +48,8 @@ def create_app(settings: Settings | None = None) -> Flask:
                       traveller_reports.bp, meetups.bp, alerts.bp, alert_travellers.bp, staff_audit.bp):
         app.register_blueprint(blueprint)
 
-    missions.init_app(app)  # the whole collection's lean route
     register_error_handlers(app)
     cli.init_app(app)
+    missions.init_app(app)  # lean routes (yurt.core.observability.Front), once every request hook is in place
+    lean_answers.init_app(app)
     return app

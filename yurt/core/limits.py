@@ -167,7 +167,11 @@ class RateLimits:
 
 
 def _limits() -> RateLimits:
-    return cast(RateLimits, current_app.extensions["yurt.core.limits"])
+    return rate_limits(current_app)
+
+
+def rate_limits(app: Flask) -> RateLimits:
+    return cast(RateLimits, app.extensions["yurt.core.limits"])
 
 
 def pending_charge() -> RateCharge | None:

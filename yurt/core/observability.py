@@ -36,6 +36,8 @@ REQUEST_ID_ENVIRON = "yurt.request_id"
 RULE_ENVIRON = "yurt.url_rule"
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._\-]{1,128}$")
 
+log = logging.getLogger("yurt.front")
+
 SECURITY_HEADERS = {
     "X-Content-Type-Options": "nosniff",
     "X-Frame-Options": "DENY",
@@ -154,7 +156,9 @@ class Front:
     the phone's revalidation of the whole collection (``If-None-Match`` → 304) and the collection itself. A lean
     route answers a plain ``GET`` (no query string) here, without building Flask's request, context and
     response; it answers ``None`` to leave the request to Flask (anything unusual, a refusal, an error), so
-    every problem still comes from the one place. It counts the rate limit itself (``RateLimits.admit``).
+    every problem still comes from the one place. It counts the rate limit itself
+    (``RateLimits.admit_anonymous_read``). Lean routes: ``yurt.missions.http.missions.LeanCollection`` and
+    ``yurt.missions.http.lean_answers`` (nearest, responsible).
     """
 
     def __init__(self, app: Any, *, cors_origins: frozenset[str], access_log: AccessLog) -> None:
@@ -171,9 +175,14 @@ class Front:
         request_id = incoming if incoming and _REQUEST_ID.match(incoming) else os.urandom(12).hex()
         environ[REQUEST_ID_ENVIRON] = request_id
         answer = None
-        if self.lean and environ.get("REQUEST_METHOD") == "GET" and not environ.get("QUERY_STRING"):
+        if self.lean and environ.get("REQUEST_METHOD") == "GET":
             route = self.lean.get(environ.get("PATH_INFO", ""))
-            answer = route(environ) if route is not None else None
+            if route is not None:
+                try:
+                    answer = route(environ)
+                except Exception:  # a bug in the lean route: logged, and Flask's path answers the request
+                    log.exception("lean route %s failed; Flask answers", environ.get("PATH_INFO"))
+                    answer = None
         if answer is not None:
             status, headers, body, rule = answer
             self._add_headers(status, headers, environ, request_id)

@@ -16,7 +16,7 @@ from yurt.composition import services
 from yurt.core.http.contract import response, revalidated
 from yurt.core.http.conventions import GEOJSON, conditional, etag_matches, use_query
 from yurt.core.http.problems import Problem
-from yurt.core.limits import RateLimits
+from yurt.core.limits import RateLimits, rate_limits
 from yurt.core.observability import LeanAnswer, front
 from yurt.core.store_errors import StoreUnavailable
 from yurt.missions.http.queries import MissionListQuery
@@ -98,7 +98,7 @@ class LeanCollection:
         return built[1], built[2], built[3]
 
     def __call__(self, environ: dict[str, Any]) -> LeanAnswer | None:
-        if "HTTP_AUTHORIZATION" in environ:
+        if "HTTP_AUTHORIZATION" in environ or environ.get("QUERY_STRING"):
             return None
         try:
             dataset = self._catalogue.current()
@@ -116,4 +116,4 @@ class LeanCollection:
 
 def init_app(app: Flask) -> None:
     """Install the lean route (after ``limits.init_app``: it counts in the app's limiter)."""
-    front(app).lean[LIST_RULE] = LeanCollection(app.extensions["yurt"].catalogue, app.extensions["yurt.core.limits"])
+    front(app).lean[LIST_RULE] = LeanCollection(app.extensions["yurt"].catalogue, rate_limits(app))

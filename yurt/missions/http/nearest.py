@@ -28,7 +28,7 @@ import orjson
 from flask import Blueprint, Response
 
 from yurt.alerts.service.answers import country_summaries, point_summaries
-from yurt.composition import services
+from yurt.composition import Services, services
 from yurt.core.http.clock import request_now
 from yurt.core.http.contract import response
 from yurt.core.http.conventions import json_response, use_query
@@ -125,8 +125,12 @@ def career_open_index(dataset: Dataset) -> SubsetIndex:
     return dataset.subset_index("career_open", _career_open)
 
 
-def _country(code: str | None) -> dict[str, Any] | None:
-    return None if code is None else {"code": code, "name": services().locator.country_name(code)}
+def _country(svc: Services, code: str | None) -> dict[str, Any] | None:
+    return None if code is None else {"code": code, "name": svc.locator.country_name(code)}
+
+
+def answer_headers(dataset: Dataset) -> dict[str, str]:
+    return {"X-Cache": "bypass", "Cache-Control": "no-store", "X-Dataset-Version": dataset.etag.strip('"')}
 
 
 @bp.get("/v1/missions/nearest")
@@ -138,17 +142,23 @@ def nearest(*, lat: float, lon: float, limit: int, open_now: bool, type: frozens
     """The nearest missions to a point, by geodesic distance on the WGS-84 ellipsoid."""
     svc = services()
     dataset = svc.catalogue.current()
-    now = request_now()
+    body = nearest_body(svc, dataset, request_now(), lat=lat, lon=lon, limit=limit, open_now=open_now, type=type,
+                        status=status, service=service)
+    return json_response(body, headers=answer_headers(dataset))
+
+
+def nearest_body(svc: Services, dataset: Dataset, now: datetime, *, lat: float, lon: float, limit: int,
+                 open_now: bool, type: frozenset[str] | None = None, status: frozenset[str] | None = None,
+                 service: str | None = None) -> bytes:
+    """The nearest answer's bytes (the view's, and its lean route's: ``yurt.missions.http.lean_answers``)."""
     statuses = status if status is not None else DEFAULT_STATUSES
     hits = nearest_hits(dataset, lat, lon, limit, types=default_types(type, service), statuses=statuses,
                         service=service, open_now=open_now, now=now)
     record_cache("nearest", "bypass")
     country = svc.locator.country_of_point(lat, lon)
     alerts = point_summaries(svc.alerts.book, svc.locator, lat, lon, now.timestamp(), country=country)
-    head = orjson.dumps({"country": _country(country), "at_home": country == HOME_COUNTRY, "alerts": alerts})
-    body = head[:-1] + b',"results":[' + b",".join(result_bytes(dataset, h, now) for h in hits) + b"]}"
-    return json_response(body, headers={"X-Cache": "bypass", "Cache-Control": "no-store",
-                                        "X-Dataset-Version": dataset.etag.strip('"')})
+    head = orjson.dumps({"country": _country(svc, country), "at_home": country == HOME_COUNTRY, "alerts": alerts})
+    return head[:-1] + b',"results":[' + b",".join(result_bytes(dataset, h, now) for h in hits) + b"]}"
 
 
 def _decide(dataset: Dataset, country: str | None, subdivisions: tuple[str, ...], ambiguous: bool,
@@ -171,14 +181,24 @@ def _decide(dataset: Dataset, country: str | None, subdivisions: tuple[str, ...]
 def responsible_mission(*, lat: float | None = None, lon: float | None = None, country: str | None = None
                         ) -> Response:
     """The mission responsible for a point (or a country), and the nearest open ones."""
+    check_responsible_query(lat, lon, country)
+    svc = services()
+    dataset = svc.catalogue.current()
+    body = responsible_body(svc, dataset, request_now(), lat=lat, lon=lon, country=country)
+    return json_response(body, headers=answer_headers(dataset))
+
+
+def check_responsible_query(lat: float | None = None, lon: float | None = None, country: str | None = None) -> None:
     has_point = lat is not None or lon is not None
     if has_point == (country is not None) or (has_point and (lat is None or lon is None)):
         raise Problem(400, "give either lat and lon, or country", errors={
             "lat": ["give lat and lon together, or country alone"],
             "country": ["give lat and lon together, or country alone"]})
-    svc = services()
-    dataset = svc.catalogue.current()
-    now = request_now()
+
+
+def responsible_body(svc: Services, dataset: Dataset, now: datetime, *, lat: float | None = None,
+                     lon: float | None = None, country: str | None = None) -> bytes:
+    """The responsible answer's bytes, for a query ``check_responsible_query`` passed."""
     subdivisions: tuple[str, ...] | None = None
     ambiguous = False
     point = (lat, lon) if lat is not None and lon is not None else None
@@ -201,17 +221,14 @@ def responsible_mission(*, lat: float | None = None, lon: float | None = None, c
                     for item in decision.listed]
         hits = career_open_index(dataset).nearest(point[0], point[1], NEAREST_OPEN_LIMIT)
         nearest_open = [result_bytes(dataset, h, now) for h in hits]
-    else:
-        missions = [b'{"mission":' + dataset.feature_bytes[item.index] + b"," +
-                    orjson.dumps({"district_source": item.source})[1:] for item in decision.listed]
-
-    if point is not None:
         alerts = point_summaries(svc.alerts.book, svc.locator, point[0], point[1], now.timestamp(),
                                  country=country, subdivisions=subdivisions)
     else:
+        missions = [b'{"mission":' + dataset.feature_bytes[item.index] + b"," +
+                    orjson.dumps({"district_source": item.source})[1:] for item in decision.listed]
         alerts = country_summaries(svc.alerts.book, country, now.timestamp()) if country is not None else []
     head = {
-        "country": _country(country),
+        "country": _country(svc, country),
         "at_home": country == HOME_COUNTRY,
         "alerts": alerts,
         "subdivisions": None if subdivisions is None else list(subdivisions),
@@ -221,7 +238,5 @@ def responsible_mission(*, lat: float | None = None, lon: float | None = None, c
         "conflict": decision.conflict,
         "consular_hotline": dataset.meta.get("consular_hotline"),
     }
-    body = (orjson.dumps(head)[:-1] + b',"missions":[' + b",".join(missions) + b'],"nearest":['
+    return (orjson.dumps(head)[:-1] + b',"missions":[' + b",".join(missions) + b'],"nearest":['
             + b",".join(nearest_open) + b"]}")
-    return json_response(body, headers={"X-Cache": "bypass", "Cache-Control": "no-store",
-                                        "X-Dataset-Version": dataset.etag.strip('"')})
