@@ -25,6 +25,8 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+# As under gunicorn.conf.py: metric samples in files. Set before prometheus_client is imported (it picks then).
+os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="yurt-inprocess-metrics-")
 
 from perf_fixtures import JWT_SECRET
 
@@ -129,10 +131,6 @@ def main() -> None:
     parser.add_argument("--profile", action="store_true", help="cProfile each endpoint, top 25 by own time")
     args = parser.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="yurt-inprocess-"))
-    # As under gunicorn.conf.py: samples in files (set before prometheus_client is imported: it picks then).
-    assert "prometheus_client" not in sys.modules
-    os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(tmp / "metrics")
-    (tmp / "metrics").mkdir()
     sys.path.insert(0, str(Path(__file__).resolve().parent))
     from hello import app as hello_app
 
