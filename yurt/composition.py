@@ -19,8 +19,10 @@ from yurt.core.auth import TokenVerifier
 from yurt.core.quotas import Quotas
 from yurt.core.settings import Settings
 from yurt.geo.places import Locator
+from yurt.missions.http import EXTENSION as MISSIONS
 from yurt.missions.schemas.dataset import read_collection_file
 from yurt.missions.service.catalogue import Catalogue
+from yurt.missions.service.mission_service import MissionService
 from yurt.missions.stores.base import MissionStore
 from yurt.missions.stores.embedded import EmbeddedMissionStore
 from yurt.reports.stores.missions import EmbeddedReportStore, RedisReportStore, ReportStore
@@ -48,11 +50,12 @@ class Services:
     traveller_reports: TravellerReportStore
     quotas: Quotas
     alerts: AlertServices
+    missions: MissionService
     redis: redis.Redis | None = None
 
     def features(self) -> dict[str, object]:
         """Each feature's service by the ``app.extensions`` key its HTTP module reads."""
-        return {}
+        return {MISSIONS: self.missions}
 
     def close(self) -> None:
         self.store.close()
@@ -79,10 +82,13 @@ def build_services(settings: Settings) -> Services:
         reports = EmbeddedReportStore(settings.data_dir)
         traveller_reports = EmbeddedTravellerReportStore()
     catalogue = Catalogue(store, reload_interval_s=settings.reload_interval_s, seat_of=locator.seat_subdivision)
+    alerts = build_alert_services(settings, client)
+    missions = MissionService(store=store, catalogue=catalogue, locator=locator, alerts=alerts.book,
+                              base_url=settings.base_url)
     return Services(settings=settings, store=store, catalogue=catalogue, locator=locator,
                     verifier=TokenVerifier(settings), travellers=build_traveller_stores(settings, client),
                     reports=reports, traveller_reports=traveller_reports, quotas=Quotas(settings, client),
-                    alerts=build_alert_services(settings, client), redis=client)
+                    alerts=alerts, missions=missions, redis=client)
 
 
 def install(app: Flask, built: Services) -> None:

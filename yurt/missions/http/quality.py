@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from flask import Blueprint, Response
 
-from yurt.composition import services
 from yurt.core.auth import requires
 from yurt.core.http.clock import request_now
 from yurt.core.http.conventions import json_response
-from yurt.missions.model.quality import quality_report
+from yurt.missions.http import service
+from yurt.missions.service.tools import quality
 
 bp = Blueprint("quality", __name__)
 
@@ -17,6 +17,5 @@ bp = Blueprint("quality", __name__)
 @requires("staff")
 def mission_quality() -> Response:
     """What each post lacks (phone, hours, emergency line, districts, building point, recent source)."""
-    dataset = services().catalogue.current()
-    report = quality_report(dataset.properties, request_now().date())
+    report = quality(service(), request_now().date())
     return json_response(report, headers={"Cache-Control": "no-store"})
