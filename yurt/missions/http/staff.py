@@ -21,13 +21,11 @@ from marshmallow import Schema, fields
 from yurt.core.auth import requires
 from yurt.core.http.contract import body, other_responses, precondition, resource_links, response
 from yurt.core.http.conventions import GEOJSON, JSON, json_body, json_response
-from yurt.core.http.preconditions import required_etag, stale
-from yurt.core.store_errors import StalePrecondition
-from yurt.missions.http import problem, service
+from yurt.core.http.preconditions import required_etag
+from yurt.missions.http import refusals, service
 from yurt.missions.model.dataset import MissionRecord
 from yurt.missions.schemas.record import CollectionEnvelopeSchema, DatasetMetaSchema, MissionFeatureSchema
 from yurt.missions.service import staff
-from yurt.missions.service.errors import MissionError
 
 bp = Blueprint("staff", __name__)
 
@@ -69,10 +67,8 @@ def dataset_written(written: dict[str, Any]) -> Response:
 @other_responses({409: "A mission with this id exists"})
 def create_mission() -> Response:
     """Create a mission from a GeoJSON Feature (409 if its id exists)."""
-    try:
+    with refusals():
         record = staff.create_mission(service(), json_body(), author=_author())
-    except MissionError as exc:
-        raise problem(exc) from None
     return _written(record, 201)
 
 
@@ -84,12 +80,8 @@ def create_mission() -> Response:
 def replace_mission(mission_id: str) -> Response:
     """Replace one mission with a whole Feature (If-Match: the mission's ETag)."""
     if_match = required_etag("mission")
-    try:
+    with refusals():
         record = staff.replace_mission(service(), mission_id, json_body(), if_match=if_match, author=_author())
-    except MissionError as exc:
-        raise problem(exc) from None
-    except StalePrecondition as exc:
-        raise stale(exc, "mission") from None
     return _written(record)
 
 
@@ -102,12 +94,8 @@ def replace_mission(mission_id: str) -> Response:
 def patch_mission(mission_id: str) -> Response:
     """Change one mission with a JSON Merge Patch (RFC 7396) of its Feature (If-Match: the mission's ETag)."""
     if_match = required_etag("mission")
-    try:
+    with refusals():
         record = staff.patch_mission(service(), mission_id, json_body(), if_match=if_match, author=_author())
-    except MissionError as exc:
-        raise problem(exc) from None
-    except StalePrecondition as exc:
-        raise stale(exc, "mission") from None
     return _written(record)
 
 
@@ -118,12 +106,8 @@ def patch_mission(mission_id: str) -> Response:
 def delete_mission(mission_id: str) -> Response:
     """Delete one mission (If-Match: its ETag); its last state stays in the history."""
     if_match = required_etag("mission")
-    try:
+    with refusals():
         staff.delete_mission(service(), mission_id, if_match=if_match, author=_author())
-    except MissionError as exc:
-        raise problem(exc) from None
-    except StalePrecondition as exc:
-        raise stale(exc, "mission") from None
     return Response(status=204, headers={"Cache-Control": "no-store"})
 
 
@@ -138,12 +122,8 @@ def delete_mission(mission_id: str) -> Response:
 def replace_dataset() -> Response:
     """Replace the whole dataset from a GeoJSON FeatureCollection, all or nothing (If-Match: dataset ETag)."""
     if_match = required_etag("dataset")
-    try:
+    with refusals("dataset"):
         written = staff.replace_dataset(service(), json_body(), if_match=if_match, author=_author())
-    except MissionError as exc:
-        raise problem(exc) from None
-    except StalePrecondition as exc:
-        raise stale(exc, "dataset") from None
     return dataset_written(written)
 
 
@@ -164,10 +144,6 @@ def get_dataset_facts() -> Response:
 def replace_dataset_facts() -> Response:
     """Replace the dataset-wide facts; missions keep their ETags (If-Match: the dataset ETag)."""
     if_match = required_etag("dataset")
-    try:
+    with refusals("dataset"):
         written = staff.replace_dataset_facts(service(), json_body(), if_match=if_match, author=_author())
-    except MissionError as exc:
-        raise problem(exc) from None
-    except StalePrecondition as exc:
-        raise stale(exc, "dataset") from None
     return dataset_written(written)

@@ -16,16 +16,14 @@ from marshmallow import Schema, validate
 from yurt.core.auth import requires
 from yurt.core.http.contract import body, other_responses, precondition, response
 from yurt.core.http.conventions import GEOJSON, json_response, use_query
-from yurt.core.http.preconditions import required_etag, stale
+from yurt.core.http.preconditions import required_etag
 from yurt.core.http.queries import QueryInt
-from yurt.core.store_errors import StalePrecondition
-from yurt.missions.http import problem, service
+from yurt.missions.http import refusals, service
 from yurt.missions.http.restore import restore_single
 from yurt.missions.http.staff import DatasetWritten, dataset_written
 from yurt.missions.http.staff_bodies import RestoreBody, restore_options
 from yurt.missions.schemas.record import MissionFeatureSchema
 from yurt.missions.service import audit
-from yurt.missions.service.errors import MissionError
 from yurt.missions.service.restore import restore_dataset
 
 bp = Blueprint("staff_audit", __name__)
@@ -47,10 +45,8 @@ def _page(body: dict[str, Any]) -> Response:
 @use_query(AuditPageQuery())
 def mission_history(mission_id: str, limit: int, before: int | None) -> Response:
     """Who changed this mission, when, with before and after; newest first, paged with ``before``."""
-    try:
+    with refusals():
         return _page(audit.mission_history(service(), mission_id, limit, before))
-    except MissionError as exc:
-        raise problem(exc) from None
 
 
 @bp.get("/v1/audit")
@@ -65,10 +61,8 @@ def audit_log(limit: int, before: int | None) -> Response:
 @requires("staff")
 def audit_detail(seq: int) -> Response:
     """One audit entry in full (a bulk entry with both whole datasets)."""
-    try:
+    with refusals():
         entry = audit.audit_entry(service(), seq)
-    except MissionError as exc:
-        raise problem(exc) from None
     return json_response(entry.to_json(), headers={"Cache-Control": "no-store"})
 
 
@@ -93,18 +87,12 @@ def restore(seq: int) -> Response:
     ``changed_since``, unless the body names them (``{"overwrite": [ids], "overwrite_dataset_facts": true}``).
     """
     options = restore_options()
-    try:
+    with refusals():
         entry = audit.audit_entry(service(), seq)
-    except MissionError as exc:
-        raise problem(exc) from None
     if entry.mission_id is not None:
         return restore_single(seq, entry, options)
     if_match = required_etag("dataset")
-    try:
+    with refusals("dataset"):
         written = restore_dataset(service(), seq, entry, if_match=if_match, options=options,
                                   author=str(g.principal.sub))
-    except MissionError as exc:
-        raise problem(exc) from None
-    except StalePrecondition as exc:
-        raise stale(exc, "dataset") from None
     return dataset_written(written)
