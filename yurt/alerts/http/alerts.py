@@ -15,6 +15,7 @@ import orjson
 from flask import Blueprint, Response, g
 from marshmallow import Schema, ValidationError
 
+from yurt.alerts.http.answer_schemas import AlertAuditPageSchema
 from yurt.alerts.http.schemas import (
     AlertAuditQuery,
     AlertBodySchema,
@@ -234,6 +235,7 @@ def _page(alert_id: str | None, limit: int, before: int | None, base: str) -> Re
 @bp.get("/v1/alerts/<alert_id>/history")
 @requires("staff")
 @use_query(AlertAuditQuery())
+@response(AlertAuditPageSchema, description="Newest first")
 def history(alert_id: str, limit: int, before: int | None) -> Response:
     """Who changed this alert, when, with before and after; newest first, paged with ``before``."""
     if not is_alert_id(alert_id):
@@ -244,6 +246,7 @@ def history(alert_id: str, limit: int, before: int | None) -> Response:
 @bp.get("/v1/audit/alerts")
 @requires("staff")
 @use_query(AlertAuditQuery())
+@response(AlertAuditPageSchema, description="Newest first")
 def audit(limit: int, before: int | None) -> Response:
     """The alerts' audit trail (entries of kind ``alert``), newest first, paged with ``before``."""
     return _page(None, limit, before, "/v1/audit/alerts")

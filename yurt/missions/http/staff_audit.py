@@ -23,6 +23,7 @@ from yurt.missions.http.restore import restore_single
 from yurt.missions.http.staff import DatasetWritten, dataset_written
 from yurt.missions.http.staff_bodies import RestoreBody, restore_options
 from yurt.missions.schemas.record import MissionFeatureSchema
+from yurt.missions.schemas.staff_answers import AuditEntrySchema, AuditPageSchema
 from yurt.missions.service import audit
 from yurt.missions.service.restore import restore_dataset
 
@@ -43,6 +44,7 @@ def _page(body: dict[str, Any]) -> Response:
 @bp.get("/v1/missions/<mission_id>/history")
 @requires("staff")
 @use_query(AuditPageQuery())
+@response(AuditPageSchema, description="Newest first")
 def mission_history(mission_id: str, limit: int, before: int | None) -> Response:
     """Who changed this mission, when, with before and after; newest first, paged with ``before``."""
     with refusals():
@@ -52,6 +54,7 @@ def mission_history(mission_id: str, limit: int, before: int | None) -> Response
 @bp.get("/v1/audit")
 @requires("staff")
 @use_query(AuditPageQuery())
+@response(AuditPageSchema, description="Newest first")
 def audit_log(limit: int, before: int | None) -> Response:
     """The append-only audit trail, newest first, paged with ``before``; bulk entries are summarised."""
     return _page(audit.audit_log(service(), limit, before))
@@ -59,6 +62,7 @@ def audit_log(limit: int, before: int | None) -> Response:
 
 @bp.get("/v1/audit/<int:seq>")
 @requires("staff")
+@response(AuditEntrySchema, description="The entry in full")
 def audit_detail(seq: int) -> Response:
     """One audit entry in full (a bulk entry with both whole datasets)."""
     with refusals():
