@@ -17,6 +17,7 @@ from flask import Blueprint, Response, g
 from marshmallow import Schema, ValidationError
 
 from yurt.alerts.http import service
+from yurt.alerts.http.answer_schemas import AlertAuditPageSchema
 from yurt.alerts.http.schemas import (
     AlertAuditQuery,
     AlertBodySchema,
@@ -216,6 +217,7 @@ def _page(alert_id: str | None, limit: int, before: int | None, base: str) -> Re
 @bp.get("/v1/alerts/<alert_id>/history")
 @requires("staff")
 @use_query(AlertAuditQuery())
+@response(AlertAuditPageSchema, description="Newest first")
 def history(alert_id: str, limit: int, before: int | None) -> Response:
     """Who changed this alert, when, with before and after; newest first, paged with ``before``."""
     return _page(alert_id, limit, before, f"/v1/alerts/{alert_id}/history")
@@ -224,6 +226,7 @@ def history(alert_id: str, limit: int, before: int | None) -> Response:
 @bp.get("/v1/audit/alerts")
 @requires("staff")
 @use_query(AlertAuditQuery())
+@response(AlertAuditPageSchema, description="Newest first")
 def audit(limit: int, before: int | None) -> Response:
     """The alerts' audit trail (entries of kind ``alert``), newest first, paged with ``before``."""
     return _page(None, limit, before, "/v1/audit/alerts")

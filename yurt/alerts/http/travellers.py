@@ -20,6 +20,7 @@ from flask import Blueprint, Response, g
 
 from yurt.alerts.http import service
 from yurt.alerts.http.alerts import loaded, unknown
+from yurt.alerts.http.answer_schemas import AlertReachSchema
 from yurt.alerts.http.schemas import TravellerAlertsSchema, TripsBodySchema
 from yurt.alerts.model.record import Trip
 from yurt.alerts.service.alerts import UnknownAlert
@@ -86,6 +87,7 @@ def delete_trips() -> Response:
 
 @bp.get("/v1/alerts/<alert_id>/reach")
 @requires("staff")
+@response(AlertReachSchema, description="Counts in bands, never who")
 @other_responses({422: "The area is too large to count"})
 def alert_reach(alert_id: str) -> Response:
     """How many travellers the alert reaches now, in bands ("<3" below 3): never who."""

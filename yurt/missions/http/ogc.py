@@ -24,11 +24,20 @@ import orjson
 from flask import Blueprint, Response, request
 
 from yurt.composition import services
+from yurt.core.http.contract import response, revalidated
 from yurt.core.http.conventions import GEOJSON, conditional, json_response, use_query
 from yurt.core.http.problems import Problem
 from yurt.geo.instants import utc_iso
 from yurt.missions.http.queries import OgcItemsQuery, OgcQuery
 from yurt.missions.model.dataset import collection_body
+from yurt.missions.schemas.ogc import (
+    OgcCollectionSchema,
+    OgcCollectionsSchema,
+    OgcConformanceSchema,
+    OgcItemSchema,
+    OgcItemsSchema,
+    OgcLandingPageSchema,
+)
 
 bp = Blueprint("ogc", __name__)
 
@@ -80,6 +89,7 @@ def _collection() -> dict[str, Any]:
 
 
 @bp.get("/")
+@response(OgcLandingPageSchema, description="Links to the API definition, the conformance classes and the collections")
 @use_query(OgcQuery())
 def landing(**_: Any) -> Response:
     """OGC API landing page."""
@@ -99,6 +109,7 @@ def landing(**_: Any) -> Response:
 
 
 @bp.get("/conformance")
+@response(OgcConformanceSchema)
 @use_query(OgcQuery())
 def conformance(**_: Any) -> Response:
     """Conformance classes implemented."""
@@ -106,6 +117,7 @@ def conformance(**_: Any) -> Response:
 
 
 @bp.get("/collections")
+@response(OgcCollectionsSchema)
 @use_query(OgcQuery())
 def collections(**_: Any) -> Response:
     """The feature collections (one: missions)."""
@@ -122,6 +134,7 @@ def _require_collection(collection_id: str) -> None:
 
 
 @bp.get("/collections/<collection_id>")
+@response(OgcCollectionSchema)
 @use_query(OgcQuery())
 def collection(collection_id: str, **_: Any) -> Response:
     """The missions collection's metadata."""
@@ -130,6 +143,7 @@ def collection(collection_id: str, **_: Any) -> Response:
 
 
 @bp.get("/collections/<collection_id>/items")
+@response(OgcItemsSchema, mimetype=GEOJSON, description="One page of missions")
 @use_query(OgcItemsQuery())
 def items(collection_id: str, *, limit: int, offset: int, **filters: Any) -> Response:
     """Missions as GeoJSON, paged; ``bbox`` may cross the antimeridian."""
@@ -156,6 +170,8 @@ def items(collection_id: str, *, limit: int, offset: int, **filters: Any) -> Res
 
 
 @bp.get("/collections/<collection_id>/items/<mission_id>")
+@response(OgcItemSchema, mimetype=GEOJSON, description="The mission, with its links")
+@revalidated()
 @use_query(OgcQuery())
 def item(collection_id: str, mission_id: str, **_: Any) -> Response:
     """One mission as a GeoJSON Feature."""

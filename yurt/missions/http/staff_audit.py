@@ -30,6 +30,7 @@ from yurt.missions.http.staff_bodies import (
 )
 from yurt.missions.schemas.dataset import DatasetError, parse_collection
 from yurt.missions.schemas.record import MissionFeatureSchema
+from yurt.missions.schemas.staff_answers import AuditEntrySchema, AuditPageSchema
 from yurt.missions.stores.base import AuditEntry
 
 bp = Blueprint("staff_audit", __name__)
@@ -74,6 +75,7 @@ def _page(entries: list[AuditEntry], limit: int, base: str, mission_id: str | No
 @bp.get("/v1/missions/<mission_id>/history")
 @requires("staff")
 @use_query(AuditPageQuery())
+@response(AuditPageSchema, description="Newest first")
 def mission_history(mission_id: str, limit: int, before: int | None) -> Response:
     """Who changed this mission, when, with before and after; newest first, paged with ``before``."""
     entries = services().store.audit(mission_id=mission_id, limit=limit, before_seq=before)
@@ -86,6 +88,7 @@ def mission_history(mission_id: str, limit: int, before: int | None) -> Response
 @bp.get("/v1/audit")
 @requires("staff")
 @use_query(AuditPageQuery())
+@response(AuditPageSchema, description="Newest first")
 def audit_log(limit: int, before: int | None) -> Response:
     """The append-only audit trail, newest first, paged with ``before``; bulk entries are summarised."""
     return _page(services().store.audit(limit=limit, before_seq=before), limit, "/v1/audit", None)
@@ -93,6 +96,7 @@ def audit_log(limit: int, before: int | None) -> Response:
 
 @bp.get("/v1/audit/<int:seq>")
 @requires("staff")
+@response(AuditEntrySchema, description="The entry in full")
 def audit_detail(seq: int) -> Response:
     """One audit entry in full (a bulk entry with both whole datasets)."""
     entry = services().store.audit_entry(seq)

@@ -25,6 +25,7 @@ from yurt.core.http.contract import body, response
 from yurt.core.http.conventions import GEOJSON, json_response, use_query
 from yurt.core.http.problems import Problem
 from yurt.geo.instants import utc_iso
+from yurt.missions.schemas.staff_answers import DistrictOutlinesSchema, WhoAmISchema
 
 bp = Blueprint("staff_tools", __name__)
 
@@ -72,6 +73,7 @@ class DistrictsQuery(Schema):
 
 @bp.get("/v1/staff/me")
 @requires("staff")
+@response(WhoAmISchema)
 def who_am_i() -> Response:
     """Who is signed in: the token's sub, scopes and expiry."""
     token = request.headers["Authorization"].partition(" ")[2].strip()
@@ -104,6 +106,8 @@ def parse_point_text(body: dict[str, Any]) -> Response:
 @bp.get("/v1/staff/districts")
 @requires("staff")
 @use_query(DistrictsQuery())
+@response(DistrictOutlinesSchema, mimetype=GEOJSON,
+          description="Approximate outlines and the labelled places they are drawn from")
 def districts(codes: str) -> Response:
     """Approximate outlines of subdivisions: their labelled places and convex hull (marked approximate)."""
     from yurt.geo.district_outline import hull_ring, unwrapped  # shapely: imported when first used

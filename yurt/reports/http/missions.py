@@ -22,6 +22,7 @@ from yurt.core.http.problems import Problem
 from yurt.core.http.queries import QueryInt
 from yurt.core.store_errors import NotFound
 from yurt.reports.http import service
+from yurt.reports.http.answer_schemas import MissionReportListSchema, MissionReportReceiptSchema, MissionReportSchema
 from yurt.reports.service.reports import UnknownMission
 from yurt.reports.stores.missions import CATEGORIES, RESOLUTIONS, AlreadyResolvedError, RateLimitError
 
@@ -55,7 +56,7 @@ class MissionReportQuery(Schema):
 @bp.post("/v1/missions/<mission_id>/reports")
 @requires("traveller")
 @body(MissionReportBody)
-@response(None, 201, description="Received; `Location` names it")
+@response(MissionReportReceiptSchema, 201, description="Received; `Location` names it")
 def submit_report(mission_id: str, body: dict[str, Any]) -> Response:
     """Tell staff something about this mission is wrong (a category and a short text)."""
     reports = service()
@@ -75,6 +76,7 @@ def submit_report(mission_id: str, body: dict[str, Any]) -> Response:
 @bp.get("/v1/reports")
 @requires("staff")
 @use_query(MissionReportQuery())
+@response(MissionReportListSchema, description="Newest first")
 def list_reports(*, limit: int, status: str | None = None, mission_id: str | None = None,
                  before: int | None = None) -> Response:
     """Travellers' reports about missions, newest first.
@@ -92,6 +94,7 @@ def list_reports(*, limit: int, status: str | None = None, mission_id: str | Non
 @bp.post("/v1/reports/<int:report_id>/resolve")
 @requires("staff")
 @body(MissionReportResolveBody)
+@response(MissionReportSchema, description="The report, resolved")
 @other_responses({409: "The report is already resolved"})
 def resolve_report(report_id: int, body: dict[str, Any]) -> Response:
     """Close a report with a resolution (fixed, no_change_needed, duplicate, spam) and an optional note."""

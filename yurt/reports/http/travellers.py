@@ -23,6 +23,7 @@ from yurt.core.http.problems import Problem, own_type
 from yurt.core.quotas import QuotaExceeded
 from yurt.geo.instants import utc_iso
 from yurt.reports.http import service
+from yurt.reports.http.answer_schemas import SuspensionSchema, TravellerReportPageSchema, TravellerReportReceiptSchema
 from yurt.reports.http.schemas import ReportBody, StaffReportsQuery
 from yurt.reports.service.reports import NotReported, UnknownHandle
 from yurt.reports.stores.travellers import DuplicateReportError
@@ -39,7 +40,7 @@ def _duplicate(report_id: int) -> Problem:
 @bp.post("/v1/travellers/reports")
 @requires("traveller")
 @body(ReportBody)
-@response(None, 202, description="Received")
+@response(TravellerReportReceiptSchema, 202, description="Received")
 @other_responses({404: "No traveller with this handle was shown to you in the last day",
                   409: "You already reported this traveller and staff have not acted on it yet"})
 def report(body: dict[str, Any]) -> Response:
@@ -75,6 +76,7 @@ def _decode_cursor(cursor: str) -> int:
 @bp.get("/v1/staff/traveller-reports")
 @requires("staff")
 @use_query(StaffReportsQuery())
+@response(TravellerReportPageSchema)
 def staff_reports(*, limit: int, cursor: str | None = None) -> Response:
     """Every report about a traveller, newest first.
 
@@ -91,6 +93,7 @@ def staff_reports(*, limit: int, cursor: str | None = None) -> Response:
 
 @bp.post("/v1/staff/travellers/<handle>/suspension")
 @requires("staff")
+@response(SuspensionSchema, description="Suspended; the count of their reports closed")
 def staff_suspend(handle: str) -> Response:
     """Suspend a reported traveller's visibility.
 

@@ -27,6 +27,7 @@ from yurt.core.http.problems import Problem
 from yurt.geo import privacy
 from yurt.geo.instants import utc_iso
 from yurt.geo.sticky_cells import sticky_cell
+from yurt.travellers.http.answer_schemas import AreasAnswerSchema, NearbyAnswerSchema
 from yurt.travellers.http.schemas import AreasQuery, HandleBody, NearbyQuery, PresenceBody, PresenceOut
 from yurt.travellers.model.area_counts import area_cells_in_bbox, area_counts
 from yurt.travellers.service.nearby import nearby_page, resolve_handle
@@ -128,6 +129,7 @@ def erase_me() -> Response:
 @bp.get("/v1/travellers/nearby")
 @requires("traveller")
 @use_query(NearbyQuery())
+@response(NearbyAnswerSchema, description="One page of compatriots, nearer bands first")
 @other_responses({409: "You share no presence: nearby is only computed around your own cell"})
 def nearby(*, radius_km: float, limit: int, cursor: str | None = None) -> Response:
     """Visible compatriots around your own current presence, nearest band first; no exact distances.
@@ -165,6 +167,7 @@ def block(body: dict[str, Any]) -> Response:
 @bp.get("/v1/travellers/areas")
 @requires("traveller")
 @use_query(AreasQuery())
+@response(AreasAnswerSchema, description="Compatriots per area, in bands, k-anonymous")
 def areas(*, bbox: tuple[float, float, float, float]) -> Response:
     """Visible compatriots per resolution-5 cell (~252 km²), in bands; cells with fewer than 3 are left out.
 
