@@ -26,12 +26,7 @@ from yurt.missions.service.catalogue import Catalogue
 from yurt.missions.stores.base import MissionStore
 from yurt.missions.stores.embedded import EmbeddedMissionStore
 from yurt.reports.service.reports import ReportService
-from yurt.reports.stores.missions import EmbeddedReportStore, RedisReportStore, ReportStore
-from yurt.reports.stores.travellers import (
-    EmbeddedTravellerReportStore,
-    RedisTravellerReportStore,
-    TravellerReportStore,
-)
+from yurt.reports.service.wiring import build_report_service
 from yurt.travellers.service.nearby import resolve_handle
 from yurt.travellers.stores.presence import TravellerStores
 from yurt.travellers.stores.wiring import build_traveller_stores
@@ -75,12 +70,8 @@ def build_services(settings: Settings) -> Services:
 
         client = connect(settings)
         store = RedisMissionStore(client, seed)
-        reports: ReportStore = RedisReportStore(client)
-        traveller_reports: TravellerReportStore = RedisTravellerReportStore(client)
     else:
         store = EmbeddedMissionStore(settings.data_dir, seed)
-        reports = EmbeddedReportStore(settings.data_dir)
-        traveller_reports = EmbeddedTravellerReportStore()
     catalogue = Catalogue(store, reload_interval_s=settings.reload_interval_s, seat_of=locator.seat_subdivision)
     travellers = build_traveller_stores(settings, client)
     quotas = Quotas(settings, client)
@@ -88,9 +79,10 @@ def build_services(settings: Settings) -> Services:
     def mission_exists(mission_id: str) -> bool:
         return catalogue.current().get(mission_id) is not None
 
-    report_service = ReportService(reports, traveller_reports, quotas, travellers.secret, mission_exists,
-                                   resolve_handle=partial(resolve_handle, travellers),
-                                   suspend_presence=travellers.presence.suspend)
+    report_service = build_report_service(settings, client, quotas=quotas, secret=travellers.secret,
+                                          mission_exists=mission_exists,
+                                          resolve_handle=partial(resolve_handle, travellers),
+                                          suspend_presence=travellers.presence.suspend)
     alert_service = build_alert_service(settings, client, presences=travellers.presence, locator=locator,
                                         secret=travellers.secret, mission_exists=mission_exists)
     return Services(settings=settings, store=store, catalogue=catalogue, locator=locator,
