@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterator
+from typing import Any
 
 import orjson
 import pytest
@@ -107,18 +108,20 @@ def test_the_lean_route_is_logged_and_measured(settings: Settings, capfd: pytest
 
 
 def test_anything_else_goes_to_flask(app: Flask) -> None:
-    calls = []
+    calls: list[tuple[str, bool]] = []  # (query string, whether the lean route answered)
     lean = front(app).lean["/v1/missions"]
 
-    def spy(environ: dict[str, object]) -> object:
-        calls.append(environ["PATH_INFO"])
-        return lean(environ)
+    def spy(environ: dict[str, Any]) -> Any:
+        answer = lean(environ)
+        calls.append((environ["QUERY_STRING"], answer is not None))
+        return answer
 
-    front(app).lean["/v1/missions"] = spy  # type: ignore[assignment]
+    front(app).lean["/v1/missions"] = spy
     client = app.test_client()
-    assert client.get("/v1/missions?type=embassy").status_code == 200  # a query: Flask
-    assert client.head("/v1/missions").status_code == 200  # HEAD: Flask
-    assert client.get("/v1/missions/").status_code == 200  # another path: Flask
-    assert calls == []
+    assert client.get("/v1/missions?type=embassy").status_code == 200  # a query: asked, Flask answers
+    assert client.head("/v1/missions").status_code == 200  # HEAD: Flask, not asked
+    assert client.get("/v1/missions/").status_code == 200  # another path: Flask, not asked
+    assert calls == [("type=embassy", False)]
     assert client.get("/v1/missions", headers={"Authorization": "Bearer not-a-token"}).status_code == 200
-    assert calls == ["/v1/missions"]  # asked, and it stepped aside: the token is counted in Flask's path
+    assert calls[-1] == ("", False)  # asked, and it stepped aside: the token is counted in Flask's path
+    assert client.get("/v1/missions").status_code == 200 and calls[-1] == ("", True)

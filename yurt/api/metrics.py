@@ -4,7 +4,7 @@ it is not a per-process sample and needs no multiprocess aggregation; rounded do
 ``VISIBLE_GAUGE_STEP`` so that one traveller turning presence on or off does not show).
 
 Every label value fed by a request comes from a closed set, so no client can grow the scrape: the method is
-one of ``yurt.meters.METHODS`` or ``other`` (gunicorn passes any token as a method), the endpoint is the matched route
+one of ``METHODS`` or ``other`` (gunicorn passes any token as a method), the endpoint is the matched route
 *rule* (``/v1/missions/<mission_id>``, never the path) or ``unmatched``, and the status is one the app chose.
 
 Who may scrape (``scrape_allowed``): with ``YURT_METRICS_TOKEN`` set, only a request bearing that token;
@@ -26,6 +26,7 @@ import ipaddress
 import os
 import time
 from collections.abc import Iterator
+from typing import Any
 
 from flask import Blueprint, Response, request
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
@@ -33,13 +34,22 @@ from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.multiprocess import MultiProcessCollector
 from prometheus_client.registry import Collector
 
+from yurt.composition import services
 from yurt.core.http.contract import other_responses, response
 from yurt.core.http.problems import Problem
-from yurt.core.meters import REDIS_ERRORS
+from yurt.core.meters import REDIS_ERRORS, REQUEST_SECONDS
+from yurt.core.store_errors import StoreError
+from yurt.travellers.model.area_counts import VISIBLE_GAUGE_STEP, coarse_visible_count
 
 bp = Blueprint("metrics", __name__)
 
+# RFC 9110 §9 methods plus PATCH (RFC 5789): the closed set of method labels; anything else is "other".
+METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "CONNECT", "TRACE"})
 PROXY_HEADERS = ("Forwarded", "X-Forwarded-For", "X-Real-IP")
+
+
+def method_label(method: str) -> str:
+    return method if method in METHODS else "other"
 
 
 class VisibleTravellers(Collector):
@@ -48,10 +58,6 @@ class VisibleTravellers(Collector):
     answer."""
 
     def collect(self) -> Iterator[GaugeMetricFamily]:
-        from yurt.composition import services
-        from yurt.core.store_errors import StoreError
-        from yurt.travellers.model.area_counts import VISIBLE_GAUGE_STEP, coarse_visible_count
-
         try:
             count = services().travellers.presence.visible_count(time.time())
         except StoreError:
@@ -83,8 +89,6 @@ def metrics() -> Response:
     """Prometheus metrics, all workers aggregated, for operators only.
 
     With ``YURT_METRICS_TOKEN`` set, for requests bearing it; otherwise for loopback clients, never relayed."""
-    from yurt.composition import services
-
     token = services().settings.metrics_token
     if not scrape_allowed(token):
         if token is not None:
@@ -102,3 +106,18 @@ def metrics() -> Response:
     else:
         data = generate_latest() + data
     return Response(data, mimetype=CONTENT_TYPE_LATEST, headers={"Cache-Control": "no-store"})
+
+
+# The labelled histograms already made, by (endpoint, method, status): ``labels()`` checks and joins its
+# arguments on every call. Bounded, since every label value comes from a closed set.
+_REQUEST_CHILDREN: dict[tuple[str, str, int], Any] = {}
+
+
+def observe_request(endpoint: str, method: str, status: int, elapsed_s: float) -> None:
+    """Called once per request by ``yurt.core.observability.Front``, which
+    ``create_app`` hands it to."""
+    key = (endpoint, method_label(method), status)  # the label, never the raw method: the set stays closed
+    child = _REQUEST_CHILDREN.get(key)
+    if child is None:
+        child = _REQUEST_CHILDREN[key] = REQUEST_SECONDS.labels(key[0], key[1], str(status))
+    child.observe(elapsed_s)

@@ -19,17 +19,9 @@ CACHE_LOOKUPS = Counter("yurt_cache_lookups_total", "Result cache lookups", ["ca
 REDIS_ERRORS = Counter("yurt_redis_errors_total", "Redis errors by component", ["component"])
 
 
-# RFC 9110 §9 methods plus PATCH (RFC 5789): the closed set of method labels; anything else is "other".
-METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "CONNECT", "TRACE"})
-
 # The labelled children already made: ``labels()`` checks and joins its arguments on every call. Bounded, since
 # every label value comes from a closed set.
-_REQUEST_CHILDREN: dict[tuple[str, str, int], Any] = {}
 _CACHE_CHILDREN: dict[tuple[str, str], Any] = {}
-
-
-def method_label(method: str) -> str:
-    return method if method in METHODS else "other"
 
 
 def record_cache(cache: str, result: str) -> None:
@@ -38,12 +30,3 @@ def record_cache(cache: str, result: str) -> None:
     if child is None:
         child = _CACHE_CHILDREN[cache, result] = CACHE_LOOKUPS.labels(cache, result)
     child.inc()
-
-
-def observe_request(endpoint: str, method: str, status: int, elapsed_s: float) -> None:
-    """Called once per request by ``yurt.observability.Front``."""
-    key = (endpoint, method_label(method), status)  # the label, never the raw method: the set stays closed
-    child = _REQUEST_CHILDREN.get(key)
-    if child is None:
-        child = _REQUEST_CHILDREN[key] = REQUEST_SECONDS.labels(key[0], key[1], str(status))
-    child.observe(elapsed_s)

@@ -23,7 +23,6 @@ from urllib.parse import parse_qsl, urlencode
 import orjson
 from flask import Flask
 
-from yurt.core.meters import observe_request
 from yurt.core.settings import Settings
 
 # Query parameters whose values are logged as sent: none can carry a position. Everything else is redacted.
@@ -134,6 +133,8 @@ class AccessLog:
             os.write(sys.stderr.fileno(), orjson.dumps(entry) + b"\n")
 
 
+# (endpoint rule or "unmatched", method, status, elapsed seconds): called once per request, after the response.
+RequestObserver = Callable[[str, str, int, float], None]
 # What a lean route answers: status line, headers, body, and the route rule that labels its metrics.
 LeanAnswer = tuple[str, list[tuple[str, str]], list[bytes], str]
 LeanRoute = Callable[[dict[str, Any]], LeanAnswer | None]
@@ -161,7 +162,8 @@ class Front:
     ``yurt.missions.http.lean_answers`` (nearest, responsible).
     """
 
-    def __init__(self, app: Any, *, cors_origins: frozenset[str], access_log: AccessLog) -> None:
+    def __init__(self, app: Any, *, cors_origins: frozenset[str], access_log: AccessLog,
+                 observe_request: RequestObserver) -> None:
         self.app = app
         self.cors_origins = cors_origins
         self.access_log = access_log
@@ -247,9 +249,12 @@ def front(app: Flask) -> Front:
     return cast(Front, app.extensions["yurt.front"])
 
 
-def init_app(app: Flask, settings: Settings) -> Front:
+def init_app(app: Flask, settings: Settings, observe_request: RequestObserver) -> Front:
+    """Wrap the app in the ``Front``; ``observe_request`` is the metrics' observer (the app factory hands it in:
+    the core knows no app-wide HTTP module)."""
     access_log = AccessLog(enabled=settings.log_level in {"DEBUG", "INFO"})
-    wrapped = Front(app.wsgi_app, cors_origins=frozenset(settings.cors_origins), access_log=access_log)
+    wrapped = Front(app.wsgi_app, cors_origins=frozenset(settings.cors_origins), access_log=access_log,
+                    observe_request=observe_request)
     app.wsgi_app = wrapped  # type: ignore[method-assign]
     app.extensions["yurt.front"] = wrapped
     return wrapped

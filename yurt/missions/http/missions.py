@@ -12,13 +12,13 @@ from typing import Any
 
 from flask import Blueprint, Flask, Response
 
-from yurt.composition import services
 from yurt.core.http.contract import response, revalidated
 from yurt.core.http.conventions import GEOJSON, conditional, etag_matches, use_query
 from yurt.core.http.problems import Problem
 from yurt.core.limits import RateLimits, rate_limits
 from yurt.core.observability import LeanAnswer, front
 from yurt.core.store_errors import StoreUnavailable
+from yurt.missions.http import EXTENSION, service
 from yurt.missions.http.queries import MissionListQuery
 from yurt.missions.model.dataset import Dataset, collection_body
 from yurt.missions.schemas.answers import MissionCollectionSchema
@@ -40,7 +40,7 @@ LIST_RULE = "/v1/missions"
 @revalidated()
 def list_missions(**filters: Any) -> Response:
     """All missions as a GeoJSON FeatureCollection, optionally filtered."""
-    dataset = services().catalogue.current()
+    dataset = service().catalogue.current()
     if not filters:
         return conditional(dataset.etag, dataset.collection_bytes, gzipped=dataset.collection_gzip,
                            mimetype=GEOJSON, cache_control=COLLECTION_CACHE_CONTROL)
@@ -65,7 +65,7 @@ def list_missions(**filters: Any) -> Response:
 @revalidated()
 def get_mission(mission_id: str) -> Response:
     """One mission as a GeoJSON Feature; its ETag is the mission's version (used by staff If-Match)."""
-    dataset = services().catalogue.current()
+    dataset = service().catalogue.current()
     i = dataset.by_id.get(mission_id)
     if i is None:
         raise Problem(404, f"no mission with id {mission_id!r}")
@@ -116,4 +116,4 @@ class LeanCollection:
 
 def init_app(app: Flask) -> None:
     """Install the lean route (after ``limits.init_app``: it counts in the app's limiter)."""
-    front(app).lean[LIST_RULE] = LeanCollection(app.extensions["yurt"].catalogue, rate_limits(app))
+    front(app).lean[LIST_RULE] = LeanCollection(app.extensions[EXTENSION].catalogue, rate_limits(app))
