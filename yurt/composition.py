@@ -10,11 +10,13 @@ HTTP module reads it: features never import this module (import-linter).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import partial
 from typing import TYPE_CHECKING, cast
 
 from flask import Flask, current_app
 
-from yurt.alerts.service.wiring import AlertServices, build_alert_services
+from yurt.alerts.service.alerts import AlertService
+from yurt.alerts.service.wiring import build_alert_service
 from yurt.core.auth import TokenVerifier
 from yurt.core.quotas import Quotas
 from yurt.core.settings import Settings
@@ -25,12 +27,9 @@ from yurt.missions.service.catalogue import Catalogue
 from yurt.missions.service.mission_service import MissionService
 from yurt.missions.stores.base import MissionStore
 from yurt.missions.stores.embedded import EmbeddedMissionStore
-from yurt.reports.stores.missions import EmbeddedReportStore, RedisReportStore, ReportStore
-from yurt.reports.stores.travellers import (
-    EmbeddedTravellerReportStore,
-    RedisTravellerReportStore,
-    TravellerReportStore,
-)
+from yurt.reports.service.reports import ReportService
+from yurt.reports.service.wiring import build_report_service
+from yurt.travellers.service.nearby import resolve_handle
 from yurt.travellers.stores.presence import TravellerStores
 from yurt.travellers.stores.wiring import build_traveller_stores
 
@@ -46,16 +45,15 @@ class Services:
     locator: Locator
     verifier: TokenVerifier
     travellers: TravellerStores
-    reports: ReportStore
-    traveller_reports: TravellerReportStore
+    reports: ReportService
     quotas: Quotas
-    alerts: AlertServices
+    alerts: AlertService
     missions: MissionService
     redis: redis.Redis | None = None
 
     def features(self) -> dict[str, object]:
         """Each feature's service by the ``app.extensions`` key its HTTP module reads."""
-        return {MISSIONS: self.missions}
+        return {MISSIONS: self.missions, "yurt.reports": self.reports, "yurt.alerts": self.alerts}
 
     def close(self) -> None:
         self.store.close()
@@ -75,20 +73,26 @@ def build_services(settings: Settings) -> Services:
 
         client = connect(settings)
         store = RedisMissionStore(client, seed)
-        reports: ReportStore = RedisReportStore(client)
-        traveller_reports: TravellerReportStore = RedisTravellerReportStore(client)
     else:
         store = EmbeddedMissionStore(settings.data_dir, seed)
-        reports = EmbeddedReportStore(settings.data_dir)
-        traveller_reports = EmbeddedTravellerReportStore()
     catalogue = Catalogue(store, reload_interval_s=settings.reload_interval_s, seat_of=locator.seat_subdivision)
-    alerts = build_alert_services(settings, client)
-    missions = MissionService(store=store, catalogue=catalogue, locator=locator, alerts=alerts.book,
+    travellers = build_traveller_stores(settings, client)
+    quotas = Quotas(settings, client)
+
+    def mission_exists(mission_id: str) -> bool:
+        return catalogue.current().get(mission_id) is not None
+
+    report_service = build_report_service(settings, client, quotas=quotas, secret=travellers.secret,
+                                          mission_exists=mission_exists,
+                                          resolve_handle=partial(resolve_handle, travellers),
+                                          suspend_presence=travellers.presence.suspend)
+    alert_service = build_alert_service(settings, client, presences=travellers.presence, locator=locator,
+                                        secret=travellers.secret, mission_exists=mission_exists)
+    missions = MissionService(store=store, catalogue=catalogue, locator=locator, alerts=alert_service.book,
                               base_url=settings.base_url)
     return Services(settings=settings, store=store, catalogue=catalogue, locator=locator,
-                    verifier=TokenVerifier(settings), travellers=build_traveller_stores(settings, client),
-                    reports=reports, traveller_reports=traveller_reports, quotas=Quotas(settings, client),
-                    alerts=alerts, missions=missions, redis=client)
+                    verifier=TokenVerifier(settings), travellers=travellers, reports=report_service,
+                    quotas=quotas, alerts=alert_service, missions=missions, redis=client)
 
 
 def install(app: Flask, built: Services) -> None:
