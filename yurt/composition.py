@@ -19,6 +19,8 @@ from yurt.core.auth import TokenVerifier
 from yurt.core.quotas import Quotas
 from yurt.core.settings import Settings
 from yurt.geo.places import Locator
+from yurt.meetups.service import MeetupService
+from yurt.meetups.stores.wiring import build_meetup_store
 from yurt.missions.schemas.dataset import read_collection_file
 from yurt.missions.service.catalogue import Catalogue
 from yurt.missions.stores.base import MissionStore
@@ -29,7 +31,7 @@ from yurt.reports.stores.travellers import (
     RedisTravellerReportStore,
     TravellerReportStore,
 )
-from yurt.travellers.stores.presence import TravellerStores
+from yurt.travellers.service import Eraser, TravellerService, TravellerStores
 from yurt.travellers.stores.wiring import build_traveller_stores
 
 if TYPE_CHECKING:
@@ -43,16 +45,22 @@ class Services:
     catalogue: Catalogue
     locator: Locator
     verifier: TokenVerifier
-    travellers: TravellerStores
+    traveller_service: TravellerService
+    meetup_service: MeetupService
     reports: ReportStore
     traveller_reports: TravellerReportStore
     quotas: Quotas
     alerts: AlertServices
     redis: redis.Redis | None = None
 
+    @property
+    def travellers(self) -> TravellerStores:
+        """The traveller stores (the metrics gauge, the limiter and tests read them)."""
+        return self.traveller_service.stores
+
     def features(self) -> dict[str, object]:
         """Each feature's service by the ``app.extensions`` key its HTTP module reads."""
-        return {}
+        return {"yurt.travellers": self.traveller_service, "yurt.meetups": self.meetup_service}
 
     def close(self) -> None:
         self.store.close()
@@ -79,10 +87,27 @@ def build_services(settings: Settings) -> Services:
         reports = EmbeddedReportStore(settings.data_dir)
         traveller_reports = EmbeddedTravellerReportStore()
     catalogue = Catalogue(store, reload_interval_s=settings.reload_interval_s, seat_of=locator.seat_subdivision)
+    traveller_stores = build_traveller_stores(settings, client)  # refuses Redis mode without a traveller secret
+    quotas = Quotas(settings, client)
+    alerts = build_alert_services(settings, client)
+    travellers, meetups = _traveller_services(settings, client, traveller_stores, quotas, locator, alerts)
     return Services(settings=settings, store=store, catalogue=catalogue, locator=locator,
-                    verifier=TokenVerifier(settings), travellers=build_traveller_stores(settings, client),
-                    reports=reports, traveller_reports=traveller_reports, quotas=Quotas(settings, client),
-                    alerts=build_alert_services(settings, client), redis=client)
+                    verifier=TokenVerifier(settings), traveller_service=travellers, meetup_service=meetups,
+                    reports=reports, traveller_reports=traveller_reports, quotas=quotas,
+                    alerts=alerts, redis=client)
+
+
+def _traveller_services(settings: Settings, client: redis.Redis | None, stores: TravellerStores, quotas: Quotas,
+                        locator: Locator, alerts: AlertServices) -> tuple[TravellerService, MeetupService]:
+    """Travellers know no other feature: what the others keep about a traveller is erased through callables
+    handed to the traveller service (``erasers``: trips, then meetups, then presence goes); meetups use the
+    traveller service."""
+    erasers: list[Eraser] = [lambda _sub, tid: alerts.trips.erase(tid)]
+    travellers = TravellerService(stores, erasers)
+    meetups = MeetupService(build_meetup_store(settings, client), travellers, quotas, locator.timezone_at,
+                            settings.meetups_per_organiser)
+    erasers.append(meetups.erase_traveller)  # meetups use the traveller service, so their eraser joins after
+    return travellers, meetups
 
 
 def install(app: Flask, built: Services) -> None:
