@@ -43,9 +43,8 @@ from shapely.geometry import MultiPolygon, Polygon, box
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from yurt.alerts.model.record import AlertRecord
-
 from yurt.alerts.model.geometry import AreaIndex, parse_area, point_query
+from yurt.alerts.model.record import AlertRecord
 from yurt.alerts.model.snapshot import AlertSnapshot
 from yurt.alerts.service.answers import point_locate
 from yurt.geo.places import Locator

@@ -52,6 +52,7 @@ sys.path[:0] = [str(ROOT), str(BENCH)]
 
 from bench_alerts import make_records, seed_embedded
 from bench_http import free_port, run_wrk, start_gunicorn, wait_http
+
 from yurt.alerts.model.record import AlertRecord
 
 TARGET_RATIO = 0.90  # nearest with alerts serves at least 90 % of the requests/s of nearest without

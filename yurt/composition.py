@@ -10,28 +10,29 @@ HTTP module reads it: features never import this module (import-linter).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import partial
 from typing import TYPE_CHECKING, cast
 
 from flask import Flask, current_app
 
-from yurt.alerts.service.wiring import AlertServices, build_alert_services
+from yurt.alerts.service.alerts import AlertService
+from yurt.alerts.service.wiring import build_alert_service
 from yurt.core.auth import TokenVerifier
 from yurt.core.quotas import Quotas
 from yurt.core.settings import Settings
 from yurt.geo.places import Locator
 from yurt.meetups.service import MeetupService
 from yurt.meetups.stores.wiring import build_meetup_store
+from yurt.missions.http import EXTENSION as MISSIONS
 from yurt.missions.schemas.dataset import read_collection_file
 from yurt.missions.service.catalogue import Catalogue
+from yurt.missions.service.mission_service import MissionService
 from yurt.missions.stores.base import MissionStore
 from yurt.missions.stores.embedded import EmbeddedMissionStore
-from yurt.reports.stores.missions import EmbeddedReportStore, RedisReportStore, ReportStore
-from yurt.reports.stores.travellers import (
-    EmbeddedTravellerReportStore,
-    RedisTravellerReportStore,
-    TravellerReportStore,
-)
+from yurt.reports.service.reports import ReportService
+from yurt.reports.service.wiring import build_report_service
 from yurt.travellers.service import Eraser, TravellerService, TravellerStores
+from yurt.travellers.service.nearby import resolve_handle
 from yurt.travellers.stores.wiring import build_traveller_stores
 
 if TYPE_CHECKING:
@@ -47,10 +48,10 @@ class Services:
     verifier: TokenVerifier
     traveller_service: TravellerService
     meetup_service: MeetupService
-    reports: ReportStore
-    traveller_reports: TravellerReportStore
+    reports: ReportService
     quotas: Quotas
-    alerts: AlertServices
+    alerts: AlertService
+    missions: MissionService
     redis: redis.Redis | None = None
 
     @property
@@ -60,7 +61,8 @@ class Services:
 
     def features(self) -> dict[str, object]:
         """Each feature's service by the ``app.extensions`` key its HTTP module reads."""
-        return {"yurt.travellers": self.traveller_service, "yurt.meetups": self.meetup_service}
+        return {MISSIONS: self.missions, "yurt.reports": self.reports, "yurt.alerts": self.alerts,
+                "yurt.travellers": self.traveller_service, "yurt.meetups": self.meetup_service}
 
     def close(self) -> None:
         self.store.close()
@@ -80,29 +82,37 @@ def build_services(settings: Settings) -> Services:
 
         client = connect(settings)
         store = RedisMissionStore(client, seed)
-        reports: ReportStore = RedisReportStore(client)
-        traveller_reports: TravellerReportStore = RedisTravellerReportStore(client)
     else:
         store = EmbeddedMissionStore(settings.data_dir, seed)
-        reports = EmbeddedReportStore(settings.data_dir)
-        traveller_reports = EmbeddedTravellerReportStore()
     catalogue = Catalogue(store, reload_interval_s=settings.reload_interval_s, seat_of=locator.seat_subdivision)
-    traveller_stores = build_traveller_stores(settings, client)  # refuses Redis mode without a traveller secret
+    travellers = build_traveller_stores(settings, client)
     quotas = Quotas(settings, client)
-    alerts = build_alert_services(settings, client)
-    travellers, meetups = _traveller_services(settings, client, traveller_stores, quotas, locator, alerts)
+
+    def mission_exists(mission_id: str) -> bool:
+        return catalogue.current().get(mission_id) is not None
+
+    report_service = build_report_service(settings, client, quotas=quotas, secret=travellers.secret,
+                                          mission_exists=mission_exists,
+                                          resolve_handle=partial(resolve_handle, travellers),
+                                          suspend_presence=travellers.presence.suspend)
+    alert_service = build_alert_service(settings, client, presences=travellers.presence, locator=locator,
+                                        secret=travellers.secret, mission_exists=mission_exists)
+    missions = MissionService(store=store, catalogue=catalogue, locator=locator, alerts=alert_service.book,
+                              base_url=settings.base_url)
+    traveller_service, meetup_service = _traveller_services(settings, client, travellers, quotas, locator,
+                                                            alert_service)
     return Services(settings=settings, store=store, catalogue=catalogue, locator=locator,
-                    verifier=TokenVerifier(settings), traveller_service=travellers, meetup_service=meetups,
-                    reports=reports, traveller_reports=traveller_reports, quotas=quotas,
-                    alerts=alerts, redis=client)
+                    verifier=TokenVerifier(settings), traveller_service=traveller_service,
+                    meetup_service=meetup_service, reports=report_service, quotas=quotas, alerts=alert_service,
+                    missions=missions, redis=client)
 
 
 def _traveller_services(settings: Settings, client: redis.Redis | None, stores: TravellerStores, quotas: Quotas,
-                        locator: Locator, alerts: AlertServices) -> tuple[TravellerService, MeetupService]:
+                        locator: Locator, alerts: AlertService) -> tuple[TravellerService, MeetupService]:
     """Travellers know no other feature: what the others keep about a traveller is erased through callables
     handed to the traveller service (``erasers``: trips, then meetups, then presence goes); meetups use the
     traveller service."""
-    erasers: list[Eraser] = [lambda _sub, tid: alerts.trips.erase(tid)]
+    erasers: list[Eraser] = [lambda sub, _tid: alerts.forget_trips(sub)]
     travellers = TravellerService(stores, erasers)
     meetups = MeetupService(build_meetup_store(settings, client), travellers, quotas, locator.timezone_at,
                             settings.meetups_per_organiser)

@@ -10,9 +10,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from yurt.alerts.model.record import Trip
 
 from tests.conftest import Backend
+from yurt.alerts.model.record import Trip
 from yurt.alerts.stores.embedded import AlertStore, EmbeddedAlertStore
 from yurt.alerts.stores.redis import RedisAlertStore
 from yurt.alerts.stores.trips import EmbeddedTripStore, RedisTripStore, TripStore

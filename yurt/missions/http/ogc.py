@@ -23,12 +23,21 @@ from urllib.parse import urlencode
 import orjson
 from flask import Blueprint, Response, request
 
-from yurt.composition import services
+from yurt.core.http.contract import response, revalidated
 from yurt.core.http.conventions import GEOJSON, conditional, json_response, use_query
 from yurt.core.http.problems import Problem
 from yurt.geo.instants import utc_iso
+from yurt.missions.http import service
 from yurt.missions.http.queries import OgcItemsQuery, OgcQuery
 from yurt.missions.model.dataset import collection_body
+from yurt.missions.schemas.ogc import (
+    OgcCollectionSchema,
+    OgcCollectionsSchema,
+    OgcConformanceSchema,
+    OgcItemSchema,
+    OgcItemsSchema,
+    OgcLandingPageSchema,
+)
 
 bp = Blueprint("ogc", __name__)
 
@@ -44,13 +53,13 @@ CACHE_PER_HOST = "private, max-age=60"  # answers whose links come from the clie
 
 
 def _base() -> str:
-    configured = services().settings.base_url
+    configured = service().base_url
     return (configured or request.host_url).rstrip("/")
 
 
 def _cache_headers() -> dict[str, str]:
     """Cache headers of an answer whose body holds links (see the module docstring)."""
-    if services().settings.base_url:
+    if service().base_url:
         return {"Cache-Control": CACHE}
     return {"Cache-Control": CACHE_PER_HOST, "Vary": "Host"}
 
@@ -64,7 +73,7 @@ def _link(href: str, rel: str, type_: str, title: str | None = None) -> dict[str
 
 def _collection() -> dict[str, Any]:
     base = _base()
-    dataset = services().catalogue.current()
+    dataset = service().catalogue.current()
     return {
         "id": COLLECTION_ID,
         "title": "Diplomatic and consular missions of the Republic of Kazakhstan",
@@ -80,6 +89,7 @@ def _collection() -> dict[str, Any]:
 
 
 @bp.get("/")
+@response(OgcLandingPageSchema, description="Links to the API definition, the conformance classes and the collections")
 @use_query(OgcQuery())
 def landing(**_: Any) -> Response:
     """OGC API landing page."""
@@ -99,6 +109,7 @@ def landing(**_: Any) -> Response:
 
 
 @bp.get("/conformance")
+@response(OgcConformanceSchema)
 @use_query(OgcQuery())
 def conformance(**_: Any) -> Response:
     """Conformance classes implemented."""
@@ -106,6 +117,7 @@ def conformance(**_: Any) -> Response:
 
 
 @bp.get("/collections")
+@response(OgcCollectionsSchema)
 @use_query(OgcQuery())
 def collections(**_: Any) -> Response:
     """The feature collections (one: missions)."""
@@ -122,6 +134,7 @@ def _require_collection(collection_id: str) -> None:
 
 
 @bp.get("/collections/<collection_id>")
+@response(OgcCollectionSchema)
 @use_query(OgcQuery())
 def collection(collection_id: str, **_: Any) -> Response:
     """The missions collection's metadata."""
@@ -130,11 +143,12 @@ def collection(collection_id: str, **_: Any) -> Response:
 
 
 @bp.get("/collections/<collection_id>/items")
+@response(OgcItemsSchema, mimetype=GEOJSON, description="One page of missions")
 @use_query(OgcItemsQuery())
 def items(collection_id: str, *, limit: int, offset: int, **filters: Any) -> Response:
     """Missions as GeoJSON, paged; ``bbox`` may cross the antimeridian."""
     _require_collection(collection_id)
-    dataset = services().catalogue.current()
+    dataset = service().catalogue.current()
     selected = dataset.select(country=filters.get("country"), type_=filters.get("type"), bbox=filters.get("bbox"))
     page = selected[offset:offset + limit]
     base = f"{_base()}/collections/{COLLECTION_ID}/items"
@@ -156,11 +170,13 @@ def items(collection_id: str, *, limit: int, offset: int, **filters: Any) -> Res
 
 
 @bp.get("/collections/<collection_id>/items/<mission_id>")
+@response(OgcItemSchema, mimetype=GEOJSON, description="The mission, with its links")
+@revalidated()
 @use_query(OgcQuery())
 def item(collection_id: str, mission_id: str, **_: Any) -> Response:
     """One mission as a GeoJSON Feature."""
     _require_collection(collection_id)
-    dataset = services().catalogue.current()
+    dataset = service().catalogue.current()
     i = dataset.by_id.get(mission_id)
     if i is None:
         raise Problem(404, f"no mission with id {mission_id!r}")

@@ -26,6 +26,7 @@ from yurt.core.http.problems import Problem
 from yurt.geo import privacy
 from yurt.geo.instants import utc_iso
 from yurt.travellers.http import service
+from yurt.travellers.http.answer_schemas import AreasAnswerSchema, NearbyAnswerSchema
 from yurt.travellers.http.schemas import AreasQuery, HandleBody, NearbyQuery, PresenceBody, PresenceOut
 from yurt.travellers.service import (
     MAX_AREA_SPAN_DEG,
@@ -37,23 +38,16 @@ from yurt.travellers.service import (
     RateLimitError,
     StaleCursorError,
     SuspendedError,
-    TravellerStores,
     UnknownHandleError,
 )
 
-__all__ = ["MAX_AREA_SPAN_DEG", "bp", "caller", "target_of"]
+__all__ = ["MAX_AREA_SPAN_DEG", "bp"]
 
 bp = Blueprint("travellers", __name__)
 
 
-def caller() -> tuple[TravellerStores, str]:
-    """The traveller stores and the caller's pseudonym: for the features that do not yet go through
-    ``TravellerService`` (reports, alerts); new code calls ``service().traveller_id``."""
-    svc = service()
-    return svc.stores, svc.traveller_id(g.principal.sub)
-
-
 def _tid() -> str:
+    """The caller's pseudonym."""
     return service().traveller_id(g.principal.sub)
 
 
@@ -124,6 +118,7 @@ def erase_me() -> Response:
 @bp.get("/v1/travellers/nearby")
 @requires("traveller")
 @use_query(NearbyQuery())
+@response(NearbyAnswerSchema, description="One page of compatriots, nearer bands first")
 @other_responses({409: "You share no presence: nearby is only computed around your own cell"})
 def nearby(*, radius_km: float, limit: int, cursor: str | None = None) -> Response:
     """Visible compatriots around your own current presence, nearest band first; no exact distances.
@@ -139,15 +134,6 @@ def nearby(*, radius_km: float, limit: int, cursor: str | None = None) -> Respon
     except StaleCursorError as exc:
         raise Problem(400, str(exc), errors={"cursor": ["invalid or stale"]}) from None
     return json_response(page, headers={"Cache-Control": "no-store"})
-
-
-def target_of(stores: TravellerStores, tid: str, handle: str) -> str:
-    """The traveller behind ``handle`` for ``tid``, else a 404 problem (``stores``: kept for the callers in
-    reports, which do not yet go through the service)."""
-    try:
-        return service().resolve_handle(tid, handle, request_now_s())
-    except UnknownHandleError as exc:
-        raise Problem(404, str(exc), errors={"handle": ["unknown"]}) from None
 
 
 @bp.post("/v1/travellers/me/blocks")
@@ -167,6 +153,7 @@ def block(body: dict[str, Any]) -> Response:
 @bp.get("/v1/travellers/areas")
 @requires("traveller")
 @use_query(AreasQuery())
+@response(AreasAnswerSchema, description="Compatriots per area, in bands, k-anonymous")
 def areas(*, bbox: tuple[float, float, float, float]) -> Response:
     """Visible compatriots per resolution-5 cell (~252 km²), in bands; cells with fewer than 3 are left out.
 
