@@ -10,7 +10,6 @@ HTTP module reads it: features never import this module (import-linter).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import partial
 from typing import TYPE_CHECKING, cast
 
 from flask import Flask, current_app
@@ -32,7 +31,6 @@ from yurt.missions.stores.embedded import EmbeddedMissionStore
 from yurt.reports.service.reports import ReportService
 from yurt.reports.service.wiring import build_report_service
 from yurt.travellers.service import Eraser, TravellerService, TravellerStores
-from yurt.travellers.service.nearby import resolve_handle
 from yurt.travellers.stores.wiring import build_traveller_stores
 
 if TYPE_CHECKING:
@@ -85,7 +83,8 @@ def build_services(settings: Settings) -> Services:
     else:
         store = EmbeddedMissionStore(settings.data_dir, seed)
     catalogue = Catalogue(store, reload_interval_s=settings.reload_interval_s, seat_of=locator.seat_subdivision)
-    travellers = build_traveller_stores(settings, client)
+    erasers: list[Eraser] = []  # what other features keep about a traveller, erased with it: filled below
+    travellers = TravellerService(build_traveller_stores(settings, client), erasers)
     quotas = Quotas(settings, client)
 
     def mission_exists(mission_id: str) -> bool:
@@ -93,31 +92,18 @@ def build_services(settings: Settings) -> Services:
 
     report_service = build_report_service(settings, client, quotas=quotas, secret=travellers.secret,
                                           mission_exists=mission_exists,
-                                          resolve_handle=partial(resolve_handle, travellers),
-                                          suspend_presence=travellers.presence.suspend)
-    alert_service = build_alert_service(settings, client, presences=travellers.presence, locator=locator,
+                                          resolve_handle=travellers.owner_of, suspend_presence=travellers.suspend)
+    alert_service = build_alert_service(settings, client, presences=travellers.stores.presence, locator=locator,
                                         secret=travellers.secret, mission_exists=mission_exists)
     missions = MissionService(store=store, catalogue=catalogue, locator=locator, alerts=alert_service.book,
                               base_url=settings.base_url)
-    traveller_service, meetup_service = _traveller_services(settings, client, travellers, quotas, locator,
-                                                            alert_service)
-    return Services(settings=settings, store=store, catalogue=catalogue, locator=locator,
-                    verifier=TokenVerifier(settings), traveller_service=traveller_service,
-                    meetup_service=meetup_service, reports=report_service, quotas=quotas, alerts=alert_service,
-                    missions=missions, redis=client)
-
-
-def _traveller_services(settings: Settings, client: redis.Redis | None, stores: TravellerStores, quotas: Quotas,
-                        locator: Locator, alerts: AlertService) -> tuple[TravellerService, MeetupService]:
-    """Travellers know no other feature: what the others keep about a traveller is erased through callables
-    handed to the traveller service (``erasers``: trips, then meetups, then presence goes); meetups use the
-    traveller service."""
-    erasers: list[Eraser] = [lambda sub, _tid: alerts.forget_trips(sub)]
-    travellers = TravellerService(stores, erasers)
     meetups = MeetupService(build_meetup_store(settings, client), travellers, quotas, locator.timezone_at,
                             settings.meetups_per_organiser)
-    erasers.append(meetups.erase_traveller)  # meetups use the traveller service, so their eraser joins after
-    return travellers, meetups
+    # Travellers import no other feature: the traveller's erasure reaches trips, then meetups, through these.
+    erasers += [lambda sub, _tid: alert_service.forget_trips(sub), meetups.erase_traveller]
+    return Services(settings=settings, store=store, catalogue=catalogue, locator=locator,
+                    verifier=TokenVerifier(settings), traveller_service=travellers, meetup_service=meetups,
+                    reports=report_service, quotas=quotas, alerts=alert_service, missions=missions, redis=client)
 
 
 def install(app: Flask, built: Services) -> None:

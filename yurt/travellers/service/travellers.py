@@ -82,9 +82,13 @@ class TravellerService:
         return nearby_page(self.stores, tid, privacy.snap_radius_km(radius_km), limit, cursor, now_s, charge,
                            settle)
 
+    def owner_of(self, viewer: str, handle: str, now_s: float) -> str | None:
+        """The traveller behind a handle ``viewer`` was shown in the last day, if any."""
+        return resolve_handle(self.stores, viewer, handle, now_s)
+
     def resolve_handle(self, viewer: str, handle: str, now_s: float) -> str:
         """The traveller behind a handle ``viewer`` was shown in the last day, else ``UnknownHandleError``."""
-        target = resolve_handle(self.stores, viewer, handle, now_s)
+        target = self.owner_of(viewer, handle, now_s)
         if target is None:
             raise UnknownHandleError("no traveller with this handle was shown to you in the last day")
         return target
