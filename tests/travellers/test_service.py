@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from typing import Any, cast
+
+import orjson
 import pytest
 
 from yurt.geo import privacy
@@ -25,6 +28,13 @@ DUBAI = (25.2048, 55.2708)
 DUBAI_NEAR = (25.2148, 55.2808)  # ~1.5 km away
 PROFILE = Profile("Aigerim", ("kk", "ru"), "Hello")
 DAY = 86_400.0
+
+
+def nearby(svc: TravellerService, tid: str, radius_km: float, limit: int, cursor: str | None = None,
+           now: float = T0) -> dict[str, Any]:
+    """A nearby page as a dict (the service may answer the JSON document as bytes, already serialised)."""
+    page = svc.nearby(tid, radius_km, limit, cursor, now)
+    return cast(dict[str, Any], orjson.loads(page) if isinstance(page, bytes) else page)
 
 
 def make(erasers: list[Eraser] | None = None) -> TravellerService:
@@ -65,32 +75,32 @@ def test_nearby_needs_the_callers_own_presence_and_a_cursor_signed_for_it() -> N
     svc = make()
     viewer = svc.traveller_id("viewer")
     with pytest.raises(NotSharingError):
-        svc.nearby(viewer, 10, 20, None, T0)
+        nearby(svc, viewer, 10, 20, None)
     share(svc, "viewer")
     others = {share(svc, f"t{i}", DUBAI_NEAR) for i in range(3)}
-    page = svc.nearby(viewer, 3, 2, None, T0)  # snapped up to the 5 km band
+    page = nearby(svc, viewer, 3, 2, None)  # snapped up to the 5 km band
     assert page["radius_km"] == 5 and len(page["results"]) == 2 and page["next_cursor"]
-    rest = svc.nearby(viewer, 3, 2, page["next_cursor"], T0)
+    rest = nearby(svc, viewer, 3, 2, page["next_cursor"])
     handles = [r["handle"] for r in page["results"] + rest["results"]]
     assert rest["next_cursor"] is None and len(set(handles)) == 3
     assert {svc.resolve_handle(viewer, h, T0) for h in handles} == others
     with pytest.raises(StaleCursorError):
-        svc.nearby(viewer, 25, 2, page["next_cursor"], T0)  # signed for another radius
+        nearby(svc, viewer, 25, 2, page["next_cursor"])  # signed for another radius
     with pytest.raises(StaleCursorError):
-        svc.nearby(viewer, 3, 2, "not-a-cursor", T0)
+        nearby(svc, viewer, 3, 2, "not-a-cursor")
 
 
 def test_block_hides_both_ways_and_takes_only_handles_shown() -> None:
     svc = make()
     viewer, other = share(svc, "viewer"), share(svc, "other", DUBAI_NEAR)
-    handle = svc.nearby(viewer, 5, 20, None, T0)["results"][0]["handle"]
+    handle = nearby(svc, viewer, 5, 20, None)["results"][0]["handle"]
     with pytest.raises(UnknownHandleError):
         svc.block(other, handle, T0)  # a handle is the viewer's own
     with pytest.raises(UnknownHandleError):
         svc.resolve_handle(viewer, handle, T0 + DAY + 1)  # remembered for a day
     svc.block(viewer, handle, T0)
-    assert svc.nearby(viewer, 5, 20, None, T0)["results"] == []
-    assert svc.nearby(other, 5, 20, None, T0)["results"] == []
+    assert nearby(svc, viewer, 5, 20, None)["results"] == []
+    assert nearby(svc, other, 5, 20, None)["results"] == []
 
 
 def test_areas_count_established_accounts_never_the_caller_and_refuse_wide_boxes() -> None:
@@ -130,7 +140,7 @@ def test_handles_for_follow_nearby_while_shared_and_belong_to_the_context_otherw
     svc = make()
     organiser, shown = share(svc, "organiser"), share(svc, "shown", DUBAI_NEAR)
     hidden = svc.traveller_id("not-sharing")
-    nearby_handle = svc.nearby(organiser, 5, 20, None, T0)["results"][0]["handle"]
+    nearby_handle = nearby(svc, organiser, 5, 20, None)["results"][0]["handle"]
     views = dict(svc.handles_for(organiser, [shown, hidden], "meetup:m1", T0))
     assert views[nearby_handle] == Profile("Shown", ("kk",), None)
     other = next(h for h in views if h != nearby_handle)
