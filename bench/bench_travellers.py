@@ -51,6 +51,7 @@ from yurt.domain import privacy
 from yurt.settings import Settings
 from yurt.storage.meetups_redis import RedisMeetupStore
 from yurt.storage.travellers import Profile, TravellerStores, traveller_secret
+from yurt.storage.travellers_onetrip import index_copy
 from yurt.storage.travellers_redis import RedisPresenceStore
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -90,9 +91,8 @@ def bulk_load(client: redis.Redis, points: np.ndarray, expires_ms: int, ttl_ms: 
                 cells[cell].append((tid, privacy.session_order(session)))
                 pipe.hset(f"{{t:{tid}}}:p", mapping={"cell": cell, "exp_ms": expires_ms, "name": f"T{i}",
                                                       "langs": langs, "about": "", "sid": session, "est": "0"})
-                copies[privacy.index_cell(cell)][tid] = orjson.dumps(
-                    {"cell": cell, "exp_ms": expires_ms, "name": f"T{i}", "langs": ["kk", "ru"], "about": None,
-                     "sid": session, "est": False})
+                copies[privacy.index_cell(cell)][tid] = index_copy(
+                    cell, expires_ms, session, False, Profile(f"T{i}", ("kk", "ru"), None).public_json())
                 pipe.pexpire(f"{{t:{tid}}}:p", ttl_ms)
             by_coarse: dict[str, dict[str, int]] = defaultdict(dict)
             for cell, members in cells.items():

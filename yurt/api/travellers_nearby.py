@@ -16,7 +16,6 @@ import hashlib
 import hmac
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
 
 import orjson
 
@@ -90,17 +89,20 @@ def _plan(layout: list[CellSlot], i: int, offset: int, wanted: int
     return reads, slots, i, offset
 
 
-def _result(secret: bytes, viewer: str, presence: Presence, slot: CellSlot) -> dict[str, Any]:
-    return {"handle": session_handle(secret, viewer, presence.tid, presence.session),
-            "display_name": presence.profile.display_name, "languages": list(presence.profile.languages),
-            "about": presence.profile.about, "band": BANDS[slot.band][0]}
+_BAND_JSON = tuple(orjson.dumps(label) for label, _ in BANDS)
+_BANDS_JSON = orjson.dumps([label for label, _ in BANDS])
+
+
+def _result(handle: str, profile_json: bytes, band: int) -> bytes:
+    """One result as JSON: handle, the profile's members (``Profile.public_json``, as stored), band."""
+    return b'{"handle":"' + handle.encode() + b'",' + profile_json + b',"band":' + _BAND_JSON[band] + b"}"
 
 
 def _read_in_rounds(stores: TravellerStores, viewer: Presence, layout: list[CellSlot], i: int, offset: int,
-                    limit: int, now_s: float) -> tuple[list[dict[str, Any]], int, int]:
+                    limit: int, now_s: float) -> tuple[list[bytes], int, int]:
     """Stores that cannot read a page in one step: rounds of member reads and block checks, then the handles."""
     store = stores.presence
-    results: list[dict[str, Any]] = []
+    results: list[bytes] = []
     handles: dict[str, str] = {}
     for _ in range(MAX_ROUNDS):
         if len(results) >= limit or i >= len(layout):
@@ -113,18 +115,19 @@ def _read_in_rounds(stores: TravellerStores, viewer: Presence, layout: list[Cell
         for tid, presence, slot in candidates:
             if tid in hidden:
                 continue  # blocked, either way
-            result = _result(stores.secret, viewer.tid, presence, slot)
-            handles[result["handle"]] = tid
-            results.append(result)
+            handle = session_handle(stores.secret, viewer.tid, tid, presence.session)
+            handles[handle] = tid
+            results.append(_result(handle, presence.profile.public_json(), slot.band))
     store.remember_handles(viewer.tid, handles, now_s)
     return results, i, offset
 
 
 def nearby_page(stores: TravellerStores, tid: str, radius_km: float, limit: int, cursor: str | None,
                 now_s: float, charge: RateCharge | None = None,
-                settle: Callable[[RateCount | None], None] = lambda _: None) -> dict[str, Any]:
-    """One page for traveller ``tid``. ``charge``: the request's rate-limit hit, counted by the store in its
-    first round trip when it can (``settle`` then judges the count); 409 if ``tid`` is not sharing."""
+                settle: Callable[[RateCount | None], None] = lambda _: None) -> bytes:
+    """One page for traveller ``tid``, as the JSON document the endpoint answers (assembled from the stored
+    profiles' bytes). ``charge``: the request's rate-limit hit, counted by the store in its first round trip
+    when it can (``settle`` then judges the count); 409 if ``tid`` is not sharing."""
     secret, store = stores.secret, stores.presence
     head = store.nearby_head(tid, radius_km, now_s, charge)
     settle(head.rate)
@@ -139,14 +142,15 @@ def nearby_page(stores: TravellerStores, tid: str, radius_km: float, limit: int,
     if page is None:
         results, i, offset = _read_in_rounds(stores, viewer, layout, i, offset, limit, now_s)
     else:
-        results = [_result(secret, tid, presence, layout[i + slot]) for slot, presence in page.members]
+        results = [_result(session_handle(secret, tid, member, session), profile_json, layout[i + slot].band)
+                   for slot, member, session, profile_json in page.members]
         i, offset = i + page.end[0], page.end[1]
     next_cursor = None
     if i < len(layout):
         slot = layout[i]
         next_cursor = encode_cursor(secret, viewer, radius_km, Position(slot.band, slot.order_key, offset))
-    return {"results": results, "next_cursor": next_cursor, "radius_km": radius_km,
-            "bands": [label for label, _ in BANDS]}
+    return (b'{"results":[' + b",".join(results) + b'],"next_cursor":' + orjson.dumps(next_cursor)
+            + b',"radius_km":' + orjson.dumps(radius_km) + b',"bands":' + _BANDS_JSON + b"}")
 
 
 def resolve_handle(stores: TravellerStores, viewer: str, handle: str, now_s: float) -> str | None:

@@ -12,7 +12,7 @@ secret, which never reaches Redis: ``resolve_handle`` recomputes it from these).
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
 import orjson
 import redis
@@ -64,6 +64,35 @@ def index_cells_by_edge(cell: str) -> str:
     return ",".join(edges) + "|" + ",".join(ordered)
 
 
+class IndexCopy(NamedTuple):
+    """A member's profile copy in the index (``{g:<res5>}:prof``, tid → copy)."""
+
+    cell: str
+    exp_ms: int
+    session: str
+    established: bool
+    profile_json: bytes  # ``Profile.public_json``
+
+
+def index_copy(cell: str, exp_ms: int, session: str, established: bool, profile_json: bytes) -> bytes:
+    """The copy as stored: "cell|exp_ms|session|est|profile", the profile as nearby shows it. A page script
+    checks the cell and the expiry by position (no JSON decode per member: most of a page script's time,
+    issue 15) and the page is assembled from the profile's bytes. ``UPDATE_COMMIT`` writes the same form."""
+    return b"|".join((cell.encode(), b"%d" % exp_ms, session.encode(), b"1" if established else b"0", profile_json))
+
+
+def read_copy(raw: bytes) -> IndexCopy:
+    """Either form: "cell|exp_ms|session|est|profile", or the JSON object copies were before (a presence
+    shared before an upgrade keeps its copy until it expires or moves)."""
+    if raw[:1] == b"{":
+        data = orjson.loads(raw)
+        profile = Profile(data["name"], tuple(data["langs"]), data["about"])
+        return IndexCopy(data["cell"], int(data["exp_ms"]), data.get("sid", ""), bool(data.get("est")),
+                         profile.public_json())
+    cell, exp_ms, session, est, profile_json = raw.split(b"|", 4)
+    return IndexCopy(cell.decode(), int(exp_ms), session.decode(), est == b"1", profile_json)
+
+
 def presence_of(tid: str, raw: Mapping[bytes, bytes]) -> Presence:
     profile = Profile(text(raw[b"name"]), tuple(orjson.loads(raw[b"langs"])), text(raw[b"about"]) or None)
     return Presence(tid, text(raw[b"cell"]), int(raw[b"exp_ms"]) / 1000, profile, text(raw.get(b"sid", b"")),
@@ -106,12 +135,9 @@ class OneTrip:
         position, end_offset, flat = self._nearby_page(keys=[_t(viewer.tid, "blk"), _t(viewer.tid, "h")],
                                                        args=args)
         members = []
-        for slot, member, copy in zip(flat[0::3], flat[1::3], flat[2::3], strict=True):
-            data = orjson.loads(copy)
-            profile = Profile(data["name"], tuple(data["langs"]), data["about"])
-            presence = Presence(text(member), data["cell"], data["exp_ms"] / 1000, profile, data.get("sid", ""),
-                                bool(data.get("est")))
-            members.append((int(slot) - 1, presence))
+        for slot, member, raw in zip(flat[0::3], flat[1::3], flat[2::3], strict=True):
+            copy = read_copy(raw)
+            members.append((slot - 1, member.decode(), copy.session, copy.profile_json))
         return NearbyRead(members, (int(position) - 1, int(end_offset)))
 
     def update_head(self, tid: str, now_s: float, charge: RateCharge | None) -> UpdateHead:
@@ -134,8 +160,7 @@ class OneTrip:
             account_since_s: float | None, head: UpdateHead | None) -> Presence:
         since_s = now_s if account_since_s is None else min(now_s, account_since_s)
         exp_ms = to_ms(expires_at_s)
-        copy_head = orjson.dumps({"cell": cell, "exp_ms": exp_ms, "name": profile.display_name,
-                                  "langs": list(profile.languages), "about": profile.about})[:-1]
+        profile_json = profile.public_json()
         ix = index_cells_by_edge(cell)
         while True:
             if head is None or not isinstance(head.state, _HeadState):
@@ -159,7 +184,7 @@ class OneTrip:
                 fresh, to_ms(now_s), to_ms(since_s), to_ms(FIRST_SEEN_RETENTION_S),
                 to_ms(now_s + FIRST_SEEN_RETENTION_S), to_ms(ACCOUNT_AGE_FOR_AREAS_S),
                 state.old_cell, state.old_sid, tid, session_order(fresh),
-                session_order(state.old_sid) if state.old_sid else 0, copy_head, ix])
+                session_order(state.old_sid) if state.old_sid else 0, profile_json, ix])
             if outcome[0] == b"ok":
                 return Presence(tid, cell, expires_at_s, profile, text(outcome[2]), text(outcome[3]) == "1")
             if outcome[0] == b"suspended":

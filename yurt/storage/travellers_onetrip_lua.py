@@ -59,6 +59,23 @@ return {rate, p, counts}
 # handle is an HMAC the caller computes from it, so ``resolve_handle`` can recompute it). Returns {cell position
 # (1-based), offset, flat (cell position, tid, profile copy) triples}.
 NEARBY_PAGE = INDEX_FUNCTIONS + """
+-- The member's session if its profile copy ("cell|exp_ms|session|est|profile", ``travellers_onetrip.index_copy``)
+-- is in this cell and live at ``now``, else nil; read by position, with no JSON decode. A JSON copy (written
+-- before that form) is decoded.
+local function live_session(copy, cell, prefix, now)
+  if string.byte(copy, 1) == 123 then
+    local d = cjson.decode(copy)
+    if d.cell ~= cell or tonumber(d.exp_ms) <= now then return nil end
+    if type(d.sid) == 'string' then return d.sid end
+    return ''
+  end
+  local n = #prefix
+  if string.sub(copy, 1, n) ~= prefix then return nil end
+  local e = string.find(copy, '|', n + 1, true)
+  if not e or tonumber(string.sub(copy, n + 1, e - 1)) <= now then return nil end
+  local s = string.find(copy, '|', e + 1, true)
+  return string.sub(copy, e + 1, s - 1)
+end
 local viewer, now, limit, max_scan = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4])
 local off = tonumber(ARGV[6])
 local slots = {}
@@ -75,19 +92,17 @@ while i <= cells and found < limit and scanned < max_scan do
   local take = math.min(count - off, limit - found)
   if take > 0 then
     local g = '{g:' .. slot[1] .. '}:'
+    local prefix = cell .. '|'
     local read = read_rotated(g .. 'c:' .. cell, g .. 'prof', slot[3], off, take)
     for j = 1, #read, 2 do
       local tid, copy = read[j], read[j + 1]
       if tid ~= viewer and copy and not blocked[tid] then
-        local d = cjson.decode(copy)
-        if d.cell == cell and tonumber(d.exp_ms) > now
-            and redis.call('SISMEMBER', '{t:' .. tid .. '}:blk', viewer) == 0 then
+        local sid = live_session(copy, cell, prefix, now)
+        if sid and redis.call('SISMEMBER', '{t:' .. tid .. '}:blk', viewer) == 0 then
           found = found + 1
           out[#out + 1] = i
           out[#out + 1] = tid
           out[#out + 1] = copy
-          local sid = ''
-          if type(d.sid) == 'string' then sid = d.sid end
           shown[#shown + 1] = tid .. '|' .. sid
           shown[#shown + 1] = '1'
         end
@@ -117,8 +132,9 @@ return {rate, redis.call('EXISTS', KEYS[2]), redis.call('HGETALL', KEYS[1]),
 # KEYS: limiter hash, presence hash, suspension marker, first-seen marker (as COMMIT), the visible-travellers
 # shard, the six index keys of the new cell, then the six of the old cell if it differs. ARGV: COMMIT's 18,
 # then the presence cell and session the head read ('' = none: the compare-and-set covers them too), tid, the
-# cell order for the fresh session and for the kept one, the profile copy without its closing brace (the script
-# adds sid and est), the presence's ``ix``. The presence, its index entry and the gauge change in one script.
+# cell order for the fresh session and for the kept one, the profile as nearby shows it (``Profile.public_json``:
+# the script makes the index copy of ``travellers_onetrip.index_copy`` with the session), the presence's ``ix``.
+# The presence, its index entry and the gauge change in one script.
 UPDATE_COMMIT = COMMIT_FUNCTION + INDEX_FUNCTIONS + """
 local old = redis.call('HMGET', KEYS[2], 'cell', 'sid')
 if (old[1] or '') ~= ARGV[19] or (old[2] or '') ~= ARGV[20] then return {'retry', false} end
@@ -131,9 +147,7 @@ if r[2] and r[2] ~= cell then
 end
 local order = ARGV[22]
 if sid == ARGV[20] then order = ARGV[23] end
-local flag = 'false'
-if est == '1' then flag = 'true' end
-local copy = ARGV[24] .. ',"sid":"' .. sid .. '","est":' .. flag .. '}'
+local copy = cell .. '|' .. ARGV[8] .. '|' .. sid .. '|' .. est .. '|' .. ARGV[24]
 index_add({KEYS[6], KEYS[7], KEYS[8], KEYS[9], KEYS[10], KEYS[11]}, tid, cell, order, ARGV[8], copy, est)
 redis.call('ZADD', KEYS[5], ARGV[8], tid)
 return r

@@ -12,7 +12,7 @@ Key layout (hash tags keep what must change together on one Cluster slot)::
     {g:<res5>}:c:<res7>  zset   tid → hash-order score (the geo index: one set per resolution-7 cell)
     {g:<res5>}:n         hash   res7 → live member count (what a nearby query and the area map read)
     {g:<res5>}:x         zset   "<res7>|<tid>" → expiry ms (lazy sweep of expired index members)
-    {g:<res5>}:prof      hash   tid → profile copy JSON (cell, exp_ms, name, langs, about, sid, est): one read
+    {g:<res5>}:prof      hash   tid → profile copy "cell|exp_ms|sid|est|profile JSON members" (``index_copy``)
     {g:<res5>}:est       set    "<res7>|<tid>" of established members   {g:<res5>}:ne  hash  res7 → their count
     (reports about travellers: ``traveller_reports``, keys {tr}:…)
 
@@ -62,7 +62,7 @@ from yurt.storage.travellers import (
     admitted_update,
 )
 from yurt.storage.travellers_lua import COMMIT, INDEX_ADD, INDEX_REMOVE, READ_ROTATED
-from yurt.storage.travellers_onetrip import OneTrip, index_group
+from yurt.storage.travellers_onetrip import OneTrip, index_copy, index_group, read_copy
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -172,9 +172,7 @@ class RedisPresenceStore(PresenceStore):
                 raise SuspendedError(tid)
         old_cell = _s(outcome[1]) if outcome[1] else None
         session, established = _s(outcome[2]), _s(outcome[3]) == "1"
-        copy = orjson.dumps({"cell": cell, "exp_ms": _ms(expires_at_s), "name": profile.display_name,
-                             "langs": list(profile.languages), "about": profile.about, "sid": session,
-                             "est": established})
+        copy = index_copy(cell, _ms(expires_at_s), session, established, profile.public_json())
 
         def index(pipe: Pipeline) -> None:
             if old_cell is not None and old_cell != cell:
@@ -255,14 +253,12 @@ class RedisPresenceStore(PresenceStore):
         out = []
         for read, flat in zip(reads, replies, strict=True):
             batch = []
-            for member, copy in zip(flat[0::2], flat[1::2], strict=True):
+            for member, raw in zip(flat[0::2], flat[1::2], strict=True):
                 tid, presence = _s(member), None
-                if copy:
-                    data = orjson.loads(copy)
-                    if data["cell"] == read.cell and data["exp_ms"] > _ms(now_s):
-                        profile = Profile(data["name"], tuple(data["langs"]), data["about"])
-                        presence = Presence(tid, read.cell, data["exp_ms"] / 1000, profile, data.get("sid", ""),
-                                            bool(data.get("est")))
+                copy = read_copy(raw) if raw else None
+                if copy is not None and copy.cell == read.cell and copy.exp_ms > _ms(now_s):
+                    presence = Presence(tid, read.cell, copy.exp_ms / 1000, Profile.from_public_json(copy.profile_json),
+                                        copy.session, copy.established)
                 batch.append((tid, presence))
             out.append(batch)
         return out
