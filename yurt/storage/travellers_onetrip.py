@@ -29,6 +29,7 @@ from yurt.domain.privacy import (
     snap_radius_km,
 )
 from yurt.storage.redis_common import text, to_ms, traveller_key, visible_key
+from yurt.storage.redis_scripts import PinnedScripts
 from yurt.storage.traveller_steps import NearbyHead, NearbyRead, RateCharge, RateCount, UpdateHead
 from yurt.storage.travellers import (
     HANDLE_TTL_S,
@@ -109,17 +110,16 @@ class OneTrip:
     def __init__(self, client: redis.Redis, policy: UpdatePolicy) -> None:
         self._r = client
         self.policy = policy
-        self._nearby_head = client.register_script(NEARBY_HEAD)
-        self._nearby_page = client.register_script(NEARBY_PAGE)
-        self._update_head = client.register_script(UPDATE_HEAD)
-        self._update_commit = client.register_script(UPDATE_COMMIT)
+        self._call = PinnedScripts(client)
+        self._nearby_head, self._nearby_page, self._update_head, self._update_commit = (
+            client.register_script(src) for src in (NEARBY_HEAD, NEARBY_PAGE, UPDATE_HEAD, UPDATE_COMMIT))
 
     def nearby_head(self, tid: str, radius_km: float, now_s: float, charge: RateCharge | None
                     ) -> tuple[NearbyHead, bool]:
         """The head, and whether the presence lacked ``ix`` (written before it existed: occupied is empty)."""
         keys = [_t(tid, "p")] + ([charge.key] if charge else [])
         edge = RADIUS_EDGES_KM.index(snap_radius_km(radius_km)) + 1
-        rate, raw, counts = self._nearby_head(keys=keys, args=[to_ms(now_s), edge, charge.window_s if charge else 0])
+        rate, raw, counts = self._call(self._nearby_head, keys, [to_ms(now_s), edge, charge.window_s if charge else 0])
         if not raw:
             return NearbyHead(None, {}, _rate(rate)), False
         fields = dict(zip(raw[0::2], raw[1::2], strict=True))
@@ -132,8 +132,7 @@ class OneTrip:
         args: list[Any] = [viewer.tid, to_ms(now_s), limit, limit * MAX_EXAMINED_PER_RESULT, int(HANDLE_TTL_S),
                            offset, ";".join(f"{index_cell(cell)},{cell},{rotation},{count}"
                                             for cell, rotation, count in cells)]
-        position, end_offset, flat = self._nearby_page(keys=[_t(viewer.tid, "blk"), _t(viewer.tid, "h")],
-                                                       args=args)
+        position, end_offset, flat = self._call(self._nearby_page, [_t(viewer.tid, "blk"), _t(viewer.tid, "h")], args)
         members = []
         for slot, member, raw in zip(flat[0::3], flat[1::3], flat[2::3], strict=True):
             copy = read_copy(raw)
@@ -142,8 +141,7 @@ class OneTrip:
 
     def update_head(self, tid: str, now_s: float, charge: RateCharge | None) -> UpdateHead:
         keys = [_t(tid, "lim"), _t(tid, "susp"), _t(tid, "p")] + ([charge.key] if charge else [])
-        rate, suspended, raw_record, presence = self._update_head(keys=keys,
-                                                                  args=[charge.window_s if charge else 0])
+        rate, suspended, raw_record, presence = self._call(self._update_head, keys, [charge.window_s if charge else 0])
         record = None
         if raw_record:
             fields = dict(zip(raw_record[0::2], raw_record[1::2], strict=True))
@@ -176,7 +174,7 @@ class OneTrip:
             keys += index_group(cell)
             if state.old_cell and state.old_cell != cell:
                 keys += index_group(state.old_cell)
-            outcome = self._update_commit(keys=keys, args=[
+            outcome = self._call(self._update_commit, keys, [
                 state.at_ms, to_ms(new.at_s), new.cell, to_ms(new.window_start_s), new.count,
                 max(1, to_ms(new.expires_at_s(self.policy) - now_s)),
                 cell, exp_ms, profile.display_name, orjson.dumps(list(profile.languages)),
