@@ -5,6 +5,7 @@ script error leaves the connection usable, and a thread's connection goes back t
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterator
 
 import pytest
 import redis
@@ -15,7 +16,7 @@ ECHO = "return {KEYS[1], ARGV[1]}"
 
 
 @pytest.fixture
-def client(redis_url: str) -> redis.Redis:
+def client(redis_url: str) -> Iterator[redis.Redis]:
     connection = redis.Redis.from_url(redis_url, socket_timeout=5.0)
     yield connection
     connection.close()

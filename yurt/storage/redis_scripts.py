@@ -104,4 +104,4 @@ class _Held:
     def __del__(self) -> None:
         connection = getattr(self, "connection", None)
         if connection is not None and self.pid == os.getpid():
-            self.pool.release(connection)  # type: ignore[arg-type]
+            self.pool.release(connection)
