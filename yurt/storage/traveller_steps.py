@@ -5,7 +5,7 @@ a presence update, and a page read in one step (``PresenceStore.nearby_head``, `
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 import orjson
@@ -48,6 +48,7 @@ class RateCharge:
 
     key: str
     window_s: int
+    most: int = 0  # hits the window allows (0: not said): a store may skip work for a request already refused
 
 
 @dataclass(frozen=True)
@@ -83,3 +84,8 @@ class NearbyRead:
 
     members: list[tuple[int, str, str, bytes]]
     end: tuple[int, int]
+
+
+# Lays out a page from a (viewer cell, occupied cells) head: the layout's cells from the page's start as
+# (cell, rotation, count) and the offset in the first, or None (nothing to read, or a cursor of another cell).
+PagePlan = Callable[[str, Mapping[str, int]], tuple[Sequence[tuple[str, int, int]], int] | None]

@@ -37,7 +37,7 @@ from yurt.domain.privacy import (
 from yurt.settings import Settings, SettingsError
 from yurt.storage.base import StoreError
 from yurt.storage.meetups import MeetupStore
-from yurt.storage.traveller_steps import NearbyHead, NearbyRead, RateCharge, UpdateHead
+from yurt.storage.traveller_steps import NearbyHead, NearbyRead, PagePlan, RateCharge, UpdateHead
 from yurt.storage.traveller_steps import Presence as Presence  # re-exported: the value callers import from here
 from yurt.storage.traveller_steps import Profile as Profile
 
@@ -101,6 +101,13 @@ class PresenceStore(abc.ABC):
         if viewer is None:
             return NearbyHead(None, {})
         return NearbyHead(viewer, self.occupied(index_cells_for(viewer.cell, radius_km), now_s))
+
+    def nearby_at_once(self, tid: str, radius_km: float, now_s: float, charge: RateCharge | None, plan: PagePlan,
+                       limit: int) -> tuple[NearbyHead, NearbyRead | None]:
+        """``nearby_head``, and where the store can, in the same step the page ``plan`` lays out from a predicted
+        head (viewer cell, occupied cells), read only if the real head matches the prediction exactly. None for
+        the page: the caller plans from the head and reads (``read_page``)."""
+        return self.nearby_head(tid, radius_km, now_s, charge), None
 
     def read_page(self, viewer: Presence, cells: Sequence[tuple[str, int, int]], offset: int, limit: int,
                   now_s: float) -> NearbyRead | None:

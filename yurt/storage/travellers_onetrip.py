@@ -11,6 +11,7 @@ secret, which never reaches Redis: ``resolve_handle`` recomputes it from these).
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Mapping, Sequence
 from typing import Any, NamedTuple
 
@@ -30,7 +31,7 @@ from yurt.domain.privacy import (
 )
 from yurt.storage.redis_common import text, to_ms, traveller_key, visible_key
 from yurt.storage.redis_scripts import PinnedScripts
-from yurt.storage.traveller_steps import NearbyHead, NearbyRead, RateCharge, RateCount, UpdateHead
+from yurt.storage.traveller_steps import NearbyHead, NearbyRead, PagePlan, RateCharge, RateCount, UpdateHead
 from yurt.storage.travellers import (
     HANDLE_TTL_S,
     Presence,
@@ -38,7 +39,13 @@ from yurt.storage.travellers import (
     SuspendedError,
     admitted_update,
 )
-from yurt.storage.travellers_onetrip_lua import NEARBY_HEAD, NEARBY_PAGE, UPDATE_COMMIT, UPDATE_HEAD
+from yurt.storage.travellers_onetrip_lua import (
+    NEARBY_AT_ONCE,
+    NEARBY_HEAD,
+    NEARBY_PAGE,
+    UPDATE_COMMIT,
+    UPDATE_HEAD,
+)
 
 MAX_EXAMINED_PER_RESULT = 6  # a page examines at most this many members per result asked (stale or blocked)
 
@@ -100,6 +107,33 @@ def presence_of(tid: str, raw: Mapping[bytes, bytes]) -> Presence:
                     raw.get(b"est") == b"1")
 
 
+def _edge(radius_km: float) -> int:
+    """The radius edge's position (1-based) in a presence's ``ix``."""
+    return RADIUS_EDGES_KM.index(snap_radius_km(radius_km)) + 1
+
+
+class LastHeads:
+    """The last head this process read per (viewer, radius edge): its cell and occupied cells, which predict
+    the next head (a phone asks again and again while few around it move). Bounded, oldest out first."""
+
+    MAX_ENTRIES = 20_000
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._heads: dict[tuple[str, int], tuple[str, Mapping[str, int]]] = {}
+
+    def remember(self, tid: str, edge: int, cell: str, occupied: Mapping[str, int]) -> None:
+        with self._lock:
+            self._heads.pop((tid, edge), None)
+            self._heads[(tid, edge)] = (cell, occupied)
+            if len(self._heads) > self.MAX_ENTRIES:
+                del self._heads[next(iter(self._heads))]
+
+    def get(self, tid: str, edge: int) -> tuple[str, Mapping[str, int]] | None:
+        with self._lock:
+            return self._heads.get((tid, edge))
+
+
 def _rate(reply: Any) -> RateCount | None:
     return RateCount(int(reply[0]), int(reply[1])) if reply else None
 
@@ -111,33 +145,70 @@ class OneTrip:
         self._r = client
         self.policy = policy
         self._call = PinnedScripts(client)
-        self._nearby_head, self._nearby_page, self._update_head, self._update_commit = (
-            client.register_script(src) for src in (NEARBY_HEAD, NEARBY_PAGE, UPDATE_HEAD, UPDATE_COMMIT))
+        self._nearby_head, self._nearby_page, self._nearby_at_once, self._update_head, self._update_commit = (
+            client.register_script(src)
+            for src in (NEARBY_HEAD, NEARBY_PAGE, NEARBY_AT_ONCE, UPDATE_HEAD, UPDATE_COMMIT))
+        self._last_heads = LastHeads()
 
     def nearby_head(self, tid: str, radius_km: float, now_s: float, charge: RateCharge | None
                     ) -> tuple[NearbyHead, bool]:
         """The head, and whether the presence lacked ``ix`` (written before it existed: occupied is empty)."""
         keys = [_t(tid, "p")] + ([charge.key] if charge else [])
-        edge = RADIUS_EDGES_KM.index(snap_radius_km(radius_km)) + 1
-        rate, raw, counts = self._call(self._nearby_head, keys, [to_ms(now_s), edge, charge.window_s if charge else 0])
+        edge = _edge(radius_km)
+        reply = self._call(self._nearby_head, keys, [to_ms(now_s), edge, charge.window_s if charge else 0])
+        return self._head(tid, edge, reply)
+
+    def _head(self, tid: str, edge: int, reply: Sequence[Any]) -> tuple[NearbyHead, bool]:
+        rate, raw, counts = reply[0], reply[1], reply[2]
         if not raw:
             return NearbyHead(None, {}, _rate(rate)), False
         fields = dict(zip(raw[0::2], raw[1::2], strict=True))
         occupied = {text(c): int(n) for c, n in zip(counts[0::2], counts[1::2], strict=True) if int(n) > 0
                     } if counts is not None else {}
-        return NearbyHead(presence_of(tid, fields), occupied, _rate(rate)), counts is None
+        viewer = presence_of(tid, fields)
+        if counts is not None:
+            self._last_heads.remember(tid, edge, viewer.cell, occupied)
+        return NearbyHead(viewer, occupied, _rate(rate)), counts is None
 
-    def read_page(self, viewer: Presence, cells: Sequence[tuple[str, int, int]], offset: int, limit: int,
-                  now_s: float) -> NearbyRead:
-        args: list[Any] = [viewer.tid, to_ms(now_s), limit, limit * MAX_EXAMINED_PER_RESULT, int(HANDLE_TTL_S),
-                           offset, ";".join(f"{index_cell(cell)},{cell},{rotation},{count}"
-                                            for cell, rotation, count in cells)]
-        position, end_offset, flat = self._call(self._nearby_page, [_t(viewer.tid, "blk"), _t(viewer.tid, "h")], args)
+    def nearby_at_once(self, tid: str, radius_km: float, now_s: float, charge: RateCharge | None, plan: PagePlan,
+                       limit: int) -> tuple[NearbyHead, bool, NearbyRead | None]:
+        """The head and, in the same call, the page ``plan`` lays out from the head this process saw last for
+        ``tid`` (viewer cell, occupied cells): read only if the head finds exactly that again, so the page is the
+        one the real head would plan. None for the page: plan again from the head, and ``read_page``."""
+        edge = _edge(radius_km)
+        last = self._last_heads.get(tid, edge)
+        planned = plan(*last) if last is not None and limit > 0 else None
+        if last is None or planned is None:
+            head, without_ix = self.nearby_head(tid, radius_km, now_s, charge)
+            return head, without_ix, None
+        cells, offset = planned
+        keys = [_t(tid, "p"), _t(tid, "blk"), _t(tid, "h")] + ([charge.key] if charge else [])
+        predicted = ",".join(sorted(f"{cell}={n}" for cell, n in last[1].items()))
+        reply = self._call(self._nearby_at_once, keys, [
+            to_ms(now_s), edge, charge.window_s if charge else 0, charge.most if charge else 0, last[0], predicted,
+            *self._page_args(tid, cells, offset, limit, now_s)])
+        head, without_ix = self._head(tid, edge, reply)
+        return head, without_ix, self._page(reply[3]) if reply[3] else None
+
+    @staticmethod
+    def _page_args(tid: str, cells: Sequence[tuple[str, int, int]], offset: int, limit: int, now_s: float
+                   ) -> list[Any]:
+        return [tid, to_ms(now_s), limit, limit * MAX_EXAMINED_PER_RESULT, int(HANDLE_TTL_S), offset,
+                ";".join(f"{index_cell(cell)},{cell},{rotation},{count}" for cell, rotation, count in cells)]
+
+    @staticmethod
+    def _page(reply: Sequence[Any]) -> NearbyRead:
+        position, end_offset, flat = reply
         members = []
         for slot, member, raw in zip(flat[0::3], flat[1::3], flat[2::3], strict=True):
             copy = read_copy(raw)
             members.append((slot - 1, member.decode(), copy.session, copy.profile_json))
         return NearbyRead(members, (int(position) - 1, int(end_offset)))
+
+    def read_page(self, viewer: Presence, cells: Sequence[tuple[str, int, int]], offset: int, limit: int,
+                  now_s: float) -> NearbyRead:
+        keys = [_t(viewer.tid, "blk"), _t(viewer.tid, "h")]
+        return self._page(self._call(self._nearby_page, keys, self._page_args(viewer.tid, cells, offset, limit, now_s)))
 
     def update_head(self, tid: str, now_s: float, charge: RateCharge | None) -> UpdateHead:
         keys = [_t(tid, "lim"), _t(tid, "susp"), _t(tid, "p")] + ([charge.key] if charge else [])

@@ -19,46 +19,49 @@ end
 # KEYS: the counter. ARGV: window (s).
 RATE_HIT = RATE_FUNCTION + "return rate_hit(KEYS[1], ARGV[1])"
 
-# KEYS: presence hash, then the rate-limit counter if this request is charged here. ARGV: now_ms, the radius
-# edge's position (1-based) in the presence's ``ix`` field, the rate window (s).
-# ``ix`` = "n1,...,n5|c1,c2,...": the resolution-5 index cells a query of each radius edge reads, ordered so
-# that the first n_i are those of edge i. Sweeps expired index members of those cells (as ``occupied`` does),
-# then returns {rate or false, presence HGETALL or false, flat res7 → count pairs or false (no ``ix``)}.
-NEARBY_HEAD = RATE_FUNCTION + INDEX_FUNCTIONS + """
-local rate = false
-if KEYS[2] then rate = rate_hit(KEYS[2], ARGV[3]) end
-local p = redis.call('HGETALL', KEYS[1])
-local f = {}
-for i = 1, #p, 2 do f[p[i]] = p[i + 1] end
-if #p == 0 or tonumber(f.exp_ms) <= tonumber(ARGV[1]) then return {rate, false, false} end
-if not f.ix then return {rate, p, false} end
-local bar = string.find(f.ix, '|', 1, true)
-local edges = {}
-for n in string.gmatch(string.sub(f.ix, 1, bar - 1), '%d+') do edges[#edges + 1] = tonumber(n) end
-local wanted = edges[tonumber(ARGV[2])]
-local counts, read = {}, 0
-for coarse in string.gmatch(string.sub(f.ix, bar + 1), '[^,]+') do
-  if read >= wanted then break end
-  read = read + 1
-  local g = '{g:' .. coarse .. '}:'
-  for _, m in ipairs(redis.call('ZRANGE', g .. 'x', '-inf', ARGV[1], 'BYSCORE', 'LIMIT', 0, 1000)) do
-    local sep = string.find(m, '|', 1, true)
-    local cell = string.sub(m, 1, sep - 1)
-    index_remove(index_keys(coarse, cell), string.sub(m, sep + 1), cell, ARGV[1])
-  end
-  for _, v in ipairs(redis.call('HGETALL', g .. 'n')) do counts[#counts + 1] = v end
-end
-return {rate, p, counts}
-"""
-
-# KEYS: the viewer's block set, the viewer's shown-sessions hash. ARGV: viewer tid, now_ms, limit, most members to
-# examine, shown-hash TTL (s), offset in the first cell, then the cells of the layout from the page's start in one
-# argument, "index cell,cell,rotation,count;..." (one string: far cheaper to send than 4 per cell). Walks the cells in
-# order, each member in the viewer's rotated order, keeps live members (profile copy in this cell, not expired) other
-# than the viewer that neither blocked the other, until ``limit``; records each kept member's "tid|session" (the
+# The two halves of a nearby query as Lua functions: ``NEARBY_HEAD`` and ``NEARBY_PAGE`` run one each,
+# ``NEARBY_AT_ONCE`` both in one call.
+#
+# nearby_head(presence key, rate-limit counter or nil, now_ms, edge, rate window s): ``edge`` is the radius
+# edge's position (1-based) in the presence's ``ix`` field, "n1,...,n5|c1,c2,...": the resolution-5 index cells a
+# query of each radius edge reads, ordered so that the first n_i are those of edge i. Sweeps expired index
+# members of those cells (as ``occupied`` does), then returns {rate or false, presence HGETALL or false, flat
+# res7 → count pairs or false (no ``ix``)}.
+#
+# nearby_page(block set, shown-sessions hash, viewer tid, now_ms, limit, most members to examine, shown-hash TTL
+# (s), offset in the first cell, the cells of the layout from the page's start in one string, "index
+# cell,cell,rotation,count;..." (far cheaper to send than 4 arguments per cell)): walks the cells in order, each
+# member in the viewer's rotated order, keeps live members (profile copy in this cell, not expired) other than
+# the viewer that neither blocked the other, until ``limit``; records each kept member's "tid|session" (the
 # handle is an HMAC the caller computes from it, so ``resolve_handle`` can recompute it). Returns {cell position
 # (1-based), offset, flat (cell position, tid, profile copy) triples}.
-NEARBY_PAGE = INDEX_FUNCTIONS + """
+NEARBY_FUNCTIONS = RATE_FUNCTION + INDEX_FUNCTIONS + """
+local function nearby_head(presence_key, rate_key, now_ms, edge, window)
+  local rate = false
+  if rate_key then rate = rate_hit(rate_key, window) end
+  local p = redis.call('HGETALL', presence_key)
+  local f = {}
+  for i = 1, #p, 2 do f[p[i]] = p[i + 1] end
+  if #p == 0 or tonumber(f.exp_ms) <= tonumber(now_ms) then return {rate, false, false} end
+  if not f.ix then return {rate, p, false} end
+  local bar = string.find(f.ix, '|', 1, true)
+  local edges = {}
+  for n in string.gmatch(string.sub(f.ix, 1, bar - 1), '%d+') do edges[#edges + 1] = tonumber(n) end
+  local wanted = edges[tonumber(edge)]
+  local counts, read = {}, 0
+  for coarse in string.gmatch(string.sub(f.ix, bar + 1), '[^,]+') do
+    if read >= wanted then break end
+    read = read + 1
+    local g = '{g:' .. coarse .. '}:'
+    for _, m in ipairs(redis.call('ZRANGE', g .. 'x', '-inf', now_ms, 'BYSCORE', 'LIMIT', 0, 1000)) do
+      local sep = string.find(m, '|', 1, true)
+      local cell = string.sub(m, 1, sep - 1)
+      index_remove(index_keys(coarse, cell), string.sub(m, sep + 1), cell, now_ms)
+    end
+    for _, v in ipairs(redis.call('HGETALL', g .. 'n')) do counts[#counts + 1] = v end
+  end
+  return {rate, p, counts, f.cell}
+end
 -- The member's session if its profile copy ("cell|exp_ms|session|est|profile", ``travellers_onetrip.index_copy``)
 -- is in this cell and live at ``now``, else nil; read by position, with no JSON decode. A JSON copy (written
 -- before that form) is decoded.
@@ -76,48 +79,78 @@ local function live_session(copy, cell, prefix, now)
   local s = string.find(copy, '|', e + 1, true)
   return string.sub(copy, e + 1, s - 1)
 end
-local viewer, now, limit, max_scan = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4])
-local off = tonumber(ARGV[6])
-local slots = {}
-for coarse, cell, rot, count in string.gmatch(ARGV[7], '([^,]+),([^,]+),([^,]+),([^;]+);?') do
-  slots[#slots + 1] = {coarse, cell, rot, tonumber(count)}
-end
-local cells = #slots
-local blocked = {}
-for _, tid in ipairs(redis.call('SMEMBERS', KEYS[1])) do blocked[tid] = true end
-local out, shown, found, scanned, i = {}, {}, 0, 0, 1
-while i <= cells and found < limit and scanned < max_scan do
-  local slot = slots[i]
-  local cell, count = slot[2], slot[4]
-  local take = math.min(count - off, limit - found)
-  if take > 0 then
-    local g = '{g:' .. slot[1] .. '}:'
-    local prefix = cell .. '|'
-    local read = read_rotated(g .. 'c:' .. cell, g .. 'prof', slot[3], off, take)
-    for j = 1, #read, 2 do
-      local tid, copy = read[j], read[j + 1]
-      if tid ~= viewer and copy and not blocked[tid] then
-        local sid = live_session(copy, cell, prefix, now)
-        if sid and redis.call('SISMEMBER', '{t:' .. tid .. '}:blk', viewer) == 0 then
-          found = found + 1
-          out[#out + 1] = i
-          out[#out + 1] = tid
-          out[#out + 1] = copy
-          shown[#shown + 1] = tid .. '|' .. sid
-          shown[#shown + 1] = '1'
+local function nearby_page(blocks_key, shown_key, viewer, now_ms, limit_arg, max_scan_arg, ttl, off_arg, layout)
+  local now, limit, max_scan, off = tonumber(now_ms), tonumber(limit_arg), tonumber(max_scan_arg), tonumber(off_arg)
+  local slots = {}
+  for coarse, cell, rot, count in string.gmatch(layout, '([^,]+),([^,]+),([^,]+),([^;]+);?') do
+    slots[#slots + 1] = {coarse, cell, rot, tonumber(count)}
+  end
+  local cells = #slots
+  local blocked = {}
+  for _, tid in ipairs(redis.call('SMEMBERS', blocks_key)) do blocked[tid] = true end
+  local out, shown, found, scanned, i = {}, {}, 0, 0, 1
+  while i <= cells and found < limit and scanned < max_scan do
+    local slot = slots[i]
+    local cell, count = slot[2], slot[4]
+    local take = math.min(count - off, limit - found)
+    if take > 0 then
+      local g = '{g:' .. slot[1] .. '}:'
+      local prefix = cell .. '|'
+      local read = read_rotated(g .. 'c:' .. cell, g .. 'prof', slot[3], off, take)
+      for j = 1, #read, 2 do
+        local tid, copy = read[j], read[j + 1]
+        if tid ~= viewer and copy and not blocked[tid] then
+          local sid = live_session(copy, cell, prefix, now)
+          if sid and redis.call('SISMEMBER', '{t:' .. tid .. '}:blk', viewer) == 0 then
+            found = found + 1
+            out[#out + 1] = i
+            out[#out + 1] = tid
+            out[#out + 1] = copy
+            shown[#shown + 1] = tid .. '|' .. sid
+            shown[#shown + 1] = '1'
+          end
         end
       end
+      off = off + take
+      scanned = scanned + take
     end
-    off = off + take
-    scanned = scanned + take
+    if off >= count then i, off = i + 1, 0 end
   end
-  if off >= count then i, off = i + 1, 0 end
+  if found > 0 then
+    redis.call('HSET', shown_key, unpack(shown))
+    redis.call('EXPIRE', shown_key, ttl)
+  end
+  return {i, off, out}
 end
-if found > 0 then
-  redis.call('HSET', KEYS[2], unpack(shown))
-  redis.call('EXPIRE', KEYS[2], ARGV[5])
+"""
+# KEYS: presence hash, then the rate-limit counter if charged here. ARGV: now_ms, edge, rate window (s).
+NEARBY_HEAD = NEARBY_FUNCTIONS + """
+local h = nearby_head(KEYS[1], KEYS[2], ARGV[1], ARGV[2], ARGV[3])
+return {h[1], h[2], h[3]}
+"""
+# KEYS: the viewer's block set, the viewer's shown-sessions hash. ARGV: nearby_page's from the viewer tid on.
+NEARBY_PAGE = NEARBY_FUNCTIONS + """
+return nearby_page(KEYS[1], KEYS[2], ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6], ARGV[7])
+"""
+# A whole nearby query in one call, when the caller predicts the head: the page it planned is read only if the
+# head finds the viewer in the predicted cell and exactly the predicted occupied cells and counts ("cell=n"
+# for n > 0, sorted, comma-joined), and the rate-limit count within ``most`` (0: no limit counted here).
+# KEYS: presence hash, block set, shown-sessions hash, then the rate-limit counter if charged here. ARGV: now_ms,
+# edge, rate window (s), most, predicted cell, predicted counts, then nearby_page's from the viewer tid on.
+# Returns the head's three values, then the page's reply or false.
+NEARBY_AT_ONCE = NEARBY_FUNCTIONS + """
+local h = nearby_head(KEYS[1], KEYS[4], ARGV[1], ARGV[2], ARGV[3])
+if not h[3] or h[4] ~= ARGV[5] or (h[1] and tonumber(ARGV[4]) > 0 and h[1][1] > tonumber(ARGV[4])) then
+  return {h[1], h[2], h[3], false}
 end
-return {i, off, out}
+local occupied = {}
+for i = 1, #h[3], 2 do
+  if tonumber(h[3][i + 1]) > 0 then occupied[#occupied + 1] = h[3][i] .. '=' .. h[3][i + 1] end
+end
+table.sort(occupied)
+if table.concat(occupied, ',') ~= ARGV[6] then return {h[1], h[2], h[3], false} end
+return {h[1], h[2], h[3], nearby_page(KEYS[2], KEYS[3], ARGV[7], ARGV[8], ARGV[9], ARGV[10], ARGV[11], ARGV[12],
+                                      ARGV[13])}
 """
 
 # KEYS: limiter hash, suspension marker, presence hash, then the rate-limit counter if charged here. ARGV: the

@@ -51,7 +51,7 @@ from yurt.storage.redis_common import (
     visible_shard_key,
 )
 from yurt.storage.redis_scripts import evalsha, reloading_scripts
-from yurt.storage.traveller_steps import NearbyHead, NearbyRead, RateCharge, UpdateHead
+from yurt.storage.traveller_steps import NearbyHead, NearbyRead, PagePlan, RateCharge, UpdateHead
 from yurt.storage.travellers import (
     HANDLE_TTL_S,
     MemberRead,
@@ -122,10 +122,21 @@ class RedisPresenceStore(PresenceStore):
         if self._one is None:
             return super().nearby_head(tid, radius_km, now_s)
         head, without_ix = self._one.nearby_head(tid, radius_km, now_s, charge)
+        return self._with_occupied(head, without_ix, radius_km, now_s)
+
+    def _with_occupied(self, head: NearbyHead, without_ix: bool, radius_km: float, now_s: float) -> NearbyHead:
         if without_ix and head.viewer is not None:  # shared before ``ix`` existed: one more round trip
             return NearbyHead(head.viewer, self.occupied(index_cells_for(head.viewer.cell, radius_km), now_s),
                               head.rate)
         return head
+
+    @_fails_closed
+    def nearby_at_once(self, tid: str, radius_km: float, now_s: float, charge: RateCharge | None, plan: PagePlan,
+                       limit: int) -> tuple[NearbyHead, NearbyRead | None]:
+        if self._one is None:
+            return super().nearby_at_once(tid, radius_km, now_s, charge, plan, limit)
+        head, without_ix, page = self._one.nearby_at_once(tid, radius_km, now_s, charge, plan, limit)
+        return self._with_occupied(head, without_ix, radius_km, now_s), page
 
     @_fails_closed
     def read_page(self, viewer: Presence, cells: Sequence[tuple[str, int, int]], offset: int, limit: int,
