@@ -22,6 +22,7 @@ from tests.harness.problems import assert_problem
 from tests.travellers.helpers import auth, install_clock, nearby, share
 from yurt import create_app
 from yurt.core.settings import Settings
+from yurt.travellers.stores.onetrip import LastHeads
 
 DUBAI = (25.2048, 55.2708)
 
@@ -179,3 +180,16 @@ def test_the_counted_rate_limit_holds(redis_settings: Settings) -> None:
         assert nearby(client, "b", radius_km=5).status_code == 409  # another client: its own budget
     finally:
         application.extensions["yurt"].close()
+
+
+def test_the_heads_a_process_keeps_to_predict_are_bounded() -> None:
+    heads = LastHeads()
+    small, large = {"a": 1}, {f"c{i}": 1 for i in range(LastHeads.MAX_CELLS + 1)}
+    heads.remember("t", 1, "cell", small)
+    assert heads.get("t", 1) == ("cell", small) and heads.get("t", 2) is None
+    heads.remember("t", 1, "cell", large)  # too many cells to keep: forgotten, not stale
+    assert heads.get("t", 1) is None
+    for i in range(LastHeads.MAX_ENTRIES + 10):
+        heads.remember(f"t{i}", 1, "cell", small)
+    assert heads.get("t0", 1) is None and heads.get(f"t{LastHeads.MAX_ENTRIES + 9}", 1) is not None
+    assert len(heads._heads) == LastHeads.MAX_ENTRIES

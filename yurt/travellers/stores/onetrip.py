@@ -109,9 +109,11 @@ def _edge(radius_km: float) -> int:
 
 class LastHeads:
     """The last head this process read per (viewer, radius edge): its cell and occupied cells, which predict
-    the next head (a phone asks again and again while few around it move). Bounded, oldest out first."""
+    the next head (a phone asks again and again while few around it move). Bounded, oldest out first; a head
+    with more occupied cells than ``MAX_CELLS`` is not kept (at most a few MB per process)."""
 
-    MAX_ENTRIES = 20_000
+    MAX_ENTRIES = 4096
+    MAX_CELLS = 64
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
@@ -120,6 +122,8 @@ class LastHeads:
     def remember(self, tid: str, edge: int, cell: str, occupied: Mapping[str, int]) -> None:
         with self._lock:
             self._heads.pop((tid, edge), None)
+            if len(occupied) > self.MAX_CELLS:
+                return
             self._heads[(tid, edge)] = (cell, occupied)
             if len(self._heads) > self.MAX_ENTRIES:
                 del self._heads[next(iter(self._heads))]
