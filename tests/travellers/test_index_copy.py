@@ -11,7 +11,6 @@ import pytest
 from yurt.core.redis.connection import connect
 from yurt.core.settings import Settings
 from yurt.geo import privacy
-from yurt.meetups.stores.meetups import EmbeddedMeetupStore
 from yurt.travellers.service.nearby import nearby_page
 from yurt.travellers.stores.onetrip import IndexCopy, index_copy, read_copy
 from yurt.travellers.stores.presence import Profile, TravellerStores
@@ -58,7 +57,7 @@ def test_a_page_shows_copies_of_either_form_and_skips_moved_or_expired_ones(stor
     client = connect(store_settings)
     try:
         store = RedisPresenceStore(client, privacy.UpdatePolicy())
-        stores = TravellerStores(store, EmbeddedMeetupStore(), SECRET)
+        stores = TravellerStores(store, SECRET)
         store.put_presence("viewer", DUBAI, T0 + 3600, Profile("V", ("kk",), None), T0)
         for tid, cell in (("a", DUBAI), ("b", DUBAI), ("c", DUBAI_EAST), ("d", DUBAI_EAST)):
             store.put_presence(tid, cell, T0 + 3600, PROFILES[tid], T0)

@@ -19,9 +19,9 @@ from dataclasses import dataclass
 
 import orjson
 
-from yurt.core.http.problems import Problem
 from yurt.core.rate import RateCharge, RateCount
 from yurt.geo.privacy import BANDS, CellSlot, nearby_layout, session_handle
+from yurt.travellers.service.errors import NotSharingError, StaleCursorError
 from yurt.travellers.stores.presence import MemberRead, Presence, TravellerStores
 
 MAX_ROUNDS = 6  # each round is three pipelined store calls; stale or blocked members may need another round
@@ -49,8 +49,7 @@ def encode_cursor(secret: bytes, viewer: tuple[str, str], radius_km: float, posi
 
 
 def decode_cursor(secret: bytes, viewer: tuple[str, str], radius_km: float, cursor: str) -> Position:
-    stale = Problem(400, "the cursor does not belong to this query (or you moved); start again without it",
-                    errors={"cursor": ["invalid or stale"]})
+    stale = StaleCursorError("the cursor does not belong to this query (or you moved); start again without it")
     try:
         token = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
         tag, payload = token[:12], token[12:]
@@ -128,7 +127,7 @@ def nearby_page(stores: TravellerStores, tid: str, radius_km: float, limit: int,
                 settle: Callable[[RateCount | None], None] = lambda _: None) -> bytes:
     """One page for traveller ``tid``, as the JSON document the endpoint answers (assembled from the stored
     profiles' bytes). ``charge``: the request's rate-limit hit, counted by the store in its first round trip
-    when it can (``settle`` then judges the count); 409 if ``tid`` is not sharing.
+    when it can (``settle`` then judges the count); ``NotSharingError`` if ``tid`` is not sharing.
 
     A store that predicts the head (``nearby_at_once``) reads the page this plans from the prediction in the
     same step, and only if the real head matches it: the layout, hence the page, is the same either way."""
@@ -139,7 +138,7 @@ def nearby_page(stores: TravellerStores, tid: str, radius_km: float, limit: int,
         layout = nearby_layout(secret, tid, cell, radius_km, occupied)
         try:
             position = decode_cursor(secret, (tid, cell), radius_km, cursor) if cursor else None
-        except Problem:
+        except StaleCursorError:
             return None  # judged against the real head, after it
         i, offset = _start(layout, position)
         if i >= len(layout):
@@ -151,7 +150,7 @@ def nearby_page(stores: TravellerStores, tid: str, radius_km: float, limit: int,
     settle(head.rate)
     viewer = head.viewer
     if viewer is None:
-        raise Problem(409, NOT_SHARING)
+        raise NotSharingError(NOT_SHARING)
     if page is not None:  # the head was as predicted: the planned layout is the real one
         layout, i = planned[-1]
     else:
