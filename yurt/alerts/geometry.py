@@ -34,6 +34,8 @@ from shapely import affinity
 from shapely.geometry import LineString, MultiPoint, MultiPolygon, Point, Polygon, box
 from shapely.geometry.base import BaseGeometry
 
+from yurt.alerts.raster import DEFAULT_CELLS, PointRasters
+
 DEFAULT_MAX_VERTICES = 10_000  # positions per area, closing positions included (YURT_ALERT_MAX_VERTICES)
 AREA_TYPES = ("Polygon", "MultiPolygon")
 _WORLD = box(-180.0, -90.0, 180.0, 90.0)
@@ -230,26 +232,22 @@ IntArray = npt.NDArray[np.intp]
 
 
 class AreaIndex:
-    """Prepared polygons in an STRtree; queries return positions into the sequence it was built from."""
+    """Areas for point and cell queries; queries return positions into the sequence it was built from.
 
-    def __init__(self, geometries: Sequence[BaseGeometry]) -> None:
+    A point is answered by the areas' rasters (``PointRasters``: exact, one array read per candidate polygon, a
+    GEOS test only near an edge); an area (a traveller's cell) by an STRtree of the prepared areas.
+    """
+
+    def __init__(self, geometries: Sequence[BaseGeometry], *, cells: int = DEFAULT_CELLS) -> None:
         self._geometries = np.array(list(geometries), dtype=object)
-        for geometry in self._geometries:
-            shapely.prepare(geometry)
+        # GEOS builds a prepared polygon's index on its first query, not here: cheap to keep at hand.
+        shapely.prepare(self._geometries)
         self._tree = shapely.STRtree(self._geometries)
-        # The box around every area: a point outside it meets none, answered without building a shapely Point
-        # (most points on Earth, on every nearest and responsible answer).
-        self._extent: tuple[float, float, float, float] | None = (
-            tuple(float(v) for v in shapely.total_bounds(self._geometries))  # type: ignore[assignment]
-            if len(self._geometries) else None)
-        self._warm()
-
-    def _warm(self) -> None:
-        """Build each prepared polygon's point locator now (GEOS builds it on the first query), so that the
-        first traveller to ask after a rebuild does not pay for it."""
-        if len(self._geometries):
-            corners = shapely.points(shapely.bounds(self._geometries)[:, :2])
-            shapely.intersects(self._geometries, corners)
+        self._rasters = PointRasters(self._geometries, cells)
+        bounds = shapely.bounds(self._geometries).reshape(-1, 4)
+        # An area (within [-90, 90]) meets the pole, the whole line lat = ±90, exactly when its bounds reach it.
+        self._north: list[int] = np.flatnonzero(bounds[:, 3] == 90.0).tolist()
+        self._south: list[int] = np.flatnonzero(bounds[:, 1] == -90.0).tolist()
 
     def __len__(self) -> int:
         return len(self._geometries)
@@ -263,24 +261,18 @@ class AreaIndex:
         found: IntArray = np.sort(candidates[hits])
         return found
 
-    def at_point(self, lat: float, lon: float) -> IntArray:
-        """Positions of the areas covering a point (edge included), in every spelling of the point.
+    def covering(self, lat: float, lon: float) -> list[int]:
+        """Positions of the areas covering a point (edge included), in every spelling of the point, ascending.
 
-        Both spellings of the antimeridian are two point queries. A pole is the whole line lat = ±90, and an
-        area (lying within [-90, 90]) meets that line exactly when its bounds reach ±90, which the tree's
-        bounding boxes answer without a segment-by-segment intersection.
+        Both spellings of the antimeridian are two point queries. A pole is the whole line lat = ±90, which an
+        area meets exactly when its bounds reach ±90.
         """
         if abs(lat) == 90.0:
-            candidates: IntArray = self._tree.query(point_query(lat, lon))
-            bounds = shapely.bounds(self._geometries[candidates])
-            reach = bounds[:, 3] == 90.0 if lat > 0 else bounds[:, 1] == -90.0
-            found: IntArray = np.sort(candidates[reach])
-            return found
+            return list(self._north if lat > 0 else self._south)
         if abs(lon) == 180.0:
-            both = np.concatenate([self.meeting(Point(180.0, lat)), self.meeting(Point(-180.0, lat))])
-            return np.unique(both)
-        extent = self._extent
-        if extent is None or not (extent[0] <= lon <= extent[2] and extent[1] <= lat <= extent[3]):
-            return np.empty(0, dtype=np.intp)
-        return self.meeting(Point(lon, lat))
+            return sorted(set(self._rasters.covering(lat, 180.0)) | set(self._rasters.covering(lat, -180.0)))
+        return self._rasters.covering(lat, lon)
 
+    def at_point(self, lat: float, lon: float) -> IntArray:
+        """``covering`` as an array."""
+        return np.array(self.covering(lat, lon), dtype=np.intp)
