@@ -8,8 +8,9 @@ from pathlib import Path
 from tests.core.test_architecture import FORBIDDEN, _imports
 
 ALERTS = Path(__file__).resolve().parents[2] / "yurt" / "alerts"
-PURE = ("model.py", "geometry.py", "snapshot.py")
-PURE_PROJECT_IMPORTS = ("yurt.domain", "yurt.alerts.model", "yurt.alerts.geometry", "yurt.alerts.snapshot")
+PURE = ("model.py", "geometry.py", "raster.py", "snapshot.py")
+PURE_PROJECT_IMPORTS = ("yurt.domain", "yurt.alerts.model", "yurt.alerts.geometry", "yurt.alerts.raster",
+                        "yurt.alerts.snapshot")
 
 
 def test_alert_core_is_pure() -> None:

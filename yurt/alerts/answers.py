@@ -17,7 +17,7 @@ from typing import Any
 
 from yurt.alerts.book import AlertBook
 from yurt.alerts.geometry import cell_area
-from yurt.alerts.model import Trip, summary
+from yurt.alerts.model import Trip
 from yurt.alerts.snapshot import Alert, AlertSnapshot, Locate
 from yurt.domain.places import Locator
 from yurt.domain.privacy import cell_centre
@@ -56,7 +56,7 @@ def point_summaries(book: AlertBook, locator: Locator, lat: float, lon: float, n
     except StoreUnavailable:
         return None
     found = at_point(snapshot, locator, lat, lon, now_s, country=country, subdivisions=subdivisions)
-    return [summary(a.record.doc) for a in found]
+    return [a.summary for a in found]
 
 
 def country_summaries(book: AlertBook, country: str, now_s: float) -> list[dict[str, Any]] | None:
@@ -67,7 +67,7 @@ def country_summaries(book: AlertBook, country: str, now_s: float) -> list[dict[
     except StoreUnavailable:
         return None
     found = snapshot.in_countries(frozenset({country}), now_s)
-    return [summary(a.record.doc) for a in found if a.area is None]
+    return [a.summary for a in found if a.area is None]
 
 
 def for_traveller(snapshot: AlertSnapshot, locator: Locator, cell: str | None, trips: Sequence[Trip],
