@@ -12,13 +12,15 @@ answer carries ``alerts: null`` (unknown), never an empty list that would claim 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import weakref
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from yurt.alerts.book import AlertBook
 from yurt.alerts.geometry import cell_area
 from yurt.alerts.model import Trip
 from yurt.alerts.snapshot import Alert, AlertSnapshot, Locate
+from yurt.alerts.subdivision_reach import SubdivisionReach
 from yurt.domain.places import Locator
 from yurt.domain.privacy import cell_centre
 from yurt.storage.base import StoreUnavailable
@@ -27,24 +29,47 @@ _UNSET: Any = object()
 
 
 def point_locate(locator: Locator, lat: float, lon: float, *, country: str | None = _UNSET,
-                 subdivisions: Sequence[str] | None = None) -> Locate:
-    """``Locate`` for a point; ``country`` (and ``subdivisions``) when the caller already looked them up."""
+                 subdivisions: Sequence[str] | None = None, reach: SubdivisionReach | None = None) -> Locate:
+    """``Locate`` for a point; ``country`` (and ``subdivisions``) when the caller already looked them up.
+
+    With ``reach``, the costly subdivision lookup is skipped where no alerted subdivision can be a candidate
+    (``SubdivisionReach``: exact, the lookup would have named none of them)."""
+
+    def wanted_here(wanted: frozenset[str]) -> Callable[[str], bool]:
+        if reach is None:
+            return wanted.__contains__
+        return lambda code: code in wanted and reach.may_name(code, lat, lon)
 
     def locate(wanted: frozenset[str]) -> tuple[str | None, Sequence[str]]:
         if country is _UNSET:  # one lookup: the country, and its subdivisions only where an alert names one
-            place = locator.locate(lat, lon, subdivision_wanted=wanted.__contains__)
+            place = locator.locate(lat, lon, subdivision_wanted=wanted_here(wanted))
             return place.country, place.subdivisions or ()
-        if country is None or country not in wanted:
+        if country is None or not wanted_here(wanted)(country):
             return country, ()
         return country, subdivisions or locator.subdivision_candidates(lat, lon, country)
 
     return locate
 
 
+_REACH: weakref.WeakKeyDictionary[AlertSnapshot, SubdivisionReach] = weakref.WeakKeyDictionary()
+
+
+def subdivision_reach(snapshot: AlertSnapshot, locator: Locator) -> SubdivisionReach | None:
+    """The snapshot's ``SubdivisionReach`` for this locator (made on first use; None without subdivision
+    alerts)."""
+    if not snapshot.subdivision_codes:
+        return None
+    reach = _REACH.get(snapshot)
+    if reach is None or reach.locator is not locator:
+        reach = _REACH[snapshot] = SubdivisionReach(locator, snapshot.subdivision_codes)
+    return reach
+
+
 def at_point(snapshot: AlertSnapshot, locator: Locator, lat: float, lon: float, now_s: float, *,
              country: str | None = _UNSET, subdivisions: Sequence[str] | None = None) -> list[Alert]:
     return snapshot.at_point(lat, lon, now_s, point_locate(locator, lat, lon, country=country,
-                                                           subdivisions=subdivisions))
+                                                           subdivisions=subdivisions,
+                                                           reach=subdivision_reach(snapshot, locator)))
 
 
 def point_summaries(book: AlertBook, locator: Locator, lat: float, lon: float, now_s: float, *,

@@ -93,6 +93,11 @@ class AlertSnapshot:
             for code in a.subdivisions:
                 self._by_subdivision_country.setdefault(code.split("-")[0], []).append(i)
         self.subdivision_countries = frozenset(self._by_subdivision_country)
+        # country -> the subdivision codes alerts name there (in force or not)
+        self.subdivision_codes: dict[str, frozenset[str]] = {
+            country: frozenset(code for i in positions for code in alerts[i].subdivisions
+                               if code.split("-")[0] == country)
+            for country, positions in self._by_subdivision_country.items()}
         self.needs_place = bool(self._by_country or self._by_subdivision_country)
         self._closures: dict[str, frozenset[str]] = {}  # subdivision code -> it and its parents (pycountry)
         self._boundaries = sorted({t for a in alerts for t in (a.starts_s, a.ends_s) if t != float("inf")})
