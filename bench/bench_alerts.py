@@ -43,11 +43,11 @@ from shapely.geometry import MultiPolygon, Polygon, box
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from yurt.alerts.answers import point_locate
-from yurt.alerts.geometry import AreaIndex, parse_area, point_query
-from yurt.alerts.model import AlertRecord
-from yurt.alerts.snapshot import AlertSnapshot
-from yurt.domain.places import Locator
+from yurt.alerts.model.geometry import AreaIndex, parse_area, point_query
+from yurt.alerts.model.record import AlertRecord
+from yurt.alerts.model.snapshot import AlertSnapshot
+from yurt.alerts.service.answers import point_locate
+from yurt.geo.places import Locator
 
 TARGET_P99_MS = 1.0
 MAX_VERTICES = 10_000
@@ -193,7 +193,7 @@ def seed_embedded(data_dir: Path, records: list[AlertRecord]) -> None:
     would rewrite it 1,100 times)."""
     import orjson
 
-    from yurt.alerts.store import EmbeddedAlertStore
+    from yurt.alerts.stores.embedded import EmbeddedAlertStore
 
     data_dir.mkdir(parents=True, exist_ok=True)
     state = {"generation": 1, "next_rev": len(records) + 1, "audit_seq": 0, "audit_bytes": 0,
@@ -209,7 +209,7 @@ def wsgi_overhead(records: list[AlertRecord], requests: int, seed: int) -> dict[
     import orjson
 
     from yurt import create_app
-    from yurt.settings import Settings
+    from yurt.core.settings import Settings
 
     root = Path(__file__).resolve().parent.parent
     apps = {}

@@ -53,7 +53,7 @@ sys.path[:0] = [str(ROOT), str(BENCH)]
 from bench_alerts import make_records, seed_embedded
 from bench_http import free_port, run_wrk, start_gunicorn, wait_http
 
-from yurt.alerts.model import AlertRecord
+from yurt.alerts.model.record import AlertRecord
 
 TARGET_RATIO = 0.90  # nearest with alerts serves at least 90 % of the requests/s of nearest without
 POINTS = 2000
@@ -105,7 +105,7 @@ def walk_script(points: list[tuple[float, float]]) -> str:
 def seed_redis(url: str, records: list[AlertRecord]) -> None:
     import redis
 
-    from yurt.alerts.store_redis import RedisAlertStore
+    from yurt.alerts.stores.redis import RedisAlertStore
 
     client = redis.Redis.from_url(url)
     store = RedisAlertStore(client)

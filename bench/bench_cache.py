@@ -31,8 +31,8 @@ import redis
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from yurt.domain.geodesy import inverse_many
-from yurt.domain.spatial_index import TIE_KM, SpatialIndex
+from yurt.geo.geodesy import inverse_many
+from yurt.geo.spatial_index import TIE_KM, SpatialIndex
 
 QUERY_GRID_RESOLUTION = 5
 

@@ -55,20 +55,20 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from tests.harness.cluster import free_ports, running_cluster
-from yurt.api.travellers_nearby import nearby_page
-from yurt.dataset import read_collection_file
-from yurt.domain import privacy
-from yurt.domain.privacy import UpdatePolicy
-from yurt.settings import Settings
-from yurt.storage.base import StalePrecondition
-from yurt.storage.counters import RedisWindowCounter
-from yurt.storage.meetups import Meetup
-from yurt.storage.meetups_redis import RedisMeetupStore
-from yurt.storage.redis_connection import connect
-from yurt.storage.redis_store import RedisMissionStore
-from yurt.storage.traveller_steps import RateCharge
-from yurt.storage.travellers import Profile, TravellerStores
-from yurt.storage.travellers_redis import RedisPresenceStore
+from yurt.core.rate import RateCharge
+from yurt.core.redis.connection import connect
+from yurt.core.redis.counters import RedisWindowCounter
+from yurt.core.settings import Settings
+from yurt.core.store_errors import StalePrecondition
+from yurt.geo import privacy
+from yurt.geo.privacy import UpdatePolicy
+from yurt.meetups.stores.meetups import Meetup
+from yurt.meetups.stores.redis import RedisMeetupStore
+from yurt.missions.schemas.dataset import read_collection_file
+from yurt.missions.stores.redis import RedisMissionStore
+from yurt.travellers.service.nearby import nearby_page
+from yurt.travellers.stores.presence import Profile, TravellerStores
+from yurt.travellers.stores.presence_redis import RedisPresenceStore
 
 SECRET = b"bench-cluster-secret"
 T0 = 1_800_000_000.0
@@ -124,7 +124,7 @@ def places() -> list[tuple[float, float]]:
 
 
 def charge(tid: str) -> RateCharge:
-    """The per-client rate-limit hit of a request by ``tid`` (``yurt.limits`` keys a verified caller by sub)."""
+    """The per-client rate-limit hit of a request by ``tid`` (``yurt.core.limits`` keys a verified caller by sub)."""
     return RateCharge(f"yurt:rl:100000000/{RATE_WINDOW_S}s:sub:{tid}", RATE_WINDOW_S)
 
 

@@ -32,8 +32,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from geopy.distance import geodesic
 from pyproj import Geod
 
-from yurt.domain.geodesy import geodesic_km
-from yurt.domain.spatial_index import Neighbour, SpatialIndex, brute_force_nearest
+from yurt.geo.geodesy import geodesic_km
+from yurt.geo.spatial_index import Neighbour, SpatialIndex, brute_force_nearest
 
 FloatArray = npt.NDArray[np.float64]
 Query = Callable[[float, float], list[Neighbour]]

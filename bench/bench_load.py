@@ -4,7 +4,7 @@
 
 Five concurrent streams, one wrk process each (so each reports its own throughput and latency percentiles):
 nearest, the mission list revalidated with If-None-Match (304s), presence updates, nearby travellers and
-nearby meetups. Every traveller call carries a token from a pool minted here with ``yurt.auth.mint``, rotated
+nearby meetups. Every traveller call carries a token from a pool minted here with ``yurt.core.auth.mint``, rotated
 per request by the Lua script. Presence updates use a pool of fresh tokens, each used once, so the one-update-
 per-minute limit never refuses one; nearby callers shared their presence before the run. Any status other than
 the expected ones is an error; 429s are reported separately. Needs wrk and redis-server on PATH.
@@ -27,7 +27,7 @@ import requests
 
 from tests.harness.gunicorn import GunicornServer
 from tests.harness.redis_process import RedisProcess
-from yurt.auth import mint
+from yurt.core.auth import mint
 
 SECRET = "bench-load-secret-with-at-least-32-bytes"
 ALMATY_LIKE = [(52.52, 13.40), (48.86, 2.35), (41.01, 28.98), (55.75, 37.62), (25.20, 55.27), (40.71, -74.01)]

@@ -41,10 +41,10 @@ from bench_http import free_port
 
 from tests.harness.round_trips import counting_round_trips
 from yurt import create_app
-from yurt.auth import mint
-from yurt.domain import privacy
-from yurt.settings import Settings
-from yurt.storage.meetups import Meetup
+from yurt.core.auth import mint
+from yurt.core.settings import Settings
+from yurt.geo import privacy
+from yurt.meetups.stores.meetups import Meetup
 
 CITY = (25.2048, 55.2708)
 EMPTY = (48.0, 67.0)  # the steppe, far from any meetup

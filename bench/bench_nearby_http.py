@@ -33,7 +33,7 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 from bench_http import free_port, run_wrk, start_gunicorn, wait_http
 
-from yurt.auth import mint
+from yurt.core.auth import mint
 
 JWT_SECRET = "bench-nearby-secret-with-at-least-32-bytes"
 DUBAI = (25.2048, 55.2708)

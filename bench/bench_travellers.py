@@ -45,13 +45,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench_http import free_port, run_wrk, start_gunicorn, wait_http
 
-from yurt.api.travellers_nearby import nearby_page
-from yurt.auth import mint
-from yurt.domain import privacy
-from yurt.settings import Settings
-from yurt.storage.meetups_redis import RedisMeetupStore
-from yurt.storage.travellers import Profile, TravellerStores, traveller_secret
-from yurt.storage.travellers_redis import RedisPresenceStore
+from yurt.core.auth import mint
+from yurt.core.settings import Settings
+from yurt.geo import privacy
+from yurt.meetups.stores.redis import RedisMeetupStore
+from yurt.travellers.service.nearby import nearby_page
+from yurt.travellers.stores.presence import Profile, TravellerStores, traveller_secret
+from yurt.travellers.stores.presence_redis import RedisPresenceStore
 
 ROOT = Path(__file__).resolve().parent.parent
 CITY = (25.2048, 55.2708)

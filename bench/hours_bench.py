@@ -1,4 +1,4 @@
-"""Per-call cost of ``yurt.domain.hours.open_state`` on cached (already parsed) expressions.
+"""Per-call cost of ``yurt.geo.hours.open_state`` on cached (already parsed) expressions.
 
 Run: ``python bench/hours_bench.py``. Prints microseconds per call for expressions without PH, with PH and no
 holiday within the 14-day horizon (fast path), and with a holiday inside it (the day-splicing path), plus the
@@ -14,7 +14,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # runnable as a plain script from anywhere
 
-from yurt.domain.hours import _compile, open_state
+from yurt.geo.hours import _compile, open_state
 
 OFFICE = "Mo-Fr 09:00-13:00,14:30-18:00; PH off"
 CASES = [

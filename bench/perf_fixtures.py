@@ -16,7 +16,7 @@ from typing import Any
 
 import redis
 
-from yurt.auth import mint
+from yurt.core.auth import mint
 
 JWT_SECRET = "bench-secret-not-for-production-0123456789"
 NEARBY_PATH = "/v1/travellers/nearby?radius_km=10&limit=20"

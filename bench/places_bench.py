@@ -4,7 +4,7 @@ Run: ``python bench/places_bench.py``. Not collected by pytest.
 
 Accuracy: 5 % of the labelled points (seeded) are held out, an index is built on the rest,
 and each held-out point is located in its own country; the figures printed here are the ones
-quoted in the docstring of :mod:`yurt.domain.subdivisions`.
+quoted in the docstring of :mod:`yurt.geo.subdivisions`.
 """
 
 from __future__ import annotations
@@ -16,8 +16,8 @@ import statistics
 import time
 import tracemalloc
 
-from yurt.domain.places import Locator
-from yurt.domain.subdivisions import DEFAULT_DATA_PATH, SubdivisionIndex
+from yurt.geo.places import Locator
+from yurt.geo.subdivisions import DEFAULT_DATA_PATH, SubdivisionIndex
 
 CONSULAR_COUNTRIES = frozenset(["RU", "CN", "UZ", "KG", "TH", "DE", "TR", "US", "IR", "KR", "AE"])
 HOLDOUT_FRACTION = 0.05

@@ -20,9 +20,9 @@ from werkzeug.serving import BaseWSGIServer, make_server
 
 from tests.harness.cluster import RedisCluster, running_cluster
 from yurt import create_app
-from yurt.dataset import Collection, read_collection_file
-from yurt.settings import Settings
-from yurt.storage.redis_connection import connect
+from yurt.core.redis.connection import connect
+from yurt.core.settings import Settings
+from yurt.missions.schemas.dataset import Collection, read_collection_file
 
 FIXTURES = Path(__file__).parent / "fixtures"
 FIXTURE_DATASET = FIXTURES / "missions.geojson"

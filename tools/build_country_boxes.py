@@ -2,7 +2,7 @@
 the locator assigns to it, so that ``GET /v1/alerts/<id>/reach`` knows which resolution-5 cells can hold a
 traveller in a country without any country polygons of our own.
 
-The locator (``yurt.domain.places``) decides a point's country as "the zone of the timezonefinder polygon the
+The locator (``yurt.geo.places``) decides a point's country as "the zone of the timezonefinder polygon the
 point lies in, mapped through tzdata's zone.tab". So every point the locator puts in country C lies in some
 polygon of a zone mapped to C, hence in one of these boxes: a superset by construction, as reach needs. The
 boxes come from timezonefinder's own per-polygon bounds (integers of 1e-7 degrees), rounded outwards to
@@ -19,7 +19,7 @@ from pathlib import Path
 
 from timezonefinder import TimezoneFinder
 
-from yurt.domain.places import load_zone_countries
+from yurt.geo.places import load_zone_countries
 
 OUT = Path(__file__).resolve().parent.parent / "yurt" / "alerts" / "data" / "country_boxes.json"
 SCALE = 1e7  # timezonefinder stores coordinates as int32 of 1e-7 degrees

@@ -26,8 +26,8 @@ from city_uncertainty import city_location_uncertainty_km
 from contacts import apply_contacts, checked_on, dated_sources, merge_sources, read_contacts
 from timezonefinder import TimezoneFinder
 
-from yurt.dataset import DatasetError, read_collection_file
-from yurt.schemas import EMAIL_PATTERN, SERVICES
+from yurt.missions.schemas.dataset import DatasetError, read_collection_file
+from yurt.missions.schemas.record import EMAIL_PATTERN, SERVICES
 
 SUPPLEMENT_PATH = Path(__file__).resolve().parent / "dataset_supplement.json"
 # A new citation starts after " | ", or after "; " when the next token is a URL or a bare domain, and only

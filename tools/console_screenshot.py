@@ -21,8 +21,8 @@ sys.path.insert(0, str(ROOT))
 
 from tests.conftest import JWT_SECRET, LiveServer  # noqa: E402
 from yurt import create_app  # noqa: E402
-from yurt.auth import mint  # noqa: E402
-from yurt.settings import Settings  # noqa: E402
+from yurt.core.auth import mint  # noqa: E402
+from yurt.core.settings import Settings  # noqa: E402
 
 POST = "kz-cg-de-frankfurt-am-main"
 TEXT = {"en": "Sample text.", "kk": "Үлгі мәтін.", "ru": "Пример текста."}

@@ -8,33 +8,26 @@ from __future__ import annotations
 
 from flask import Flask
 
-from yurt.protocol import YurtFlask
-from yurt.settings import Settings
+from yurt.core.http.protocol import YurtFlask
+from yurt.core.settings import Settings
 
 
 def create_app(settings: Settings | None = None) -> Flask:
-    from yurt import cli, limits, metrics, observability, protocol
-    from yurt.api import (
-        alert_travellers,
-        alerts,
-        console,
-        docs,
-        health,
-        meetups,
-        mission_reports,
-        missions,
-        nearest,
-        ogc,
-        quality,
-        staff,
-        staff_audit,
-        staff_tools,
-        traveller_reports,
-        travellers,
-    )
-    from yurt.api.queries import BoundedIntConverter
-    from yurt.errors import register_error_handlers
-    from yurt.services import build_services
+    from yurt import cli
+    from yurt.alerts.http import alerts
+    from yurt.alerts.http import travellers as alert_travellers
+    from yurt.api import docs, health, metrics
+    from yurt.composition import build_services, install
+    from yurt.console import http as console
+    from yurt.core import limits, observability
+    from yurt.core.http import protocol
+    from yurt.core.http.problems import register_error_handlers
+    from yurt.core.http.queries import BoundedIntConverter
+    from yurt.meetups.http import meetups
+    from yurt.missions.http import missions, nearest, ogc, quality, staff, staff_audit, staff_tools
+    from yurt.reports.http import missions as mission_reports
+    from yurt.reports.http import travellers as traveller_reports
+    from yurt.travellers.http import travellers
 
     settings = settings or Settings.from_env()
     observability.configure_logging(settings)
@@ -45,7 +38,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.url_map.strict_slashes = False
     app.url_map.converters["int"] = BoundedIntConverter  # every <int:…> in a path is bounded, before any store
 
-    app.extensions["yurt"] = build_services(settings)
+    install(app, build_services(settings))
     observability.init_app(app, settings)
     protocol.init_app(app, settings.max_body_bytes)  # chunked bodies bounded like sized ones (413)
     limits.init_app(app, settings, app.extensions["yurt"].verifier)

@@ -17,9 +17,9 @@ import orjson
 from flask import Flask
 from flask.cli import AppGroup
 
-from yurt.auth import tokens_cli
-from yurt.dataset import DatasetError, read_collection_file
-from yurt.domain.missions import dataset_etag
+from yurt.core.auth import tokens_cli
+from yurt.missions.model.dataset import dataset_etag
+from yurt.missions.schemas.dataset import DatasetError, read_collection_file
 
 missions_cli = AppGroup("missions", help="Mission dataset tools.")
 
@@ -32,7 +32,7 @@ def _dump(data: object) -> bytes:
 @click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 def validate_command(path: Path) -> None:
     """Validate a dataset file; print counts by type."""
-    from yurt.domain.places import Locator
+    from yurt.geo.places import Locator
 
     try:
         collection = read_collection_file(path, Locator().timezone_at)
@@ -53,8 +53,8 @@ def quality_command(markdown: bool) -> None:
     """What each post lacks, and the totals (the README's data table)."""
     from datetime import UTC, datetime
 
-    from yurt.domain.quality import markdown_table, quality_report
-    from yurt.services import services
+    from yurt.composition import services
+    from yurt.missions.model.quality import markdown_table, quality_report
 
     report = quality_report(services().catalogue.current().properties, datetime.now(UTC).date())
     if not markdown:
@@ -71,7 +71,7 @@ def quality_command(markdown: bool) -> None:
 @click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
 def export_command(path: Path) -> None:
     """Write the current dataset to a GeoJSON file."""
-    from yurt.services import services
+    from yurt.composition import services
 
     state = services().store.load()
     features = sorted((r.feature for r in state.records), key=lambda f: str(f["properties"]["id"]))
@@ -84,7 +84,7 @@ def export_command(path: Path) -> None:
 @click.option("--author", default="cli", show_default=True, help="Recorded in the audit trail.")
 def import_command(path: Path, author: str) -> None:
     """Replace the whole dataset from a GeoJSON file (all or nothing)."""
-    from yurt.services import services
+    from yurt.composition import services
 
     svc = services()
     try:

@@ -10,9 +10,9 @@ from flask import Flask
 from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
-from tests.api.travellers_helpers import Clock, auth, install_clock
+from tests.travellers.helpers import Clock, auth, install_clock
 from yurt import create_app
-from yurt.settings import Settings
+from yurt.core.settings import Settings
 
 TITLE = {"en": "Evacuation of the embassy", "kk": "Елшілікті эвакуациялау", "ru": "Эвакуация посольства"}
 TEXT = {"en": "Leave the country.", "kk": "Елден кетіңіз.", "ru": "Покиньте страну."}

@@ -13,10 +13,10 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from tests.alerts.helpers import BERLIN_BOX, FIJI, TEXT, TITLE, body, clocked, publish, published, staff
-from tests.api.travellers_helpers import T0, Clock, auth
 from tests.harness.problems import assert_problem
+from tests.travellers.helpers import T0, Clock, auth
 from yurt import create_app
-from yurt.settings import Settings
+from yurt.core.settings import Settings
 
 __all__ = ["clocked"]  # fixtures
 

@@ -10,10 +10,10 @@ from __future__ import annotations
 from redis.crc import key_slot
 
 from tests.alerts.helpers import BERLIN_BOX, published, staff
-from tests.api.travellers_helpers import auth, install_clock, share
+from tests.travellers.helpers import auth, install_clock, share
 from yurt import create_app
-from yurt.alerts import store_redis
-from yurt.settings import Settings
+from yurt.alerts.stores import redis as store_redis
+from yurt.core.settings import Settings
 
 
 def test_alert_keys_share_one_slot() -> None:

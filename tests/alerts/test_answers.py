@@ -11,12 +11,12 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from tests.alerts.helpers import BERLIN_BOX, FIJI, TITLE, clocked, published, staff
-from tests.api.travellers_helpers import T0, Clock
-from yurt.alerts.answers import point_summaries
-from yurt.alerts.book import AlertBook
-from yurt.alerts.store import AlertState, EmbeddedAlertStore
-from yurt.domain.places import Locator
-from yurt.storage.base import StoreUnavailable
+from tests.travellers.helpers import T0, Clock
+from yurt.alerts.service.answers import point_summaries
+from yurt.alerts.service.book import AlertBook
+from yurt.alerts.stores.embedded import AlertState, EmbeddedAlertStore
+from yurt.core.store_errors import StoreUnavailable
+from yurt.geo.places import Locator
 
 __all__ = ["clocked"]  # fixtures
 

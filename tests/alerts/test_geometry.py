@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from shapely.geometry import Polygon
 
 from tests.alerts.oracle import covers, polygons_of
-from yurt.alerts.geometry import AreaError, AreaIndex, cell_area, parse_area, point_query, sample_points
+from yurt.alerts.model.geometry import AreaError, AreaIndex, cell_area, parse_area, point_query, sample_points
 
 GRID = 64  # coordinates on a 1/64° grid: edge midpoints are exact in binary64, so "on the edge" is exact
 

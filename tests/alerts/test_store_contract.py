@@ -12,11 +12,11 @@ from typing import Any
 import pytest
 
 from tests.conftest import Backend
-from yurt.alerts.model import Trip
-from yurt.alerts.store import AlertStore, EmbeddedAlertStore
-from yurt.alerts.store_redis import RedisAlertStore
-from yurt.alerts.trips import EmbeddedTripStore, RedisTripStore, TripStore
-from yurt.storage.base import AlreadyExists, NotFound, StalePrecondition
+from yurt.alerts.model.record import Trip
+from yurt.alerts.stores.embedded import AlertStore, EmbeddedAlertStore
+from yurt.alerts.stores.redis import RedisAlertStore
+from yurt.alerts.stores.trips import EmbeddedTripStore, RedisTripStore, TripStore
+from yurt.core.store_errors import AlreadyExists, NotFound, StalePrecondition
 
 OpenAlertStore = Callable[[], AlertStore]
 T0 = 1_800_000_000.0  # 2027-01-15

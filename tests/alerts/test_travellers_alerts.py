@@ -15,10 +15,10 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from tests.alerts.helpers import BERLIN_BOX, FIJI, clocked, published, staff
-from tests.api.travellers_helpers import Clock, auth, install_clock, share
 from tests.harness.problems import assert_problem
+from tests.travellers.helpers import Clock, auth, install_clock, share
 from yurt import create_app
-from yurt.settings import Settings
+from yurt.core.settings import Settings
 
 __all__ = ["clocked"]  # fixtures
 

@@ -8,7 +8,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from tests.harness.problems import assert_problem
-from yurt.errors import Problem
+from yurt.core.http.problems import Problem
 
 
 @pytest.mark.parametrize("status", [400, 401, 403, 404, 405, 409, 410, 412, 413, 415, 422, 428, 429, 500, 503])

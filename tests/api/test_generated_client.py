@@ -17,7 +17,7 @@ import requests
 
 from tests.conftest import FIXTURE_DATASET, JWT_SECRET
 from tests.harness.gunicorn import GunicornServer
-from yurt.auth import mint
+from yurt.core.auth import mint
 
 PACKAGE = "yurt_geo_client"
 ALERT = {"severity": "warning", "title": {"en": "Strike", "kk": "Ереуіл", "ru": "Забастовка"},
@@ -129,3 +129,25 @@ def test_alerts_read_into_named_models(server: GunicornServer, client_package: M
                                         raise_on_unexpected_status=True)
     mine = _call(pkg, "travellers", "alert_travellers_my_alerts_get", traveller)
     assert isinstance(mine, _model(pkg, "TravellerAlerts")) and mine.presence_shared is False
+
+
+def test_ogc_pages_read_into_named_models(server: GunicornServer, client_package: ModuleType) -> None:
+    pkg = client_package
+    client = pkg.Client(base_url=server.url, headers={"Accept-Encoding": "identity"}, raise_on_unexpected_status=True)
+    tag = "ogc_api_features"
+    landing = _call(pkg, tag, "ogc_landing_get", client)
+    assert isinstance(landing, _model(pkg, "OgcLandingPage"))
+    assert {link.rel for link in landing.links} >= {"self", "service-desc", "conformance", "data"}
+    assert all(isinstance(link, _model(pkg, "OgcLink")) for link in landing.links)
+    conformance = _call(pkg, tag, "ogc_conformance_get", client)
+    assert any(c.endswith("/conf/geojson") for c in conformance.conforms_to)
+    listing = _call(pkg, tag, "ogc_collections_get", client)
+    assert isinstance(listing.collections[0], _model(pkg, "OgcCollection")) and listing.collections[0].id == "missions"
+    page = _call(pkg, tag, "ogc_items_get", client, collection_id="missions", limit=3)
+    assert isinstance(page, _model(pkg, "OgcItems")) and page.number_returned == len(page.features) == 3
+    assert page.number_matched == 10 and [link.rel for link in page.links] == ["self", "next"]
+    first = page.features[0]
+    assert isinstance(first, _model(pkg, "MissionFeature"))
+    item = _call(pkg, tag, "ogc_item_get", client, collection_id="missions", mission_id=first.properties.id)
+    assert isinstance(item, _model(pkg, "OgcItem")) and item.properties.id == first.properties.id
+    assert [link.rel for link in item.links] == ["self", "collection"]

@@ -17,12 +17,12 @@ from flask import Flask
 from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
-from tests.api.travellers_helpers import auth, install_clock
 from tests.conftest import JWT_SECRET
 from tests.harness.problems import assert_problem
+from tests.travellers.helpers import auth, install_clock
 from yurt import create_app
-from yurt.auth import mint
-from yurt.settings import Settings
+from yurt.core.auth import mint
+from yurt.core.settings import Settings
 
 MAX_BODY_BYTES = 4096
 BERLIN = "kz-embassy-de-berlin"

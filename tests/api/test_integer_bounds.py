@@ -16,9 +16,9 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from tests.api.travellers_helpers import auth
 from tests.harness.problems import assert_problem
-from yurt.storage.base import MAX_ID
+from tests.travellers.helpers import auth
+from yurt.core.store_errors import MAX_ID
 
 BERLIN = "kz-embassy-de-berlin"
 PAST_INT64 = (2**63, 2**63 + 1, 2**64, 10**30)

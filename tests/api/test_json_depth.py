@@ -14,10 +14,10 @@ import pytest
 from flask import Flask
 
 from tests.api.test_hostile_input import body_operations, headers_for, path_targets, stored_versions
-from tests.api.travellers_helpers import install_clock
 from tests.harness.problems import assert_problem
-from yurt.api.conventions import MAX_JSON_DEPTH
-from yurt.settings import PROJECT_ROOT
+from tests.travellers.helpers import install_clock
+from yurt.core.http.conventions import MAX_JSON_DEPTH
+from yurt.core.settings import PROJECT_ROOT
 
 YURT = PROJECT_ROOT / "yurt"
 

@@ -8,7 +8,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from yurt import create_app
-from yurt.observability import redact_query
+from yurt.core.observability import redact_query
 
 
 def test_redact_query() -> None:

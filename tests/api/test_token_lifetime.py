@@ -21,7 +21,7 @@ from flask.testing import FlaskClient
 from tests.conftest import JWT_SECRET
 from tests.harness.problems import assert_problem
 from yurt import create_app
-from yurt.settings import Settings, SettingsError
+from yurt.core.settings import Settings, SettingsError
 
 DAY_S = 86_400
 

@@ -13,7 +13,7 @@ import requests
 from playwright.sync_api import Browser, Page, Route, expect, sync_playwright
 
 from tests.conftest import JWT_SECRET, LiveServer
-from yurt.auth import mint
+from yurt.core.auth import mint
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",

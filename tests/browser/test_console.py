@@ -13,11 +13,11 @@ import requests
 from flask import Flask
 from playwright.sync_api import Browser, Page, expect
 
-from tests.api.travellers_helpers import auth as traveller_auth
-from tests.api.travellers_helpers import nearby, share
 from tests.browser.conftest import BERLIN, FRANKFURT, Guarded, api_get, open_post, patch_as, sign_in, staff
 from tests.conftest import JWT_SECRET, LiveServer
-from yurt.auth import mint
+from tests.travellers.helpers import auth as traveller_auth
+from tests.travellers.helpers import nearby, share
+from yurt.core.auth import mint
 
 pytestmark = pytest.mark.browser
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import orjson
 from flask import Flask
 
-from yurt.services import services
+from yurt.composition import services
 
 
 def _etags(app: Flask) -> tuple[str, dict[str, str]]:

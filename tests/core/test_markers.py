@@ -24,7 +24,7 @@ def test_the_redis_marker_names_the_variable_the_conftest_reads() -> None:
 def test_redis_selects_exactly_the_redis_cases() -> None:
     """Collected in a child pytest: ``-m redis`` picks the Redis case of a contract and of a fixture-built test,
     ``-m "not redis"`` the embedded and cluster cases (the cluster is a redis-server the test starts itself)."""
-    files = ["tests/storage/test_report_store_contract.py", "tests/core/test_markers.py"]
+    files = ["tests/reports/test_mission_report_store_contract.py", "tests/core/test_markers.py"]
 
     def collected(expression: str) -> set[str]:
         env = {k: v for k, v in os.environ.items() if k != REDIS_URL_VARIABLE}  # collecting needs no Redis

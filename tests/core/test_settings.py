@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from yurt.settings import RETIRED, SETTINGS, Retired, Settings, SettingsError
+from yurt.core.settings import RETIRED, SETTINGS, Retired, Settings, SettingsError
 
 ROOT = Path(__file__).resolve().parents[2]
 

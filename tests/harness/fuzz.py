@@ -28,8 +28,8 @@ from schemathesis.schemas import APIOperation
 from tests.conftest import FIXTURE_DATASET, JWT_SECRET
 from tests.harness.fuzz_rules import within_stated_rules
 from yurt import create_app
-from yurt.auth import mint
-from yurt.settings import Settings
+from yurt.core.auth import mint
+from yurt.core.settings import Settings
 
 
 @dataclass

@@ -17,8 +17,8 @@ from typing import Any
 
 import schemathesis
 
-from yurt.api.travellers import MAX_AREA_SPAN_DEG
-from yurt.schemas import ID_PATTERN, RESERVED_IDS
+from yurt.missions.schemas.record import ID_PATTERN, RESERVED_IDS
+from yurt.travellers.http.travellers import MAX_AREA_SPAN_DEG
 
 Repair = Callable[[schemathesis.Case], None]
 NOW = datetime.now(UTC)

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import requests
 
-from yurt.settings import PROJECT_ROOT
+from yurt.core.settings import PROJECT_ROOT
 
 
 def free_port() -> int:

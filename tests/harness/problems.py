@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import orjson
 
-from yurt.errors import PROBLEM_MEDIA_TYPE
+from yurt.core.http.problems import PROBLEM_MEDIA_TYPE
 
 
 def assert_problem(response, status: int) -> dict:  # type: ignore[no-untyped-def]

@@ -27,11 +27,11 @@ import requests
 
 from tests.conftest import FIXTURE_DATASET, JWT_SECRET
 from tests.harness.gunicorn import GunicornServer, free_port
-from yurt.auth import mint
-from yurt.dataset import Collection, parse_collection, read_collection_file
-from yurt.storage.base import MissionStore
-from yurt.storage.embedded import WORKING_COPY, EmbeddedMissionStore
-from yurt.storage.redis_store import RedisMissionStore
+from yurt.core.auth import mint
+from yurt.missions.schemas.dataset import Collection, parse_collection, read_collection_file
+from yurt.missions.stores.base import MissionStore
+from yurt.missions.stores.embedded import WORKING_COPY, EmbeddedMissionStore
+from yurt.missions.stores.redis import RedisMissionStore
 
 pytestmark = pytest.mark.slow
 

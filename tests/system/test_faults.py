@@ -32,8 +32,8 @@ from tests.conftest import FIXTURE_DATASET, JWT_SECRET
 from tests.harness.gunicorn import GunicornServer
 from tests.harness.redis_process import RedisProcess, worker_pids
 from yurt import create_app
-from yurt.auth import mint
-from yurt.settings import Settings
+from yurt.core.auth import mint
+from yurt.core.settings import Settings
 
 pytestmark = pytest.mark.slow
 

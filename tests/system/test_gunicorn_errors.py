@@ -1,4 +1,4 @@
-"""Requests gunicorn refuses before the app sees them are problem documents too (``yurt/gunicorn_worker.py``).
+"""Requests gunicorn refuses before the app sees them are problem documents too (``yurt/core/http/gunicorn_worker.py``).
 
 A real gunicorn on loopback, both worker kinds ``gunicorn.conf.py`` picks, and raw sockets: an oversized request
 line (414), too many header fields or one too large (431), a malformed request line, HTTP version or header
@@ -18,7 +18,7 @@ import requests
 from tests.api.test_hostile_input import SECURITY_HEADERS
 from tests.conftest import FIXTURE_DATASET, JWT_SECRET
 from tests.harness.gunicorn import GunicornServer
-from yurt.errors import PROBLEM_MEDIA_TYPE
+from yurt.core.http.problems import PROBLEM_MEDIA_TYPE
 
 # A position a client put in a request gunicorn refuses: it must be echoed and logged nowhere.
 LAT, LON = "51.128207", "71.430411"
@@ -44,7 +44,7 @@ def server(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFact
     gunicorn.start()
     kind = "ProblemThreadWorker" if request.param != "1" else "ProblemSyncWorker"
     try:
-        assert f"Using worker: yurt.gunicorn_worker.{kind}" in gunicorn.log_tail()
+        assert f"Using worker: yurt.core.http.gunicorn_worker.{kind}" in gunicorn.log_tail()
         yield gunicorn
     finally:
         gunicorn.kill()

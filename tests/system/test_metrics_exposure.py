@@ -22,8 +22,8 @@ from flask import Flask
 from tests.conftest import FIXTURE_DATASET, JWT_SECRET
 from tests.harness.gunicorn import GunicornServer
 from yurt import create_app
-from yurt.errors import PROBLEM_MEDIA_TYPE
-from yurt.settings import Settings
+from yurt.core.http.problems import PROBLEM_MEDIA_TYPE
+from yurt.core.settings import Settings
 
 TOKEN = "metrics-token-0123456789abcdef"
 

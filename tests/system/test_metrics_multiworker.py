@@ -16,9 +16,9 @@ import requests
 
 from tests.conftest import FIXTURE_DATASET, JWT_SECRET
 from tests.harness.gunicorn import GunicornServer
-from yurt.auth import mint
-from yurt.storage.travellers import EmbeddedPresenceStore, PresenceStore, Profile
-from yurt.storage.travellers_redis import RedisPresenceStore
+from yurt.core.auth import mint
+from yurt.travellers.stores.presence import EmbeddedPresenceStore, PresenceStore, Profile
+from yurt.travellers.stores.presence_redis import RedisPresenceStore
 
 pytestmark = pytest.mark.slow
 

@@ -23,8 +23,8 @@ from pyproj import Geod
 
 from tests.conftest import FIXTURE_DATASET, JWT_SECRET
 from tests.harness.gunicorn import GunicornServer
-from yurt.auth import mint
-from yurt.domain.privacy import centre_distances_km, presence_cell
+from yurt.core.auth import mint
+from yurt.geo.privacy import centre_distances_km, presence_cell
 
 pytestmark = pytest.mark.slow
 

@@ -17,7 +17,7 @@ import requests
 
 from tests.conftest import FIXTURE_DATASET, JWT_SECRET
 from tests.harness.gunicorn import GunicornServer
-from yurt.auth import mint
+from yurt.core.auth import mint
 
 pytestmark = pytest.mark.slow
 

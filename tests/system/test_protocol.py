@@ -17,8 +17,8 @@ from tests.conftest import FIXTURE_DATASET, JWT_SECRET
 from tests.harness.gunicorn import GunicornServer
 from tests.harness.problems import assert_problem
 from tests.system.test_gunicorn_errors import send_raw
-from yurt.auth import mint
-from yurt.errors import PROBLEM_MEDIA_TYPE
+from yurt.core.auth import mint
+from yurt.core.http.problems import PROBLEM_MEDIA_TYPE
 
 MAX_BODY_BYTES = 4096
 ORIGIN = "https://console.yurt.test"

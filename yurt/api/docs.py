@@ -12,9 +12,9 @@ import orjson
 import swagger_ui_bundle
 from flask import Blueprint, Response, current_app, send_from_directory
 
-from yurt.api.conventions import json_response
 from yurt.api.openapi import build_spec
-from yurt.errors import Problem, problem_type_doc
+from yurt.core.http.conventions import json_response
+from yurt.core.http.problems import Problem, problem_type_doc
 
 bp = Blueprint("docs", __name__)
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from flask import Blueprint, Response
 
-from yurt.api.conventions import json_response
-from yurt.services import services
-from yurt.storage.base import StoreError
+from yurt.composition import services
+from yurt.core.http.conventions import json_response
+from yurt.core.store_errors import StoreError
 
 bp = Blueprint("health", __name__)
 

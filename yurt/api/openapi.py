@@ -1,7 +1,7 @@
-"""The OpenAPI 3 document, built from the views' declarations alone (``yurt.api.contract``).
+"""The OpenAPI 3 document, built from the views' declarations alone (``yurt.core.http.contract``).
 
 For each route of the URL map: the summary and description from the view's docstring, the path parameters from
-the rule (``<int:…>`` is bounded, ``yurt.api.queries.BoundedIntConverter``), the query from ``use_query``, the
+the rule (``<int:…>`` is bounded, ``yurt.core.http.queries.BoundedIntConverter``), the query from ``use_query``, the
 scope from ``requires``, the body, answers, extra problems and ``If-Match`` from the contract decorators. The
 problems every declaration implies are added here, once: 400 for a query or a body, 404 for a path parameter,
 401/403 for a scope, 413/415/422 for a body, 412/428 for ``If-Match``, 429 everywhere (the rate limit).
@@ -16,11 +16,11 @@ from apispec import APISpec
 from apispec.ext.marshmallow import MarshmallowPlugin
 from flask import Flask
 
-from yurt.api.contract import STRONG_ETAG_PATTERN, Contract
-from yurt.api.conventions import MAX_JSON_DEPTH
-from yurt.codes import ENUM_COMPONENTS
-from yurt.schemas import MissionFeatureSchema
-from yurt.storage.base import MAX_ID
+from yurt.core.codes import ENUM_COMPONENTS
+from yurt.core.http.contract import STRONG_ETAG_PATTERN, Contract
+from yurt.core.http.conventions import MAX_JSON_DEPTH
+from yurt.core.store_errors import MAX_ID
+from yurt.missions.schemas.record import MissionFeatureSchema
 
 # Tags in the order a reader needs them: the public answers first, operations last.
 TAGS = (

@@ -1,0 +1,57 @@
+"""The values the travellers' store and its callers hand each other: a presence and its profile, and for the hot
+path's one round trip per step, the request's rate-limit charge and its count, the head of a nearby query and of
+a presence update, and a page read in one step (``PresenceStore.nearby_head``, ``read_page``, ``update_head``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from yurt.core.rate import RateCount
+from yurt.geo.privacy import LimiterRecord
+
+
+@dataclass(frozen=True)
+class Profile:
+    display_name: str
+    languages: tuple[str, ...]
+    about: str | None
+
+
+@dataclass(frozen=True)
+class Presence:
+    tid: str
+    cell: str
+    expires_at_s: float
+    profile: Profile
+    session: str = ""  # the presence session id: handles shown to travellers and the cell order derive from it
+    established: bool = False  # the account was known for ACCOUNT_AGE_FOR_AREAS_S when it shared: areas count it
+
+
+@dataclass(frozen=True)
+class UpdateHead:
+    """What a presence update reads before deciding: the live limiter record (its cell anchors the sticky cell),
+    plus the store's own snapshot for its compare-and-set (opaque to callers)."""
+
+    record: LimiterRecord | None
+    state: object = None
+    rate: RateCount | None = None
+
+
+@dataclass(frozen=True)
+class NearbyHead:
+    """The viewer's live presence (None: not sharing) and the occupied cells around it (cell → members)."""
+
+    viewer: Presence | None
+    occupied: Mapping[str, int]
+    rate: RateCount | None = None
+
+
+@dataclass(frozen=True)
+class NearbyRead:
+    """A page read in one step (``PresenceStore.read_page``): the kept members, each with the position of its cell
+    in the slots given, and where the page ended (slot position, offset)."""
+
+    members: list[tuple[int, Presence]]
+    end: tuple[int, int]

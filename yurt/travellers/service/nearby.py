@@ -1,0 +1,161 @@
+"""One page of ``GET /v1/travellers/nearby``: plan reads from cell counts, fetch, filter, sign the cursor.
+
+The viewer's result sequence is: occupied resolution-7 cells in bands ascending, cells shuffled per viewer
+within a band (``privacy.nearby_layout``), and inside each cell the members in hash order rotated per viewer.
+Handles are per viewer and per presence session of the traveller shown (``privacy.session_handle``).
+A page reads only the cells and offsets it needs (from the per-cell counts), so its cost does not grow with
+how many travellers share the city. The cursor names a position by the (band, shuffle key) of a cell and an
+offset — never a cell id — and is signed for the viewer, the viewer's cell and the radius, so it cannot be
+replayed by someone else or after the viewer moves.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+
+from yurt.core.http.problems import Problem
+from yurt.core.rate import RateCharge, RateCount
+from yurt.geo.privacy import BANDS, CellSlot, nearby_layout, session_handle
+from yurt.travellers.stores.presence import MemberRead, Presence, TravellerStores
+
+MAX_ROUNDS = 6  # each round is three pipelined store calls; stale or blocked members may need another round
+NOT_SHARING = ("share your presence first (PUT /v1/travellers/me/presence): nearby is only ever computed around "
+               "your own current cell")
+
+
+@dataclass(frozen=True)
+class Position:
+    band: int
+    order_key: bytes
+    offset: int
+
+
+def _cursor_mac(secret: bytes, viewer: Presence, radius_km: float, payload: bytes) -> bytes:
+    context = f"cursor\x1f{viewer.tid}\x1f{viewer.cell}\x1f{radius_km!r}\x1f".encode()
+    return hmac.new(secret, context + payload, hashlib.sha256).digest()[:12]
+
+
+def encode_cursor(secret: bytes, viewer: Presence, radius_km: float, position: Position) -> str:
+    payload = orjson.dumps([position.band, position.order_key.hex(), position.offset])
+    token = _cursor_mac(secret, viewer, radius_km, payload) + payload
+    return base64.urlsafe_b64encode(token).decode().rstrip("=")
+
+
+def decode_cursor(secret: bytes, viewer: Presence, radius_km: float, cursor: str) -> Position:
+    stale = Problem(400, "the cursor does not belong to this query (or you moved); start again without it",
+                    errors={"cursor": ["invalid or stale"]})
+    try:
+        token = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        tag, payload = token[:12], token[12:]
+        if not hmac.compare_digest(tag, _cursor_mac(secret, viewer, radius_km, payload)):
+            raise stale
+        band, key_hex, offset = orjson.loads(payload)
+        return Position(int(band), bytes.fromhex(key_hex), int(offset))
+    except (ValueError, TypeError, orjson.JSONDecodeError):
+        raise stale from None
+
+
+def _start(layout: list[CellSlot], position: Position | None) -> tuple[int, int]:
+    if position is None:
+        return 0, 0
+    for i, slot in enumerate(layout):
+        if (slot.band, slot.order_key) == (position.band, position.order_key):
+            return i, position.offset
+        if (slot.band, slot.order_key) > (position.band, position.order_key):
+            return i, 0  # that cell emptied since the last page: continue with the next one
+    return len(layout), 0
+
+
+def _plan(layout: list[CellSlot], i: int, offset: int, wanted: int
+          ) -> tuple[list[MemberRead], list[int], int, int]:
+    """Reads covering the next ``wanted`` members by the counts, each read's slot, and the end position."""
+    reads: list[MemberRead] = []
+    slots: list[int] = []
+    while wanted > 0 and i < len(layout):
+        take = min(max(layout[i].count - offset, 0), wanted)
+        if take > 0:
+            reads.append(MemberRead(layout[i].cell, layout[i].rotation, offset, take))
+            slots.append(i)
+            wanted -= take
+            offset += take
+        if offset >= layout[i].count:
+            i, offset = i + 1, 0
+    return reads, slots, i, offset
+
+
+def _result(secret: bytes, viewer: str, presence: Presence, slot: CellSlot) -> dict[str, Any]:
+    return {"handle": session_handle(secret, viewer, presence.tid, presence.session),
+            "display_name": presence.profile.display_name, "languages": list(presence.profile.languages),
+            "about": presence.profile.about, "band": BANDS[slot.band][0]}
+
+
+def _read_in_rounds(stores: TravellerStores, viewer: Presence, layout: list[CellSlot], i: int, offset: int,
+                    limit: int, now_s: float) -> tuple[list[dict[str, Any]], int, int]:
+    """Stores that cannot read a page in one step: rounds of member reads and block checks, then the handles."""
+    store = stores.presence
+    results: list[dict[str, Any]] = []
+    handles: dict[str, str] = {}
+    for _ in range(MAX_ROUNDS):
+        if len(results) >= limit or i >= len(layout):
+            break
+        reads, read_slots, i, offset = _plan(layout, i, offset, limit - len(results))
+        batches = store.read_members(reads, now_s)
+        candidates = [(tid, presence, layout[s]) for batch, s in zip(batches, read_slots, strict=True)
+                      for tid, presence in batch if tid != viewer.tid and presence is not None]
+        hidden = store.hidden_from(viewer.tid, [tid for tid, _, _ in candidates])
+        for tid, presence, slot in candidates:
+            if tid in hidden:
+                continue  # blocked, either way
+            result = _result(stores.secret, viewer.tid, presence, slot)
+            handles[result["handle"]] = tid
+            results.append(result)
+    store.remember_handles(viewer.tid, handles, now_s)
+    return results, i, offset
+
+
+def nearby_page(stores: TravellerStores, tid: str, radius_km: float, limit: int, cursor: str | None,
+                now_s: float, charge: RateCharge | None = None,
+                settle: Callable[[RateCount | None], None] = lambda _: None) -> dict[str, Any]:
+    """One page for traveller ``tid``. ``charge``: the request's rate-limit hit, counted by the store in its
+    first round trip when it can (``settle`` then judges the count); 409 if ``tid`` is not sharing."""
+    secret, store = stores.secret, stores.presence
+    head = store.nearby_head(tid, radius_km, now_s, charge)
+    settle(head.rate)
+    viewer = head.viewer
+    if viewer is None:
+        raise Problem(409, NOT_SHARING)
+    layout = nearby_layout(secret, tid, viewer.cell, radius_km, head.occupied)
+    i, offset = _start(layout, decode_cursor(secret, viewer, radius_km, cursor) if cursor else None)
+    page = None
+    if i < len(layout) and limit > 0:
+        page = store.read_page(viewer, [(s.cell, s.rotation, s.count) for s in layout[i:]], offset, limit, now_s)
+    if page is None:
+        results, i, offset = _read_in_rounds(stores, viewer, layout, i, offset, limit, now_s)
+    else:
+        results = [_result(secret, tid, presence, layout[i + slot]) for slot, presence in page.members]
+        i, offset = i + page.end[0], page.end[1]
+    next_cursor = None
+    if i < len(layout):
+        slot = layout[i]
+        next_cursor = encode_cursor(secret, viewer, radius_km, Position(slot.band, slot.order_key, offset))
+    return {"results": results, "next_cursor": next_cursor, "radius_km": radius_km,
+            "bands": [label for label, _ in BANDS]}
+
+
+def resolve_handle(stores: TravellerStores, viewer: str, handle: str, now_s: float) -> str | None:
+    """The traveller behind a handle ``viewer`` was shown in the last day: remembered by the store, or
+    recomputed from the (traveller, session) pairs a one-step page read recorded."""
+    target = stores.presence.resolve_handle(viewer, handle, now_s)
+    if target is not None:
+        return target
+    for tid, session in stores.presence.shown(viewer, now_s):
+        if hmac.compare_digest(session_handle(stores.secret, viewer, tid, session), handle):
+            return tid
+    return None

@@ -1,0 +1,337 @@
+"""Redis implementations of ``PresenceStore`` and ``MeetupStore``; every Redis failure fails closed (503).
+
+Key layout (hash tags keep what must change together on one Cluster slot)::
+
+    {t:<tid>}:p      hash   cell, exp_ms, name, langs, about, sid (session), est (established); PEXPIRE = share
+    {t:<tid>}:seen   hash   first_ms (account first known), until_ms (last share + FIRST_SEEN_RETENTION_S)
+    {t:<tid>}:lim    hash   at_ms, cell, win_ms, count (limiter; no profile); expires with its window
+    {t:<tid>}:blk    set    tids this traveller blocked
+    {t:<tid>}:h      hash   handle → tid, for handles this viewer was shown (expires a day after last use)
+    {t:<tid>}:susp   string staff suspension marker
+    {t:<tid>}:att    set    meetup ids attended        {t:<tid>}:org  set  meetup ids organised
+    {g:<res5>}:c:<res7>  zset   tid → hash-order score (the geo index: one set per resolution-7 cell)
+    {g:<res5>}:n         hash   res7 → live member count (what a nearby query and the area map read)
+    {g:<res5>}:x         zset   "<res7>|<tid>" → expiry ms (lazy sweep of expired index members)
+    {g:<res5>}:prof      hash   tid → profile copy JSON (cell, exp_ms, name, langs, about, sid, est): one read
+    {g:<res5>}:est       set    "<res7>|<tid>" of established members   {g:<res5>}:ne  hash  res7 → their count
+    (reports about travellers: ``traveller_reports``, keys {tr}:…)
+
+Meetup keys are described in ``meetups_redis``.
+
+Exactness of expiry: the presence key's PEXPIRE is exact, and every read also checks ``exp_ms`` against the
+caller's clock; the index is only an accelerator — a member whose presence is gone, expired or in another cell
+is skipped on read and swept from the index when its expiry passes. Coordinates never reach Redis.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, ParamSpec, TypeVar, cast
+
+import orjson
+import redis
+from redis.client import Pipeline
+
+from yurt.core.rate import RateCharge
+from yurt.core.redis import node_pipelines
+from yurt.core.redis.common import (
+    VISIBLE_SHARDS,
+    fails_closed,
+    text,
+    to_ms,
+    traveller_key,
+    visible_key,
+    visible_shard_key,
+)
+from yurt.core.redis.scripts import evalsha, reloading_scripts
+from yurt.geo.privacy import LimiterRecord, UpdatePolicy, index_cells_for, new_session, session_order
+from yurt.travellers.model.area_counts import ACCOUNT_AGE_FOR_AREAS_S, FIRST_SEEN_RETENTION_S
+from yurt.travellers.model.steps import NearbyHead, NearbyRead, UpdateHead
+from yurt.travellers.stores.onetrip import OneTrip, index_group
+from yurt.travellers.stores.presence import (
+    HANDLE_TTL_S,
+    MemberRead,
+    Presence,
+    PresenceStore,
+    Profile,
+    SuspendedError,
+    admitted_update,
+)
+from yurt.travellers.stores.presence_lua import COMMIT, INDEX_ADD, INDEX_REMOVE, READ_ROTATED
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+_fails_closed = fails_closed("traveller store")
+
+
+_t = traveller_key
+
+
+def _g(coarse: str, kind: str) -> str:
+    return f"{{g:{coarse}}}:{kind}"
+
+
+_ms = to_ms
+_s = text
+
+
+class RedisPresenceStore(PresenceStore):
+    """On a single node, nearby and presence updates take the one-trip scripts (``travellers_onetrip``) and
+    count the request's rate-limit hit with them; on a Cluster, per-slot scripts and pipelines."""
+
+    def __init__(self, client: redis.Redis, policy: UpdatePolicy | None = None) -> None:
+        self.policy = policy or UpdatePolicy()
+        self._r = client
+        self._one = None if isinstance(client, redis.RedisCluster) else OneTrip(client, self.policy)
+        self.counts_requests = self._one is not None
+        self._index_add = client.register_script(INDEX_ADD)
+        self._index_remove = client.register_script(INDEX_REMOVE)
+        self._read_rotated = client.register_script(READ_ROTATED)
+        self._commit = client.register_script(COMMIT)
+        self._scripts = (self._index_add, self._index_remove, self._read_rotated, self._commit)
+
+    def _pipelined(self, build: Callable[[Pipeline], None]) -> list[Any]:
+        """Run non-transactional pipelines (one per Cluster master: ``node_pipelines``) of EVALSHA calls and
+        others; load the scripts once if Redis lost them.
+
+        redis-py's own Script objects would send SCRIPT EXISTS before every pipeline: a round trip per page.
+        """
+        return reloading_scripts(self._r, self._scripts, lambda: node_pipelines.run(self._r, build))
+
+    _eval = staticmethod(evalsha)
+
+    _index_keys = staticmethod(index_group)
+
+    @staticmethod
+    def _record(raw: Mapping[bytes, bytes]) -> LimiterRecord | None:
+        if not raw:
+            return None
+        return LimiterRecord(int(raw[b"at_ms"]) / 1000, _s(raw[b"cell"]), int(raw[b"win_ms"]) / 1000,
+                             int(raw[b"count"]))
+
+    @_fails_closed
+    def nearby_head(self, tid: str, radius_km: float, now_s: float, charge: RateCharge | None = None
+                    ) -> NearbyHead:
+        if self._one is None:
+            return super().nearby_head(tid, radius_km, now_s)
+        head, without_ix = self._one.nearby_head(tid, radius_km, now_s, charge)
+        if without_ix and head.viewer is not None:  # shared before ``ix`` existed: one more round trip
+            return NearbyHead(head.viewer, self.occupied(index_cells_for(head.viewer.cell, radius_km), now_s),
+                              head.rate)
+        return head
+
+    @_fails_closed
+    def read_page(self, viewer: Presence, cells: Sequence[tuple[str, int, int]], offset: int, limit: int,
+                  now_s: float) -> NearbyRead | None:
+        return None if self._one is None else self._one.read_page(viewer, cells, offset, limit, now_s)
+
+    @_fails_closed
+    def shown(self, viewer: str, now_s: float) -> list[tuple[str, str]]:
+        fields = (text(f) for f in cast(list[bytes], self._r.hkeys(_t(viewer, "h"))))
+        return [(tid, session) for tid, sep, session in (f.partition("|") for f in fields) if sep]
+
+    @_fails_closed
+    def update_head(self, tid: str, now_s: float, charge: RateCharge | None = None) -> UpdateHead:
+        if self._one is None:
+            return super().update_head(tid, now_s)
+        return self._one.update_head(tid, now_s, charge)
+
+    @_fails_closed
+    def put_presence(self, tid: str, cell: str, expires_at_s: float, profile: Profile, now_s: float,
+                     account_since_s: float | None = None, head: UpdateHead | None = None) -> Presence:
+        if self._one is not None:
+            return self._one.put(tid, cell, expires_at_s, profile, now_s, account_since_s, head)
+        lim, presence_key, susp, seen = _t(tid, "lim"), _t(tid, "p"), _t(tid, "susp"), _t(tid, "seen")
+        since_s = now_s if account_since_s is None else min(now_s, account_since_s)
+        while True:
+            # Read, decide in Python (the speed check needs geodesy), then compare-and-set on the traveller's
+            # own slot: three round trips in all, and a concurrent update of the same traveller retries.
+            suspended, raw_record = node_pipelines.run(self._r, lambda pipe: (pipe.exists(susp), pipe.hgetall(lim)))
+            if suspended:
+                raise SuspendedError(tid)
+            record = self._record(raw_record)
+            new = admitted_update(tid, record, cell, now_s, self.policy)
+            expected = _s(raw_record[b"at_ms"]) if raw_record else ""
+            outcome = self._commit(keys=[lim, presence_key, susp, seen], args=[
+                expected, _ms(new.at_s), new.cell, _ms(new.window_start_s), new.count,
+                max(1, _ms(new.expires_at_s(self.policy) - now_s)),
+                cell, _ms(expires_at_s), profile.display_name, orjson.dumps(list(profile.languages)),
+                profile.about if profile.about is not None else "", max(1, _ms(expires_at_s - now_s)),
+                new_session(), _ms(now_s), _ms(since_s), _ms(FIRST_SEEN_RETENTION_S),
+                _ms(now_s + FIRST_SEEN_RETENTION_S), _ms(ACCOUNT_AGE_FOR_AREAS_S)])
+            if outcome[0] == b"ok":
+                break
+            if outcome[0] == b"suspended":
+                raise SuspendedError(tid)
+        old_cell = _s(outcome[1]) if outcome[1] else None
+        session, established = _s(outcome[2]), _s(outcome[3]) == "1"
+        copy = orjson.dumps({"cell": cell, "exp_ms": _ms(expires_at_s), "name": profile.display_name,
+                             "langs": list(profile.languages), "about": profile.about, "sid": session,
+                             "est": established})
+
+        def index(pipe: Pipeline) -> None:
+            if old_cell is not None and old_cell != cell:
+                self._eval(pipe, self._index_remove, self._index_keys(old_cell), [tid, old_cell, "+inf"])
+            self._eval(pipe, self._index_add, self._index_keys(cell),
+                       [tid, cell, session_order(session), _ms(expires_at_s), copy, int(established)])
+            pipe.zadd(visible_key(tid), {tid: _ms(expires_at_s)})
+
+        self._pipelined(index)
+        return Presence(tid, cell, expires_at_s, profile, session, established)
+
+    @staticmethod
+    def _presence(tid: str, raw: Mapping[bytes, bytes], now_s: float) -> Presence | None:
+        if not raw or int(raw[b"exp_ms"]) <= _ms(now_s):
+            return None
+        about = _s(raw[b"about"])
+        profile = Profile(_s(raw[b"name"]), tuple(orjson.loads(raw[b"langs"])), about or None)
+        return Presence(tid, _s(raw[b"cell"]), int(raw[b"exp_ms"]) / 1000, profile, _s(raw.get(b"sid", b"")),
+                        raw.get(b"est") == b"1")
+
+    @_fails_closed
+    def get_presence(self, tid: str, now_s: float) -> Presence | None:
+        return self._presence(tid, cast(dict[bytes, bytes], self._r.hgetall(_t(tid, "p"))), now_s)
+
+    def _remove(self, tid: str) -> None:
+        # Index first: if Redis fails in between, the presence still exists and a retry finds its cell.
+        cell = self._r.hget(_t(tid, "p"), "cell")
+        if cell is not None:
+            self._index_remove(keys=self._index_keys(_s(cell)), args=[tid, _s(cell), "+inf"])
+        self._r.delete(_t(tid, "p"))
+        self._r.zrem(visible_key(tid), tid)
+
+    @_fails_closed
+    def delete_presence(self, tid: str, now_s: float) -> None:
+        self._remove(tid)
+
+    @_fails_closed
+    def limiter_record(self, tid: str, now_s: float) -> LimiterRecord | None:
+        record = self._record(cast(dict[bytes, bytes], self._r.hgetall(_t(tid, "lim"))))
+        return record if record is not None and record.expires_at_s(self.policy) > now_s else None
+
+    @_fails_closed
+    def occupied(self, index_cells: Sequence[str], now_s: float, established_only: bool = False
+                 ) -> dict[str, int]:
+        now_ms = _ms(now_s)
+        counts_kind = "ne" if established_only else "n"
+        def read(pipe: Pipeline) -> None:
+            for coarse in index_cells:
+                pipe.zrange(_g(coarse, "x"), "-inf", now_ms, byscore=True, offset=0, num=1000)
+                pipe.hgetall(_g(coarse, counts_kind))
+
+        replies = node_pipelines.run(self._r, read)
+        counts: dict[str, int] = {}
+        swept = False
+        for expired in replies[0::2]:
+            for member in expired:
+                cell, _, tid = _s(member).partition("|")
+                self._index_remove(keys=self._index_keys(cell), args=[tid, cell, now_ms])
+                swept = True
+        if swept:
+            hashes = node_pipelines.run(self._r, lambda pipe: [pipe.hgetall(_g(c, counts_kind)) for c in index_cells])
+        else:
+            hashes = replies[1::2]
+        for raw in hashes:
+            for cell, n in raw.items():
+                if int(n) > 0:
+                    counts[_s(cell)] = int(n)
+        return counts
+
+    @_fails_closed
+    def read_members(self, reads: Sequence[MemberRead], now_s: float) -> list[list[tuple[str, Presence | None]]]:
+        def fetch(pipe: Pipeline) -> None:
+            for read in reads:
+                keys = self._index_keys(read.cell)
+                self._eval(pipe, self._read_rotated, [keys[0], keys[3]], [read.rotation, read.offset, read.count])
+
+        replies = self._pipelined(fetch)
+        out = []
+        for read, flat in zip(reads, replies, strict=True):
+            batch = []
+            for member, copy in zip(flat[0::2], flat[1::2], strict=True):
+                tid, presence = _s(member), None
+                if copy:
+                    data = orjson.loads(copy)
+                    if data["cell"] == read.cell and data["exp_ms"] > _ms(now_s):
+                        profile = Profile(data["name"], tuple(data["langs"]), data["about"])
+                        presence = Presence(tid, read.cell, data["exp_ms"] / 1000, profile, data.get("sid", ""),
+                                            bool(data.get("est")))
+                batch.append((tid, presence))
+            out.append(batch)
+        return out
+
+    @_fails_closed
+    def presences(self, tids: Sequence[str], now_s: float) -> dict[str, Presence]:
+        def read(pipe: Pipeline) -> None:
+            for tid in tids:
+                pipe.hgetall(_t(tid, "p"))
+                pipe.exists(_t(tid, "susp"))
+
+        replies = node_pipelines.run(self._r, read)
+        out = {}
+        for tid, raw, suspended in zip(tids, replies[0::2], replies[1::2], strict=True):
+            presence = self._presence(tid, raw, now_s)
+            if presence is not None and not suspended:
+                out[tid] = presence
+        return out
+
+    @_fails_closed
+    def remember_handles(self, viewer: str, handles: Mapping[str, str], now_s: float) -> None:
+        if not handles:
+            return
+        with self._r.pipeline(transaction=True) as tx:
+            tx.hset(_t(viewer, "h"), mapping={k: v for k, v in handles.items()})
+            tx.expire(_t(viewer, "h"), int(HANDLE_TTL_S))
+            tx.execute()
+
+    @_fails_closed
+    def resolve_handle(self, viewer: str, handle: str, now_s: float) -> str | None:
+        if "|" in handle:
+            return None  # a shown-session field of the same hash, not a handle
+        target = self._r.hget(_t(viewer, "h"), handle)
+        return _s(target) if target is not None else None
+
+    @_fails_closed
+    def block(self, viewer: str, target: str) -> None:
+        self._r.sadd(_t(viewer, "blk"), target)
+
+    @_fails_closed
+    def hidden_from(self, viewer: str, targets: Sequence[str]) -> set[str]:
+        if not targets:
+            return set()
+        def read(pipe: Pipeline) -> None:
+            pipe.smismember(_t(viewer, "blk"), list(targets))
+            for target in targets:
+                pipe.sismember(_t(target, "blk"), viewer)
+
+        replies = node_pipelines.run(self._r, read)
+        mine, theirs = replies[0], replies[1:]
+        return {t for t, a, b in zip(targets, mine, theirs, strict=True) if a or b}
+
+    @_fails_closed
+    def suspend(self, tid: str, now_s: float) -> None:
+        self._r.set(_t(tid, "susp"), "1")
+        self._remove(tid)
+
+    @_fails_closed
+    def erase(self, tid: str, now_s: float) -> None:
+        cell = self._r.hget(_t(tid, "p"), "cell")
+        if cell is not None:
+            self._index_remove(keys=self._index_keys(_s(cell)), args=[tid, _s(cell), "+inf"])
+        # One DEL on the traveller's slot (one hash tag, also on a Cluster): profile, blocks, handles and the
+        # first-seen marker vanish together.
+        self._r.delete(_t(tid, "p"), _t(tid, "blk"), _t(tid, "h"), _t(tid, "seen"))
+        self._r.zrem(visible_key(tid), tid)
+
+    @_fails_closed
+    def visible_count(self, now_s: float) -> int:
+        def read(pipe: Pipeline) -> None:
+            for shard in range(VISIBLE_SHARDS):
+                key = visible_shard_key(shard)
+                pipe.zremrangebyscore(key, "-inf", _ms(now_s))
+                pipe.zcard(key)
+
+        return sum(int(count) for count in node_pipelines.run(self._r, read)[1::2])
+
