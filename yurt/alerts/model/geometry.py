@@ -13,10 +13,11 @@ for a point is ``covers``; never ``contains``, which leaves the boundary out). T
 two spellings are queried in every spelling: longitude +180 and -180 are one meridian, and a pole is every
 longitude at once (the query becomes the segment lat = ±90 from lon -180 to 180).
 
-Index. ``AreaIndex`` keeps the polygons prepared (GEOS builds each one's point-in-area locator once, so a
-point query is logarithmic in its vertices) in a shapely ``STRtree`` over their bounding boxes; a query asks
-the tree for bounding-box candidates, then tests only those exactly. Immutable once built, safe to share
-between threads (shapely documents STRtree and prepared geometries as read-only on query).
+Index. ``AreaIndex`` answers a point with the areas' rasters (``raster.PointRasters``: per polygon, a grid of
+inside / outside / edge cells, exact; GEOS tests the point only in an edge cell), found by a 1° grid over the
+world; it answers an area (a traveller's cell) with a shapely ``STRtree`` over the prepared areas' boxes, then
+exact ``intersects``. Immutable once built but for cells coded on first use, safe to share between threads
+(shapely documents STRtree and prepared geometries as read-only on query).
 """
 
 from __future__ import annotations

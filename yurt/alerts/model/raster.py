@@ -22,6 +22,7 @@ crowded region that was most of an answer's time (bench/bench_alerts.py).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -91,17 +92,25 @@ def _edge_cells(marked: npt.NDArray[np.bool_], xs: FloatArray, ys: FloatArray, e
     marked[lo_j, lo_i] = marked[lo_j, hi_i] = marked[hi_j, lo_i] = marked[hi_j, hi_i] = True
 
 
-def polygon_raster(polygon: Polygon, cells: int = DEFAULT_CELLS) -> PolygonRaster:
-    """The raster of a valid polygon (holes included); ``polygon`` is tested with GEOS once per region."""
+Frame = tuple[float, float, float, float, int, int]  # x0, y0, sx, sy, nx, ny as in PolygonRaster
+
+
+def raster_frame(polygon: Polygon, cells: int = DEFAULT_CELLS) -> Frame:
+    """Where a polygon's raster lies and how fine it is: cheap (its box), known before any cell is coded."""
     min_x, min_y, max_x, max_y = polygon.bounds
     pad_x = (max_x - min_x) * _PAD + _EPS_DEG
     pad_y = (max_y - min_y) * _PAD + _EPS_DEG
     x0, y0 = min_x - pad_x, min_y - pad_y
     width, height = (max_x + pad_x) - x0, (max_y + pad_y) - y0
-    side = float(np.sqrt(width * height / cells))
+    side = math.sqrt(width * height / cells)
     nx = int(min(4 * cells, max(1, round(width / side))))
     ny = int(min(4 * cells, max(1, round(height / side))))
-    sx, sy = nx / width, ny / height
+    return float(x0), float(y0), nx / width, ny / height, nx, ny
+
+
+def raster_codes(polygon: Polygon, frame: Frame) -> bytes:
+    """The cells' codes (row-major); ``polygon`` is tested with GEOS once per region of non-EDGE cells."""
+    x0, y0, sx, sy, nx, ny = frame
     eps = _EPS_CELLS + _EPS_DEG * max(sx, sy)
     edge = np.zeros((ny, nx), dtype=np.bool_)
     for ring in (polygon.exterior, *polygon.interiors):
@@ -116,8 +125,13 @@ def polygon_raster(polygon: Polygon, cells: int = DEFAULT_CELLS) -> PolygonRaste
     shapely.prepare(polygon)  # its exact tests come next, and on every point in an EDGE cell later
     inside = shapely.intersects_xy(polygon, x0 + (i + 0.5) / sx, y0 + (j + 0.5) / sy)
     region_code = np.concatenate([[EDGE], np.where(inside, INSIDE, OUTSIDE)]).astype(np.uint8)
-    codes = region_code[regions]
-    return PolygonRaster(float(x0), float(y0), float(sx), float(sy), nx, ny, codes.tobytes())
+    return bytes(region_code[regions].tobytes())
+
+
+def polygon_raster(polygon: Polygon, cells: int = DEFAULT_CELLS) -> PolygonRaster:
+    """The raster of a valid polygon (holes included)."""
+    frame = raster_frame(polygon, cells)
+    return PolygonRaster(*frame, raster_codes(polygon, frame))
 
 
 class PointRasters:
@@ -125,7 +139,12 @@ class PointRasters:
 
     ``covering(lat, lon)`` answers the positions (into the sequence) of the areas covering a point, edge
     included: the areas whose polygons' rasters say INSIDE, and those whose EDGE cell holds the point and that
-    GEOS then finds meet it. Immutable once built; safe to share between threads.
+    GEOS then finds meet it.
+
+    A polygon's cells are coded on the first query that reaches its box (2-5 ms for 10,000 positions), not
+    when the index is built: a worker loading 1,000 large areas at boot pays only their boxes, and gunicorn's
+    boot timeout is not approached. ``code_all()`` codes every polygon now. Safe to share between threads: a
+    polygon coded twice at once gets the same bytes twice.
     """
 
     def __init__(self, geometries: Sequence[BaseGeometry], cells: int = DEFAULT_CELLS) -> None:
@@ -135,21 +154,41 @@ class PointRasters:
             for polygon in getattr(geometry, "geoms", (geometry,)):
                 polygons.append(polygon)
                 owners.append(position)
-        rasters = [polygon_raster(p, cells) for p in polygons]
+        frames = [raster_frame(p, cells) for p in polygons]
         self._polygons = np.array(polygons, dtype=object)
-        # Per polygon, the fields code_at reads, as a plain tuple: the loop in covering() is the hot path.
-        self._entries = [(r.x0, r.y0, r.sx, r.sy, r.nx, r.ny, r.codes, owner, k)
-                         for k, (r, owner) in enumerate(zip(rasters, owners, strict=True))]
+        self._frames = frames
+        # Per polygon, the fields code_at reads, as a plain tuple (the loop in covering() is the hot path), and
+        # a one-item list holding its codes once made.
+        self._slots: list[list[bytes | None]] = [[None] for _ in polygons]
+        self._entries = [(*frame, self._slots[k], owners[k], k) for k, frame in enumerate(frames)]
         grid: dict[int, list[int]] = {}
-        for k, r in enumerate(rasters):
+        for k, (x0, y0, sx, sy, nx, ny) in enumerate(frames):
             # The raster's box, widened by _GRID_MARGIN_DEG: a point whose lon + 180 rounds across a grid line
             # still finds every polygon whose box reaches near it.
-            c0, c1 = _grid_span(r.x0 + 180.0, r.x0 + r.nx / r.sx + 180.0, _COLS)
-            r0, r1 = _grid_span(r.y0 + 90.0, r.y0 + r.ny / r.sy + 90.0, _ROWS)
+            c0, c1 = _grid_span(x0 + 180.0, x0 + nx / sx + 180.0, _COLS)
+            r0, r1 = _grid_span(y0 + 90.0, y0 + ny / sy + 90.0, _ROWS)
             for row in range(r0, r1 + 1):
                 for col in range(c0, c1 + 1):
                     grid.setdefault(row * _COLS + col, []).append(k)
         self._grid: dict[int, tuple[Any, ...]] = {key: tuple(self._entries[k] for k in ks) for key, ks in grid.items()}
+
+    def _code(self, k: int) -> bytes:
+        codes = raster_codes(self._polygons[k], self._frames[k])
+        self._slots[k][0] = codes
+        return codes
+
+    def code_all(self) -> None:
+        for k, slot in enumerate(self._slots):
+            if slot[0] is None:
+                self._code(k)
+
+    def raster(self, k: int) -> PolygonRaster:
+        """Polygon ``k``'s raster (coding it if needed)."""
+        codes = self._slots[k][0]
+        return PolygonRaster(*self._frames[k], codes if codes is not None else self._code(k))
+
+    def __len__(self) -> int:
+        return len(self._slots)
 
     def covering(self, lat: float, lon: float) -> list[int]:
         """Positions of the areas covering (lon, lat), in increasing order; lat within (-90, 90)."""
@@ -157,10 +196,13 @@ class PointRasters:
         col = min(_COLS - 1, int(lon + 180.0))
         found: set[int] = set()
         exact: list[int] = []
-        for x0, y0, sx, sy, nx, ny, codes, owner, k in self._grid.get(row * _COLS + col, ()):
+        for x0, y0, sx, sy, nx, ny, slot, owner, k in self._grid.get(row * _COLS + col, ()):
             u = (lon - x0) * sx
             v = (lat - y0) * sy
             if 0.0 <= u < nx and 0.0 <= v < ny:
+                codes = slot[0]
+                if codes is None:
+                    codes = self._code(k)
                 code = codes[int(v) * nx + int(u)]
                 if code == INSIDE:
                     found.add(owner)

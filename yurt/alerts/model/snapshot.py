@@ -1,7 +1,8 @@
 """Every stored alert at one store generation, indexed for the questions the service asks. Pure.
 
 Built once per generation and shared read-only by a worker's threads. Areas are parsed once per alert version
-(a rebuild reuses the prepared polygons of alerts whose ETag did not change) and sit in an ``AreaIndex``;
+(a rebuild reuses the parsed polygons of alerts whose ETag did not change; their rasters are coded again, on first use)
+and sit in an ``AreaIndex``;
 country and subdivision alerts sit in dictionaries. Time is not part of the snapshot: every query takes
 ``now_s``, and ``phase(now_s)`` names the stretch of time between two consecutive starts or ends, inside which
 the set of alerts in force and upcoming cannot change.
