@@ -52,6 +52,7 @@ def test_coarse_rasters_answer_as_the_oracle(data: st.DataObject, cells: int) ->
     """AreaIndex with coarse rasters (most answers through EDGE cells and GEOS, the rest by the raster)."""
     areas = data.draw(st.lists(star_areas(), min_size=1, max_size=5))
     index = AreaIndex([parse_area(a).geometry for a in areas], cells=cells)
+    index._rasters.code_all()  # the raster path (before coding, every point is asked of GEOS)
     for lon, lat in probe_points(data.draw, areas):
         expected = [i for i, a in enumerate(areas) if covers(polygons_of(a), lon, lat)]
         assert index.at_point(lat, lon).tolist() == expected, (lon, lat)
@@ -68,13 +69,19 @@ def test_cell_borders_and_grid_lines() -> None:
             assert index.at_point(lat, lon).tolist() == expected, (lon, lat)
 
 
-def test_rasters_are_coded_on_first_use() -> None:
-    rasters = PointRasters([parse_area(square(10.0, 10.0)).geometry, parse_area(square(50.0, 10.0)).geometry])
-    assert rasters.covering(10.5, 10.5) == [0]
-    coded = [slot[0] is not None for slot in rasters._slots]
-    assert coded == [True, False]  # the far square's cells were never needed
-    rasters.code_all()
-    assert rasters.raster(1).code_at(50.5, 10.5) == INSIDE
+def test_rasters_are_coded_in_the_background_and_exact_before() -> None:
+    """Before a polygon is coded a point in its box is asked of GEOS; the first query starts the coding."""
+    areas = [square(10.0, 10.0), square(50.0, 10.0, 2.0)]
+    rasters = PointRasters([parse_area(a).geometry for a in areas], cells=64)
+    assert all(slot[0] is None for slot in rasters._slots)
+    probes = [(10.5, 10.5), (10.0, 11.0), (11.0, 10.999), (51.0, 12.0), (50.0, 9.99), (60.0, 10.0)]
+    before = [rasters.covering(lat, lon) for lon, lat in probes]
+    rasters.wait_coded(timeout_s=30)
+    assert all(slot[0] is not None for slot in rasters._slots)
+    after = [rasters.covering(lat, lon) for lon, lat in probes]
+    expected = [[i for i, a in enumerate(areas) if covers(polygons_of(a), lon, lat)] for lon, lat in probes]
+    assert before == after == expected == [[0], [0], [0], [1], [], []]
+    assert rasters.raster(1).code_at(51.0, 11.0) == INSIDE
 
 
 # -- the subdivision shortcut ----------------------------------------------------------------------------------

@@ -23,6 +23,8 @@ crowded region that was most of an answer's time (bench/bench_alerts.py).
 from __future__ import annotations
 
 import math
+import os
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -109,12 +111,13 @@ def raster_frame(polygon: Polygon, cells: int = DEFAULT_CELLS) -> Frame:
 
 
 def raster_codes(polygon: Polygon, frame: Frame) -> bytes:
-    """The cells' codes (row-major); ``polygon`` is tested with GEOS once per region of non-EDGE cells."""
+    """The cells' codes (row-major); a copy of ``polygon`` is tested with GEOS once per region of non-EDGE
+    cells. Reads ``polygon`` only."""
     x0, y0, sx, sy, nx, ny = frame
     eps = _EPS_CELLS + _EPS_DEG * max(sx, sy)
     edge = np.zeros((ny, nx), dtype=np.bool_)
-    for ring in (polygon.exterior, *polygon.interiors):
-        coords = shapely.get_coordinates(ring)
+    rings = [shapely.get_coordinates(ring) for ring in (polygon.exterior, *polygon.interiors)]
+    for coords in rings:
         # The same arithmetic as PolygonRaster.code_at, so a point and an edge are placed alike.
         _edge_cells(edge, (coords[:, 0] - x0) * sx, (coords[:, 1] - y0) * sy, eps)
     regions, count = ndimage.label(~edge)
@@ -122,8 +125,10 @@ def raster_codes(polygon: Polygon, frame: Frame) -> bytes:
     cell = np.empty(count + 1, dtype=np.intp)
     cell[flat] = np.arange(len(flat))  # a cell of each region, whichever write lands (all carry its label)
     j, i = np.divmod(cell[1:], nx)  # label 0 is EDGE
-    shapely.prepare(polygon)  # its exact tests come next, and on every point in an EDGE cell later
-    inside = shapely.intersects_xy(polygon, x0 + (i + 0.5) / sx, y0 + (j + 0.5) / sy)
+    # A copy of its own: the caller may be a background thread, and GEOS builds a prepared polygon's index on
+    # its first query, which must not race with a request's query of the shared polygon.
+    own = shapely.polygons(rings[0], holes=rings[1:] or None)
+    inside = shapely.intersects_xy(own, x0 + (i + 0.5) / sx, y0 + (j + 0.5) / sy)
     region_code = np.concatenate([[EDGE], np.where(inside, INSIDE, OUTSIDE)]).astype(np.uint8)
     return bytes(region_code[regions].tobytes())
 
@@ -141,10 +146,11 @@ class PointRasters:
     included: the areas whose polygons' rasters say INSIDE, and those whose EDGE cell holds the point and that
     GEOS then finds meet it.
 
-    A polygon's cells are coded on the first query that reaches its box (2-5 ms for 10,000 positions), not
-    when the index is built: a worker loading 1,000 large areas at boot pays only their boxes, and gunicorn's
-    boot timeout is not approached. ``code_all()`` codes every polygon now. Safe to share between threads: a
-    polygon coded twice at once gets the same bytes twice.
+    A polygon's cells are coded (2-5 ms for 10,000 positions) by a background thread of the process that first
+    queries, not when the index is built: a worker loading 1,000 large areas at boot pays only their boxes, far
+    from gunicorn's boot timeout, and no request pays for coding. Until a polygon is coded, a point in its box
+    is tested by GEOS, as every EDGE cell is: exact all along. ``code_all()`` codes every polygon now. Safe to
+    share between threads: a polygon coded twice at once gets the same bytes twice.
     """
 
     def __init__(self, geometries: Sequence[BaseGeometry], cells: int = DEFAULT_CELLS) -> None:
@@ -171,6 +177,9 @@ class PointRasters:
                 for col in range(c0, c1 + 1):
                     grid.setdefault(row * _COLS + col, []).append(k)
         self._grid: dict[int, tuple[Any, ...]] = {key: tuple(self._entries[k] for k in ks) for key, ks in grid.items()}
+        self._coder_pid = 0  # the process whose thread codes the cells (a forked worker starts its own)
+        self._coder: threading.Thread | None = None
+        self._lock = threading.Lock()
 
     def _code(self, k: int) -> bytes:
         codes = raster_codes(self._polygons[k], self._frames[k])
@@ -181,6 +190,20 @@ class PointRasters:
         for k, slot in enumerate(self._slots):
             if slot[0] is None:
                 self._code(k)
+
+    def _start_coding(self) -> None:
+        if self._coder_pid == os.getpid():
+            return
+        with self._lock:
+            if self._coder_pid != os.getpid():
+                self._coder_pid = os.getpid()
+                self._coder = threading.Thread(target=self.code_all, name="alert-rasters", daemon=True)
+                self._coder.start()
+
+    def wait_coded(self, timeout_s: float | None = None) -> None:
+        """Until the background thread has coded every polygon (tests and benches)."""
+        if self._coder is not None:
+            self._coder.join(timeout_s)
 
     def raster(self, k: int) -> PolygonRaster:
         """Polygon ``k``'s raster (coding it if needed)."""
@@ -196,18 +219,23 @@ class PointRasters:
         col = min(_COLS - 1, int(lon + 180.0))
         found: set[int] = set()
         exact: list[int] = []
+        uncoded = False
         for x0, y0, sx, sy, nx, ny, slot, owner, k in self._grid.get(row * _COLS + col, ()):
             u = (lon - x0) * sx
             v = (lat - y0) * sy
             if 0.0 <= u < nx and 0.0 <= v < ny:
                 codes = slot[0]
-                if codes is None:
-                    codes = self._code(k)
+                if codes is None:  # not coded yet: ask GEOS, and have the cells coded
+                    exact.append(k)
+                    uncoded = True
+                    continue
                 code = codes[int(v) * nx + int(u)]
                 if code == INSIDE:
                     found.add(owner)
                 elif code == EDGE:
                     exact.append(k)
+        if uncoded:
+            self._start_coding()
         if exact:
             meets = shapely.intersects_xy(self._polygons[exact], lon, lat)
             found.update(self._entries[k][7] for k, hit in zip(exact, meets.tolist(), strict=True) if hit)
