@@ -160,6 +160,21 @@ def workers_cpu_s(master: int) -> float:
     return total
 
 
+def settle(master: int, timeout_s: float = 120.0) -> float:
+    """Wait until a server's workers are idle (under 5 % of a core over a second): after warm-up, B's workers
+    code the areas' rasters in a background thread, a one-off per worker that is not the steady state.
+    Returns the seconds waited."""
+    started = time.monotonic()
+    previous = workers_cpu_s(master)
+    while time.monotonic() - started < timeout_s:
+        time.sleep(1.0)
+        now = workers_cpu_s(master)
+        if now - previous < 0.05:
+            break
+        previous = now
+    return time.monotonic() - started
+
+
 def measured(url: str, master: int, duration_s: int, connections: int, script: str | None) -> dict[str, float]:
     """A wrk run, with the server workers' CPU milliseconds per request."""
     before = workers_cpu_s(master)
@@ -227,6 +242,7 @@ def main() -> int:
         for name in ("A", "B"):
             wait_http(f"{base[name]}/readyz", timeout_s=180)
             warm(base[name] + "/", script, args.connections, len(points))
+            print(f"{name}: workers idle {settle(masters[name]):.0f} s after warm-up", file=sys.stderr)
         carried = carrying(base["B"], points[:400])
         assert carried["alerts_null"] == 0, carried
         assert carrying(base["A"], points[:20])["with_alerts"] == 0
