@@ -72,7 +72,7 @@ class AlertSnapshot:
         reuse = {a.record.etag: a for a in previous.alerts} if previous is not None else {}
         alerts = []
         for record in records:
-            kept = reuse.get(record.etag)
+            kept = reuse.get(record.etag) if reuse else None  # an ETag hashes the whole doc: only when useful
             if kept is not None:
                 alerts.append(kept)
                 continue
