@@ -144,7 +144,8 @@ def worker(target: Target, proc: int, threads: int, travellers: int, duration_s:
     client = connect(settings)
     seed = read_collection_file(DATASET)
     missions = RedisMissionStore(client, seed)
-    stores = TravellerStores(RedisPresenceStore(client, POLICY), RedisMeetupStore(client), SECRET)
+    stores = TravellerStores(RedisPresenceStore(client, POLICY), SECRET)
+    meetups = RedisMeetupStore(client)
     counter = RedisWindowCounter(client)
     folds = stores.presence.counts_requests  # a single node counts the hit inside the first script
     spots = places()
@@ -179,7 +180,7 @@ def worker(target: Target, proc: int, threads: int, travellers: int, duration_s:
                 nearby_page(stores, tid, 25.0, 20, None, now_s, hit if folds else None)
             elif kind == "meetups":
                 lat, lon = rng.choice(spots)
-                stores.meetups.search(lat, lon, 25.0, 20, T0, float("inf"), T0)
+                meetups.search(lat, lon, 25.0, 20, T0, float("inf"), T0)
             else:
                 record = known[rng.choice(sorted(known))]
                 feature = copy.deepcopy(dict(record.feature))

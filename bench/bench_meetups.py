@@ -94,7 +94,7 @@ def run(mode: str, settings: Settings, meetups: int, queries: int, warmup: int) 
     services = app.extensions["yurt"]
     if services.redis is not None:
         services.redis.flushdb()
-    store = services.travellers.meetups
+    store = services.meetup_service.store
     started = time.perf_counter()
     for i, (lat, lon) in enumerate(disc(CITY, 5.0, meetups, rng)):
         organiser = f"spammer{i // 5}"

@@ -48,7 +48,6 @@ from bench_http import free_port, run_wrk, start_gunicorn, wait_http
 from yurt.core.auth import mint
 from yurt.core.settings import Settings
 from yurt.geo import privacy
-from yurt.meetups.stores.redis import RedisMeetupStore
 from yurt.travellers.service.nearby import nearby_page
 from yurt.travellers.stores.presence import Profile, TravellerStores, traveller_secret
 from yurt.travellers.stores.presence_redis import RedisPresenceStore
@@ -257,7 +256,7 @@ def main() -> None:
         client.flushdb()
         settings = Settings(jwt_secret=JWT_SECRET, redis_url=url)
         secret = traveller_secret(settings)
-        stores = TravellerStores(RedisPresenceStore(client), RedisMeetupStore(client), secret)
+        stores = TravellerStores(RedisPresenceStore(client), secret)
         rng = np.random.default_rng(1)
         points = np.vstack([city_points(args.city, rng), world_points(args.total - args.city, rng)])
         now_s = time.time()

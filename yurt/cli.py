@@ -17,6 +17,7 @@ import orjson
 from flask import Flask
 from flask.cli import AppGroup
 
+from yurt.composition import services
 from yurt.core.auth import tokens_cli
 from yurt.missions.model.dataset import dataset_etag
 from yurt.missions.schemas.dataset import DatasetError, read_collection_file
@@ -53,7 +54,6 @@ def quality_command(markdown: bool) -> None:
     """What each post lacks, and the totals (the README's data table)."""
     from datetime import UTC, datetime
 
-    from yurt.composition import services
     from yurt.missions.model.quality import markdown_table, quality_report
 
     report = quality_report(services().catalogue.current().properties, datetime.now(UTC).date())
@@ -71,8 +71,6 @@ def quality_command(markdown: bool) -> None:
 @click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
 def export_command(path: Path) -> None:
     """Write the current dataset to a GeoJSON file."""
-    from yurt.composition import services
-
     state = services().store.load()
     features = sorted((r.feature for r in state.records), key=lambda f: str(f["properties"]["id"]))
     path.write_bytes(_dump({"type": "FeatureCollection", "dataset": state.meta, "features": features}))
@@ -84,8 +82,6 @@ def export_command(path: Path) -> None:
 @click.option("--author", default="cli", show_default=True, help="Recorded in the audit trail.")
 def import_command(path: Path, author: str) -> None:
     """Replace the whole dataset from a GeoJSON file (all or nothing)."""
-    from yurt.composition import services
-
     svc = services()
     try:
         collection = read_collection_file(path, svc.locator.timezone_at)

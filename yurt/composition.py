@@ -14,22 +14,23 @@ from typing import TYPE_CHECKING, cast
 
 from flask import Flask, current_app
 
-from yurt.alerts.service.wiring import AlertServices, build_alert_services
+from yurt.alerts.service.alerts import AlertService
+from yurt.alerts.service.wiring import build_alert_service
 from yurt.core.auth import TokenVerifier
 from yurt.core.quotas import Quotas
 from yurt.core.settings import Settings
 from yurt.geo.places import Locator
+from yurt.meetups.service import MeetupService
+from yurt.meetups.stores.wiring import build_meetup_store
+from yurt.missions.http import EXTENSION as MISSIONS
 from yurt.missions.schemas.dataset import read_collection_file
 from yurt.missions.service.catalogue import Catalogue
+from yurt.missions.service.mission_service import MissionService
 from yurt.missions.stores.base import MissionStore
 from yurt.missions.stores.embedded import EmbeddedMissionStore
-from yurt.reports.stores.missions import EmbeddedReportStore, RedisReportStore, ReportStore
-from yurt.reports.stores.travellers import (
-    EmbeddedTravellerReportStore,
-    RedisTravellerReportStore,
-    TravellerReportStore,
-)
-from yurt.travellers.stores.presence import TravellerStores
+from yurt.reports.service.reports import ReportService
+from yurt.reports.service.wiring import build_report_service
+from yurt.travellers.service import Eraser, TravellerService, TravellerStores
 from yurt.travellers.stores.wiring import build_traveller_stores
 
 if TYPE_CHECKING:
@@ -43,16 +44,23 @@ class Services:
     catalogue: Catalogue
     locator: Locator
     verifier: TokenVerifier
-    travellers: TravellerStores
-    reports: ReportStore
-    traveller_reports: TravellerReportStore
+    traveller_service: TravellerService
+    meetup_service: MeetupService
+    reports: ReportService
     quotas: Quotas
-    alerts: AlertServices
+    alerts: AlertService
+    missions: MissionService
     redis: redis.Redis | None = None
+
+    @property
+    def travellers(self) -> TravellerStores:
+        """The traveller stores (the metrics gauge, the limiter and tests read them)."""
+        return self.traveller_service.stores
 
     def features(self) -> dict[str, object]:
         """Each feature's service by the ``app.extensions`` key its HTTP module reads."""
-        return {}
+        return {MISSIONS: self.missions, "yurt.reports": self.reports, "yurt.alerts": self.alerts,
+                "yurt.travellers": self.traveller_service, "yurt.meetups": self.meetup_service}
 
     def close(self) -> None:
         self.store.close()
@@ -72,17 +80,30 @@ def build_services(settings: Settings) -> Services:
 
         client = connect(settings)
         store = RedisMissionStore(client, seed)
-        reports: ReportStore = RedisReportStore(client)
-        traveller_reports: TravellerReportStore = RedisTravellerReportStore(client)
     else:
         store = EmbeddedMissionStore(settings.data_dir, seed)
-        reports = EmbeddedReportStore(settings.data_dir)
-        traveller_reports = EmbeddedTravellerReportStore()
     catalogue = Catalogue(store, reload_interval_s=settings.reload_interval_s, seat_of=locator.seat_subdivision)
+    erasers: list[Eraser] = []  # what other features keep about a traveller, erased with it: filled below
+    travellers = TravellerService(build_traveller_stores(settings, client), erasers)
+    quotas = Quotas(settings, client)
+
+    def mission_exists(mission_id: str) -> bool:
+        return catalogue.current().get(mission_id) is not None
+
+    report_service = build_report_service(settings, client, quotas=quotas, secret=travellers.secret,
+                                          mission_exists=mission_exists,
+                                          resolve_handle=travellers.owner_of, suspend_presence=travellers.suspend)
+    alert_service = build_alert_service(settings, client, presences=travellers.stores.presence, locator=locator,
+                                        secret=travellers.secret, mission_exists=mission_exists)
+    missions = MissionService(store=store, catalogue=catalogue, locator=locator, alerts=alert_service.book,
+                              base_url=settings.base_url)
+    meetups = MeetupService(build_meetup_store(settings, client), travellers, quotas, locator.timezone_at,
+                            settings.meetups_per_organiser)
+    # Travellers import no other feature: the traveller's erasure reaches trips, then meetups, through these.
+    erasers += [lambda sub, _tid: alert_service.forget_trips(sub), meetups.erase_traveller]
     return Services(settings=settings, store=store, catalogue=catalogue, locator=locator,
-                    verifier=TokenVerifier(settings), travellers=build_traveller_stores(settings, client),
-                    reports=reports, traveller_reports=traveller_reports, quotas=Quotas(settings, client),
-                    alerts=build_alert_services(settings, client), redis=client)
+                    verifier=TokenVerifier(settings), traveller_service=travellers, meetup_service=meetups,
+                    reports=report_service, quotas=quotas, alerts=alert_service, missions=missions, redis=client)
 
 
 def install(app: Flask, built: Services) -> None:

@@ -14,7 +14,7 @@ from tests.harness.problems import assert_problem
 from yurt import create_app
 from yurt.core.auth import mint
 from yurt.core.settings import Settings
-from yurt.reports.http.missions import REPORT_LIMIT
+from yurt.reports.service.reports import REPORT_LIMIT
 
 BERLIN = "kz-embassy-de-berlin"
 NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)

@@ -87,7 +87,7 @@ def test_a_real_report_survives_a_flood(flood_app: Flask) -> None:
 
     # A flood beyond what any account can file now (as if thousands of accounts joined in), straight into
     # the store: staff still page to the real report and suspension still finds its traveller.
-    store = flood_app.extensions["yurt"].traveller_reports
+    store = flood_app.extensions["yurt.reports"].traveller_reports
     for i in range(PILED):
         store.add(f"pile{i}", f"pile-target{i % 500}", "junk", f"t_pile{i % 500}", T0.timestamp())
     reports = every_report(client, 200)

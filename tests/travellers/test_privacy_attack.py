@@ -173,9 +173,7 @@ def test_many_accounts_each_placed_once(app: Flask, client: FlaskClient) -> None
 
 def _reset(app: Flask) -> None:
     """A fresh embedded store between runs, so runs do not see each other's accounts."""
-    from yurt.meetups.stores.meetups import EmbeddedMeetupStore
     from yurt.travellers.stores.presence import EmbeddedPresenceStore, TravellerStores
 
-    old = app.extensions["yurt"].travellers
-    app.extensions["yurt"].travellers = TravellerStores(EmbeddedPresenceStore(old.presence.policy),
-                                                        EmbeddedMeetupStore(), old.secret)
+    service = app.extensions["yurt.travellers"]
+    service.stores = TravellerStores(EmbeddedPresenceStore(service.stores.presence.policy), service.stores.secret)

@@ -270,11 +270,10 @@ def test_coordinates_never_reach_redis_or_logs(redis_app: Flask, redis_url: str)
 
 
 def test_redis_outage_fails_closed_with_503(redis_app: Flask) -> None:
-    services = redis_app.extensions["yurt"]
+    service = redis_app.extensions["yurt.travellers"]
     dead = redis.Redis(host="127.0.0.1", port=1, socket_connect_timeout=0.1, socket_timeout=0.1,
                        retry=Retry(NoBackoff(), 0))
-    services.travellers = TravellerStores(RedisPresenceStore(dead), services.travellers.meetups,
-                                          services.travellers.secret)
+    service.stores = TravellerStores(RedisPresenceStore(dead), service.stores.secret)
     client = redis_app.test_client()
     response = share(client, "a", *DUBAI)
     assert_problem(response, 503)

@@ -34,9 +34,12 @@ from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.multiprocess import MultiProcessCollector
 from prometheus_client.registry import Collector
 
+from yurt.composition import services
 from yurt.core.http.contract import other_responses, response
 from yurt.core.http.problems import Problem
 from yurt.core.meters import REDIS_ERRORS, REQUEST_SECONDS
+from yurt.core.store_errors import StoreError
+from yurt.travellers.model.area_counts import VISIBLE_GAUGE_STEP, coarse_visible_count
 
 bp = Blueprint("metrics", __name__)
 
@@ -55,10 +58,6 @@ class VisibleTravellers(Collector):
     answer."""
 
     def collect(self) -> Iterator[GaugeMetricFamily]:
-        from yurt.composition import services
-        from yurt.core.store_errors import StoreError
-        from yurt.travellers.model.area_counts import VISIBLE_GAUGE_STEP, coarse_visible_count
-
         try:
             count = services().travellers.presence.visible_count(time.time())
         except StoreError:
@@ -90,8 +89,6 @@ def metrics() -> Response:
     """Prometheus metrics, all workers aggregated, for operators only.
 
     With ``YURT_METRICS_TOKEN`` set, for requests bearing it; otherwise for loopback clients, never relayed."""
-    from yurt.composition import services
-
     token = services().settings.metrics_token
     if not scrape_allowed(token):
         if token is not None:
@@ -117,7 +114,8 @@ _REQUEST_CHILDREN: dict[tuple[str, str, int], Any] = {}
 
 
 def observe_request(endpoint: str, method: str, status: int, elapsed_s: float) -> None:
-    """Called once per request by the request hooks in ``yurt.core.observability`` (one hook, not two)."""
+    """Called once per request by the request hooks of ``yurt.core.observability`` (one hook, not two), which
+    ``create_app`` hands it to."""
     key = (endpoint, method_label(method), status)  # the label, never the raw method: the set stays closed
     child = _REQUEST_CHILDREN.get(key)
     if child is None:

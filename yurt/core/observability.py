@@ -16,6 +16,7 @@ import os
 import re
 import sys
 import time
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
@@ -148,9 +149,13 @@ class StaticHeaders:
         return self.app(environ, start)
 
 
-def init_app(app: Flask, settings: Settings) -> None:
-    from yurt.api.metrics import observe_request
+# (endpoint rule or "unmatched", method, status, elapsed seconds): called once per request, after the response.
+RequestObserver = Callable[[str, str, int, float], None]
 
+
+def init_app(app: Flask, settings: Settings, observe_request: RequestObserver) -> None:
+    """The request hooks: request id, CORS, the access log, and ``observe_request`` (the app factory hands in
+    the metrics' observer: the core knows no app-wide HTTP module)."""
     cors_origins = frozenset(settings.cors_origins)
     access_log = AccessLog(enabled=settings.log_level in {"DEBUG", "INFO"})
     app.wsgi_app = StaticHeaders(app.wsgi_app)  # type: ignore[method-assign]

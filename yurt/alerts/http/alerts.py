@@ -4,7 +4,8 @@
 (flagged ``upcoming``), with a strong ETag over the exact bytes (so it changes when a staff edit lands and when
 an alert starts or ends by the clock), 304 for ``If-None-Match``, gzip, and ``Cache-Control: public, max-age``
 no longer than ``YURT_ALERTS_MAX_AGE_S`` nor than the time to the next start or end. With ``lat`` and ``lon``:
-the alerts in force covering that point. The views are thin: rules in ``service``, data in ``book``.
+the alerts in force covering that point. The views are thin: they parse, call ``AlertService``
+(``yurt.alerts.service.alerts``) and map its errors to problems.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import orjson
 from flask import Blueprint, Response, g
 from marshmallow import Schema, ValidationError
 
+from yurt.alerts.http import service
 from yurt.alerts.http.answer_schemas import AlertAuditPageSchema
 from yurt.alerts.http.schemas import (
     AlertAuditQuery,
@@ -25,11 +27,9 @@ from yurt.alerts.http.schemas import (
     StaffAlertListSchema,
 )
 from yurt.alerts.model.record import AlertRecord
-from yurt.alerts.service import answers
-from yurt.alerts.service.book import collection, max_age_s
-from yurt.alerts.service.wiring import AlertServices
-from yurt.alerts.service.writes import AlertInvalid, AlertRules, create_alert, editable, is_alert_id, replace_alert
-from yurt.composition import services
+from yurt.alerts.service.alerts import UnknownAlert
+from yurt.alerts.service.book import collection
+from yurt.alerts.service.writes import AlertInvalid, editable
 from yurt.core.auth import requires
 from yurt.core.field_errors import field_errors
 from yurt.core.http.clock import request_now
@@ -38,22 +38,12 @@ from yurt.core.http.conventions import GEOJSON, conditional, json_body, json_res
 from yurt.core.http.merge_patch import merge_patch
 from yurt.core.http.preconditions import required_etag, stale
 from yurt.core.http.problems import Problem
-from yurt.core.store_errors import NotFound, StalePrecondition, StoreUnavailable
+from yurt.core.store_errors import NotFound, StalePrecondition
 from yurt.geo.instants import utc_iso
 
 bp = Blueprint("alerts", __name__)
 
 ALERT_CACHE_CONTROL = "public, no-cache"  # one alert: always revalidate (a 304 is cheap), edits show at once
-
-
-def alerts() -> AlertServices:
-    return services().alerts
-
-
-def rules() -> AlertRules:
-    svc = services()
-    dataset = svc.catalogue.current()
-    return AlertRules(svc.settings.alert_max_vertices, dataset.by_id.__contains__, svc.locator.country_of_point)
 
 
 def loaded(raw: Any, schema: Schema | None = None) -> dict[str, Any]:
@@ -71,8 +61,11 @@ def _invalid(exc: AlertInvalid) -> Problem:
     return Problem(422, str(exc), errors=exc.errors)
 
 
+def unknown(exc: UnknownAlert) -> Problem:
+    return Problem(404, f"no alert with id {exc.alert_id[:40]!r}")
+
+
 def _written(record: AlertRecord, status: int = 200) -> Response:
-    alerts().book.refresh()
     headers = {"ETag": record.etag, "Cache-Control": "no-store"}
     if status == 201:
         headers["Location"] = f"/v1/alerts/{record.id}"
@@ -81,16 +74,10 @@ def _written(record: AlertRecord, status: int = 200) -> Response:
 
 def _record(alert_id: str) -> AlertRecord:
     """The stored alert (404 for an id that cannot exist or does not); the last snapshot if the store is out."""
-    if not is_alert_id(alert_id):
-        raise Problem(404, f"no alert with id {alert_id[:40]!r}")
     try:
-        record = alerts().store.get(alert_id)
-    except StoreUnavailable:
-        kept = alerts().book.current().by_id.get(alert_id)  # fail open for reads
-        record = kept.record if kept is not None else None
-    if record is None:
-        raise Problem(404, f"no alert with id {alert_id!r}")
-    return record
+        return service().get(alert_id)
+    except UnknownAlert as exc:
+        raise unknown(exc) from None
 
 
 @bp.post("/v1/alerts")
@@ -106,7 +93,7 @@ def create() -> Response:
     """Publish an alert for an area, or for countries and/or subdivisions."""
     body = loaded(json_body())
     try:
-        record = create_alert(alerts().store, body, author=str(g.principal.sub), now=request_now(), rules=rules())
+        record = service().create(body, author=str(g.principal.sub), now=request_now())
     except AlertInvalid as exc:
         raise _invalid(exc) from None
     return _written(record, 201)
@@ -121,17 +108,13 @@ def list_alerts(lat: float | None = None, lon: float | None = None) -> Response:
     if (lat is None) != (lon is None):
         raise Problem(400, "give lat and lon together, or neither", errors={
             "lat": ["give lat and lon together, or neither"], "lon": ["give lat and lon together, or neither"]})
-    book = alerts().book
-    instant = request_now().timestamp()
-    snapshot = book.current()
-    age = max_age_s(snapshot.next_change_s(instant), instant, services().settings.alerts_max_age_s)
-    cache_control = f"public, max-age={age}"
-    if lat is None or lon is None:
-        listing = book.listing(instant)
+    found = service().public(request_now().timestamp(), None if lat is None or lon is None else (lat, lon))
+    cache_control = f"public, max-age={found.max_age_s}"
+    if found.listing is not None:
+        listing = found.listing
         return conditional(listing.etag, listing.body, gzipped=listing.gzipped, mimetype=GEOJSON,
                            cache_control=cache_control)
-    found = answers.at_point(snapshot, services().locator, lat, lon, instant)
-    body = collection([alert.feature_bytes(False) for alert in found])
+    body = collection([alert.feature_bytes(False) for alert in found.at_point])
     return json_response(body, mimetype=GEOJSON, headers={"Cache-Control": cache_control})
 
 
@@ -149,17 +132,14 @@ def get_alert(alert_id: str) -> Response:
 @response(StaffAlertListSchema, description="Every stored alert, ended ones too, without areas")
 def staff_list() -> Response:
     """Every stored alert, ended ones too, without its area's coordinates (the staff console's list)."""
-    records = alerts().store.load().records
-    summaries = [{**{k: v for k, v in r.doc.items() if k not in ("area", "body")},
-                  "area_type": (r.doc.get("area") or {}).get("type")} for r in records]
-    summaries.sort(key=lambda doc: str(doc["valid_from"]), reverse=True)
+    summaries = service().staff_summaries()
     return json_response({"alerts": summaries, "now": utc_iso(request_now())}, headers={"Cache-Control": "no-store"})
 
 
 def _update(alert_id: str, body: dict[str, Any], if_match: str, action: str) -> Response:
     try:
-        record = replace_alert(alerts().store, alert_id, body, if_match=if_match, author=str(g.principal.sub),
-                               now=request_now(), rules=rules(), action=action)
+        record = service().replace(alert_id, body, if_match=if_match, author=str(g.principal.sub),
+                                   now=request_now(), action=action)
     except AlertInvalid as exc:
         raise _invalid(exc) from None
     except NotFound:
@@ -215,17 +195,19 @@ def delete(alert_id: str) -> Response:
     if_match = required_etag("alert")
     _record(alert_id)
     try:
-        alerts().store.delete(alert_id, if_match=if_match, author=str(g.principal.sub))
+        service().delete(alert_id, if_match=if_match, author=str(g.principal.sub))
     except NotFound:
         raise Problem(404, f"no alert with id {alert_id!r}") from None
     except StalePrecondition as exc:
         raise stale(exc, "alert") from None
-    alerts().book.refresh()
     return Response(status=204, headers={"Cache-Control": "no-store"})
 
 
 def _page(alert_id: str | None, limit: int, before: int | None, base: str) -> Response:
-    entries = alerts().store.audit(alert_id=alert_id, limit=limit, before_seq=before)
+    try:
+        entries = service().audit(alert_id, limit, before)
+    except UnknownAlert as exc:
+        raise unknown(exc) from None
     body: dict[str, Any] = {"entries": [e.to_json() for e in entries]}
     if len(entries) == limit:
         body["next"] = f"{base}?limit={limit}&before={entries[-1].seq}"
@@ -238,8 +220,6 @@ def _page(alert_id: str | None, limit: int, before: int | None, base: str) -> Re
 @response(AlertAuditPageSchema, description="Newest first")
 def history(alert_id: str, limit: int, before: int | None) -> Response:
     """Who changed this alert, when, with before and after; newest first, paged with ``before``."""
-    if not is_alert_id(alert_id):
-        raise Problem(404, f"no alert with id {alert_id[:40]!r}")
     return _page(alert_id, limit, before, f"/v1/alerts/{alert_id}/history")
 
 

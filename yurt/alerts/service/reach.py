@@ -32,11 +32,11 @@ from yurt.alerts.model.geometry import cell_area
 from yurt.alerts.model.record import AlertRecord, reach_band
 from yurt.alerts.model.snapshot import AlertSnapshot
 from yurt.alerts.service.answers import point_locate
+from yurt.alerts.service.presence import Presences
 from yurt.alerts.stores.trips import TripStore
 from yurt.geo.instants import utc_iso
 from yurt.geo.places import Locator
 from yurt.geo.privacy import INDEX_RES, cell_centre
-from yurt.travellers.stores.presence import PresenceStore
 
 # A resolution-7 cell's centre lies within 9.7 km of its resolution-5 parent's centre (measured, see
 # yurt.geo.privacy) and within 1.5 km of any point of the cell: a parent of a cell meeting a box has its centre
@@ -103,7 +103,7 @@ def _cells(snapshot: AlertSnapshot) -> list[str]:
     return country_cells(tuple(sorted(countries)))
 
 
-def presence_count(record: AlertRecord, presence: PresenceStore, locator: Locator, now_s: float) -> int:
+def presence_count(record: AlertRecord, presence: Presences, locator: Locator, now_s: float) -> int:
     """Established travellers sharing presence now whose cell meets the alert (as their own alerts decide)."""
     one = AlertSnapshot([record], 0)
     alert = one.alerts[0]
@@ -117,7 +117,7 @@ def presence_count(record: AlertRecord, presence: PresenceStore, locator: Locato
     return total
 
 
-def reach(record: AlertRecord, presence: PresenceStore, trips: TripStore, locator: Locator,
+def reach(record: AlertRecord, presence: Presences, trips: TripStore, locator: Locator,
           now_s: float) -> dict[str, Any]:
     countries = frozenset(record.doc.get("countries") or ())
     on_trips = reach_band(trips.travellers_in(countries, now_s)) if countries else None

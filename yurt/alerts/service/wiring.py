@@ -1,30 +1,25 @@
-"""The alert feature's stores and book, built once per app from the settings and the one Redis client."""
+"""The alert feature's service, built once per app from the settings, the one Redis client and what it needs of
+the other features (handed in by the composition root)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
+from yurt.alerts.service.alerts import AlertService
 from yurt.alerts.service.book import AlertBook
+from yurt.alerts.service.presence import Presences
 from yurt.alerts.stores.embedded import AlertStore, EmbeddedAlertStore
 from yurt.alerts.stores.trips import EmbeddedTripStore, TripStore
 from yurt.core.settings import Settings
+from yurt.geo.places import Locator
 
 if TYPE_CHECKING:
     import redis
 
 
-@dataclass
-class AlertServices:
-    store: AlertStore
-    book: AlertBook
-    trips: TripStore
-
-    def close(self) -> None:
-        self.store.close()
-
-
-def build_alert_services(settings: Settings, client: redis.Redis | None) -> AlertServices:
+def build_alert_service(settings: Settings, client: redis.Redis | None, *, presences: Presences, locator: Locator,
+                        secret: bytes, mission_exists: Callable[[str], bool]) -> AlertService:
     store: AlertStore
     trips: TripStore
     if client is None:
@@ -34,4 +29,6 @@ def build_alert_services(settings: Settings, client: redis.Redis | None) -> Aler
         from yurt.alerts.stores.trips import RedisTripStore
 
         store, trips = RedisAlertStore(client), RedisTripStore(client)
-    return AlertServices(store, AlertBook(store, reload_interval_s=settings.reload_interval_s), trips)
+    return AlertService(store, AlertBook(store, reload_interval_s=settings.reload_interval_s), trips,
+                        presences=presences, locator=locator, secret=secret, mission_exists=mission_exists,
+                        max_vertices=settings.alert_max_vertices, max_age_cap_s=settings.alerts_max_age_s)

@@ -5,15 +5,13 @@ JSON numbers must be JSON numbers: ``"25.2"`` or ``true`` for a latitude is a ty
 
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import Any
 
 from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
 
 from yurt.core.http.queries import HANDLE, Lat, Lon, QueryFloat, QueryInt, json_lat, json_lon
+from yurt.meetups.model.rules import MAX_MEETUP_DURATION
 from yurt.meetups.model.search import MAX_MEETUP_RADIUS_KM
-
-MAX_MEETUP_DURATION = timedelta(days=7)
 
 
 class _Strict(Schema):

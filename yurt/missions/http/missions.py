@@ -10,10 +10,10 @@ from typing import Any
 
 from flask import Blueprint, Response
 
-from yurt.composition import services
 from yurt.core.http.contract import response, revalidated
 from yurt.core.http.conventions import GEOJSON, conditional, use_query
 from yurt.core.http.problems import Problem
+from yurt.missions.http import service
 from yurt.missions.http.queries import MissionListQuery
 from yurt.missions.model.dataset import collection_body
 from yurt.missions.schemas.answers import MissionCollectionSchema
@@ -33,7 +33,7 @@ MISSION_CACHE_CONTROL = "public, max-age=60, stale-while-revalidate=86400, stale
 @revalidated()
 def list_missions(**filters: Any) -> Response:
     """All missions as a GeoJSON FeatureCollection, optionally filtered."""
-    dataset = services().catalogue.current()
+    dataset = service().catalogue.current()
     if not filters:
         return conditional(dataset.etag, dataset.collection_bytes, gzipped=dataset.collection_gzip,
                            mimetype=GEOJSON, cache_control=COLLECTION_CACHE_CONTROL)
@@ -58,7 +58,7 @@ def list_missions(**filters: Any) -> Response:
 @revalidated()
 def get_mission(mission_id: str) -> Response:
     """One mission as a GeoJSON Feature; its ETag is the mission's version (used by staff If-Match)."""
-    dataset = services().catalogue.current()
+    dataset = service().catalogue.current()
     i = dataset.by_id.get(mission_id)
     if i is None:
         raise Problem(404, f"no mission with id {mission_id!r}")

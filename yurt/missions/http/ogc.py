@@ -23,11 +23,11 @@ from urllib.parse import urlencode
 import orjson
 from flask import Blueprint, Response, request
 
-from yurt.composition import services
 from yurt.core.http.contract import response, revalidated
 from yurt.core.http.conventions import GEOJSON, conditional, json_response, use_query
 from yurt.core.http.problems import Problem
 from yurt.geo.instants import utc_iso
+from yurt.missions.http import service
 from yurt.missions.http.queries import OgcItemsQuery, OgcQuery
 from yurt.missions.model.dataset import collection_body
 from yurt.missions.schemas.ogc import (
@@ -53,13 +53,13 @@ CACHE_PER_HOST = "private, max-age=60"  # answers whose links come from the clie
 
 
 def _base() -> str:
-    configured = services().settings.base_url
+    configured = service().base_url
     return (configured or request.host_url).rstrip("/")
 
 
 def _cache_headers() -> dict[str, str]:
     """Cache headers of an answer whose body holds links (see the module docstring)."""
-    if services().settings.base_url:
+    if service().base_url:
         return {"Cache-Control": CACHE}
     return {"Cache-Control": CACHE_PER_HOST, "Vary": "Host"}
 
@@ -73,7 +73,7 @@ def _link(href: str, rel: str, type_: str, title: str | None = None) -> dict[str
 
 def _collection() -> dict[str, Any]:
     base = _base()
-    dataset = services().catalogue.current()
+    dataset = service().catalogue.current()
     return {
         "id": COLLECTION_ID,
         "title": "Diplomatic and consular missions of the Republic of Kazakhstan",
@@ -148,7 +148,7 @@ def collection(collection_id: str, **_: Any) -> Response:
 def items(collection_id: str, *, limit: int, offset: int, **filters: Any) -> Response:
     """Missions as GeoJSON, paged; ``bbox`` may cross the antimeridian."""
     _require_collection(collection_id)
-    dataset = services().catalogue.current()
+    dataset = service().catalogue.current()
     selected = dataset.select(country=filters.get("country"), type_=filters.get("type"), bbox=filters.get("bbox"))
     page = selected[offset:offset + limit]
     base = f"{_base()}/collections/{COLLECTION_ID}/items"
@@ -176,7 +176,7 @@ def items(collection_id: str, *, limit: int, offset: int, **filters: Any) -> Res
 def item(collection_id: str, mission_id: str, **_: Any) -> Response:
     """One mission as a GeoJSON Feature."""
     _require_collection(collection_id)
-    dataset = services().catalogue.current()
+    dataset = service().catalogue.current()
     i = dataset.by_id.get(mission_id)
     if i is None:
         raise Problem(404, f"no mission with id {mission_id!r}")

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from flask import Blueprint, Response
 
-from yurt.composition import services
 from yurt.core.auth import requires
 from yurt.core.http.clock import request_now
 from yurt.core.http.contract import response
 from yurt.core.http.conventions import json_response
-from yurt.missions.model.quality import quality_report
+from yurt.missions.http import service
 from yurt.missions.schemas.staff_answers import QualityReportSchema
+from yurt.missions.service.tools import quality
 
 bp = Blueprint("quality", __name__)
 
@@ -20,6 +20,5 @@ bp = Blueprint("quality", __name__)
 @response(QualityReportSchema, description="Per post, what a traveller would miss, and what was searched")
 def mission_quality() -> Response:
     """What each post lacks (phone, hours, emergency line, districts, building point, recent source)."""
-    dataset = services().catalogue.current()
-    report = quality_report(dataset.properties, request_now().date())
+    report = quality(service(), request_now().date())
     return json_response(report, headers={"Cache-Control": "no-store"})

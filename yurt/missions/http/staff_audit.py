@@ -2,36 +2,30 @@
 
 Every write is an append-only audit entry with its author, before and after. A bulk entry (replace all, import,
 restore) holds two whole datasets: listings summarise it by what changed. Undoing an entry writes through the
-same optimistic concurrency as an edit (``If-Match``).
+same optimistic concurrency as an edit (``If-Match``). The listings and the undo are the service's
+(``yurt.missions.service.audit``, ``yurt.missions.service.restore``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any
 
-from flask import Blueprint, Response
+from flask import Blueprint, Response, g
 from marshmallow import Schema, validate
 
-from yurt.composition import services
 from yurt.core.auth import requires
 from yurt.core.http.contract import body, other_responses, precondition, response
 from yurt.core.http.conventions import GEOJSON, json_response, use_query
 from yurt.core.http.preconditions import required_etag
-from yurt.core.http.problems import Problem
 from yurt.core.http.queries import QueryInt
+from yurt.missions.http import refusals, service
 from yurt.missions.http.restore import restore_single
-from yurt.missions.http.staff import DatasetWritten, replace_all
-from yurt.missions.http.staff_bodies import (
-    RestoreBody,
-    collection_problem,
-    refuse_undoing_later_edits,
-    restore_options,
-)
-from yurt.missions.schemas.dataset import DatasetError, parse_collection
+from yurt.missions.http.staff import DatasetWritten, dataset_written
+from yurt.missions.http.staff_bodies import RestoreBody, restore_options
 from yurt.missions.schemas.record import MissionFeatureSchema
 from yurt.missions.schemas.staff_answers import AuditEntrySchema, AuditPageSchema
-from yurt.missions.stores.base import AuditEntry
+from yurt.missions.service import audit
+from yurt.missions.service.restore import restore_dataset
 
 bp = Blueprint("staff_audit", __name__)
 
@@ -43,32 +37,7 @@ class AuditPageQuery(Schema):
 # -- audit ---------------------------------------------------------------------------------------------------
 
 
-def _summary(entry: AuditEntry, mission_id: str | None = None) -> dict[str, Any]:
-    """An entry for a listing. A bulk entry holds two whole datasets: list it by what changed, or, in one
-    mission's history, by that mission's own before and after."""
-    body = entry.to_json()
-    if entry.mission_id is not None or entry.before is None or "features" not in (entry.after or {}):
-        return body
-    before = {f["properties"]["id"]: f for f in (entry.before or {}).get("features", [])}
-    after = {f["properties"]["id"]: f for f in (entry.after or {}).get("features", [])}
-    if mission_id is not None:
-        body["before"], body["after"] = before.get(mission_id), after.get(mission_id)
-        return body
-    body["before"] = body["after"] = None
-    body["changes"] = {
-        "added": sorted(after.keys() - before.keys()),
-        "removed": sorted(before.keys() - after.keys()),
-        "changed": sorted(k for k in after.keys() & before.keys() if after[k] != before[k]),
-        "dataset_changed": entry.before.get("dataset") != (entry.after or {}).get("dataset"),
-    }
-    body["detail_url"] = f"/v1/audit/{entry.seq}"
-    return body
-
-
-def _page(entries: list[AuditEntry], limit: int, base: str, mission_id: str | None) -> Response:
-    body: dict[str, Any] = {"entries": [_summary(e, mission_id) for e in entries]}
-    if len(entries) == limit:
-        body["next"] = f"{base}?limit={limit}&before={entries[-1].seq}"
+def _page(body: dict[str, Any]) -> Response:
     return json_response(body, headers={"Cache-Control": "no-store"})
 
 
@@ -78,11 +47,8 @@ def _page(entries: list[AuditEntry], limit: int, base: str, mission_id: str | No
 @response(AuditPageSchema, description="Newest first")
 def mission_history(mission_id: str, limit: int, before: int | None) -> Response:
     """Who changed this mission, when, with before and after; newest first, paged with ``before``."""
-    entries = services().store.audit(mission_id=mission_id, limit=limit, before_seq=before)
-    own = [e for e in entries if e.concerns(mission_id)]
-    if not own and services().catalogue.current().get(mission_id) is None and before is None:
-        raise Problem(404, f"no mission with id {mission_id!r} and no history for it")
-    return _page(entries, limit, f"/v1/missions/{mission_id}/history", mission_id)
+    with refusals():
+        return _page(audit.mission_history(service(), mission_id, limit, before))
 
 
 @bp.get("/v1/audit")
@@ -91,7 +57,7 @@ def mission_history(mission_id: str, limit: int, before: int | None) -> Response
 @response(AuditPageSchema, description="Newest first")
 def audit_log(limit: int, before: int | None) -> Response:
     """The append-only audit trail, newest first, paged with ``before``; bulk entries are summarised."""
-    return _page(services().store.audit(limit=limit, before_seq=before), limit, "/v1/audit", None)
+    return _page(audit.audit_log(service(), limit, before))
 
 
 @bp.get("/v1/audit/<int:seq>")
@@ -99,9 +65,8 @@ def audit_log(limit: int, before: int | None) -> Response:
 @response(AuditEntrySchema, description="The entry in full")
 def audit_detail(seq: int) -> Response:
     """One audit entry in full (a bulk entry with both whole datasets)."""
-    entry = services().store.audit_entry(seq)
-    if entry is None:
-        raise Problem(404, f"no audit entry {seq}")
+    with refusals():
+        entry = audit.audit_entry(service(), seq)
     return json_response(entry.to_json(), headers={"Cache-Control": "no-store"})
 
 
@@ -126,19 +91,12 @@ def restore(seq: int) -> Response:
     ``changed_since``, unless the body names them (``{"overwrite": [ids], "overwrite_dataset_facts": true}``).
     """
     options = restore_options()
-    entry = services().store.audit_entry(seq)
-    if entry is None:
-        raise Problem(404, f"no audit entry {seq}")
+    with refusals():
+        entry = audit.audit_entry(service(), seq)
     if entry.mission_id is not None:
         return restore_single(seq, entry, options)
     if_match = required_etag("dataset")
-    before = entry.before
-    if not isinstance(before, Mapping) or "features" not in before:
-        raise Problem(409, f"audit entry {seq} ({entry.action}) holds no dataset to restore")
-    refuse_undoing_later_edits(seq, before, entry.after or {}, if_match, options)
-    raw = {"type": "FeatureCollection", "dataset": before.get("dataset"), "features": before["features"]}
-    try:
-        collection = parse_collection(raw, services().locator.timezone_at)
-    except DatasetError as exc:
-        raise collection_problem(exc) from None
-    return replace_all(collection.meta, collection.features, if_match, "restore")
+    with refusals("dataset"):
+        written = restore_dataset(service(), seq, entry, if_match=if_match, options=options,
+                                  author=str(g.principal.sub))
+    return dataset_written(written)

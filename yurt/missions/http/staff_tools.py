@@ -11,31 +11,24 @@ server, and the approximate outlines of consular districts.
 
 from __future__ import annotations
 
-from functools import lru_cache
 from typing import Any
 
 import jwt
-import pycountry
 from flask import Blueprint, Response, g, request
 from marshmallow import Schema, ValidationError, fields, validate
 
-from yurt.composition import services
 from yurt.core.auth import requires
 from yurt.core.http.contract import body, response
 from yurt.core.http.conventions import GEOJSON, json_response, use_query
 from yurt.core.http.problems import Problem
 from yurt.geo.instants import utc_iso
+from yurt.missions.http import service
 from yurt.missions.schemas.staff_answers import DistrictOutlinesSchema, WhoAmISchema
+from yurt.missions.service.tools import district_features, subdivision_names
 
 bp = Blueprint("staff_tools", __name__)
 
 MAX_DISTRICT_CODES = 60  # the longest published district list has 17 codes
-
-
-@lru_cache(maxsize=1)
-def subdivision_names() -> dict[str, str]:
-    """ISO 3166-2 code → name (pycountry)."""
-    return {s.code: s.name for s in pycountry.subdivisions}
 
 
 class ParsePointBody(Schema):
@@ -110,24 +103,11 @@ def parse_point_text(body: dict[str, Any]) -> Response:
           description="Approximate outlines and the labelled places they are drawn from")
 def districts(codes: str) -> Response:
     """Approximate outlines of subdivisions: their labelled places and convex hull (marked approximate)."""
-    from yurt.geo.district_outline import hull_ring, unwrapped  # shapely: imported when first used
-
     try:
         wanted = _codes(codes)
     except ValidationError as exc:
         raise Problem(400, f"invalid query parameters: codes: {exc.messages[0]}",
                       errors={"codes": [str(m) for m in exc.messages]}) from None
-    features: list[dict[str, Any]] = []
-    for code in wanted:
-        places = unwrapped(services().locator.subdivision_places(code))
-        props = {"code": code, "name": subdivision_names().get(code), "places": len(places),
-                 "approximate": True}
-        ring = hull_ring(places)
-        if ring is not None:
-            features.append({"type": "Feature", "geometry": {"type": "Polygon", "coordinates": [ring]},
-                             "properties": {**props, "kind": "outline"}})
-        if places:
-            features.append({"type": "Feature", "properties": {**props, "kind": "places"},
-                             "geometry": {"type": "MultiPoint", "coordinates": [[lon, lat] for lat, lon in places]}})
+    features = district_features(service(), wanted)
     return json_response({"type": "FeatureCollection", "features": features}, mimetype=GEOJSON,
                          headers={"Cache-Control": "private, max-age=3600"})

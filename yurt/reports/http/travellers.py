@@ -1,10 +1,10 @@
-"""Reports about travellers: a traveller files one, staff page through them and suspend.
+"""Reports about travellers over HTTP: a traveller files one, staff page through them and suspend.
 
-Defences against a report flood (issue 11: 10,290 junk reports from 21 accounts in 14 s hid a real report and
-broke suspension): one open report per reporter and reported traveller (a second is a 409 of type
-``/problems/report-already-open``), a per-reporter quota (``YURT_REPORT_RATE``, 429 with ``Retry-After``), a
-staff list paged with ``cursor`` / ``next_cursor`` through every report, and suspension that finds the reported
-traveller through an index by staff handle, however many reports came after.
+The use cases, with the defences against a report flood (issue 11), are ``ReportService``'s
+(``yurt.reports.service.reports``); here each view parses, calls it and maps its errors: an unknown handle is a
+404, a second open report about the same traveller a 409 of type ``/problems/report-already-open``, the
+per-reporter quota (``YURT_REPORT_RATE``) a 429 with ``Retry-After``. The staff list pages with ``cursor`` /
+``next_cursor`` (an opaque encoding of the last report id) through every report.
 """
 
 from __future__ import annotations
@@ -13,21 +13,20 @@ import base64
 from typing import Any
 
 import orjson
-from flask import Blueprint, Response
+from flask import Blueprint, Response, g
 
-from yurt.composition import services
 from yurt.core.auth import requires
 from yurt.core.http.clock import request_now_s
 from yurt.core.http.contract import body, other_responses, response
 from yurt.core.http.conventions import json_response, use_query
 from yurt.core.http.problems import Problem, own_type
 from yurt.core.quotas import QuotaExceeded
-from yurt.geo import privacy
 from yurt.geo.instants import utc_iso
+from yurt.reports.http import service
 from yurt.reports.http.answer_schemas import SuspensionSchema, TravellerReportPageSchema, TravellerReportReceiptSchema
+from yurt.reports.http.schemas import ReportBody, StaffReportsQuery
+from yurt.reports.service.reports import NotReported, UnknownHandle
 from yurt.reports.stores.travellers import DuplicateReportError
-from yurt.travellers.http.schemas import ReportBody, StaffReportsQuery
-from yurt.travellers.http.travellers import caller, target_of
 
 bp = Blueprint("traveller_reports", __name__)
 
@@ -46,22 +45,16 @@ def _duplicate(report_id: int) -> Problem:
                   409: "You already reported this traveller and staff have not acted on it yet"})
 def report(body: dict[str, Any]) -> Response:
     """Report a traveller to staff, who can suspend their visibility (one open report per traveller)."""
-    stores, tid = caller()
-    target = target_of(stores, tid, body["handle"])
-    found = services().traveller_reports
-    existing = found.open_report(tid, target)
-    if existing is not None:
-        raise _duplicate(existing)
     try:
-        services().quotas.charge("report", tid)
+        filed = service().report_traveller(g.principal.sub, body["handle"], body["reason"], request_now_s())
+    except UnknownHandle:
+        raise Problem(404, "no traveller with this handle was shown to you in the last day",
+                      errors={"handle": ["unknown"]}) from None
+    except DuplicateReportError as exc:
+        raise _duplicate(exc.report_id) from None
     except QuotaExceeded as exc:
         raise Problem(429, f"reports are limited to {exc.limit} per traveller; retry after {exc.retry_after_s} s",
                       headers={"Retry-After": str(exc.retry_after_s)}) from None
-    try:
-        handle = privacy.handle_for(stores.secret, "staff", target)
-        filed = found.add(tid, target, body["reason"], handle, request_now_s())
-    except DuplicateReportError as exc:  # a concurrent request filed it first
-        raise _duplicate(exc.report_id) from None
     return json_response({"id": filed.id, "status": "received"}, status=202)
 
 
@@ -90,15 +83,11 @@ def staff_reports(*, limit: int, cursor: str | None = None) -> Response:
     `limit` a page; `next_cursor` (null on the last page) asks for the next. Travellers appear under staff
     handles (POST …/suspension takes them); `open` turns false once staff
     suspended the reported traveller."""
-    stores = services().travellers
-    before = _decode_cursor(cursor) if cursor is not None else None
-    reports = services().traveller_reports.page(limit + 1, before)
-    page, more = reports[:limit], len(reports) > limit
+    rows, more = service().staff_page(limit, _decode_cursor(cursor) if cursor is not None else None)
     return json_response({
-        "reports": [{"id": r.id, "at": utc_iso(r.at_s), "reason": r.reason, "open": r.open,
-                     "target": privacy.handle_for(stores.secret, "staff", r.target),
-                     "reporter": privacy.handle_for(stores.secret, "staff", r.reporter)} for r in page],
-        "next_cursor": _encode_cursor(page[-1].id) if more else None},
+        "reports": [{"id": row.report.id, "at": utc_iso(row.report.at_s), "reason": row.report.reason,
+                     "open": row.report.open, "target": row.target, "reporter": row.reporter} for row in rows],
+        "next_cursor": _encode_cursor(rows[-1].report.id) if more else None},
         headers={"Cache-Control": "no-store"})
 
 
@@ -109,10 +98,8 @@ def staff_suspend(handle: str) -> Response:
     """Suspend a reported traveller's visibility.
 
     Their presence is removed now and new presence refused; their open reports close."""
-    tid = services().traveller_reports.reported(handle)
-    if tid is None:
-        raise Problem(404, "no reported traveller has this staff handle")
-    now = request_now_s()
-    services().travellers.presence.suspend(tid, now)
-    closed = services().traveller_reports.close_about(tid, now)
+    try:
+        closed = service().suspend(handle, request_now_s())
+    except NotReported:
+        raise Problem(404, "no reported traveller has this staff handle") from None
     return json_response({"handle": handle, "suspended": True, "reports_closed": closed})

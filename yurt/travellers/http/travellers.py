@@ -17,7 +17,6 @@ from typing import Any
 
 from flask import Blueprint, Response, g
 
-from yurt.composition import services
 from yurt.core import limits
 from yurt.core.auth import requires
 from yurt.core.http.clock import request_now_s
@@ -26,29 +25,30 @@ from yurt.core.http.conventions import json_response, use_query
 from yurt.core.http.problems import Problem
 from yurt.geo import privacy
 from yurt.geo.instants import utc_iso
-from yurt.geo.sticky_cells import sticky_cell
+from yurt.travellers.http import service
 from yurt.travellers.http.answer_schemas import AreasAnswerSchema, NearbyAnswerSchema
 from yurt.travellers.http.schemas import AreasQuery, HandleBody, NearbyQuery, PresenceBody, PresenceOut
-from yurt.travellers.model.area_counts import area_cells_in_bbox, area_counts
-from yurt.travellers.service.nearby import nearby_page, resolve_handle
-from yurt.travellers.stores.presence import (
+from yurt.travellers.service import (
+    MAX_AREA_SPAN_DEG,
+    AreaTooLargeError,
     ImplausibleMoveError,
+    NotSharingError,
     Presence,
     Profile,
     RateLimitError,
+    StaleCursorError,
     SuspendedError,
-    TravellerStores,
+    UnknownHandleError,
 )
+
+__all__ = ["MAX_AREA_SPAN_DEG", "bp"]
 
 bp = Blueprint("travellers", __name__)
 
-MAX_AREA_CELLS = 3000  # resolution-5 cells, about a 900 km × 900 km box
-MAX_AREA_SPAN_DEG = 10.0  # H3 fills polygons along great circles: keep boxes small enough to mean what they say
 
-
-def caller() -> tuple[TravellerStores, str]:
-    stores = services().travellers
-    return stores, privacy.traveller_id(stores.secret, g.principal.sub)
+def _tid() -> str:
+    """The caller's pseudonym."""
+    return service().traveller_id(g.principal.sub)
 
 
 def _presence_json(presence: Presence) -> dict[str, Any]:
@@ -66,16 +66,10 @@ def _presence_json(presence: Presence) -> dict[str, Any]:
                   429: "Over the rate limit, one update a minute or the daily budget; retry after `Retry-After`"})
 def put_presence(body: dict[str, Any]) -> Response:
     """Become visible to compatriots until `share_minutes` from now; the position is kept as a cell only."""
-    stores, tid = caller()
-    now = request_now_s()
-    head = stores.presence.update_head(tid, now, limits.pending_charge())
-    limits.settle(head.rate)
-    anchor = head.record  # the last accepted update, if any: its cell anchors the sticky cell
-    cell = sticky_cell(body.pop("lat"), body.pop("lon"), anchor.cell if anchor is not None else None)
     profile = Profile(body["display_name"], tuple(body["languages"]), body["about"])
     try:
-        presence = stores.presence.put_presence(tid, cell, now + body["share_minutes"] * 60, profile, now,
-                                                g.principal.issued_at_s, head)
+        presence = service().share(_tid(), body.pop("lat"), body.pop("lon"), profile, body["share_minutes"],
+                                   request_now_s(), g.principal.issued_at_s, limits.pending_charge(), limits.settle)
     except RateLimitError as exc:
         detail = ("position updates are limited to one per minute" if exc.reason == "too_soon"
                   else "the daily budget of position updates is spent")
@@ -95,8 +89,7 @@ def put_presence(body: dict[str, Any]) -> Response:
 @other_responses({404: "You are not visible to compatriots"})
 def get_presence() -> Response:
     """Your presence as compatriots see it (404 when you are not visible)."""
-    stores, tid = caller()
-    presence = stores.presence.get_presence(tid, request_now_s())
+    presence = service().presence(_tid(), request_now_s())
     if presence is None:
         raise Problem(404, "you are not visible to compatriots")
     return json_response(_presence_json(presence), headers={"Cache-Control": "no-store"})
@@ -107,8 +100,7 @@ def get_presence() -> Response:
 @response(None, 204, description="Invisible")
 def delete_presence() -> Response:
     """Invisible at once: presence and profile go; the update limiter's record stays until its window ends."""
-    stores, tid = caller()
-    stores.presence.delete_presence(tid, request_now_s())
+    service().hide(_tid(), request_now_s())
     return Response(status=204)
 
 
@@ -119,10 +111,7 @@ def erase_me() -> Response:
     """Erase everything about you: presence, profile, blocks, handles, attendance and trips.
 
     Meetups you organise are cancelled."""
-    stores, tid = caller()
-    services().alerts.trips.erase(tid)
-    stores.meetups.erase(g.principal.sub, tid)
-    stores.presence.erase(tid, request_now_s())
+    service().erase(g.principal.sub, _tid(), request_now_s())
     return Response(status=204)
 
 
@@ -137,19 +126,14 @@ def nearby(*, radius_km: float, limit: int, cursor: str | None = None) -> Respon
     ``radius_km`` is snapped up to the next band edge (2, 5, 10, 25 or 50 km) before anything is cut, so the
     answer is the same for every radius within one band; the response names the snapped radius.
     """
-    radius_km = privacy.snap_radius_km(radius_km)
-    stores, tid = caller()
-    page = nearby_page(stores, tid, radius_km, limit, cursor, request_now_s(), limits.pending_charge(),
-                       limits.settle)
+    try:
+        page = service().nearby(_tid(), radius_km, limit, cursor, request_now_s(), limits.pending_charge(),
+                                limits.settle)
+    except NotSharingError as exc:
+        raise Problem(409, str(exc)) from None
+    except StaleCursorError as exc:
+        raise Problem(400, str(exc), errors={"cursor": ["invalid or stale"]}) from None
     return json_response(page, headers={"Cache-Control": "no-store"})
-
-
-def target_of(stores: TravellerStores, tid: str, handle: str) -> str:
-    target = resolve_handle(stores, tid, handle, request_now_s())
-    if target is None:
-        raise Problem(404, "no traveller with this handle was shown to you in the last day",
-                      errors={"handle": ["unknown"]})
-    return target
 
 
 @bp.post("/v1/travellers/me/blocks")
@@ -159,8 +143,10 @@ def target_of(stores: TravellerStores, tid: str, handle: str) -> str:
 @other_responses({404: "No traveller with this handle was shown to you in the last day"})
 def block(body: dict[str, Any]) -> Response:
     """Hide both of you from each other, for good."""
-    stores, tid = caller()
-    stores.presence.block(tid, target_of(stores, tid, body["handle"]))
+    try:
+        service().block(_tid(), body["handle"], request_now_s())
+    except UnknownHandleError as exc:
+        raise Problem(404, str(exc), errors={"handle": ["unknown"]}) from None
     return Response(status=204)
 
 
@@ -173,25 +159,8 @@ def areas(*, bbox: tuple[float, float, float, float]) -> Response:
 
     Only presences of accounts known for a day count (the Sybil defence), and never the caller's own.
     """
-    min_lon, min_lat, max_lon, max_lat = bbox
-    if max_lat - min_lat > MAX_AREA_SPAN_DEG or (max_lon - min_lon) % 360 > MAX_AREA_SPAN_DEG:
-        raise Problem(400, f"the bbox may span at most {MAX_AREA_SPAN_DEG:g}° each way; zoom in",
-                      errors={"bbox": ["too large"]})
-    boxes = ([(min_lon, min_lat, max_lon, max_lat)] if min_lon <= max_lon
-             else [(min_lon, min_lat, 180.0, max_lat), (-180.0, min_lat, max_lon, max_lat)])
-    cells: list[str] = []
-    for box in boxes:
-        found = area_cells_in_bbox(*box, limit=MAX_AREA_CELLS - len(cells))
-        if found is None:
-            raise Problem(400, "the bbox is too large for the area map; zoom in",
-                          errors={"bbox": ["too large"]})
-        cells.extend(found)
-    stores, tid = caller()
-    now = request_now_s()
-    counts = stores.presence.occupied(cells, now, established_only=True)
-    me = stores.presence.get_presence(tid, now)
-    if me is not None and me.established and counts.get(me.cell, 0) > 0:
-        counts[me.cell] -= 1  # the caller's own presence never counts
-    body = {"resolution": privacy.AREA_RES, "k_anonymity": privacy.K_ANONYMITY,
-            "areas": [a.__dict__ for a in area_counts(counts.items())]}
+    try:
+        body = service().areas(_tid(), bbox, request_now_s())
+    except AreaTooLargeError as exc:
+        raise Problem(400, str(exc), errors={"bbox": ["too large"]}) from None
     return json_response(body, headers={"Cache-Control": "no-store"})

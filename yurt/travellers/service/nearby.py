@@ -20,9 +20,9 @@ from typing import Any
 
 import orjson
 
-from yurt.core.http.problems import Problem
 from yurt.core.rate import RateCharge, RateCount
 from yurt.geo.privacy import BANDS, CellSlot, nearby_layout, session_handle
+from yurt.travellers.service.errors import NotSharingError, StaleCursorError
 from yurt.travellers.stores.presence import MemberRead, Presence, TravellerStores
 
 MAX_ROUNDS = 6  # each round is three pipelined store calls; stale or blocked members may need another round
@@ -49,8 +49,7 @@ def encode_cursor(secret: bytes, viewer: Presence, radius_km: float, position: P
 
 
 def decode_cursor(secret: bytes, viewer: Presence, radius_km: float, cursor: str) -> Position:
-    stale = Problem(400, "the cursor does not belong to this query (or you moved); start again without it",
-                    errors={"cursor": ["invalid or stale"]})
+    stale = StaleCursorError("the cursor does not belong to this query (or you moved); start again without it")
     try:
         token = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
         tag, payload = token[:12], token[12:]
@@ -130,7 +129,7 @@ def nearby_page(stores: TravellerStores, tid: str, radius_km: float, limit: int,
     settle(head.rate)
     viewer = head.viewer
     if viewer is None:
-        raise Problem(409, NOT_SHARING)
+        raise NotSharingError(NOT_SHARING)
     layout = nearby_layout(secret, tid, viewer.cell, radius_km, head.occupied)
     i, offset = _start(layout, decode_cursor(secret, viewer, radius_km, cursor) if cursor else None)
     page = None

@@ -36,7 +36,6 @@ from yurt.geo.privacy import (
     rotated,
     session_order,
 )
-from yurt.meetups.stores.meetups import MeetupStore
 from yurt.travellers.model.area_counts import ACCOUNT_AGE_FOR_AREAS_S, FIRST_SEEN_RETENTION_S
 from yurt.travellers.model.steps import NearbyHead, NearbyRead, UpdateHead
 from yurt.travellers.model.steps import Presence as Presence  # re-exported: the value callers import from here
@@ -324,10 +323,9 @@ class EmbeddedPresenceStore(PresenceStore):
 
 @dataclass(frozen=True)
 class TravellerStores:
-    """What traveller and meetup endpoints need: their stores and the HMAC key for pseudonyms and handles."""
+    """What the traveller use cases need: the presence store and the HMAC key for pseudonyms and handles."""
 
     presence: PresenceStore
-    meetups: MeetupStore
     secret: bytes
 
 

@@ -1,0 +1,188 @@
+"""The nearest missions to a point, and the missions responsible for a point or a country: the answers' bodies,
+computed for each request (``yurt.missions.http.nearest`` says why there is no result cache).
+
+Both answers carry ``alerts``: the travel alerts in force for the query point (``yurt.alerts.service.answers``),
+which vary by point and by the clock.
+
+Defaults a traveller can act on: without ``types``, ``nearest`` answers career posts only (an embassy, a
+consulate general or a consulate; a permanent mission or an honorary consul only when ``types`` or ``service``
+asks for it), and without ``statuses`` only open and limited posts.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import orjson
+
+from yurt.alerts.service.answers import country_summaries, point_summaries
+from yurt.geo.hours import OpenState
+from yurt.geo.instants import utc_iso
+from yurt.geo.spatial_index import Neighbour
+from yurt.missions.model.dataset import Dataset
+from yurt.missions.model.responsibility import CAREER_TYPES, HOME_COUNTRY, Responsibility, responsible
+from yurt.missions.service.mission_service import MissionService
+
+NEAREST_OPEN_LIMIT = 3
+DEFAULT_STATUSES = frozenset({"open", "limited"})
+
+
+@dataclass(frozen=True)
+class Answer:
+    body: bytes  # the JSON answer
+    dataset_version: str  # the dataset ETag it was computed from, unquoted (X-Dataset-Version)
+
+
+def _time(value: datetime | None) -> dict[str, str] | None:
+    if value is None:
+        return None
+    return {"local": value.isoformat(), "utc": utc_iso(value, "auto")}
+
+
+def _open_fields(state: OpenState) -> dict[str, Any]:
+    return {
+        "open_now": state.state == "open" if state.state != "unknown" else "unknown",
+        "opens_at": _time(state.opens_at),
+        "closes_at": _time(state.closes_at),
+    }
+
+
+def distance_fields(dataset: Dataset, hit: Neighbour) -> dict[str, Any]:
+    """The distance as precise as the point is: to the metre for a building, to 100 m for a city centre.
+
+    A city-level point stands for a post somewhere in its city, so its distance carries the dataset's
+    ``city_location_uncertainty_km`` (the 95th percentile of building-to-city-centre offsets of the posts whose
+    building is known, ``tools/city_uncertainty.py``); null where the dataset does not state it.
+    """
+    if dataset.properties[hit.index]["location_precision"] == "building":
+        return {"distance_km": round(hit.distance_km, 3), "distance_uncertainty_km": 0.0}
+    uncertainty = dataset.meta.get("city_location_uncertainty_km")
+    return {"distance_km": round(hit.distance_km, 1),
+            "distance_uncertainty_km": float(uncertainty) if uncertainty is not None else None}
+
+
+def result_bytes(dataset: Dataset, hit: Neighbour, now: datetime, **members: Any) -> bytes:
+    """One result: the Feature as in /v1/missions/<id>, and beside it the per-request values."""
+    extra = {
+        **distance_fields(dataset, hit),
+        "bearing_deg": round(hit.bearing_deg, 2),
+        **_open_fields(dataset.open_now.state(hit.index, now)),
+        **members,
+    }
+    return b'{"mission":' + dataset.feature_bytes[hit.index] + b"," + orjson.dumps(extra)[1:]
+
+
+def default_types(types: frozenset[str] | None, service: str | None) -> frozenset[str] | None:
+    """``type`` absent: career posts, unless a service is asked for (then every type that offers it)."""
+    if types is None and service is None:
+        return CAREER_TYPES
+    return types
+
+
+def nearest_hits(dataset: Dataset, lat: float, lon: float, limit: int, *, types: frozenset[str] | None = None,
+                 statuses: frozenset[str] | None = None, service: str | None = None, open_now: bool = False,
+                 now: datetime) -> list[Neighbour]:
+    """Exact nearest missions that pass the filters; ``types`` / ``statuses`` None means any."""
+    props = dataset.properties
+
+    def accept(i: int) -> bool:
+        p = props[i]
+        if types is not None and p["type"] not in types:
+            return False
+        if statuses is not None and p["status"] not in statuses:
+            return False
+        if service is not None and service not in p["services"]:
+            return False
+        return not open_now or dataset.open_now.is_open(i, now)
+
+    filtered = types is not None or statuses is not None or service is not None or open_now
+    return dataset.index.nearest(lat, lon, limit, accept if filtered else None)
+
+
+def _country(svc: MissionService, code: str | None) -> dict[str, Any] | None:
+    return None if code is None else {"code": code, "name": svc.locator.country_name(code)}
+
+
+def nearest_answer(svc: MissionService, lat: float, lon: float, limit: int, *, open_now: bool,
+                   types: frozenset[str] | None, statuses: frozenset[str] | None, service: str | None,
+                   now: datetime) -> Answer:
+    """The nearest missions to a point, by geodesic distance on the WGS-84 ellipsoid, with the point's country
+    and alerts; ``types`` / ``statuses`` None: the defaults above."""
+    dataset = svc.catalogue.current()
+    statuses = statuses if statuses is not None else DEFAULT_STATUSES
+    hits = nearest_hits(dataset, lat, lon, limit, types=default_types(types, service), statuses=statuses,
+                        service=service, open_now=open_now, now=now)
+    country = svc.locator.country_of_point(lat, lon)
+    alerts = point_summaries(svc.alerts, svc.locator, lat, lon, now.timestamp(), country=country)
+    head = orjson.dumps({"country": _country(svc, country), "at_home": country == HOME_COUNTRY, "alerts": alerts})
+    body = head[:-1] + b',"results":[' + b",".join(result_bytes(dataset, h, now) for h in hits) + b"]}"
+    return Answer(body, dataset.etag.strip('"'))
+
+
+def _decide(dataset: Dataset, country: str | None, subdivisions: tuple[str, ...], ambiguous: bool,
+            point: tuple[float, float] | None) -> Responsibility:
+    """The responsibility decision; distances (for an ``assumed`` post) are exact geodesics from the point."""
+    distance_km = None
+    if point is not None and country is not None:
+        in_country = list(dataset.by_country.get(country, ()))
+        ranked = dataset.index.rank(point[0], point[1], in_country, len(in_country))
+        km = {h.index: h.distance_km for h in ranked}
+        distance_km = km.__getitem__
+    return responsible(dataset.properties, country, subdivisions, subdivision_ambiguous=ambiguous,
+                       seats=dataset.seats, distance_km=distance_km)
+
+
+def responsible_answer(svc: MissionService, point: tuple[float, float] | None, country: str | None, *,
+                       now: datetime) -> Answer:
+    """The missions responsible for ``point`` (or, without one, for ``country``), the rule that chose them, and
+    the nearest open career posts."""
+    dataset = svc.catalogue.current()
+    subdivisions: tuple[str, ...] | None = None
+    ambiguous = False
+    if point is not None:
+        # The subdivision decides only where a post has a seat or publishes districts: look it up only there
+        # (it is the costly half of the lookup); elsewhere it is null.
+        place = svc.locator.locate(point[0], point[1], subdivision_wanted=dataset.subdivision_countries.__contains__)
+        country, subdivisions, ambiguous = place.country, place.subdivisions, place.subdivision_ambiguous
+    decision = _decide(dataset, country, subdivisions or (), ambiguous, point)
+
+    missions: list[bytes] = []
+    nearest_open: list[bytes] = []
+    if point is not None:
+        by_index = {h.index: h for h in dataset.index.rank(point[0], point[1], list(decision.mission_indices),
+                                                           len(decision.mission_indices))}
+        missions = [result_bytes(dataset, by_index[item.index], now, district_source=item.source)
+                    for item in decision.listed]
+        statuses = DEFAULT_STATUSES
+
+        def career_open(i: int) -> bool:
+            p = dataset.properties[i]
+            return p["type"] in CAREER_TYPES and p["status"] in statuses
+
+        hits = dataset.index.nearest(point[0], point[1], NEAREST_OPEN_LIMIT, career_open)
+        nearest_open = [result_bytes(dataset, h, now) for h in hits]
+    else:
+        missions = [b'{"mission":' + dataset.feature_bytes[item.index] + b"," +
+                    orjson.dumps({"district_source": item.source})[1:] for item in decision.listed]
+
+    if point is not None:
+        alerts = point_summaries(svc.alerts, svc.locator, point[0], point[1], now.timestamp(),
+                                 country=country, subdivisions=subdivisions)
+    else:
+        alerts = country_summaries(svc.alerts, country, now.timestamp()) if country is not None else []
+    head = {
+        "country": _country(svc, country),
+        "at_home": country == HOME_COUNTRY,
+        "alerts": alerts,
+        "subdivisions": None if subdivisions is None else list(subdivisions),
+        "subdivision_ambiguous": ambiguous,
+        "basis": decision.basis,
+        "uncertain": decision.uncertain,
+        "conflict": decision.conflict,
+        "consular_hotline": dataset.meta.get("consular_hotline"),
+    }
+    body = (orjson.dumps(head)[:-1] + b',"missions":[' + b",".join(missions) + b'],"nearest":['
+            + b",".join(nearest_open) + b"]}")
+    return Answer(body, dataset.etag.strip('"'))
