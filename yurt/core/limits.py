@@ -92,7 +92,8 @@ class RateLimits:
         self._skip_shared_until = -math.inf
 
     def charge_for(self, key: str) -> RateCharge:
-        return RateCharge(f"{NAMESPACE}:{self.limit.amount}/{self._window_s}s:{key}", self._window_s)
+        return RateCharge(f"{NAMESPACE}:{self.limit.amount}/{self._window_s}s:{key}", self._window_s,
+                          self.limit.amount)
 
     def check(self) -> None:
         if request.path in EXEMPT_PATHS:
