@@ -32,7 +32,6 @@ import json
 import math
 import os
 import shutil
-import signal
 import statistics
 import subprocess
 import sys
@@ -52,7 +51,7 @@ ROOT = BENCH.parent
 sys.path[:0] = [str(ROOT), str(BENCH)]
 
 from bench_alerts import make_records, seed_embedded
-from bench_http import free_port, run_wrk, start_gunicorn, wait_http
+from bench_http import free_port, run_wrk, start_gunicorn, stop_processes, wait_http
 
 from yurt.alerts.model.record import AlertRecord
 
@@ -293,13 +292,7 @@ def main() -> int:
             print(log.read_text()[-3000:], file=sys.stderr)
         raise
     finally:
-        for proc in reversed(procs):
-            proc.send_signal(signal.SIGTERM)
-        for proc in procs:
-            try:
-                proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                proc.kill()
+        stop_processes(procs, timeout_s=20)
         shutil.rmtree(tmp, ignore_errors=True)
 
 

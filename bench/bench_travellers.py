@@ -43,7 +43,7 @@ import redis
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench_http import free_port, run_wrk, start_gunicorn, wait_http
+from bench_http import free_port, run_wrk, start_gunicorn, stop_processes, wait_http
 
 from yurt.core.auth import mint
 from yurt.core.settings import Settings
@@ -222,10 +222,7 @@ def measure_http(redis_url: str, secret_settings: Settings, city_sub: str, empty
             rows.append((name, run_wrk(url, duration_s, 8, script)))
         return rows
     finally:
-        for proc in procs:
-            proc.send_signal(signal.SIGTERM)
-        for proc in procs:
-            proc.wait(timeout=10)
+        stop_processes(procs)
 
 
 def main() -> None:
