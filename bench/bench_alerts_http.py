@@ -15,7 +15,8 @@ point drawn in an area, not only its box), half uniform on the sphere. Each serv
 first (the snapshot of 1,100 alerts is built per worker, and the nearest cache holds the same points on both
 sides), then runs alternate A B A B ... so that drift on the shared machine hits both alike; the hello-world is
 measured before each pair. Reported: req/s, p50 and p99 per run, the medians, the ratio B/A of the medians
-(and per pair, for the spread), and how many of the points' answers carry alerts on B.
+(and per pair, for the spread), how many of the points' answers carry alerts on B, and the server workers' CPU
+milliseconds per request (from /proc; steadier than req/s on a shared machine) with the ratio A/B of it.
 
     python bench/bench_alerts_http.py [--embedded] [--rounds 3] [--duration 10] [--workers 2]
                                       [--connections 8] [--alerts 1000] [--json out.json]
@@ -31,7 +32,6 @@ import json
 import math
 import os
 import shutil
-import signal
 import statistics
 import subprocess
 import sys
@@ -51,7 +51,7 @@ ROOT = BENCH.parent
 sys.path[:0] = [str(ROOT), str(BENCH)]
 
 from bench_alerts import make_records, seed_embedded
-from bench_http import free_port, run_wrk, start_gunicorn, wait_http
+from bench_http import free_port, run_wrk, start_gunicorn, stop_processes, wait_http
 
 from yurt.alerts.model.record import AlertRecord
 
@@ -138,7 +138,48 @@ def warm(url: str, script: str, connections: int, points: int) -> None:
 
 
 def median_row(runs: list[dict[str, float]]) -> dict[str, float]:
-    return {key: round(statistics.median(r[key] for r in runs), 3) for key in ("rps", "p50_ms", "p99_ms")}
+    return {key: round(statistics.median(r[key] for r in runs), 3) for key in ("rps", "p50_ms", "p99_ms", "cpu_ms")}
+
+
+def workers_cpu_s(master: int) -> float:
+    """CPU seconds (user + system) used so far by the worker processes of a gunicorn master (Linux /proc).
+
+    Per request, it is what a server costs whatever else the machine runs: on a shared machine req/s swing with
+    the neighbours' load, CPU per request much less (it still grows a little with cache and memory contention).
+    """
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue  # a process that ended meanwhile
+        if int(fields[1]) == master:  # fields after the name: state, ppid, ..., utime (12th), stime (13th)
+            total += (int(fields[11]) + int(fields[12])) / tick
+    return total
+
+
+def settle(master: int, timeout_s: float = 120.0) -> float:
+    """Wait until a server's workers are idle (under 5 % of a core over a second): after warm-up, B's workers
+    code the areas' rasters in a background thread, a one-off per worker that is not the steady state.
+    Returns the seconds waited."""
+    started = time.monotonic()
+    previous = workers_cpu_s(master)
+    while time.monotonic() - started < timeout_s:
+        time.sleep(1.0)
+        now = workers_cpu_s(master)
+        if now - previous < 0.05:
+            break
+        previous = now
+    return time.monotonic() - started
+
+
+def measured(url: str, master: int, duration_s: int, connections: int, script: str | None) -> dict[str, float]:
+    """A wrk run, with the server workers' CPU milliseconds per request."""
+    before = workers_cpu_s(master)
+    row = run_wrk(url, duration_s, connections, script)
+    row["cpu_ms"] = round(1000.0 * (workers_cpu_s(master) - before) / max(1.0, row["rps"] * duration_s), 3)
+    return row
 
 
 def main() -> int:
@@ -188,15 +229,19 @@ def main() -> int:
             time.sleep(0.5)
             seed_redis(envs["B"]["YURT_REDIS_URL"], records)
         ports = {name: free_port() for name in ("hello", "A", "B")}
+        masters: dict[str, int] = {}
         procs.append(start_gunicorn("hello:app", ports["hello"], args.workers, env, BENCH))
+        masters["hello"] = procs[-1].pid
         for name in ("A", "B"):
             procs.append(start_gunicorn("wsgi:app", ports[name], args.workers, envs[name], ROOT))
+            masters[name] = procs[-1].pid
         hello = f"http://127.0.0.1:{ports['hello']}/hello"
         base = {name: f"http://127.0.0.1:{ports[name]}" for name in ("A", "B")}
         wait_http(hello)
         for name in ("A", "B"):
             wait_http(f"{base[name]}/readyz", timeout_s=180)
             warm(base[name] + "/", script, args.connections, len(points))
+            print(f"{name}: workers idle {settle(masters[name]):.0f} s after warm-up", file=sys.stderr)
         carried = carrying(base["B"], points[:400])
         assert carried["alerts_null"] == 0, carried
         assert carrying(base["A"], points[:20])["with_alerts"] == 0
@@ -205,32 +250,38 @@ def main() -> int:
         loads = []
         for _ in range(args.rounds):
             loads.append(os.getloadavg()[0])
-            runs["hello"].append(run_wrk(hello, args.duration, args.connections, None))
+            runs["hello"].append(measured(hello, masters["hello"], args.duration, args.connections, None))
             for name in ("A", "B"):
-                runs[name].append(run_wrk(base[name] + "/", args.duration, args.connections, script))
+                runs[name].append(measured(base[name] + "/", masters[name], args.duration, args.connections, script))
         for name in ("A", "B"):
             assert all(r["non_2xx"] == 0 for r in runs[name]), runs[name]
 
         medians = {name: median_row(rows) for name, rows in runs.items()}
         pairs = [round(b["rps"] / a["rps"], 3) for a, b in zip(runs["A"], runs["B"], strict=True)]
         ratio = round(medians["B"]["rps"] / medians["A"]["rps"], 3)
+        cpu_ratio = round(medians["A"]["cpu_ms"] / medians["B"]["cpu_ms"], 3)
         print(f"mode={mode}, gunicorn -w {args.workers}, wrk -c{args.connections} -d{args.duration}s, "
               f"{args.rounds} rounds (hello, A, B), load average {', '.join(f'{x:.2f}' for x in loads)}")
-        print(f"{'run':<34} {'req/s':>7} {'p50 ms':>7} {'p99 ms':>7}")
+        print(f"{'run':<34} {'req/s':>7} {'p50 ms':>7} {'p99 ms':>7} {'CPU ms/req':>10}")
         labels = {"hello": "hello-world", "A": "nearest, no alerts (A)", "B": f"nearest, {len(records)} alerts (B)"}
         for i in range(args.rounds):
             for name in ("hello", "A", "B"):
                 r = runs[name][i]
-                print(f"{labels[name] + f' #{i + 1}':<34} {r['rps']:>7.0f} {r['p50_ms']:>7.2f} {r['p99_ms']:>7.2f}")
+                print(f"{labels[name] + f' #{i + 1}':<34} {r['rps']:>7.0f} {r['p50_ms']:>7.2f} {r['p99_ms']:>7.2f} "
+                      f"{r['cpu_ms']:>10.3f}")
         for name in ("hello", "A", "B"):
             m = medians[name]
-            print(f"{labels[name] + ' median':<34} {m['rps']:>7.0f} {m['p50_ms']:>7.2f} {m['p99_ms']:>7.2f}")
+            print(f"{labels[name] + ' median':<34} {m['rps']:>7.0f} {m['p50_ms']:>7.2f} {m['p99_ms']:>7.2f} "
+                  f"{m['cpu_ms']:>10.3f}")
         print(f"B/A req/s: {ratio} (pairs {pairs}); A/hello {medians['A']['rps'] / medians['hello']['rps']:.2f}; "
               f"answers carrying alerts on B: {carried['with_alerts']} of {carried['points']}")
+        print(f"worker CPU per request A/B: {cpu_ratio} (A {medians['A']['cpu_ms']} ms, B {medians['B']['cpu_ms']} ms; "
+              f"B costs {medians['B']['cpu_ms'] - medians['A']['cpu_ms']:.3f} ms more)")
         report: dict[str, Any] = {"mode": mode, "workers": args.workers, "connections": args.connections,
                                   "duration_s": args.duration, "alerts": len(records), "points": len(points),
                                   "load_average_1m": loads, "runs": runs, "medians": medians,
-                                  "ratio_b_over_a": ratio, "pair_ratios": pairs, "carrying": carried}
+                                  "ratio_b_over_a": ratio, "pair_ratios": pairs, "carrying": carried,
+                                  "cpu_ratio_a_over_b": cpu_ratio}
         if args.json:
             args.json.write_text(json.dumps(report, indent=1) + "\n")
         ok = ratio >= TARGET_RATIO
@@ -241,13 +292,7 @@ def main() -> int:
             print(log.read_text()[-3000:], file=sys.stderr)
         raise
     finally:
-        for proc in reversed(procs):
-            proc.send_signal(signal.SIGTERM)
-        for proc in procs:
-            try:
-                proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                proc.kill()
+        stop_processes(procs, timeout_s=20)
         shutil.rmtree(tmp, ignore_errors=True)
 
 

@@ -77,6 +77,18 @@ def start_gunicorn(app: str, port: int, workers: int, env: dict[str, str], cwd: 
     return subprocess.Popen(cmd, cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
+def stop_processes(procs: list[subprocess.Popen[bytes]], timeout_s: float = 10) -> None:
+    """TERM each process (the newest first), then KILL whichever has not exited within ``timeout_s``."""
+    for proc in reversed(procs):
+        proc.send_signal(signal.SIGTERM)
+    for proc in procs:
+        try:
+            proc.wait(timeout=timeout_s)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
 def run_wrk(url: str, duration_s: int, connections: int, script: str | None) -> dict[str, float]:
     cmd = ["wrk", "-t1", f"-c{connections}", f"-d{duration_s}s", "--latency", url]
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as handle:
@@ -162,13 +174,7 @@ def main() -> None:
             args.json.write_text(json.dumps({"mode": mode, "workers": args.workers,
                                              "rows": {n: {"endpoint": r, "hello": b} for n, r, b in rows}}, indent=1))
     finally:
-        for proc in reversed(procs):
-            proc.send_signal(signal.SIGTERM)
-        for proc in procs:
-            try:
-                proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
+        stop_processes(procs)
         shutil.rmtree(tmp, ignore_errors=True)
 
 

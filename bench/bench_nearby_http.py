@@ -17,7 +17,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import signal
 import subprocess
 import sys
 import tempfile
@@ -31,7 +30,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from bench_http import free_port, run_wrk, start_gunicorn, wait_http
+from bench_http import free_port, run_wrk, start_gunicorn, stop_processes, wait_http
 
 from yurt.core.auth import mint
 
@@ -129,10 +128,7 @@ def main() -> None:
             rows.append({"hello": hello, "nearby": nearby, "ratio": nearby["rps"] / hello["rps"], "stats": stats,
                          "load": os.getloadavg()[0]})
     finally:
-        for proc in procs:
-            proc.send_signal(signal.SIGTERM)
-        for proc in procs:
-            proc.wait(timeout=10)
+        stop_processes(procs)
         server.shutdown(nosave=True)
 
     print(f"Redis mode, gunicorn -w {args.workers}, wrk -t1 -c{args.connections} -d{args.duration}s, "

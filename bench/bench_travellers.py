@@ -43,12 +43,13 @@ import redis
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench_http import free_port, run_wrk, start_gunicorn, wait_http
+from bench_http import free_port, run_wrk, start_gunicorn, stop_processes, wait_http
 
 from yurt.core.auth import mint
 from yurt.core.settings import Settings
 from yurt.geo import privacy
 from yurt.travellers.service.nearby import nearby_page
+from yurt.travellers.stores.onetrip import index_copy
 from yurt.travellers.stores.presence import Profile, TravellerStores, traveller_secret
 from yurt.travellers.stores.presence_redis import RedisPresenceStore
 
@@ -89,9 +90,8 @@ def bulk_load(client: redis.Redis, points: np.ndarray, expires_ms: int, ttl_ms: 
                 cells[cell].append((tid, privacy.session_order(session)))
                 pipe.hset(f"{{t:{tid}}}:p", mapping={"cell": cell, "exp_ms": expires_ms, "name": f"T{i}",
                                                       "langs": langs, "about": "", "sid": session, "est": "0"})
-                copies[privacy.index_cell(cell)][tid] = orjson.dumps(
-                    {"cell": cell, "exp_ms": expires_ms, "name": f"T{i}", "langs": ["kk", "ru"], "about": None,
-                     "sid": session, "est": False})
+                copies[privacy.index_cell(cell)][tid] = index_copy(
+                    cell, expires_ms, session, False, Profile(f"T{i}", ("kk", "ru"), None).public_json())
                 pipe.pexpire(f"{{t:{tid}}}:p", ttl_ms)
             by_coarse: dict[str, dict[str, int]] = defaultdict(dict)
             for cell, members in cells.items():
@@ -222,10 +222,7 @@ def measure_http(redis_url: str, secret_settings: Settings, city_sub: str, empty
             rows.append((name, run_wrk(url, duration_s, 8, script)))
         return rows
     finally:
-        for proc in procs:
-            proc.send_signal(signal.SIGTERM)
-        for proc in procs:
-            proc.wait(timeout=10)
+        stop_processes(procs)
 
 
 def main() -> None:

@@ -86,6 +86,15 @@ def headers_for(client: FlaskClient, method: str, path: str, scope: str) -> dict
     return headers
 
 
+def body_targets(client: FlaskClient) -> list[tuple[str, str, str, dict[str, str]]]:
+    """(method, path template, real path, headers) of every operation with a body, at least 12 of them."""
+    operations = body_operations(client)
+    assert len(operations) >= 12, operations
+    targets = path_targets(client)
+    return [(method, template, path, headers_for(client, method, path, scope)) for method, template, scope in operations
+            for path in [re.sub(r"\{(\w+)\}", lambda m: targets[m.group(1)], template)]]
+
+
 def stored_versions(client: FlaskClient) -> tuple[str, str, Any]:
     staff = auth("auditor", "staff")
     return (client.get("/v1/missions").headers["ETag"], client.get("/v1/dataset", headers=staff).headers["ETag"],
@@ -94,13 +103,9 @@ def stored_versions(client: FlaskClient) -> tuple[str, str, Any]:
 
 def test_every_json_body_endpoint_refuses_hostile_bodies(hostile_app: Flask) -> None:
     client = hostile_app.test_client()
-    operations = body_operations(client)
-    assert len(operations) >= 12, operations
-    targets = path_targets(client)
+    targets = body_targets(client)
     before = stored_versions(client)
-    for method, template, scope in operations:
-        path = re.sub(r"\{(\w+)\}", lambda m: targets[m.group(1)], template)
-        headers = headers_for(client, method, path, scope)
+    for method, template, path, headers in targets:
 
         def send(data: bytes, content_type: str, headers: dict[str, str] = headers, path: str = path,
                  method: str = method) -> TestResponse:

@@ -18,7 +18,7 @@ from yurt.meetups.service import (
 )
 from yurt.meetups.stores.meetups import EmbeddedMeetupStore
 from yurt.travellers.service import Profile, TravellerService, TravellerStores
-from yurt.travellers.stores.presence import EmbeddedPresenceStore
+from yurt.travellers.stores.presence_embedded import EmbeddedPresenceStore
 
 T0 = 1_800_000_000.0
 HOUR = 3600.0

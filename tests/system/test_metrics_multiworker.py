@@ -17,7 +17,8 @@ import requests
 from tests.conftest import FIXTURE_DATASET, JWT_SECRET
 from tests.harness.gunicorn import GunicornServer
 from yurt.core.auth import mint
-from yurt.travellers.stores.presence import EmbeddedPresenceStore, PresenceStore, Profile
+from yurt.travellers.stores.presence import PresenceStore, Profile
+from yurt.travellers.stores.presence_embedded import EmbeddedPresenceStore
 from yurt.travellers.stores.presence_redis import RedisPresenceStore
 
 pytestmark = pytest.mark.slow

@@ -14,7 +14,8 @@ from tests.conftest import Backend
 from tests.travellers.test_store_contract import DUBAI, DUBAI_EAST, POLICY, PROFILE, T0
 from yurt.geo import privacy
 from yurt.travellers.model.area_counts import ACCOUNT_AGE_FOR_AREAS_S, FIRST_SEEN_RETENTION_S
-from yurt.travellers.stores.presence import EmbeddedPresenceStore, MemberRead, PresenceStore
+from yurt.travellers.stores.presence import MemberRead, PresenceStore
+from yurt.travellers.stores.presence_embedded import EmbeddedPresenceStore
 from yurt.travellers.stores.presence_redis import RedisPresenceStore
 
 DAY = 86_400.0

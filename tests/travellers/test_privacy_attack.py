@@ -173,7 +173,8 @@ def test_many_accounts_each_placed_once(app: Flask, client: FlaskClient) -> None
 
 def _reset(app: Flask) -> None:
     """A fresh embedded store between runs, so runs do not see each other's accounts."""
-    from yurt.travellers.stores.presence import EmbeddedPresenceStore, TravellerStores
+    from yurt.travellers.stores.presence import TravellerStores
+    from yurt.travellers.stores.presence_embedded import EmbeddedPresenceStore
 
     service = app.extensions["yurt.travellers"]
     service.stores = TravellerStores(EmbeddedPresenceStore(service.stores.presence.policy), service.stores.secret)

@@ -22,6 +22,7 @@ from tests.harness.problems import assert_problem
 from tests.travellers.helpers import auth, install_clock, nearby, share
 from yurt import create_app
 from yurt.core.settings import Settings
+from yurt.travellers.stores.onetrip import LastHeads
 
 DUBAI = (25.2048, 55.2708)
 
@@ -80,7 +81,8 @@ def evalsha_calls(client: redis.Redis) -> int:
     return int(stats.get("cmdstat_evalsha", {}).get("calls", 0))
 
 
-def test_nearby_and_updates_take_two_round_trips_each(redis_app: Flask, redis_url: str) -> None:
+def test_nearby_and_updates_take_two_round_trips_each_a_repeated_nearby_one(redis_app: Flask, redis_url: str
+                                                                            ) -> None:
     clock = install_clock(redis_app)
     client = redis_app.test_client()
     subs = [f"t{i}" for i in range(21)]
@@ -102,12 +104,63 @@ def test_nearby_and_updates_take_two_round_trips_each(redis_app: Flask, redis_ur
         for i, sub in enumerate(subs[:6]):
             assert share(client, sub, *spread(i + 7)).status_code == 200  # moves cell
     update_calls = evalsha_calls(server) - nearby_calls
-    assert nearby_calls == 2 * requests
+    # Each first page takes two (head, page); the follow-up one: this process predicts its head from the first
+    # (nothing moved in between) and reads the page with it (``nearby_at_once``).
+    assert nearby_calls == (2 + 1) * requests // 2
     assert update_calls == 2 * 6
     # MONITOR's ECHO and the INFO of evalsha_calls are the test's own.
     assert set(monitor.commands) - {"INFO", "ECHO"} == {"EVALSHA"}
-    assert monitor.commands.count("EVALSHA") == 2 * requests + 2 * 6
+    assert monitor.commands.count("EVALSHA") == nearby_calls + 2 * 6
     server.close()
+
+
+def test_a_predicted_page_is_the_page_and_a_move_nearby_costs_the_second_trip(redis_settings: Settings,
+                                                                              redis_url: str) -> None:
+    """The one-call page is read only when the head is as predicted: after anyone around moves, shares or
+    stops, the answer is the one a process that predicts nothing gives, page for page."""
+    apps = [create_app(redis_settings), create_app(redis_settings)]  # the second has never seen a head
+    clocks = [install_clock(application) for application in apps]
+    warm, fresh = (application.test_client() for application in apps)
+    server = redis.Redis.from_url(redis_url)
+    try:
+        for i in range(12):  # t11's share ends during the fourth step
+            assert share(warm, f"t{i}", *spread(i), share_minutes=15 if i == 11 else 60).status_code == 200
+
+        def pages(client: FlaskClient) -> list[Any]:
+            out, cursor = [], None
+            while True:
+                page = nearby(client, "t0", radius_km=25, limit=4, **({"cursor": cursor} if cursor else {}))
+                assert page.status_code == 200, page.json
+                out.append(page.json)
+                cursor = page.json["next_cursor"]
+                if cursor is None:
+                    return out
+
+        first = pages(warm)
+        for step in range(4):
+            server.config_resetstat()
+            again = pages(warm)
+            assert evalsha_calls(server) == len(again)  # as predicted: one call a page
+            assert again == first == pages(fresh)
+            for clock in clocks:
+                clock.advance(seconds=61)
+            if step == 0:
+                assert share(warm, "t3", *spread(9)).status_code == 200  # moves next to another
+            elif step == 1:
+                assert share(warm, "t12", *spread(4)).status_code == 200  # a newcomer
+            elif step == 2:
+                assert warm.delete("/v1/travellers/me/presence", headers=auth("t5")).status_code == 204
+            else:  # nobody acts; t11's share ends
+                for clock in clocks:
+                    clock.advance(minutes=15)
+            server.config_resetstat()
+            first = pages(warm)
+            assert evalsha_calls(server) == len(first) + 1  # the first page's head was not as predicted
+            assert first == pages(fresh)
+    finally:
+        server.close()
+        for application in apps:
+            application.extensions["yurt"].close()
 
 
 def test_the_counted_rate_limit_holds(redis_settings: Settings) -> None:
@@ -127,3 +180,16 @@ def test_the_counted_rate_limit_holds(redis_settings: Settings) -> None:
         assert nearby(client, "b", radius_km=5).status_code == 409  # another client: its own budget
     finally:
         application.extensions["yurt"].close()
+
+
+def test_the_heads_a_process_keeps_to_predict_are_bounded() -> None:
+    heads = LastHeads()
+    small, large = {"a": 1}, {f"c{i}": 1 for i in range(LastHeads.MAX_CELLS + 1)}
+    heads.remember("t", 1, "cell", small)
+    assert heads.get("t", 1) == ("cell", small) and heads.get("t", 2) is None
+    heads.remember("t", 1, "cell", large)  # too many cells to keep: forgotten, not stale
+    assert heads.get("t", 1) is None
+    for i in range(LastHeads.MAX_ENTRIES + 10):
+        heads.remember(f"t{i}", 1, "cell", small)
+    assert heads.get("t0", 1) is None and heads.get(f"t{LastHeads.MAX_ENTRIES + 9}", 1) is not None
+    assert len(heads._heads) == LastHeads.MAX_ENTRIES

@@ -21,7 +21,7 @@ from yurt.travellers.service import (
     TravellerStores,
     UnknownHandleError,
 )
-from yurt.travellers.stores.presence import EmbeddedPresenceStore
+from yurt.travellers.stores.presence_embedded import EmbeddedPresenceStore
 
 T0 = 1_800_000_000.0
 DUBAI = (25.2048, 55.2708)

@@ -24,7 +24,6 @@ from yurt.meetups.stores.meetups import (
 )
 from yurt.meetups.stores.redis import RedisMeetupStore
 from yurt.travellers.stores.presence import (
-    EmbeddedPresenceStore,
     ImplausibleMoveError,
     MemberRead,
     PresenceStore,
@@ -32,6 +31,7 @@ from yurt.travellers.stores.presence import (
     RateLimitError,
     SuspendedError,
 )
+from yurt.travellers.stores.presence_embedded import EmbeddedPresenceStore
 from yurt.travellers.stores.presence_redis import RedisPresenceStore
 
 SECRET = b"contract-secret"

@@ -101,7 +101,8 @@ class RateLimits:
         return self._local_counts.incr(key, self._window_s) <= self.limit.amount
 
     def charge_for(self, key: str) -> RateCharge:
-        return RateCharge(f"{NAMESPACE}:{self.limit.amount}/{self._window_s}s:{key}", self._window_s)
+        return RateCharge(f"{NAMESPACE}:{self.limit.amount}/{self._window_s}s:{key}", self._window_s,
+                          self.limit.amount)
 
     def check(self) -> None:
         environ = request.environ

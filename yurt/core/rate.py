@@ -12,6 +12,7 @@ class RateCharge:
 
     key: str
     window_s: int
+    most: int = 0  # hits the window allows (0: not said): a store may skip work for a request already refused
 
 
 @dataclass(frozen=True)

@@ -13,14 +13,16 @@ for a point is ``covers``; never ``contains``, which leaves the boundary out). T
 two spellings are queried in every spelling: longitude +180 and -180 are one meridian, and a pole is every
 longitude at once (the query becomes the segment lat = ±90 from lon -180 to 180).
 
-Index. ``AreaIndex`` keeps the polygons prepared (GEOS builds each one's point-in-area locator once, so a
-point query is logarithmic in its vertices) in a shapely ``STRtree`` over their bounding boxes; a query asks
-the tree for bounding-box candidates, then tests only those exactly. Immutable once built, safe to share
-between threads (shapely documents STRtree and prepared geometries as read-only on query).
+Index. ``AreaIndex`` answers a point with the areas' rasters (``raster.PointRasters``: per polygon, a grid of
+inside / outside / edge cells, exact; GEOS tests the point only in an edge cell), found by a 1° grid over the
+world; it answers an area (a traveller's cell) with a shapely ``STRtree`` over the prepared areas' boxes, then
+exact ``intersects``. Immutable once built but for cells coded on first use, safe to share between threads
+(shapely documents STRtree and prepared geometries as read-only on query).
 """
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -33,6 +35,8 @@ import shapely
 from shapely import affinity
 from shapely.geometry import LineString, MultiPoint, MultiPolygon, Point, Polygon, box
 from shapely.geometry.base import BaseGeometry
+
+from yurt.alerts.model.raster import DEFAULT_CELLS, PointRasters
 
 DEFAULT_MAX_VERTICES = 10_000  # positions per area, closing positions included (YURT_ALERT_MAX_VERTICES)
 AREA_TYPES = ("Polygon", "MultiPolygon")
@@ -157,9 +161,14 @@ def stored_area(geojson: dict[str, Any]) -> BaseGeometry:
     """The geometry of an area ``parse_area`` already accepted (a stored alert): built in bulk, not re-checked,
     so a worker loading 1,000 large areas does not pay the checks again."""
     polygons = [geojson["coordinates"]] if geojson["type"] == "Polygon" else geojson["coordinates"]
-    shapes = [Polygon(np.asarray(rings[0], dtype=np.float64), [np.asarray(r, dtype=np.float64) for r in rings[1:]])
-              for rings in polygons]
+    shapes = [Polygon(_positions(rings[0]), [_positions(r) for r in rings[1:]]) for rings in polygons]
     return shapes[0] if geojson["type"] == "Polygon" else MultiPolygon(shapes)
+
+
+def _positions(ring: list[list[float]]) -> FloatArray:
+    """A stored ring as an (n, 2) array: flattened first, which numpy reads faster than nested lists."""
+    flat = np.fromiter(itertools.chain.from_iterable(ring), dtype=np.float64, count=2 * len(ring))
+    return flat.reshape(-1, 2)
 
 
 def _check_size(coordinates: Any, kind: str, max_vertices: int) -> None:
@@ -230,26 +239,22 @@ IntArray = npt.NDArray[np.intp]
 
 
 class AreaIndex:
-    """Prepared polygons in an STRtree; queries return positions into the sequence it was built from."""
+    """Areas for point and cell queries; queries return positions into the sequence it was built from.
 
-    def __init__(self, geometries: Sequence[BaseGeometry]) -> None:
+    A point is answered by the areas' rasters (``PointRasters``: exact, one array read per candidate polygon, a
+    GEOS test only near an edge); an area (a traveller's cell) by an STRtree of the prepared areas.
+    """
+
+    def __init__(self, geometries: Sequence[BaseGeometry], *, cells: int = DEFAULT_CELLS) -> None:
         self._geometries = np.array(list(geometries), dtype=object)
-        for geometry in self._geometries:
-            shapely.prepare(geometry)
+        # GEOS builds a prepared polygon's index on its first query, not here: cheap to keep at hand.
+        shapely.prepare(self._geometries)
         self._tree = shapely.STRtree(self._geometries)
-        # The box around every area: a point outside it meets none, answered without building a shapely Point
-        # (most points on Earth, on every nearest and responsible answer).
-        self._extent: tuple[float, float, float, float] | None = (
-            tuple(float(v) for v in shapely.total_bounds(self._geometries))  # type: ignore[assignment]
-            if len(self._geometries) else None)
-        self._warm()
-
-    def _warm(self) -> None:
-        """Build each prepared polygon's point locator now (GEOS builds it on the first query), so that the
-        first traveller to ask after a rebuild does not pay for it."""
-        if len(self._geometries):
-            corners = shapely.points(shapely.bounds(self._geometries)[:, :2])
-            shapely.intersects(self._geometries, corners)
+        self._rasters = PointRasters(list(self._geometries), cells)
+        bounds = shapely.bounds(self._geometries).reshape(-1, 4)
+        # An area (within [-90, 90]) meets the pole, the whole line lat = ±90, exactly when its bounds reach it.
+        self._north: list[int] = np.flatnonzero(bounds[:, 3] == 90.0).tolist()
+        self._south: list[int] = np.flatnonzero(bounds[:, 1] == -90.0).tolist()
 
     def __len__(self) -> int:
         return len(self._geometries)
@@ -263,24 +268,18 @@ class AreaIndex:
         found: IntArray = np.sort(candidates[hits])
         return found
 
-    def at_point(self, lat: float, lon: float) -> IntArray:
-        """Positions of the areas covering a point (edge included), in every spelling of the point.
+    def covering(self, lat: float, lon: float) -> list[int]:
+        """Positions of the areas covering a point (edge included), in every spelling of the point, ascending.
 
-        Both spellings of the antimeridian are two point queries. A pole is the whole line lat = ±90, and an
-        area (lying within [-90, 90]) meets that line exactly when its bounds reach ±90, which the tree's
-        bounding boxes answer without a segment-by-segment intersection.
+        Both spellings of the antimeridian are two point queries. A pole is the whole line lat = ±90, which an
+        area meets exactly when its bounds reach ±90.
         """
         if abs(lat) == 90.0:
-            candidates: IntArray = self._tree.query(point_query(lat, lon))
-            bounds = shapely.bounds(self._geometries[candidates])
-            reach = bounds[:, 3] == 90.0 if lat > 0 else bounds[:, 1] == -90.0
-            found: IntArray = np.sort(candidates[reach])
-            return found
+            return list(self._north if lat > 0 else self._south)
         if abs(lon) == 180.0:
-            both = np.concatenate([self.meeting(Point(180.0, lat)), self.meeting(Point(-180.0, lat))])
-            return np.unique(both)
-        extent = self._extent
-        if extent is None or not (extent[0] <= lon <= extent[2] and extent[1] <= lat <= extent[3]):
-            return np.empty(0, dtype=np.intp)
-        return self.meeting(Point(lon, lat))
+            return sorted(set(self._rasters.covering(lat, 180.0)) | set(self._rasters.covering(lat, -180.0)))
+        return self._rasters.covering(lat, lon)
 
+    def at_point(self, lat: float, lon: float) -> IntArray:
+        """``covering`` as an array."""
+        return np.array(self.covering(lat, lon), dtype=np.intp)

@@ -1,7 +1,8 @@
 """Every stored alert at one store generation, indexed for the questions the service asks. Pure.
 
 Built once per generation and shared read-only by a worker's threads. Areas are parsed once per alert version
-(a rebuild reuses the prepared polygons of alerts whose ETag did not change) and sit in an ``AreaIndex``;
+(a rebuild reuses the parsed polygons of alerts whose ETag did not change; their rasters are coded again, on first use)
+and sit in an ``AreaIndex``;
 country and subdivision alerts sit in dictionaries. Time is not part of the snapshot: every query takes
 ``now_s``, and ``phase(now_s)`` names the stretch of time between two consecutive starts or ends, inside which
 the set of alerts in force and upcoming cannot change.
@@ -14,13 +15,13 @@ from __future__ import annotations
 import bisect
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
-import numpy as np
 import orjson
 from shapely.geometry.base import BaseGeometry
 
 from yurt.alerts.model.geometry import AreaIndex, stored_area
-from yurt.alerts.model.record import SEVERITY_RANK, AlertRecord, epoch_s, feature
+from yurt.alerts.model.record import SEVERITY_RANK, AlertRecord, epoch_s, feature, summary
 from yurt.geo.subdivisions import subdivision_closure
 
 # (country, subdivision candidates) of a point, asked only when some alert needs it; the argument names the
@@ -39,6 +40,7 @@ class Alert:
     area_countries: frozenset[str]
     area: BaseGeometry | None
     feature_head: bytes  # the public Feature's JSON without its last two bytes, to append "upcoming"
+    summary: dict[str, Any]  # what nearest and responsible carry (model.summary), made once; shared: read only
 
     @property
     def id(self) -> str:
@@ -60,7 +62,7 @@ def _alert(record: AlertRecord, area: BaseGeometry | None) -> Alert:
     assert head.endswith(b"}}")  # properties come last in the Feature, and are never empty
     return Alert(record, SEVERITY_RANK[doc["severity"]], epoch_s(doc["valid_from"]), epoch_s(doc.get("valid_to")),
                  frozenset(doc.get("countries") or ()), frozenset(doc.get("subdivisions") or ()),
-                 frozenset(doc.get("area_countries") or ()), area, head[:-2])
+                 frozenset(doc.get("area_countries") or ()), area, head[:-2], summary(doc))
 
 
 class AlertSnapshot:
@@ -70,7 +72,7 @@ class AlertSnapshot:
         reuse = {a.record.etag: a for a in previous.alerts} if previous is not None else {}
         alerts = []
         for record in records:
-            kept = reuse.get(record.etag)
+            kept = reuse.get(record.etag) if reuse else None  # an ETag hashes the whole doc: only when useful
             if kept is not None:
                 alerts.append(kept)
                 continue
@@ -82,7 +84,7 @@ class AlertSnapshot:
         self.generation = generation
         self.alerts: tuple[Alert, ...] = tuple(alerts)
         self.by_id: Mapping[str, Alert] = {a.id: a for a in alerts}
-        self._areal = np.array([i for i, a in enumerate(alerts) if a.area is not None], dtype=np.intp)
+        self._areal: list[int] = [i for i, a in enumerate(alerts) if a.area is not None]
         self._index = AreaIndex([alerts[i].area for i in self._areal])
         self._by_country: dict[str, list[int]] = {}
         self._by_subdivision_country: dict[str, list[int]] = {}
@@ -92,7 +94,13 @@ class AlertSnapshot:
             for code in a.subdivisions:
                 self._by_subdivision_country.setdefault(code.split("-")[0], []).append(i)
         self.subdivision_countries = frozenset(self._by_subdivision_country)
+        # country -> the subdivision codes alerts name there (in force or not)
+        self.subdivision_codes: dict[str, frozenset[str]] = {
+            country: frozenset(code for i in positions for code in alerts[i].subdivisions
+                               if code.split("-")[0] == country)
+            for country, positions in self._by_subdivision_country.items()}
         self.needs_place = bool(self._by_country or self._by_subdivision_country)
+        self._closures: dict[str, frozenset[str]] = {}  # subdivision code -> it and its parents (pycountry)
         self._boundaries = sorted({t for a in alerts for t in (a.starts_s, a.ends_s) if t != float("inf")})
 
     def __len__(self) -> int:
@@ -126,27 +134,37 @@ class AlertSnapshot:
         if candidates and subdivisions:
             # A point near a subdivision border has several candidates: warn for each (a doubt costs less than
             # a missed evacuation); a code matches its own subdivisions and those below it (ISO 3166-2 parents).
-            closures = set().union(*(subdivision_closure(code) for code in subdivisions))
+            closures = set().union(*(self._closure(code) for code in subdivisions))
             hits.update(i for i in candidates if self.alerts[i].subdivisions & closures)
         return hits
+
+    def _closure(self, code: str) -> frozenset[str]:
+        closure = self._closures.get(code)
+        if closure is None:  # a function of the code alone, asked of pycountry once per code
+            closure = self._closures[code] = subdivision_closure(code)
+        return closure
 
     def _answer(self, positions: Iterable[int], now_s: float) -> list[Alert]:
         return [self.alerts[i] for i in sorted(set(positions)) if self.alerts[i].in_force(now_s)]
 
     def at_point(self, lat: float, lon: float, now_s: float, locate: Locate) -> list[Alert]:
         """Alerts in force whose area covers the point (edge included) or whose country/subdivision holds it."""
-        hits = set(self._areal[self._index.at_point(lat, lon)].tolist())
-        return self._answer(hits | self._place_matches(locate), now_s)
+        areal = self._areal
+        hits = {areal[i] for i in self._index.covering(lat, lon)}
+        if self.needs_place:
+            hits |= self._place_matches(locate)
+        return self._answer(hits, now_s)
 
     def meeting(self, area: BaseGeometry, now_s: float, locate: Locate) -> list[Alert]:
         """Alerts in force whose area meets ``area`` (a traveller's cell), or whose country/subdivision holds
         the point ``locate`` answers for (the cell's centre)."""
-        hits = set(self._areal[self._index.meeting(area)].tolist())
+        areal = self._areal
+        hits = {areal[i] for i in self._index.meeting(area).tolist()}
         return self._answer(hits | self._place_matches(locate), now_s)
 
     def in_countries(self, countries: frozenset[str], now_s: float) -> list[Alert]:
         """Alerts in force for these countries: by country, by a subdivision in them, or an area reaching them."""
         hits = {i for c in countries for i in self._by_country.get(c, ())}
         hits.update(i for c in countries for i in self._by_subdivision_country.get(c, ()))
-        hits.update(i for i in self._areal.tolist() if self.alerts[i].area_countries & countries)
+        hits.update(i for i in self._areal if self.alerts[i].area_countries & countries)
         return self._answer(hits, now_s)

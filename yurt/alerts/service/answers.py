@@ -12,13 +12,15 @@ answer carries ``alerts: null`` (unknown), never an empty list that would claim 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import weakref
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from yurt.alerts.model.geometry import cell_area
-from yurt.alerts.model.record import Trip, summary
+from yurt.alerts.model.record import Trip
 from yurt.alerts.model.snapshot import Alert, AlertSnapshot, Locate
 from yurt.alerts.service.book import AlertBook
+from yurt.alerts.service.subdivision_reach import SubdivisionReach
 from yurt.core.store_errors import StoreUnavailable
 from yurt.geo.places import Locator
 from yurt.geo.privacy import cell_centre
@@ -27,24 +29,47 @@ _UNSET: Any = object()
 
 
 def point_locate(locator: Locator, lat: float, lon: float, *, country: str | None = _UNSET,
-                 subdivisions: Sequence[str] | None = None) -> Locate:
-    """``Locate`` for a point; ``country`` (and ``subdivisions``) when the caller already looked them up."""
+                 subdivisions: Sequence[str] | None = None, reach: SubdivisionReach | None = None) -> Locate:
+    """``Locate`` for a point; ``country`` (and ``subdivisions``) when the caller already looked them up.
+
+    With ``reach``, the costly subdivision lookup is skipped where no alerted subdivision can be a candidate
+    (``SubdivisionReach``: exact, the lookup would have named none of them)."""
+
+    def wanted_here(wanted: frozenset[str]) -> Callable[[str], bool]:
+        if reach is None:
+            return wanted.__contains__
+        return lambda code: code in wanted and reach.may_name(code, lat, lon)
 
     def locate(wanted: frozenset[str]) -> tuple[str | None, Sequence[str]]:
         if country is _UNSET:  # one lookup: the country, and its subdivisions only where an alert names one
-            place = locator.locate(lat, lon, subdivision_wanted=wanted.__contains__)
+            place = locator.locate(lat, lon, subdivision_wanted=wanted_here(wanted))
             return place.country, place.subdivisions or ()
-        if country is None or country not in wanted:
+        if country is None or not wanted_here(wanted)(country):
             return country, ()
         return country, subdivisions or locator.subdivision_candidates(lat, lon, country)
 
     return locate
 
 
+_REACH: weakref.WeakKeyDictionary[AlertSnapshot, SubdivisionReach] = weakref.WeakKeyDictionary()
+
+
+def subdivision_reach(snapshot: AlertSnapshot, locator: Locator) -> SubdivisionReach | None:
+    """The snapshot's ``SubdivisionReach`` for this locator (made on first use; None without subdivision
+    alerts)."""
+    if not snapshot.subdivision_codes:
+        return None
+    reach = _REACH.get(snapshot)
+    if reach is None or reach.locator is not locator:
+        reach = _REACH[snapshot] = SubdivisionReach(locator, snapshot.subdivision_codes)
+    return reach
+
+
 def at_point(snapshot: AlertSnapshot, locator: Locator, lat: float, lon: float, now_s: float, *,
              country: str | None = _UNSET, subdivisions: Sequence[str] | None = None) -> list[Alert]:
     return snapshot.at_point(lat, lon, now_s, point_locate(locator, lat, lon, country=country,
-                                                           subdivisions=subdivisions))
+                                                           subdivisions=subdivisions,
+                                                           reach=subdivision_reach(snapshot, locator)))
 
 
 def point_summaries(book: AlertBook, locator: Locator, lat: float, lon: float, now_s: float, *,
@@ -56,7 +81,7 @@ def point_summaries(book: AlertBook, locator: Locator, lat: float, lon: float, n
     except StoreUnavailable:
         return None
     found = at_point(snapshot, locator, lat, lon, now_s, country=country, subdivisions=subdivisions)
-    return [summary(a.record.doc) for a in found]
+    return [a.summary for a in found]
 
 
 def country_summaries(book: AlertBook, country: str, now_s: float) -> list[dict[str, Any]] | None:
@@ -67,7 +92,7 @@ def country_summaries(book: AlertBook, country: str, now_s: float) -> list[dict[
     except StoreUnavailable:
         return None
     found = snapshot.in_countries(frozenset({country}), now_s)
-    return [summary(a.record.doc) for a in found if a.area is None]
+    return [a.summary for a in found if a.area is None]
 
 
 def for_traveller(snapshot: AlertSnapshot, locator: Locator, cell: str | None, trips: Sequence[Trip],

@@ -5,8 +5,10 @@ a presence update, and a page read in one step (``PresenceStore.nearby_head``, `
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+
+import orjson
 
 from yurt.core.rate import RateCount
 from yurt.geo.privacy import LimiterRecord
@@ -17,6 +19,18 @@ class Profile:
     display_name: str
     languages: tuple[str, ...]
     about: str | None
+
+    def public_json(self) -> bytes:
+        """The profile as ``nearby`` shows it, the members of a JSON object without its braces
+        (``"display_name":…,"languages":[…],"about":…``): the index keeps it so, and a page is assembled from
+        these bytes without decoding or encoding a profile per result."""
+        return orjson.dumps({"display_name": self.display_name, "languages": list(self.languages),
+                             "about": self.about})[1:-1]
+
+    @classmethod
+    def from_public_json(cls, members: bytes) -> Profile:
+        data = orjson.loads(b"{" + members + b"}")
+        return cls(data["display_name"], tuple(data["languages"]), data["about"])
 
 
 @dataclass(frozen=True)
@@ -50,8 +64,14 @@ class NearbyHead:
 
 @dataclass(frozen=True)
 class NearbyRead:
-    """A page read in one step (``PresenceStore.read_page``): the kept members, each with the position of its cell
-    in the slots given, and where the page ended (slot position, offset)."""
+    """A page read in one step (``PresenceStore.read_page``): the kept members, each as (position of its cell in
+    the slots given, tid, presence session, ``Profile.public_json``), and where the page ended (slot position,
+    offset)."""
 
-    members: list[tuple[int, Presence]]
+    members: list[tuple[int, str, str, bytes]]
     end: tuple[int, int]
+
+
+# Lays out a page from a (viewer cell, occupied cells) head: the layout's cells from the page's start as
+# (cell, rotation, count) and the offset in the first, or None (nothing to read, or a cursor of another cell).
+PagePlan = Callable[[str, Mapping[str, int]], tuple[Sequence[tuple[str, int, int]], int] | None]

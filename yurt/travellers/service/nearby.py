@@ -14,9 +14,8 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
 
 import orjson
 
@@ -37,18 +36,19 @@ class Position:
     offset: int
 
 
-def _cursor_mac(secret: bytes, viewer: Presence, radius_km: float, payload: bytes) -> bytes:
-    context = f"cursor\x1f{viewer.tid}\x1f{viewer.cell}\x1f{radius_km!r}\x1f".encode()
+def _cursor_mac(secret: bytes, viewer: tuple[str, str], radius_km: float, payload: bytes) -> bytes:
+    context = f"cursor\x1f{viewer[0]}\x1f{viewer[1]}\x1f{radius_km!r}\x1f".encode()
     return hmac.new(secret, context + payload, hashlib.sha256).digest()[:12]
 
 
-def encode_cursor(secret: bytes, viewer: Presence, radius_km: float, position: Position) -> str:
+def encode_cursor(secret: bytes, viewer: tuple[str, str], radius_km: float, position: Position) -> str:
+    """A cursor for ``viewer`` (tid, cell) and this radius only."""
     payload = orjson.dumps([position.band, position.order_key.hex(), position.offset])
     token = _cursor_mac(secret, viewer, radius_km, payload) + payload
     return base64.urlsafe_b64encode(token).decode().rstrip("=")
 
 
-def decode_cursor(secret: bytes, viewer: Presence, radius_km: float, cursor: str) -> Position:
+def decode_cursor(secret: bytes, viewer: tuple[str, str], radius_km: float, cursor: str) -> Position:
     stale = StaleCursorError("the cursor does not belong to this query (or you moved); start again without it")
     try:
         token = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
@@ -89,17 +89,20 @@ def _plan(layout: list[CellSlot], i: int, offset: int, wanted: int
     return reads, slots, i, offset
 
 
-def _result(secret: bytes, viewer: str, presence: Presence, slot: CellSlot) -> dict[str, Any]:
-    return {"handle": session_handle(secret, viewer, presence.tid, presence.session),
-            "display_name": presence.profile.display_name, "languages": list(presence.profile.languages),
-            "about": presence.profile.about, "band": BANDS[slot.band][0]}
+_BAND_JSON = tuple(orjson.dumps(label) for label, _ in BANDS)
+_BANDS_JSON = orjson.dumps([label for label, _ in BANDS])
+
+
+def _result(handle: str, profile_json: bytes, band: int) -> bytes:
+    """One result as JSON: handle, the profile's members (``Profile.public_json``, as stored), band."""
+    return b'{"handle":"' + handle.encode() + b'",' + profile_json + b',"band":' + _BAND_JSON[band] + b"}"
 
 
 def _read_in_rounds(stores: TravellerStores, viewer: Presence, layout: list[CellSlot], i: int, offset: int,
-                    limit: int, now_s: float) -> tuple[list[dict[str, Any]], int, int]:
+                    limit: int, now_s: float) -> tuple[list[bytes], int, int]:
     """Stores that cannot read a page in one step: rounds of member reads and block checks, then the handles."""
     store = stores.presence
-    results: list[dict[str, Any]] = []
+    results: list[bytes] = []
     handles: dict[str, str] = {}
     for _ in range(MAX_ROUNDS):
         if len(results) >= limit or i >= len(layout):
@@ -112,40 +115,62 @@ def _read_in_rounds(stores: TravellerStores, viewer: Presence, layout: list[Cell
         for tid, presence, slot in candidates:
             if tid in hidden:
                 continue  # blocked, either way
-            result = _result(stores.secret, viewer.tid, presence, slot)
-            handles[result["handle"]] = tid
-            results.append(result)
+            handle = session_handle(stores.secret, viewer.tid, tid, presence.session)
+            handles[handle] = tid
+            results.append(_result(handle, presence.profile.public_json(), slot.band))
     store.remember_handles(viewer.tid, handles, now_s)
     return results, i, offset
 
 
 def nearby_page(stores: TravellerStores, tid: str, radius_km: float, limit: int, cursor: str | None,
                 now_s: float, charge: RateCharge | None = None,
-                settle: Callable[[RateCount | None], None] = lambda _: None) -> dict[str, Any]:
-    """One page for traveller ``tid``. ``charge``: the request's rate-limit hit, counted by the store in its
-    first round trip when it can (``settle`` then judges the count); 409 if ``tid`` is not sharing."""
+                settle: Callable[[RateCount | None], None] = lambda _: None) -> bytes:
+    """One page for traveller ``tid``, as the JSON document the endpoint answers (assembled from the stored
+    profiles' bytes). ``charge``: the request's rate-limit hit, counted by the store in its first round trip
+    when it can (``settle`` then judges the count); ``NotSharingError`` if ``tid`` is not sharing.
+
+    A store that predicts the head (``nearby_at_once``) reads the page this plans from the prediction in the
+    same step, and only if the real head matches it: the layout, hence the page, is the same either way."""
     secret, store = stores.secret, stores.presence
-    head = store.nearby_head(tid, radius_km, now_s, charge)
+    planned: list[tuple[list[CellSlot], int]] = []
+
+    def plan(cell: str, occupied: Mapping[str, int]) -> tuple[list[tuple[str, int, int]], int] | None:
+        layout = nearby_layout(secret, tid, cell, radius_km, occupied)
+        try:
+            position = decode_cursor(secret, (tid, cell), radius_km, cursor) if cursor else None
+        except StaleCursorError:
+            return None  # judged against the real head, after it
+        i, offset = _start(layout, position)
+        if i >= len(layout):
+            return None
+        planned.append((layout, i))
+        return [(s.cell, s.rotation, s.count) for s in layout[i:]], offset
+
+    head, page = store.nearby_at_once(tid, radius_km, now_s, charge, plan, limit)
     settle(head.rate)
     viewer = head.viewer
     if viewer is None:
         raise NotSharingError(NOT_SHARING)
-    layout = nearby_layout(secret, tid, viewer.cell, radius_km, head.occupied)
-    i, offset = _start(layout, decode_cursor(secret, viewer, radius_km, cursor) if cursor else None)
-    page = None
-    if i < len(layout) and limit > 0:
-        page = store.read_page(viewer, [(s.cell, s.rotation, s.count) for s in layout[i:]], offset, limit, now_s)
+    if page is not None:  # the head was as predicted: the planned layout is the real one
+        layout, i = planned[-1]
+    else:
+        layout = nearby_layout(secret, tid, viewer.cell, radius_km, head.occupied)
+        i, offset = _start(layout, decode_cursor(secret, (tid, viewer.cell), radius_km, cursor) if cursor else None)
+        if i < len(layout) and limit > 0:
+            page = store.read_page(viewer, [(s.cell, s.rotation, s.count) for s in layout[i:]], offset, limit, now_s)
     if page is None:
         results, i, offset = _read_in_rounds(stores, viewer, layout, i, offset, limit, now_s)
     else:
-        results = [_result(secret, tid, presence, layout[i + slot]) for slot, presence in page.members]
+        results = [_result(session_handle(secret, tid, member, session), profile_json, layout[i + slot].band)
+                   for slot, member, session, profile_json in page.members]
         i, offset = i + page.end[0], page.end[1]
     next_cursor = None
     if i < len(layout):
         slot = layout[i]
-        next_cursor = encode_cursor(secret, viewer, radius_km, Position(slot.band, slot.order_key, offset))
-    return {"results": results, "next_cursor": next_cursor, "radius_km": radius_km,
-            "bands": [label for label, _ in BANDS]}
+        next_cursor = encode_cursor(secret, (tid, viewer.cell), radius_km,
+                                    Position(slot.band, slot.order_key, offset))
+    return (b'{"results":[' + b",".join(results) + b'],"next_cursor":' + orjson.dumps(next_cursor)
+            + b',"radius_km":' + orjson.dumps(radius_km) + b',"bands":' + _BANDS_JSON + b"}")
 
 
 def resolve_handle(stores: TravellerStores, viewer: str, handle: str, now_s: float) -> str | None:

@@ -77,8 +77,9 @@ class TravellerService:
         self.stores.presence.erase(tid, now_s)
 
     def nearby(self, tid: str, radius_km: float, limit: int, cursor: str | None, now_s: float,
-               charge: RateCharge | None = None, settle: Settle = _no_settle) -> dict[str, Any]:
-        """One nearby page around the caller's own cell (``nearby_page``); the radius is snapped to a band edge."""
+               charge: RateCharge | None = None, settle: Settle = _no_settle) -> bytes:
+        """One nearby page around the caller's own cell, as the JSON document to answer (``nearby_page``); the
+        radius is snapped to a band edge."""
         return nearby_page(self.stores, tid, privacy.snap_radius_km(radius_km), limit, cursor, now_s, charge,
                            settle)
 

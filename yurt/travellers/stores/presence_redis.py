@@ -1,4 +1,5 @@
-"""Redis implementations of ``PresenceStore`` and ``MeetupStore``; every Redis failure fails closed (503).
+"""The Redis ``PresenceStore``; every Redis failure fails closed (503). The side tables (handles shown,
+blocks, the visible gauge) are in ``presence_redis_side``.
 
 Key layout (hash tags keep what must change together on one Cluster slot)::
 
@@ -8,15 +9,12 @@ Key layout (hash tags keep what must change together on one Cluster slot)::
     {t:<tid>}:blk    set    tids this traveller blocked
     {t:<tid>}:h      hash   handle → tid, for handles this viewer was shown (expires a day after last use)
     {t:<tid>}:susp   string staff suspension marker
-    {t:<tid>}:att    set    meetup ids attended        {t:<tid>}:org  set  meetup ids organised
     {g:<res5>}:c:<res7>  zset   tid → hash-order score (the geo index: one set per resolution-7 cell)
     {g:<res5>}:n         hash   res7 → live member count (what a nearby query and the area map read)
     {g:<res5>}:x         zset   "<res7>|<tid>" → expiry ms (lazy sweep of expired index members)
-    {g:<res5>}:prof      hash   tid → profile copy JSON (cell, exp_ms, name, langs, about, sid, est): one read
+    {g:<res5>}:prof      hash   tid → profile copy "cell|exp_ms|sid|est|profile JSON members" (``index_copy``)
     {g:<res5>}:est       set    "<res7>|<tid>" of established members   {g:<res5>}:ne  hash  res7 → their count
     (reports about travellers: ``traveller_reports``, keys {tr}:…)
-
-Meetup keys are described in ``meetups_redis``.
 
 Exactness of expiry: the presence key's PEXPIRE is exact, and every read also checks ``exp_ms`` against the
 caller's clock; the index is only an accelerator — a member whose presence is gone, expired or in another cell
@@ -26,7 +24,7 @@ is skipped on read and swept from the index when its expiry passes. Coordinates 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any, ParamSpec, TypeVar, cast
+from typing import Any, cast
 
 import orjson
 import redis
@@ -35,21 +33,17 @@ from redis.client import Pipeline
 from yurt.core.rate import RateCharge
 from yurt.core.redis import node_pipelines
 from yurt.core.redis.common import (
-    VISIBLE_SHARDS,
-    fails_closed,
     text,
     to_ms,
     traveller_key,
     visible_key,
-    visible_shard_key,
 )
 from yurt.core.redis.scripts import evalsha, reloading_scripts
 from yurt.geo.privacy import LimiterRecord, UpdatePolicy, index_cells_for, new_session, session_order
 from yurt.travellers.model.area_counts import ACCOUNT_AGE_FOR_AREAS_S, FIRST_SEEN_RETENTION_S
-from yurt.travellers.model.steps import NearbyHead, NearbyRead, UpdateHead
-from yurt.travellers.stores.onetrip import OneTrip, index_group
+from yurt.travellers.model.steps import NearbyHead, NearbyRead, PagePlan, UpdateHead
+from yurt.travellers.stores.onetrip import OneTrip, index_copy, index_group, read_copy
 from yurt.travellers.stores.presence import (
-    HANDLE_TTL_S,
     MemberRead,
     Presence,
     PresenceStore,
@@ -58,13 +52,7 @@ from yurt.travellers.stores.presence import (
     admitted_update,
 )
 from yurt.travellers.stores.presence_lua import COMMIT, INDEX_ADD, INDEX_REMOVE, READ_ROTATED
-
-P = ParamSpec("P")
-R = TypeVar("R")
-
-
-_fails_closed = fails_closed("traveller store")
-
+from yurt.travellers.stores.presence_redis_side import RedisSideTables, _fails_closed
 
 _t = traveller_key
 
@@ -77,7 +65,7 @@ _ms = to_ms
 _s = text
 
 
-class RedisPresenceStore(PresenceStore):
+class RedisPresenceStore(RedisSideTables, PresenceStore):
     """On a single node, nearby and presence updates take the one-trip scripts (``travellers_onetrip``) and
     count the request's rate-limit hit with them; on a Cluster, per-slot scripts and pipelines."""
 
@@ -117,10 +105,21 @@ class RedisPresenceStore(PresenceStore):
         if self._one is None:
             return super().nearby_head(tid, radius_km, now_s)
         head, without_ix = self._one.nearby_head(tid, radius_km, now_s, charge)
+        return self._with_occupied(head, without_ix, radius_km, now_s)
+
+    def _with_occupied(self, head: NearbyHead, without_ix: bool, radius_km: float, now_s: float) -> NearbyHead:
         if without_ix and head.viewer is not None:  # shared before ``ix`` existed: one more round trip
             return NearbyHead(head.viewer, self.occupied(index_cells_for(head.viewer.cell, radius_km), now_s),
                               head.rate)
         return head
+
+    @_fails_closed
+    def nearby_at_once(self, tid: str, radius_km: float, now_s: float, charge: RateCharge | None, plan: PagePlan,
+                       limit: int) -> tuple[NearbyHead, NearbyRead | None]:
+        if self._one is None:
+            return super().nearby_at_once(tid, radius_km, now_s, charge, plan, limit)
+        head, without_ix, page = self._one.nearby_at_once(tid, radius_km, now_s, charge, plan, limit)
+        return self._with_occupied(head, without_ix, radius_km, now_s), page
 
     @_fails_closed
     def read_page(self, viewer: Presence, cells: Sequence[tuple[str, int, int]], offset: int, limit: int,
@@ -167,9 +166,7 @@ class RedisPresenceStore(PresenceStore):
                 raise SuspendedError(tid)
         old_cell = _s(outcome[1]) if outcome[1] else None
         session, established = _s(outcome[2]), _s(outcome[3]) == "1"
-        copy = orjson.dumps({"cell": cell, "exp_ms": _ms(expires_at_s), "name": profile.display_name,
-                             "langs": list(profile.languages), "about": profile.about, "sid": session,
-                             "est": established})
+        copy = index_copy(cell, _ms(expires_at_s), session, established, profile.public_json())
 
         def index(pipe: Pipeline) -> None:
             if old_cell is not None and old_cell != cell:
@@ -250,14 +247,12 @@ class RedisPresenceStore(PresenceStore):
         out = []
         for read, flat in zip(reads, replies, strict=True):
             batch = []
-            for member, copy in zip(flat[0::2], flat[1::2], strict=True):
+            for member, raw in zip(flat[0::2], flat[1::2], strict=True):
                 tid, presence = _s(member), None
-                if copy:
-                    data = orjson.loads(copy)
-                    if data["cell"] == read.cell and data["exp_ms"] > _ms(now_s):
-                        profile = Profile(data["name"], tuple(data["langs"]), data["about"])
-                        presence = Presence(tid, read.cell, data["exp_ms"] / 1000, profile, data.get("sid", ""),
-                                            bool(data.get("est")))
+                copy = read_copy(raw) if raw else None
+                if copy is not None and copy.cell == read.cell and copy.exp_ms > _ms(now_s):
+                    presence = Presence(tid, read.cell, copy.exp_ms / 1000, Profile.from_public_json(copy.profile_json),
+                                        copy.session, copy.established)
                 batch.append((tid, presence))
             out.append(batch)
         return out
@@ -277,38 +272,6 @@ class RedisPresenceStore(PresenceStore):
                 out[tid] = presence
         return out
 
-    @_fails_closed
-    def remember_handles(self, viewer: str, handles: Mapping[str, str], now_s: float) -> None:
-        if not handles:
-            return
-        with self._r.pipeline(transaction=True) as tx:
-            tx.hset(_t(viewer, "h"), mapping={k: v for k, v in handles.items()})
-            tx.expire(_t(viewer, "h"), int(HANDLE_TTL_S))
-            tx.execute()
-
-    @_fails_closed
-    def resolve_handle(self, viewer: str, handle: str, now_s: float) -> str | None:
-        if "|" in handle:
-            return None  # a shown-session field of the same hash, not a handle
-        target = self._r.hget(_t(viewer, "h"), handle)
-        return _s(target) if target is not None else None
-
-    @_fails_closed
-    def block(self, viewer: str, target: str) -> None:
-        self._r.sadd(_t(viewer, "blk"), target)
-
-    @_fails_closed
-    def hidden_from(self, viewer: str, targets: Sequence[str]) -> set[str]:
-        if not targets:
-            return set()
-        def read(pipe: Pipeline) -> None:
-            pipe.smismember(_t(viewer, "blk"), list(targets))
-            for target in targets:
-                pipe.sismember(_t(target, "blk"), viewer)
-
-        replies = node_pipelines.run(self._r, read)
-        mine, theirs = replies[0], replies[1:]
-        return {t for t, a, b in zip(targets, mine, theirs, strict=True) if a or b}
 
     @_fails_closed
     def suspend(self, tid: str, now_s: float) -> None:
@@ -325,13 +288,4 @@ class RedisPresenceStore(PresenceStore):
         self._r.delete(_t(tid, "p"), _t(tid, "blk"), _t(tid, "h"), _t(tid, "seen"))
         self._r.zrem(visible_key(tid), tid)
 
-    @_fails_closed
-    def visible_count(self, now_s: float) -> int:
-        def read(pipe: Pipeline) -> None:
-            for shard in range(VISIBLE_SHARDS):
-                key = visible_shard_key(shard)
-                pipe.zremrangebyscore(key, "-inf", _ms(now_s))
-                pipe.zcard(key)
-
-        return sum(int(count) for count in node_pipelines.run(self._r, read)[1::2])
 

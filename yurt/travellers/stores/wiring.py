@@ -11,7 +11,8 @@ from typing import TYPE_CHECKING
 
 from yurt.core.settings import Settings
 from yurt.geo.privacy import UpdatePolicy
-from yurt.travellers.stores.presence import EmbeddedPresenceStore, TravellerStores, traveller_secret
+from yurt.travellers.stores.presence import TravellerStores, traveller_secret
+from yurt.travellers.stores.presence_embedded import EmbeddedPresenceStore
 
 if TYPE_CHECKING:
     import redis
