@@ -11,7 +11,8 @@ bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:8000")
 workers = int(os.environ.get("GUNICORN_WORKERS", "1"))
 threads = int(os.environ.get("GUNICORN_THREADS", "1"))
 # gunicorn's sync / gthread workers, except that the errors gunicorn answers itself before the app sees a request
-# (414, 431, malformed request lines and headers) are problem+json like every other error (yurt/core/http/gunicorn_worker.py).
+# (414, 431, malformed request lines and headers) are problem+json like every other error
+# (yurt/core/http/gunicorn_worker.py).
 # Set GUNICORN_THREADS, not --threads on the command line: given --threads, gunicorn swaps any *SyncWorker for its
 # plain gthread worker, whose errors are HTML again. Gunicorn's default request limits stand (request line 4094
 # bytes, 100 header fields of 8190 bytes each): the API's URLs and bearer tokens are far below them.

@@ -7,8 +7,8 @@ Exit code 3 is gunicorn's WORKER_BOOT_ERROR: the master stops instead of restart
 import sys
 
 from yurt import create_app
-from yurt.missions.schemas.dataset import DatasetError
 from yurt.core.settings import SettingsError
+from yurt.missions.schemas.dataset import DatasetError
 
 BOOT_ERROR = 3
 
