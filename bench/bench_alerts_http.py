@@ -14,9 +14,10 @@ Both Yurt servers answer the same fixed list of points (wrk walks it in order): 
 point drawn in an area, not only its box), half uniform on the sphere. Each server is warmed with the whole list
 first (on B the snapshot of 1,100 alerts is built and its rasters coded per worker, and the run waits until
 the workers are idle), then runs alternate A B A B ... so that drift on the shared machine hits both alike; the
-hello-world is measured before each pair. Reported: req/s, p50 and p99 per run, the medians, the ratio B/A of the medians
-(and per pair, for the spread), how many of the points' answers carry alerts on B, and the server workers' CPU
-milliseconds per request (from /proc; steadier than req/s on a shared machine) with the ratio A/B of it.
+hello-world is measured before each pair. Reported: req/s, p50 and p99 per run, the medians, the ratio B/A of
+the medians (and per pair, for the spread), how many of the points' answers carry alerts on B, and the server
+workers' CPU milliseconds per request (from /proc; steadier than req/s on a shared machine) with the ratio A/B
+of it.
 
     python bench/bench_alerts_http.py [--embedded] [--rounds 3] [--duration 10] [--workers 2]
                                       [--connections 8] [--alerts 1000] [--json out.json]
