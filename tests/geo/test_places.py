@@ -233,6 +233,34 @@ def test_candidates_match_brute_force_oracle(lat: float, lon: float) -> None:
     assert match.nearest_km == pytest.approx(nearest, abs=1e-6)
 
 
+@pytest.fixture(scope="module")
+def real_places() -> tuple[list[tuple[str, str, float, float]], SubdivisionIndex]:
+    loaded = SubdivisionIndex.load()
+    rows = [(c, code, lat, lon) for c in ("DE", "KG") for code in loaded.codes(c) for lat, lon in loaded.places(code)]
+    return rows, SubdivisionIndex(rows)
+
+
+@settings(max_examples=60, deadline=None)
+@given(data=st.data())
+def test_candidates_on_real_places_match_brute_force_oracle(
+    real_places: tuple[list[tuple[str, str, float, float]], SubdivisionIndex], data: st.DataObject
+) -> None:
+    real_rows, index = real_places
+    # Real places (dense Germany, sparse Kyrgyzstan), rounded as ``places`` gives them, so that the ball queries
+    # meet both cases: the first ball holds the candidates, and the first ball is empty or too small.
+    country, lat_range, lon_range = data.draw(
+        st.sampled_from([("DE", (47.3, 55.0), (5.9, 15.0)), ("KG", (39.2, 43.2), (69.3, 80.2))])
+    )
+    lat = data.draw(st.floats(*lat_range))
+    lon = data.draw(st.floats(*lon_range))
+    match = index.match(country, lat, lon)
+    assert match is not None
+    got = set(match.codes)
+    assert _oracle(real_rows, country, lat, lon, -1e-6) <= got <= _oracle(real_rows, country, lat, lon, 1e-6)
+    nearest = min(_haversine_km(lat, lon, la, lo) for c, _, la, lo in real_rows if c == country)
+    assert match.nearest_km == pytest.approx(nearest, abs=1e-6)
+
+
 def test_locate_is_consistent_across_threads(locator: Locator) -> None:
     points = [(lat, lon) for _, lat, lon, _ in SUBDIVISION_CASES]
     serial = [locator.locate(lat, lon) for lat, lon in points]
