@@ -73,11 +73,11 @@ def test_rasters_are_coded_in_the_background_and_exact_before() -> None:
     """Before a polygon is coded a point in its box is asked of GEOS; the first query starts the coding."""
     areas = [square(10.0, 10.0), square(50.0, 10.0, 2.0)]
     rasters = PointRasters([parse_area(a).geometry for a in areas], cells=64)
-    assert all(slot[0] is None for slot in rasters._slots)
+    assert not any(rasters.coded(k) for k in range(len(rasters)))
     probes = [(10.5, 10.5), (10.0, 11.0), (11.0, 10.999), (51.0, 12.0), (50.0, 9.99), (60.0, 10.0)]
     before = [rasters.covering(lat, lon) for lon, lat in probes]
     rasters.wait_coded(timeout_s=30)
-    assert all(slot[0] is not None for slot in rasters._slots)
+    assert all(rasters.coded(k) for k in range(len(rasters)))
     after = [rasters.covering(lat, lon) for lon, lat in probes]
     expected = [[i for i, a in enumerate(areas) if covers(polygons_of(a), lon, lat)] for lon, lat in probes]
     assert before == after == expected == [[0], [0], [0], [1], [], []]

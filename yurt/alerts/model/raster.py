@@ -22,12 +22,13 @@ crowded region that was most of an answer's time (bench/bench_alerts.py).
 
 from __future__ import annotations
 
+import itertools
 import math
 import os
 import threading
+from array import array
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -151,6 +152,12 @@ class PointRasters:
     from gunicorn's boot timeout, and no request pays for coding. Until a polygon is coded, a point in its box
     is tested by GEOS, as every EDGE cell is: exact all along. ``code_all()`` codes every polygon now. Safe to
     share between threads: a polygon coded twice at once gets the same bytes twice.
+
+    Layout, for the memory a query touches (a request runs between two queries and leaves little of this in
+    the CPU caches; bench/bench_alerts_http.py): each grid cell holds its polygons' frames packed in two flat
+    arrays (4 doubles, 4 integers per polygon, read in order), and every polygon's codes sit in one buffer at
+    an offset of their own, so a candidate costs a few adjacent reads and one read of its cell's code, not a
+    walk through a tuple, four float objects, a list and a bytes object of its own.
     """
 
     def __init__(self, geometries: Sequence[BaseGeometry], cells: int = DEFAULT_CELLS) -> None:
@@ -162,11 +169,13 @@ class PointRasters:
                 owners.append(position)
         frames = [raster_frame(p, cells) for p in polygons]
         self._polygons = np.array(polygons, dtype=object)
+        shapely.prepare(self._polygons)  # the parts of a MultiPolygon too (GEOS indexes them on first query)
         self._frames = frames
-        # Per polygon, the fields code_at reads, as a plain tuple (the loop in covering() is the hot path), and
-        # a one-item list holding its codes once made.
-        self._slots: list[list[bytes | None]] = [[None] for _ in polygons]
-        self._entries = [(*frame, self._slots[k], owners[k], k) for k, frame in enumerate(frames)]
+        self._owners = owners
+        sizes = [nx * ny for _, _, _, _, nx, ny in frames]
+        self._offsets = [0, *itertools.accumulate(sizes)]
+        self._codes = bytearray(self._offsets[-1])  # polygon k's cells at _offsets[k]: row-major codes
+        self._coded = bytearray(len(polygons))  # 1 once polygon k's cells are in _codes
         grid: dict[int, list[int]] = {}
         for k, (x0, y0, sx, sy, nx, ny) in enumerate(frames):
             # The raster's box, widened by _GRID_MARGIN_DEG: a point whose lon + 180 rounds across a grid line
@@ -176,19 +185,24 @@ class PointRasters:
             for row in range(r0, r1 + 1):
                 for col in range(c0, c1 + 1):
                     grid.setdefault(row * _COLS + col, []).append(k)
-        self._grid: dict[int, tuple[Any, ...]] = {key: tuple(self._entries[k] for k in ks) for key, ks in grid.items()}
+        # per grid cell: (x0, y0, sx, sy) and (nx, ny, offset, k) of each polygon, as code_at reads them
+        self._grid: dict[int, tuple[array[float], array[int]]] = {
+            key: (array("d", (f for k in ks for f in frames[k][:4])),
+                  array("q", (i for k in ks for i in (frames[k][4], frames[k][5], self._offsets[k], k))))
+            for key, ks in grid.items()}
         self._coder_pid = 0  # the process whose thread codes the cells (a forked worker starts its own)
         self._coder: threading.Thread | None = None
         self._lock = threading.Lock()
 
     def _code(self, k: int) -> bytes:
         codes = raster_codes(self._polygons[k], self._frames[k])
-        self._slots[k][0] = codes
+        self._codes[self._offsets[k]:self._offsets[k + 1]] = codes  # same length: one copy, under the GIL
+        self._coded[k] = 1
         return codes
 
     def code_all(self) -> None:
-        for k, slot in enumerate(self._slots):
-            if slot[0] is None:
+        for k in range(len(self._coded)):
+            if not self._coded[k]:
                 self._code(k)
 
     def _start_coding(self) -> None:
@@ -205,40 +219,50 @@ class PointRasters:
         if self._coder is not None:
             self._coder.join(timeout_s)
 
+    def coded(self, k: int) -> bool:
+        return bool(self._coded[k])
+
     def raster(self, k: int) -> PolygonRaster:
         """Polygon ``k``'s raster (coding it if needed)."""
-        codes = self._slots[k][0]
-        return PolygonRaster(*self._frames[k], codes if codes is not None else self._code(k))
+        codes = bytes(self._codes[self._offsets[k]:self._offsets[k + 1]]) if self._coded[k] else self._code(k)
+        return PolygonRaster(*self._frames[k], codes)
 
     def __len__(self) -> int:
-        return len(self._slots)
+        return len(self._coded)
 
     def covering(self, lat: float, lon: float) -> list[int]:
         """Positions of the areas covering (lon, lat), in increasing order; lat within (-90, 90)."""
         row = min(_ROWS - 1, int(lat + 90.0))
         col = min(_COLS - 1, int(lon + 180.0))
+        cell = self._grid.get(row * _COLS + col)
+        if cell is None:
+            return []
+        frames, sizes = cell
+        codes, coded, owners = self._codes, self._coded, self._owners
         found: set[int] = set()
         exact: list[int] = []
         uncoded = False
-        for x0, y0, sx, sy, nx, ny, slot, owner, k in self._grid.get(row * _COLS + col, ()):
-            u = (lon - x0) * sx
-            v = (lat - y0) * sy
-            if 0.0 <= u < nx and 0.0 <= v < ny:
-                codes = slot[0]
-                if codes is None:  # not coded yet: ask GEOS, and have the cells coded
+        for j in range(0, len(sizes), 4):
+            # The arithmetic of PolygonRaster.code_at, on the same doubles.
+            u = (lon - frames[j]) * frames[j + 2]
+            v = (lat - frames[j + 1]) * frames[j + 3]
+            nx = sizes[j]
+            if 0.0 <= u < nx and 0.0 <= v < sizes[j + 1]:
+                k = sizes[j + 3]
+                if not coded[k]:  # not coded yet: ask GEOS, and have the cells coded
                     exact.append(k)
                     uncoded = True
                     continue
-                code = codes[int(v) * nx + int(u)]
+                code = codes[sizes[j + 2] + int(v) * nx + int(u)]
                 if code == INSIDE:
-                    found.add(owner)
+                    found.add(owners[k])
                 elif code == EDGE:
                     exact.append(k)
         if uncoded:
             self._start_coding()
         if exact:
             meets = shapely.intersects_xy(self._polygons[exact], lon, lat)
-            found.update(self._entries[k][7] for k, hit in zip(exact, meets.tolist(), strict=True) if hit)
+            found.update(owners[k] for k, hit in zip(exact, meets.tolist(), strict=True) if hit)
         return sorted(found)
 
 

@@ -41,6 +41,7 @@ class Alert:
     area: BaseGeometry | None
     feature_head: bytes  # the public Feature's JSON without its last two bytes, to append "upcoming"
     summary: dict[str, Any]  # what nearest and responsible carry (model.summary), made once; shared: read only
+    summary_json: bytes  # the same as JSON, spliced into answers as it is (orjson.dumps(summary))
 
     @property
     def id(self) -> str:
@@ -60,9 +61,10 @@ def _alert(record: AlertRecord, area: BaseGeometry | None) -> Alert:
     doc = record.doc
     head = orjson.dumps(feature(doc))
     assert head.endswith(b"}}")  # properties come last in the Feature, and are never empty
+    brief = summary(doc)
     return Alert(record, SEVERITY_RANK[doc["severity"]], epoch_s(doc["valid_from"]), epoch_s(doc.get("valid_to")),
                  frozenset(doc.get("countries") or ()), frozenset(doc.get("subdivisions") or ()),
-                 frozenset(doc.get("area_countries") or ()), area, head[:-2], summary(doc))
+                 frozenset(doc.get("area_countries") or ()), area, head[:-2], brief, orjson.dumps(brief))
 
 
 class AlertSnapshot:
@@ -144,15 +146,19 @@ class AlertSnapshot:
             closure = self._closures[code] = subdivision_closure(code)
         return closure
 
-    def _answer(self, positions: Iterable[int], now_s: float) -> list[Alert]:
-        return [self.alerts[i] for i in sorted(set(positions)) if self.alerts[i].in_force(now_s)]
+    def _answer(self, positions: set[int], now_s: float) -> list[Alert]:
+        alerts = self.alerts
+        return [a for a in (alerts[i] for i in sorted(positions)) if a.starts_s <= now_s < a.ends_s]
 
     def at_point(self, lat: float, lon: float, now_s: float, locate: Locate) -> list[Alert]:
         """Alerts in force whose area covers the point (edge included) or whose country/subdivision holds it."""
         areal = self._areal
-        hits = {areal[i] for i in self._index.covering(lat, lon)}
-        if self.needs_place:
-            hits |= self._place_matches(locate)
+        covering = self._index.covering(lat, lon)
+        if not self.needs_place:  # positions ascending, as the areas' positions are (a nearest answer's path)
+            alerts = self.alerts
+            return [a for a in (alerts[areal[i]] for i in covering) if a.starts_s <= now_s < a.ends_s]
+        hits = self._place_matches(locate)
+        hits.update(areal[i] for i in covering)
         return self._answer(hits, now_s)
 
     def meeting(self, area: BaseGeometry, now_s: float, locate: Locate) -> list[Alert]:

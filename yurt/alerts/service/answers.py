@@ -84,6 +84,18 @@ def point_summaries(book: AlertBook, locator: Locator, lat: float, lon: float, n
     return [a.summary for a in found]
 
 
+def point_alerts_json(book: AlertBook, locator: Locator, lat: float, lon: float, now_s: float, *,
+                      country: str | None = _UNSET, subdivisions: Sequence[str] | None = None) -> bytes:
+    """``point_summaries`` as the JSON an answer carries (``null`` when unknown), from each alert's
+    pre-serialised summary: the same bytes as ``orjson.dumps(point_summaries(...))``."""
+    try:
+        snapshot = book.current()
+    except StoreUnavailable:
+        return b"null"
+    found = at_point(snapshot, locator, lat, lon, now_s, country=country, subdivisions=subdivisions)
+    return b"[" + b",".join([a.summary_json for a in found]) + b"]"
+
+
 def country_summaries(book: AlertBook, country: str, now_s: float) -> list[dict[str, Any]] | None:
     """``alerts`` for an answer about a whole country: the alerts in force for it or for a subdivision of it
     (an area alert is matched by points, so a country question does not list it)."""

@@ -18,7 +18,7 @@ from typing import Any
 
 import orjson
 
-from yurt.alerts.service.answers import country_summaries, point_summaries
+from yurt.alerts.service.answers import country_summaries, point_alerts_json, point_summaries
 from yurt.geo.hours import OpenState
 from yurt.geo.instants import utc_iso
 from yurt.geo.spatial_index import Neighbour
@@ -127,9 +127,10 @@ def nearest_answer(svc: MissionService, lat: float, lon: float, limit: int, *, o
     hits = nearest_hits(dataset, lat, lon, limit, types=default_types(types, service), statuses=statuses,
                         service=service, open_now=open_now, now=now)
     country = svc.locator.country_of_point(lat, lon)
-    alerts = point_summaries(svc.alerts, svc.locator, lat, lon, now.timestamp(), country=country)
-    head = orjson.dumps({"country": _country(svc, country), "at_home": country == HOME_COUNTRY, "alerts": alerts})
-    body = head[:-1] + b',"results":[' + b",".join(result_bytes(dataset, h, now) for h in hits) + b"]}"
+    alerts = point_alerts_json(svc.alerts, svc.locator, lat, lon, now.timestamp(), country=country)
+    head = orjson.dumps({"country": _country(svc, country), "at_home": country == HOME_COUNTRY})
+    body = (head[:-1] + b',"alerts":' + alerts + b',"results":['
+            + b",".join(result_bytes(dataset, h, now) for h in hits) + b"]}")
     return Answer(body, dataset.etag.strip('"'))
 
 
