@@ -7,12 +7,14 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
+import orjson
 from flask import Flask
 from flask.testing import FlaskClient
 
 from tests.alerts.helpers import BERLIN_BOX, FIJI, TITLE, clocked, published, staff
 from tests.travellers.helpers import T0, Clock
-from yurt.alerts.service.answers import point_summaries
+from yurt.alerts.model.record import AlertRecord
+from yurt.alerts.service.answers import at_point, point_alerts_json, point_summaries
 from yurt.alerts.service.book import AlertBook
 from yurt.alerts.stores.embedded import AlertState, EmbeddedAlertStore
 from yurt.core.store_errors import StoreUnavailable
@@ -84,6 +86,7 @@ def test_an_alert_store_never_reached_answers_null_not_none(tmp_path: Any) -> No
 
     book = AlertBook(Unreachable(tmp_path), reload_interval_s=0.01)
     assert point_summaries(book, Locator(), 52.52, 13.40, T0.timestamp()) is None
+    assert point_alerts_json(book, Locator(), 52.52, 13.40, T0.timestamp(), country="DE") == b"null"
 
 
 def test_a_store_outage_keeps_serving_the_last_alerts(tmp_path: Any) -> None:
@@ -98,3 +101,40 @@ def test_a_store_outage_keeps_serving_the_last_alerts(tmp_path: Any) -> None:
     store.generation = down  # type: ignore[method-assign]
     summaries = point_summaries(book, Locator(), 52.52, 13.40, T0.timestamp())
     assert summaries is not None and [s["id"] for s in summaries] == ["al-0000000001"]
+
+
+def _record(i: int, **members: Any) -> AlertRecord:
+    doc = {"id": f"al-{i:010x}", "severity": ("info", "advisory", "warning", "evacuation")[i % 4], "title": TITLE,
+           "body": TITLE, "valid_from": "2026-01-01T00:00:00Z", "valid_to": None, "countries": [],
+           "subdivisions": [], "area": None, "area_countries": [], "missions": [], "sources": [], **members}
+    return AlertRecord(doc, i + 1)
+
+
+# (lat, lon): in Berlin (an area, a country and a subdivision alert), Paris (a subdivision alert), Fiji on both
+# sides of the antimeridian (an area; no place alert for FJ), Vienna and the open sea (none), the North Pole.
+PROBES = [(52.52, 13.40), (52.3, 13.0), (48.86, 2.35), (-17.0, 179.5), (-16.5, -179.9), (-17.0, 180.0),
+          (48.21, 16.37), (40.0, -40.0), (90.0, 0.0)]
+
+
+def test_the_spliced_alerts_and_the_areas_only_path_answer_as_the_full_lookup(tmp_path: Any) -> None:
+    """``nearest`` splices ``point_alerts_json`` (each alert's pre-serialised summary) into its answer: the same
+    bytes as the summaries' JSON; and where the caller's country has no country or subdivision alert, the areas
+    alone answer, as the full lookup would."""
+    records = [_record(0, area=BERLIN_BOX), _record(1, area=FIJI), _record(2, countries=["DE"]),
+               _record(3, subdivisions=["DE-BE"]), _record(4, subdivisions=["FR-75C"]),
+               _record(5, area=BERLIN_BOX, valid_to="2026-01-02T00:00:00Z")]  # ended: never listed
+    store = EmbeddedAlertStore(tmp_path)
+    for record in records:
+        store.create(record.doc, author="alice")
+    book = AlertBook(store, reload_interval_s=60.0)
+    snapshot, locator, now_s = book.current(), Locator(), T0.timestamp()
+    assert snapshot.place_countries == {"DE", "FR"}
+    seen = set()
+    for lat, lon in PROBES:
+        country = locator.country_of_point(lat, lon)
+        full = at_point(snapshot, locator, lat, lon, now_s)  # country, subdivisions: looked up here
+        assert at_point(snapshot, locator, lat, lon, now_s, country=country) == full
+        spliced = point_alerts_json(book, locator, lat, lon, now_s, country=country)
+        assert spliced == orjson.dumps(point_summaries(book, locator, lat, lon, now_s)), (lat, lon)
+        seen.update(a.id for a in full)
+    assert seen == {r.id for r in records[:5]}

@@ -102,6 +102,8 @@ class AlertSnapshot:
                                if code.split("-")[0] == country)
             for country, positions in self._by_subdivision_country.items()}
         self.needs_place = bool(self._by_country or self._by_subdivision_country)
+        # the countries where a point may match an alert by country or subdivision (elsewhere: areas only)
+        self.place_countries = frozenset(self._by_country) | self.subdivision_countries
         self._closures: dict[str, frozenset[str]] = {}  # subdivision code -> it and its parents (pycountry)
         self._boundaries = sorted({t for a in alerts for t in (a.starts_s, a.ends_s) if t != float("inf")})
 
@@ -152,14 +154,19 @@ class AlertSnapshot:
 
     def at_point(self, lat: float, lon: float, now_s: float, locate: Locate) -> list[Alert]:
         """Alerts in force whose area covers the point (edge included) or whose country/subdivision holds it."""
-        areal = self._areal
-        covering = self._index.covering(lat, lon)
-        if not self.needs_place:  # positions ascending, as the areas' positions are (a nearest answer's path)
-            alerts = self.alerts
-            return [a for a in (alerts[areal[i]] for i in covering) if a.starts_s <= now_s < a.ends_s]
+        if not self.needs_place:
+            return self.areas_at(lat, lon, now_s)
         hits = self._place_matches(locate)
-        hits.update(areal[i] for i in covering)
+        areal = self._areal
+        hits.update(areal[i] for i in self._index.covering(lat, lon))
         return self._answer(hits, now_s)
+
+    def areas_at(self, lat: float, lon: float, now_s: float) -> list[Alert]:
+        """Alerts in force whose area covers the point: ``at_point`` where no country or subdivision alert can
+        match (no such alert, or the point's country is not in ``place_countries``)."""
+        alerts, areal = self.alerts, self._areal
+        # covering() answers ascending positions into _areal, which ascends: the answer order, without a sort
+        return [a for a in (alerts[areal[i]] for i in self._index.covering(lat, lon)) if a.starts_s <= now_s < a.ends_s]
 
     def meeting(self, area: BaseGeometry, now_s: float, locate: Locate) -> list[Alert]:
         """Alerts in force whose area meets ``area`` (a traveller's cell), or whose country/subdivision holds

@@ -67,6 +67,8 @@ def subdivision_reach(snapshot: AlertSnapshot, locator: Locator) -> SubdivisionR
 
 def at_point(snapshot: AlertSnapshot, locator: Locator, lat: float, lon: float, now_s: float, *,
              country: str | None = _UNSET, subdivisions: Sequence[str] | None = None) -> list[Alert]:
+    if country is not _UNSET and country not in snapshot.place_countries:  # the caller's country: areas only
+        return snapshot.areas_at(lat, lon, now_s)
     return snapshot.at_point(lat, lon, now_s, point_locate(locator, lat, lon, country=country,
                                                            subdivisions=subdivisions,
                                                            reach=subdivision_reach(snapshot, locator)))
