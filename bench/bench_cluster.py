@@ -130,8 +130,8 @@ def charge(tid: str) -> RateCharge:
 
 def seed_meetups(target: Target) -> None:
     client = connect(Settings(data_file=DATASET, redis_url=target.url, redis_cluster=target.cluster))
-    store, rng = RedisMeetupStore(client), random.Random(3)
-    for i, (lat, lon) in enumerate(rng.choice(places()) for _ in range(MEETUPS)):
+    store, rng, spots = RedisMeetupStore(client), random.Random(3), places()  # parse the dataset once
+    for i, (lat, lon) in enumerate(rng.choice(spots) for _ in range(MEETUPS)):
         meetup = Meetup(f"m{i}", f"organiser{i}", "Bench", "", T0, T0 + 86_400 * 30, lat + rng.uniform(-0.1, 0.1),
                         lon + rng.uniform(-0.1, 0.1), "Bench place", 20, None)
         store.create(meetup, f"otid{i}", T0, 5)
