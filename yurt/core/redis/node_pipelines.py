@@ -87,9 +87,20 @@ def _router(client: redis.RedisCluster) -> _Router:
 class _Router:
     """A cluster client's commands sent straight to its masters, on a connection per (thread, master)."""
 
+    MAX_SLOTS_KEPT = 1 << 16
+
     def __init__(self, client: redis.RedisCluster) -> None:
         self._client = client
         self._local = threading.local()
+        self._slots: dict[Any, int] = {}  # key → hash slot (fixed by the key; which master serves it is not)
+
+    def _slot(self, key: Any) -> int:
+        slot = self._slots.get(key)
+        if slot is None:
+            if len(self._slots) >= self.MAX_SLOTS_KEPT:
+                self._slots.clear()
+            slot = self._slots[key] = self._client.keyslot(key)  # type: ignore[no-untyped-call]
+        return slot
 
     def _connection(self, node: Any) -> tuple[redis.Redis, Any]:
         """The node's client (its response callbacks) and the connection this thread keeps to it."""
@@ -107,7 +118,7 @@ class _Router:
         slots = client.nodes_manager.slots_cache
         groups: dict[str, tuple[Any, list[int]]] = {}
         for i, (args, _) in enumerate(commands):
-            node = slots[client.keyslot(_first_key(args))][0]  # type: ignore[no-untyped-call]
+            node = slots[self._slot(_first_key(args))][0]
             group = groups.get(node.name)
             if group is None:
                 groups[node.name] = (node, [i])
