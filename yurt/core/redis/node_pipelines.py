@@ -19,6 +19,7 @@ import weakref
 from collections.abc import Callable
 from typing import Any
 
+import hiredis
 import redis
 from redis.commands.core import CoreCommands
 from redis.exceptions import AskError, ClusterDownError, MovedError, ResponseError, TryAgainError
@@ -70,6 +71,18 @@ def _send(pipe: Any, commands: Commands) -> list[Any]:
         for args, options in commands:
             pipe.execute_command(*args, **options)
         return list(pipe.execute())
+
+
+def _packed(connection: Any, commands: list[tuple[Any, ...]]) -> Any:
+    """The commands in the Redis protocol: hiredis's packer called once per command, without redis-py's
+    per-argument checks (a fifth of a cluster ``nearby``'s client CPU in the profile), when every command name
+    is one word; else, or for an argument hiredis does not pack, redis-py's own packing."""
+    if all(isinstance(args[0], str) and " " not in args[0] for args in commands):
+        try:
+            return [b"".join([hiredis.pack_command(args) for args in commands])]
+        except TypeError:
+            pass
+    return connection.pack_commands(commands)
 
 
 _ROUTERS: weakref.WeakKeyDictionary[Any, _Router] = weakref.WeakKeyDictionary()
@@ -129,7 +142,7 @@ class _Router:
             connection = None
             try:
                 node_client, connection = self._connection(node)  # may connect, and fail to
-                connection.send_packed_command(connection.pack_commands([commands[i][0] for i in positions]))
+                connection.send_packed_command(_packed(connection, [commands[i][0] for i in positions]))
             except BaseException:
                 for written in [c for _, c, _ in sent] + ([connection] if connection is not None else []):
                     written.disconnect()  # replies left unread: these connections start afresh
