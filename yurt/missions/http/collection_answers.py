@@ -12,6 +12,7 @@ compares the two paths' bytes over generated queries.
 from __future__ import annotations
 
 import hashlib
+import threading
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -91,3 +92,39 @@ class FilterColumns:
             search = self.dataset.search_text
             indices = [i for i in indices if needle in search[i]]
         return indices
+
+
+# What ``FilteredAnswers`` keeps per worker: about 20 answers as large as the whole collection, or hundreds of a
+# city's or a country's. Its cost is memory only (a worker's RSS is about 176 MB).
+ANSWER_CACHE_BYTES = 4 * 1024 * 1024
+
+
+class FilteredAnswers:
+    """The filtered answers of one dataset version (ETag and body), by raw query string: a query string always
+    loads to the same filters, so a repeated one (a map's opening view, a country's page) costs a dict look-up.
+    Only loaded queries are stored; the oldest answers are dropped past ``budget_bytes`` of bodies. Built anew
+    for each dataset version (``FilterColumns``), so nothing outlives the version it was computed from."""
+
+    def __init__(self, dataset: Dataset, budget_bytes: int = ANSWER_CACHE_BYTES) -> None:
+        self.dataset = dataset
+        self.columns = FilterColumns(dataset)
+        self._budget = budget_bytes
+        self._answers: dict[str, tuple[str, bytes]] = {}
+        self._bytes = 0
+        self._lock = threading.Lock()
+
+    def get(self, query_string: str) -> tuple[str, bytes] | None:
+        return self._answers.get(query_string)
+
+    def compute(self, query_string: str, filters: Mapping[str, Any]) -> tuple[str, bytes]:
+        """The answer to ``filters`` (loaded from ``query_string`` by the view's schema), kept for next time."""
+        answer = filtered_etag(self.dataset, filters), filtered_body(self.dataset, self.columns.select(filters))
+        size = len(answer[1])
+        if size <= self._budget:
+            with self._lock:
+                if query_string not in self._answers:
+                    while self._bytes + size > self._budget:
+                        self._bytes -= len(self._answers.pop(next(iter(self._answers)))[1])
+                    self._answers[query_string] = answer
+                    self._bytes += size
+        return answer

@@ -23,7 +23,7 @@ from yurt.missions.http.collection_answers import (
     COLLECTION_CACHE_CONTROL,
     FILTERS,
     LIST_RULE,
-    FilterColumns,
+    FilteredAnswers,
     filtered_body,
     filtered_etag,
 )
@@ -84,9 +84,9 @@ class LeanCollection:
 
     Without a query string, the three answers (304, gzip, plain) depend only on the dataset version, so their
     header lists are built once per version; a request costs an ETag comparison and a rate-limit count. A query
-    is loaded by the view's own schema (``LIST_QUERY``, through ``fast_load``) and answered from ``FilterColumns``
-    (``Dataset.select``'s indices, from arrays built once per version) with the view's ETag and body; a filtered
-    answer is never gzipped, as the view's is not.
+    is loaded by the view's own schema (``LIST_QUERY``, through ``fast_load``) and answered with the view's ETag
+    and body from ``FilteredAnswers`` (``Dataset.select``'s indices from arrays built once per version, and the
+    answers of recent query strings); a filtered answer is never gzipped, as the view's is not.
 
     Anything else goes on to Flask (``None``), before the request is counted: a bearer token (counted in the
     shared limit there), a query that does not load exactly as the fast path loads it (a repeated or unknown
@@ -99,7 +99,7 @@ class LeanCollection:
         self._limits = limits
         self._fast = fast_load(LIST_QUERY)
         self._built: tuple[Dataset, Headers, Headers, Headers] | None = None
-        self._columns: FilterColumns | None = None
+        self._answers: FilteredAnswers | None = None
 
     def _headers(self, dataset: Dataset) -> tuple[Headers, Headers, Headers]:
         built = self._built
@@ -119,34 +119,43 @@ class LeanCollection:
                 return None
             data[key] = values[0]
         filters = self._fast.load(data)
-        return filters if filters is not None and FILTERS.issuperset(filters) else None
+        # No filter at all (``?&``): the view's whole collection, left to it (a query string nobody sends).
+        return filters if filters and FILTERS.issuperset(filters) else None
 
-    def _filtered(self, dataset: Dataset, filters: dict[str, Any], environ: dict[str, Any]) -> LeanAnswer:
-        columns = self._columns
-        if columns is None or columns.dataset is not dataset:
-            self._columns = columns = FilterColumns(dataset)
-        etag = filtered_etag(dataset, filters)
+    def _answers_for(self, dataset: Dataset) -> FilteredAnswers:
+        answers = self._answers
+        if answers is None or answers.dataset is not dataset:
+            self._answers = answers = FilteredAnswers(dataset)
+        return answers
+
+    def _filtered(self, dataset: Dataset, query_string: str, environ: dict[str, Any]) -> LeanAnswer | None:
+        answers = self._answers_for(dataset)
+        answer = answers.get(query_string)
+        if answer is None:
+            filters = self._filters(query_string)
+            if filters is None or not self._limits.admit_anonymous_read(environ.get("REMOTE_ADDR")):
+                return None
+            answer = answers.compute(query_string, filters)
+        elif not self._limits.admit_anonymous_read(environ.get("REMOTE_ADDR")):
+            return None
+        etag, body = answer
         common = [("ETag", etag), ("Cache-Control", COLLECTION_CACHE_CONTROL), ("Vary", "Accept-Encoding")]
         if etag_matches(environ.get("HTTP_IF_NONE_MATCH"), etag):
             return "304 NOT MODIFIED", common, [], LIST_RULE
-        body = filtered_body(dataset, columns.select(filters))
         return "200 OK", [("Content-Type", GEOJSON), ("Content-Length", str(len(body))), *common], [body], LIST_RULE
 
     def __call__(self, environ: dict[str, Any]) -> LeanAnswer | None:
         if "HTTP_AUTHORIZATION" in environ:
             return None
-        query_string = environ.get("QUERY_STRING")
-        filters = self._filters(query_string) if query_string else {}
-        if filters is None:
-            return None
         try:
             dataset = self._catalogue.current()
         except StoreUnavailable:
             return None
+        query_string = environ.get("QUERY_STRING")
+        if query_string:
+            return self._filtered(dataset, query_string, environ)
         if not self._limits.admit_anonymous_read(environ.get("REMOTE_ADDR")):
             return None
-        if filters:
-            return self._filtered(dataset, filters, environ)
         not_modified, gzipped, plain = self._headers(dataset)
         if etag_matches(environ.get("HTTP_IF_NONE_MATCH"), dataset.etag):
             return "304 NOT MODIFIED", list(not_modified), [], LIST_RULE
