@@ -60,32 +60,37 @@ class FilterColumns:
         self._lons = np.array(dataset.lons, dtype=np.float64)
         self._lats = np.array(dataset.lats, dtype=np.float64)
         self._none = np.zeros(len(dataset), dtype=np.bool_)
-        self._country = _masks([p["host_country"] for p in props])
-        self._type = _masks([p["type"] for p in props])
-        self._status = _masks([p["status"] for p in props])
         offered = {service for p in props for service in p["services"]}
-        self._service = {service: np.array([service in p["services"] for p in props], dtype=np.bool_)
-                         for service in offered}
+        # (filter name, mask by value): the filters that compare one property with the value given
+        self._equal: tuple[tuple[str, dict[Any, Mask]], ...] = (
+            ("country", _masks([p["host_country"] for p in props])),
+            ("type", _masks([p["type"] for p in props])),
+            ("status", _masks([p["status"] for p in props])),
+            ("service", {service: np.array([service in p["services"] for p in props], dtype=np.bool_)
+                         for service in offered}),
+        )
 
     def select(self, filters: Mapping[str, Any]) -> list[int]:
         """The indices ``Dataset.select`` gives for the view's ``filters`` (names as in ``MissionListQuery``),
         ascending (id order)."""
-        mask = np.ones(len(self.dataset), dtype=np.bool_)
-        for name, masks in (("country", self._country), ("type", self._type), ("status", self._status),
-                            ("service", self._service)):
-            value = filters.get(name)
-            if value is not None:
-                mask &= masks.get(value, self._none)
+        mask: Mask | None = None
         bbox = filters.get("bbox")
         if bbox is not None:
             min_lon, min_lat, max_lon, max_lat = bbox
             lons, lats = self._lons, self._lats
-            mask &= (lats >= min_lat) & (lats <= max_lat)
+            mask = lats >= min_lat
+            mask &= lats <= max_lat
             if min_lon <= max_lon:
-                mask &= (lons >= min_lon) & (lons <= max_lon)
+                mask &= lons >= min_lon
+                mask &= lons <= max_lon
             else:  # crosses the antimeridian (RFC 7946 §5.2), as ``yurt.missions.model.dataset.in_bbox``
                 mask &= (lons >= min_lon) | (lons <= max_lon)
-        indices: list[int] = np.flatnonzero(mask).tolist()
+        for name, masks in self._equal:
+            value = filters.get(name)
+            if value is not None:
+                found = masks.get(value, self._none)  # shared: never changed in place
+                mask = found if mask is None else mask & found
+        indices: list[int] = list(range(len(self.dataset))) if mask is None else np.flatnonzero(mask).tolist()
         text = filters.get("q")
         if text:
             needle = fold(text)
@@ -108,6 +113,11 @@ class FilteredAnswers:
     def __init__(self, dataset: Dataset, budget_bytes: int = ANSWER_CACHE_BYTES) -> None:
         self.dataset = dataset
         self.columns = FilterColumns(dataset)
+        # ``collection_body``'s bytes before the count: ``{"type":"FeatureCollection","dataset":{…}`` (orjson
+        # writes the count, an int, as its decimal digits).
+        self._head = collection_body(dataset.meta, [])[:-len(b',"features":[]}')] + b',"numberMatched":'
+        # Each Feature followed by the comma that separates it from the next: a body is then one join, one copy.
+        self._with_comma = tuple(feature + b"," for feature in dataset.feature_bytes)
         self._budget = budget_bytes
         self._answers: dict[str, tuple[str, bytes]] = {}
         self._bytes = 0
@@ -116,9 +126,19 @@ class FilteredAnswers:
     def get(self, query_string: str) -> tuple[str, bytes] | None:
         return self._answers.get(query_string)
 
-    def compute(self, query_string: str, filters: Mapping[str, Any]) -> tuple[str, bytes]:
-        """The answer to ``filters`` (loaded from ``query_string`` by the view's schema), kept for next time."""
-        answer = filtered_etag(self.dataset, filters), filtered_body(self.dataset, self.columns.select(filters))
+    def body(self, filters: Mapping[str, Any]) -> bytes:
+        """``filtered_body`` of the missions ``filters`` select, with the dataset's part of the head written once."""
+        indices = self.columns.select(filters)
+        parts = [self._head, str(len(indices)).encode(), b',"features":[']
+        if indices:
+            with_comma = self._with_comma
+            parts.extend([with_comma[i] for i in indices[:-1]])
+            parts.append(self.dataset.feature_bytes[indices[-1]])
+        parts.append(b"]}")
+        return b"".join(parts)
+
+    def keep(self, query_string: str, answer: tuple[str, bytes]) -> None:
+        """Keep the answer to ``query_string`` (one the view's schema loads), dropping the oldest past the budget."""
         size = len(answer[1])
         if size <= self._budget:
             with self._lock:
@@ -127,4 +147,3 @@ class FilteredAnswers:
                         self._bytes -= len(self._answers.pop(next(iter(self._answers)))[1])
                     self._answers[query_string] = answer
                     self._bytes += size
-        return answer

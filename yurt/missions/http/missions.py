@@ -130,19 +130,23 @@ class LeanCollection:
 
     def _filtered(self, dataset: Dataset, query_string: str, environ: dict[str, Any]) -> LeanAnswer | None:
         answers = self._answers_for(dataset)
-        answer = answers.get(query_string)
-        if answer is None:
+        kept = answers.get(query_string)
+        if kept is None:
             filters = self._filters(query_string)
             if filters is None or not self._limits.admit_anonymous_read(environ.get("REMOTE_ADDR")):
                 return None
-            answer = answers.compute(query_string, filters)
+            etag = filtered_etag(dataset, filters)
+            if etag_matches(environ.get("HTTP_IF_NONE_MATCH"), etag):  # no body to compute
+                return "304 NOT MODIFIED", _common(etag), [], LIST_RULE
+            kept = etag, answers.body(filters)
+            answers.keep(query_string, kept)
         elif not self._limits.admit_anonymous_read(environ.get("REMOTE_ADDR")):
             return None
-        etag, body = answer
-        common = [("ETag", etag), ("Cache-Control", COLLECTION_CACHE_CONTROL), ("Vary", "Accept-Encoding")]
+        etag, body = kept
         if etag_matches(environ.get("HTTP_IF_NONE_MATCH"), etag):
-            return "304 NOT MODIFIED", common, [], LIST_RULE
-        return "200 OK", [("Content-Type", GEOJSON), ("Content-Length", str(len(body))), *common], [body], LIST_RULE
+            return "304 NOT MODIFIED", _common(etag), [], LIST_RULE
+        return "200 OK", [("Content-Type", GEOJSON), ("Content-Length", str(len(body))), *_common(etag)], [body], \
+            LIST_RULE
 
     def __call__(self, environ: dict[str, Any]) -> LeanAnswer | None:
         if "HTTP_AUTHORIZATION" in environ:
@@ -162,6 +166,11 @@ class LeanCollection:
         if "gzip" in environ.get("HTTP_ACCEPT_ENCODING", ""):
             return "200 OK", list(gzipped), [dataset.collection_gzip], LIST_RULE
         return "200 OK", list(plain), [dataset.collection_bytes], LIST_RULE
+
+
+def _common(etag: str) -> Headers:
+    """The headers ``conditional`` gives every filtered answer, 304 or 200."""
+    return [("ETag", etag), ("Cache-Control", COLLECTION_CACHE_CONTROL), ("Vary", "Accept-Encoding")]
 
 
 def init_app(app: Flask) -> None:
