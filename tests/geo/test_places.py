@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from timezonefinder import TimezoneFinder
 
 from yurt.geo.places import Locator, Place, load_zone_countries
-from yurt.geo.subdivisions import EARTH_RADIUS_KM, SubdivisionIndex, candidate_radius_km
+from yurt.geo.subdivisions import EARTH_RADIUS_KM, SCAN_MAX_PLACES, SubdivisionIndex, candidate_radius_km
 
 
 @pytest.fixture(scope="module")
@@ -237,6 +237,8 @@ def test_candidates_match_brute_force_oracle(lat: float, lon: float) -> None:
 def real_places() -> tuple[list[tuple[str, str, float, float]], SubdivisionIndex]:
     loaded = SubdivisionIndex.load()
     rows = [(c, code, lat, lon) for c in ("DE", "KG") for code in loaded.codes(c) for lat, lon in loaded.places(code)]
+    # Both search modes: DE's places are searched in its KD-tree, KG's (68) scanned whole.
+    assert sum(r[0] == "DE" for r in rows) > SCAN_MAX_PLACES >= sum(r[0] == "KG" for r in rows)
     return rows, SubdivisionIndex(rows)
 
 

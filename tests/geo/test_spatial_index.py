@@ -50,6 +50,10 @@ class Data:
     def index(self) -> SpatialIndex:
         return SpatialIndex(self.lats, self.lons, self.ids)
 
+    def both_modes(self) -> list[SpatialIndex]:
+        """The scan mode (small indexes, the default here) and the k-d tree mode, over the same points."""
+        return [self.index(), SpatialIndex(self.lats, self.lons, self.ids, scan_max_points=0)]
+
     def oracle(self, lat: float, lon: float, limit: int, accept: Callable[[int], bool] | None = None
                ) -> list[Neighbour]:
         return brute_force_nearest(self.lats, self.lons, self.ids, lat, lon, limit, accept)
@@ -89,7 +93,9 @@ def cases(draw: st.DrawFn) -> tuple[Data, float, float, int, Callable[[int], boo
 def test_nearest_equals_brute_force(case: tuple[Data, float, float, int, Callable[[int], bool] | None]
                                     ) -> None:
     data, lat, lon, limit, accept = case
-    assert data.index().nearest(lat, lon, limit, accept) == data.oracle(lat, lon, limit, accept)
+    expected = data.oracle(lat, lon, limit, accept)
+    for index in data.both_modes():
+        assert index.nearest(lat, lon, limit, accept) == expected
 
 
 @settings(max_examples=60, deadline=None)
@@ -122,6 +128,7 @@ def test_mirrored_pair_is_ordered_by_id(lat: float, lon: float, lat_p: float, de
     d = Data([r[0] for r in rows], [r[1] for r in rows], [r[2] for r in rows])
     got = d.index().nearest(lat, lon, len(rows))
     assert got == d.oracle(lat, lon, len(rows))
+    assert d.both_modes()[1].nearest(lat, lon, len(rows)) == got
     pair = [h for h in got if h.index in (0, 1)]
     if abs(pair[0].distance_km - pair[1].distance_km) < 1e-9:  # equal to a micrometre: the same mm key
         assert [d.ids[h.index] for h in pair] == ["m1", "m2"]
@@ -136,7 +143,8 @@ def test_within_equals_brute_force(draw: st.DataObject) -> None:
     mask = draw.draw(st.lists(st.booleans(), min_size=len(data.lats), max_size=len(data.lats)))
     everything = data.oracle(lat, lon, len(data.lats), mask.__getitem__)
     expected = [h for h in everything if h.distance_km <= radius_km]
-    assert data.index().within(lat, lon, radius_km, mask.__getitem__) == expected
+    for index in data.both_modes():
+        assert index.within(lat, lon, radius_km, mask.__getitem__) == expected
 
 
 @settings(max_examples=100, deadline=None)
@@ -147,7 +155,8 @@ def test_rank_orders_a_given_set_exactly(draw: st.DataObject) -> None:
     chosen = draw.draw(st.lists(st.integers(0, len(data.lats) - 1), max_size=len(data.lats) + 3))
     limit = draw.draw(st.integers(0, len(data.lats) + 1))
     wanted = set(chosen)
-    assert data.index().rank(lat, lon, chosen, limit) == data.oracle(lat, lon, limit, wanted.__contains__)
+    for index in data.both_modes():
+        assert index.rank(lat, lon, chosen, limit) == data.oracle(lat, lon, limit, wanted.__contains__)
 
 
 def test_degenerate_inputs() -> None:

@@ -15,6 +15,11 @@ exclude:
    ball query of chord radius D + ``CHORD_SLACK_M`` holds all of them;
 3. rank that ball exactly with one vectorised Karney geodesic call.
 
+Small indexes (at most ``SCAN_MAX_POINTS``, the posts of one country's service) skip the k-d tree: steps 1
+and 2 read the same chords from one vectorised scan of every point, which costs less than one scipy query call
+(a k-nearest ``cKDTree.query`` costs about 40 µs of call overhead, scipy 1.17; the scan of 128 points about
+5 µs). Same chords, same pruning, so the same answers (tests/geo compare both modes with the oracle).
+
 No spherical approximation enters: the only geometry used for pruning is an inequality that holds on any
 surface. A ``SpatialIndex`` is immutable after construction (read-only arrays, a k-d tree scipy never mutates
 on query), so one instance per dataset version is shared by all threads.
@@ -38,6 +43,7 @@ TIE_KM = 1e-6  # 1 mm: distances whose millimetre roundings are equal tie, and t
 # Chord slack beyond a geodesic bound: the 1 mm tie band plus float error (ECEF chords ~1e-9 m at Earth's
 # radius in binary64; Karney's method ~15 nm), with three orders of magnitude to spare.
 CHORD_SLACK_M = 0.01
+SCAN_MAX_POINTS = 2048  # up to this many points a query scans every chord instead of asking the k-d tree
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,9 +83,10 @@ def _neighbours(indices: IntArray, distance_km: FloatArray, bearing_deg: FloatAr
 class SpatialIndex:
     """Exact k-nearest and radius queries over fixed points, by geodesic distance on the WGS-84 ellipsoid."""
 
-    __slots__ = ("_id_rank", "_lats", "_lons", "_tree")
+    __slots__ = ("_id_rank", "_lats", "_lons", "_tree", "_xyz")
 
-    def __init__(self, lats: Sequence[float], lons: Sequence[float], ids: Sequence[str]) -> None:
+    def __init__(self, lats: Sequence[float], lons: Sequence[float], ids: Sequence[str],
+                 scan_max_points: int = SCAN_MAX_POINTS) -> None:
         self._lats, self._lons = _as_coordinates(lats, lons)
         if len(ids) != len(self._lats):
             raise ValueError("ids must have one entry per point")
@@ -90,7 +97,11 @@ class SpatialIndex:
         self._id_rank[id_order] = np.arange(len(ids), dtype=np.intp)
         for array in (self._lats, self._lons, self._id_rank):
             array.flags.writeable = False
-        self._tree = cKDTree(ecef_m(self._lats, self._lons)) if len(ids) else None
+        xyz = ecef_m(self._lats, self._lons)
+        xyz.flags.writeable = False
+        # Scan mode keeps the ECEF array and no tree; tree mode keeps the tree (which holds its own copy).
+        self._xyz: FloatArray | None = xyz if 0 < len(ids) <= scan_max_points else None
+        self._tree = cKDTree(xyz) if len(ids) > scan_max_points else None
 
     def __len__(self) -> int:
         return len(self._lats)
@@ -99,14 +110,19 @@ class SpatialIndex:
         """The ``limit`` nearest accepted points (fewer if fewer are accepted), nearest first."""
         check_point(lat, lon)
         n = len(self)
-        if limit <= 0 or self._tree is None:
+        if limit <= 0 or n == 0:
             return []
         query_m = ecef_point_m(lat, lon)
+        chords_m2 = self._chords_m2(query_m)
         verdicts: dict[int, bool] = {}
         k = min(limit, n)
         while True:
-            _, found = self._tree.query(query_m, k=k)
-            candidates = self._accepted(np.atleast_1d(found).astype(np.intp), accept, verdicts)
+            if chords_m2 is None:
+                assert self._tree is not None
+                found = np.atleast_1d(self._tree.query(query_m, k=k)[1]).astype(np.intp)
+            else:
+                found = np.argpartition(chords_m2, k - 1)[:k] if k < n else np.arange(n, dtype=np.intp)
+            candidates = self._accepted(found, accept, verdicts)
             if len(candidates) >= limit or k == n:
                 break
             k = min(n, k * 4)  # geometric widening: total work stays within a constant of the last query
@@ -114,7 +130,7 @@ class SpatialIndex:
             return self._ranked(lat, lon, candidates, limit)
         distance_km, bearing_deg = inverse_many(lat, lon, self._lats[candidates], self._lons[candidates])
         bound_km = float(np.partition(distance_km, limit - 1)[limit - 1])
-        ball = self._accepted(self._ball(query_m, bound_km * 1000.0 + CHORD_SLACK_M), accept, verdicts)
+        ball = self._accepted(self._ball(query_m, bound_km * 1000.0 + CHORD_SLACK_M, chords_m2), accept, verdicts)
         if ball.size == candidates.size:
             # The ball holds every candidate (chord <= geodesic <= bound), so equal sizes mean the same set:
             # rank with the geodesics already computed (the usual case; it saves the second geodesic call).
@@ -128,10 +144,11 @@ class SpatialIndex:
         check_point(lat, lon)
         if not np.isfinite(radius_km):
             raise ValueError(f"radius_km must be finite, got {radius_km!r}")
-        if radius_km < 0.0 or self._tree is None:
+        if radius_km < 0.0 or len(self) == 0:
             return []
         query_m = ecef_point_m(lat, lon)
-        ball = self._accepted(self._ball(query_m, radius_km * 1000.0 + CHORD_SLACK_M), accept, {})
+        ball = self._accepted(self._ball(query_m, radius_km * 1000.0 + CHORD_SLACK_M, self._chords_m2(query_m)),
+                              accept, {})
         distance_km, bearing_deg = inverse_many(lat, lon, self._lats[ball], self._lons[ball])
         inside = distance_km <= radius_km
         ball, distance_km, bearing_deg = ball[inside], distance_km[inside], bearing_deg[inside]
@@ -146,7 +163,18 @@ class SpatialIndex:
             raise IndexError("an index is out of range")
         return self._ranked(lat, lon, chosen, limit)
 
-    def _ball(self, query_m: tuple[float, float, float], radius_m: float) -> IntArray:
+    def _chords_m2(self, query_m: tuple[float, float, float]) -> FloatArray | None:
+        """Squared chords (m²) from the query to every point in scan mode; None in tree mode."""
+        if self._xyz is None:
+            return None
+        offsets = self._xyz - np.asarray(query_m)
+        chords_m2: FloatArray = np.einsum("ij,ij->i", offsets, offsets)
+        return chords_m2
+
+    def _ball(self, query_m: tuple[float, float, float], radius_m: float, chords_m2: FloatArray | None
+              ) -> IntArray:
+        if chords_m2 is not None:
+            return np.flatnonzero(chords_m2 <= radius_m * radius_m)
         assert self._tree is not None
         found = self._tree.query_ball_point(query_m, radius_m, return_sorted=False)
         return np.asarray(found, dtype=np.intp)

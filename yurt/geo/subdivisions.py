@@ -52,6 +52,7 @@ from scipy.spatial import cKDTree
 EARTH_RADIUS_KM = 6371.0088
 AMBIGUITY_RATIO = 1.0
 AMBIGUITY_SLACK_KM = 2.0
+SCAN_MAX_PLACES = 1024  # up to this many places a country is scanned whole (cheaper than a scipy call below ~2,000)
 FIRST_BALL_KM = 40.0  # the first ball's radius; most populated points have a place nearer (measured)
 DEFAULT_DATA_PATH = Path(__file__).resolve().parent / "data" / "subdivision_points.csv.gz"
 
@@ -91,16 +92,17 @@ def candidate_radius_km(nearest_km: float) -> float:
 
 
 class _CountryPoints:
-    __slots__ = ("codes", "labels", "tree")
+    __slots__ = ("codes", "labels", "tree", "xyz")
 
     def __init__(self, codes: list[str], labels: npt.NDArray[np.int32], xyz: FloatArray) -> None:
         self.codes = codes
         self.labels = labels
-        self.tree = cKDTree(xyz)
+        self.xyz = xyz
+        self.tree = cKDTree(xyz) if len(xyz) > SCAN_MAX_PLACES else None
 
 
 class SubdivisionIndex:
-    """Per-country KD-trees over labelled places; read-only (thread-safe) once built."""
+    """Per-country labelled places (a KD-tree for the larger countries); read-only (thread-safe) once built."""
 
     def __init__(self, rows: Iterable[tuple[str, str, float, float]]) -> None:
         grouped: dict[str, list[tuple[str, float, float]]] = {}
@@ -138,7 +140,7 @@ class SubdivisionIndex:
         points = self._countries.get(code.split("-")[0])
         if points is None or code not in points.codes:
             return []
-        xyz = points.tree.data[points.labels == points.codes.index(code)]
+        xyz = points.xyz[points.labels == points.codes.index(code)]
         lat = np.degrees(np.arcsin(np.clip(xyz[:, 2], -1.0, 1.0)))
         lon = np.degrees(np.arctan2(xyz[:, 1], xyz[:, 0]))
         return [(round(float(a), 4), round(float(o), 4)) for a, o in zip(lat, lon, strict=True)]
@@ -146,10 +148,8 @@ class SubdivisionIndex:
     def match(self, country: str, lat: float, lon: float) -> SubdivisionMatch | None:
         """Candidate subdivisions of ``country`` at (lat, lon); None if the country has no data.
 
-        Found by ball queries only: scipy's k-nearest ``query`` costs about five times a small
-        ``query_ball_point`` per call (scipy 1.17, measured). A ball of ``FIRST_BALL_KM`` (grown fourfold
-        while empty) holds the nearest place, since any nearer place would be inside it too; when the
-        candidate radius fits in that ball its places are filtered, otherwise one more ball of that radius.
+        A country of at most ``SCAN_MAX_PLACES`` places is scanned whole; a larger one is searched by ball queries
+        in its KD-tree. Both read the same chords, so both give the same candidates (tests/geo/test_places.py).
         """
         points = self._countries.get(country)
         if points is None:
@@ -158,23 +158,13 @@ class SubdivisionIndex:
         lon_rad = math.radians(lon)
         cos_lat = math.cos(lat_rad)
         query = np.array((cos_lat * math.cos(lon_rad), cos_lat * math.sin(lon_rad), math.sin(lat_rad)))
-        ball_chord = km_to_chord(FIRST_BALL_KM)
-        while True:
-            hits = points.tree.query_ball_point(query, r=ball_chord)
-            if hits or ball_chord >= 2.0:  # 2.0: the whole sphere (a diameter of the unit sphere)
-                break
-            ball_chord = min(2.0, ball_chord * 4.0)
-        chords = _chords(points.tree.data, hits, query)
-        nearest_km = chord_to_km(float(chords.min()))
-        radius_chord = km_to_chord(candidate_radius_km(nearest_km))
-        if radius_chord > ball_chord:
-            hits = points.tree.query_ball_point(query, r=radius_chord)
-            chords = _chords(points.tree.data, hits, query)
+        if points.tree is None:
+            hits, chords, nearest_km = _scan(points.xyz, query)
+        else:
+            hits, chords, nearest_km = _balls(points.tree, points.xyz, query)
         labels = points.labels[hits]
         best_km: dict[int, float] = {}
         for label, chord in zip(labels.tolist(), chords.tolist(), strict=True):
-            if chord > radius_chord:
-                continue
             distance_km = chord_to_km(chord)
             if distance_km < best_km.get(label, math.inf):
                 best_km[label] = distance_km
@@ -182,7 +172,42 @@ class SubdivisionIndex:
         return SubdivisionMatch(tuple(points.codes[label] for label in ordered), nearest_km)
 
 
-def _chords(xyz: FloatArray, hits: list[int], query: FloatArray) -> FloatArray:
+Found = tuple[npt.NDArray[np.intp], FloatArray, float]  # the candidate places, their chords, the nearest in km
+
+
+def _scan(xyz: FloatArray, query: FloatArray) -> Found:
+    """Every place's chord at once: for a few thousand places, cheaper than one scipy query's call overhead."""
+    offsets = xyz - query
+    chords2: FloatArray = np.einsum("ij,ij->i", offsets, offsets)
+    nearest_km = chord_to_km(math.sqrt(float(chords2.min())))
+    radius_chord = km_to_chord(candidate_radius_km(nearest_km))
+    hits = np.flatnonzero(chords2 <= radius_chord * radius_chord)
+    return hits, np.sqrt(chords2[hits]), nearest_km
+
+
+def _balls(tree: cKDTree, xyz: FloatArray, query: FloatArray) -> Found:
+    """Ball queries only: scipy's k-nearest ``query`` costs about five times a small ``query_ball_point`` per
+    call (scipy 1.17, measured). A ball of ``FIRST_BALL_KM`` (grown fourfold while empty) holds the nearest
+    place, since any nearer place would be inside it too; when the candidate radius fits in that ball its places
+    are filtered, otherwise one more ball of that radius."""
+    ball_chord = km_to_chord(FIRST_BALL_KM)
+    while True:
+        found = tree.query_ball_point(query, r=ball_chord)
+        if found or ball_chord >= 2.0:  # 2.0: the whole sphere (a diameter of the unit sphere)
+            break
+        ball_chord = min(2.0, ball_chord * 4.0)
+    hits = np.asarray(found, dtype=np.intp)
+    chords = _chords(xyz, hits, query)
+    nearest_km = chord_to_km(float(chords.min()))
+    radius_chord = km_to_chord(candidate_radius_km(nearest_km))
+    if radius_chord > ball_chord:
+        hits = np.asarray(tree.query_ball_point(query, r=radius_chord), dtype=np.intp)
+        chords = _chords(xyz, hits, query)
+    keep = chords <= radius_chord
+    return hits[keep], chords[keep], nearest_km
+
+
+def _chords(xyz: FloatArray, hits: npt.NDArray[np.intp], query: FloatArray) -> FloatArray:
     offsets = xyz[hits] - query
     chords: FloatArray = np.sqrt((offsets * offsets).sum(axis=1))
     return chords
