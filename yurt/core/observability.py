@@ -156,11 +156,11 @@ class Front:
 
     **Lean routes.** A few answers are pre-built per dataset version and asked for far more often than any other:
     the phone's revalidation of the whole collection (``If-None-Match`` → 304) and the collection itself. A lean
-    route answers a plain ``GET`` (no query string) here, without building Flask's request, context and
+    route answers a ``GET`` of its path here, without building Flask's request, context and
     response; it answers ``None`` to leave the request to Flask (anything unusual, a refusal, an error), so
     every problem still comes from the one place. It counts the rate limit itself
-    (``RateLimits.admit_anonymous_read``). Lean routes: ``yurt.missions.http.missions.LeanCollection`` and
-    ``yurt.missions.http.lean_answers`` (nearest, responsible).
+    (``RateLimits.admit_anonymous_read``). Lean routes: ``yurt.missions.http.missions.LeanCollection`` (the
+    collection and its filtered views) and ``yurt.missions.http.lean_answers`` (nearest, responsible).
     """
 
     def __init__(self, app: Any, *, cors_origins: frozenset[str], access_log: AccessLog,
