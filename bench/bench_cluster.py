@@ -21,9 +21,11 @@ dataset version every ``YURT_RELOAD_INTERVAL_S``), so they are left out here.
 
 Reports per node: keys (DBSIZE) and commands processed during the load (INFO stats, scripts' own commands
 included) with their shares, server CPU seconds per 1,000 operations (INFO CPU: used_cpu_sys + used_cpu_user)
-and its ratio to the single node's; and the load processes' own CPU seconds per 1,000 operations (client CPU),
-cluster over single node. ``--json`` prints the same figures as one JSON document (``bench/bench_perf.py``
-reads it).
+and its ratio to the single node's (and, as an extra reading, the node's CPU over the same duration before the
+load with no client, its round trips per operation (INFO stats: total_reads_processed) and the CPU less the
+idle one per 1,000 operations and per round trip); and the load processes' own CPU seconds per 1,000
+operations (client CPU), cluster over single node. ``--json`` prints the same figures as one JSON document
+(``bench/bench_perf.py`` reads it).
 
     python bench/bench_cluster.py [--duration 20] [--processes 2] [--threads 3] [--travellers 3000] [--json]
 """
@@ -130,8 +132,8 @@ def charge(tid: str) -> RateCharge:
 
 def seed_meetups(target: Target) -> None:
     client = connect(Settings(data_file=DATASET, redis_url=target.url, redis_cluster=target.cluster))
-    store, rng = RedisMeetupStore(client), random.Random(3)
-    for i, (lat, lon) in enumerate(rng.choice(places()) for _ in range(MEETUPS)):
+    store, rng, spots = RedisMeetupStore(client), random.Random(3), places()  # parse the dataset once
+    for i, (lat, lon) in enumerate(rng.choice(spots) for _ in range(MEETUPS)):
         meetup = Meetup(f"m{i}", f"organiser{i}", "Bench", "", T0, T0 + 86_400 * 30, lat + rng.uniform(-0.1, 0.1),
                         lon + rng.uniform(-0.1, 0.1), "Bench place", 20, None)
         store.create(meetup, f"otid{i}", T0, 5)
@@ -217,16 +219,25 @@ def put(stores: TravellerStores, tid: str, home: tuple[float, float], step: int,
     stores.presence.put_presence(tid, privacy.presence_cell(lat, lon), now_s + 3600, PROFILE, now_s, None, head)
 
 
-def node_stats(ports: list[int]) -> list[tuple[int, int, int, float]]:
-    """Per node: port, keys, commands processed so far, CPU seconds used so far (user + system)."""
+def node_stats(ports: list[int]) -> list[tuple[int, int, int, float, int]]:
+    """Per node: port, keys, commands processed so far, CPU seconds used so far (user + system), read events
+    processed so far (a client's pipeline or command: the round trips the node served)."""
     out = []
     for port in ports:
         node = redis.Redis(port=port)
-        cpu = node.info("cpu")
-        out.append((port, int(node.dbsize()), int(node.info("stats")["total_commands_processed"]),
-                    float(cpu["used_cpu_user"]) + float(cpu["used_cpu_sys"])))
+        cpu, stats = node.info("cpu"), node.info("stats")
+        out.append((port, int(node.dbsize()), int(stats["total_commands_processed"]),
+                    float(cpu["used_cpu_user"]) + float(cpu["used_cpu_sys"]), int(stats["total_reads_processed"])))
         node.close()
     return out
+
+
+def idle_cpu_s(ports: list[int], duration_s: float) -> list[float]:
+    """Each node's CPU seconds over ``duration_s`` with no client load: its own background work (serverCron;
+    on a Cluster also clusterCron and the cluster bus's gossip), which the loaded figure includes."""
+    before = node_stats(ports)
+    time.sleep(duration_s)  # measuring the servers' idle CPU over the load's duration
+    return [a[3] - b[3] for a, b in zip(node_stats(ports), before, strict=True)]
 
 
 def measure(target: Target, args: argparse.Namespace) -> dict[str, Any]:
@@ -235,6 +246,7 @@ def measure(target: Target, args: argparse.Namespace) -> dict[str, Any]:
     RedisMissionStore(client, read_collection_file(DATASET))
     client.close()
     seed_meetups(target)
+    idle_s = idle_cpu_s(target.ports, args.duration)
     results: Any = multiprocessing.Queue()
     start = multiprocessing.Event()
     per_thread = args.travellers // (args.processes * args.threads)
@@ -258,11 +270,16 @@ def measure(target: Target, args: argparse.Namespace) -> dict[str, Any]:
     ops = sum(counts.values())
     commands = [a[2] - b[2] for a, b in zip(after, before, strict=True)]
     server_cpu_s = [a[3] - b[3] for a, b in zip(after, before, strict=True)]
+    reads = [a[4] - b[4] for a, b in zip(after, before, strict=True)]
     return {"setup": target.name, "ports": target.ports, "operations": ops, "counts": dict(counts),
             "ops_per_s": ops / args.duration, "keys": [a[1] for a in after], "commands": commands,
             "commands_per_op": sum(commands) / ops, "server_cpu_s": server_cpu_s,
             "server_cpu_s_per_1000_ops": [1000 * c / ops for c in server_cpu_s],
-            "client_cpu_s_per_1000_ops": 1000 * client_cpu_s / ops}
+            "client_cpu_s_per_1000_ops": 1000 * client_cpu_s / ops,
+            "idle_cpu_s": idle_s, "round_trips_per_op": [r / ops for r in reads],
+            "busy_cpu_s_per_1000_ops": [1000 * (c - i) / ops for c, i in zip(server_cpu_s, idle_s, strict=True)],
+            "busy_cpu_us_per_round_trip": [1e6 * (c - i) / max(r, 1) for c, i, r in zip(server_cpu_s, idle_s, reads,
+                                                                                        strict=True)]}
 
 
 def figures(single: dict[str, Any], cluster: dict[str, Any]) -> dict[str, Any]:
@@ -273,8 +290,10 @@ def figures(single: dict[str, Any], cluster: dict[str, Any]) -> dict[str, Any]:
     base = single["server_cpu_s_per_1000_ops"][0]
     master_ratio = [c / base for c in cluster["server_cpu_s_per_1000_ops"]]
     client_ratio = cluster["client_cpu_s_per_1000_ops"] / single["client_cpu_s_per_1000_ops"]
+    busy_base = single["busy_cpu_s_per_1000_ops"][0]
     return {"key_share": key_share, "command_share": cmd_share, "master_cpu_ratio": master_ratio,
             "client_cpu_ratio": client_ratio,
+            "master_busy_cpu_ratio": [c / busy_base for c in cluster["busy_cpu_s_per_1000_ops"]],
             "met": {"shares_23_43_pct": all(0.23 <= x <= 0.43 for x in key_share + cmd_share),
                     "master_cpu_at_most_0.4x": all(r <= 0.4 for r in master_ratio),
                     "client_cpu_at_most_1.3x": client_ratio <= 1.3}}
@@ -306,6 +325,18 @@ def report(single: dict[str, Any], cluster: dict[str, Any], found: dict[str, Any
           + ", ".join(f"{r:.2f}x" for r in found["master_cpu_ratio"])
           + f" (target <= 0.4x: {'met' if met['master_cpu_at_most_0.4x'] else 'NOT met'}); shares of keys and "
           f"commands within 23-43 %: {'met' if met['shares_23_43_pct'] else 'NOT met'}")
+    print("\nWhere the servers' CPU goes (an extra reading, not the target's figure): each node's CPU over the same "
+          "duration with no load (its background work), and the rest, per 1,000 operations and per round trip "
+          "(read event) it served\n")
+    print("| setup | node | idle CPU s over the duration | round trips / op | CPU less idle s / 1,000 ops | vs 1 node "
+          "| µs / round trip |")
+    print("|---|---|---:|---:|---:|---:|---:|")
+    for row in (single, cluster):
+        for port, idle, trips, busy, per_trip in zip(row["ports"], row["idle_cpu_s"], row["round_trips_per_op"],
+                                                     row["busy_cpu_s_per_1000_ops"], row["busy_cpu_us_per_round_trip"],
+                                                     strict=True):
+            print(f"| {row['setup']} | :{port} | {idle:.3f} | {trips:.2f} | {busy:.3f} | "
+                  f"{busy / single['busy_cpu_s_per_1000_ops'][0]:.2f}x | {per_trip:.1f} |")
 
 
 def main() -> None:

@@ -11,6 +11,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 import redis
@@ -24,9 +25,30 @@ from yurt.core.redis.connection import connect
 from yurt.core.settings import Settings
 from yurt.missions.schemas.dataset import Collection, read_collection_file
 
+if TYPE_CHECKING:
+    from yurt.geo.places import Locator
+
 FIXTURES = Path(__file__).parent / "fixtures"
 FIXTURE_DATASET = FIXTURES / "missions.geojson"
 JWT_SECRET = "test-secret-with-at-least-32-bytes-of-entropy"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def shared_locator() -> Iterator[Locator]:
+    """One ``Locator`` for every app the tests build in this process. Building one reads the 1 MB subdivision
+    table into per-country arrays (0.3-0.5 s, ~90% of ``create_app``), and the suite builds an app per test.
+    A Locator is read-only once built (one TimezoneFinder per thread), the way a service shares it between
+    its request threads, and every app reads the same packaged files, so the answers are the same. Locator
+    construction itself is still tested (tests/geo/test_places.py), and every gunicorn worker builds its own.
+    Imported here, not at the top: a child pytest that only collects (tests/core/test_markers.py) skips them."""
+    from yurt import composition
+    from yurt.geo.places import Locator as RealLocator
+
+    locator = RealLocator()
+    patch = pytest.MonkeyPatch()
+    patch.setattr(composition, "Locator", lambda: locator)  # raises if the composition root stops using it
+    yield locator
+    patch.undo()
 
 
 @pytest.fixture(scope="session")

@@ -149,6 +149,29 @@ def test_query_numbers_are_ascii_decimals(hostile_app: Flask, number: str) -> No
         assert name in response.get_json()["errors"], (path, response.get_json())
 
 
+
+RAW_QUERY_CASES = [  # path, the query string as a WSGI server hands it over (raw bytes as latin-1), the 400's name
+    ("/v1/missions/nearest", "lat=51.1&lon=\xff", "lon"),
+    ("/v1/missions/responsible", "country=K\xffZ", "country"),
+    ("/v1/alerts", "lat=51.1&lon=7\xd0", "lon"),
+    ("/collections/missions/items", "bbox=\xff", "bbox"),
+    ("/v1/missions", "bbox=\xfe,1,2,3", "bbox"),
+]
+
+
+def test_raw_query_bytes_that_are_not_utf8_are_a_400(hostile_app: Flask) -> None:
+    """A stray byte in the raw query string (a WSGI server other than gunicorn passes it on) was a 500 from every
+    endpoint, lean or Flask (werkzeug's UTF-8 decoding of the raw query raised); now a 400 naming the parameter.
+    A valid UTF-8 query sent raw reads as its percent-encoded twin."""
+    client = hostile_app.test_client()
+    for path, query, name in RAW_QUERY_CASES:
+        response = client.get(path, environ_overrides={"QUERY_STRING": query})
+        assert_problem(response, 400)
+        assert name in response.get_json()["errors"], (path, response.get_json())
+    raw = client.get("/v1/missions", environ_overrides={"QUERY_STRING": "q=Алматы".encode().decode("latin-1")})
+    assert raw.status_code == 200
+    assert raw.get_json() == client.get("/v1/missions", query_string={"q": "Алматы"}).get_json()
+
 @pytest.fixture
 def limited_app(mode_settings: Settings) -> Iterator[Flask]:
     """Token-bearing requests are counted in Redis in Redis mode (shared by every worker), in memory else."""

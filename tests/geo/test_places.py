@@ -19,6 +19,12 @@ def locator() -> Locator:
     return Locator()
 
 
+@pytest.fixture(scope="module")
+def finder() -> TimezoneFinder:
+    """The oracle: the library's own finder, built once (each build reads its boundary data)."""
+    return TimezoneFinder()
+
+
 # (name, lat, lon, expected ISO 3166-1 alpha-2 or None) — the required border cases.
 COUNTRY_CASES = [
     ("Geneva", 46.2044, 6.1432, "CH"),
@@ -87,25 +93,26 @@ def test_shared_zones_map_to_the_zone_tab_country() -> None:
     assert zone_countries["Europe/Busingen"] == "DE"
 
 
-def test_every_land_zone_of_the_boundary_data_has_a_country(locator: Locator) -> None:
+def test_every_land_zone_of_the_boundary_data_has_a_country(finder: TimezoneFinder) -> None:
     zone_countries = load_zone_countries()
-    land_zones = [z for z in TimezoneFinder().timezone_names if not z.startswith("Etc/")]
+    land_zones = [z for z in finder.timezone_names if not z.startswith("Etc/")]
     assert land_zones
     assert [z for z in land_zones if z not in zone_countries] == []
 
 
 @settings(max_examples=150, deadline=None)
 @given(lat=st.floats(-89.9, 89.9), lon=st.floats(-179.9, 179.9))
-def test_timezone_matches_timezonefinder_land_lookup(locator: Locator, lat: float, lon: float) -> None:
+def test_timezone_matches_timezonefinder_land_lookup(locator: Locator, finder: TimezoneFinder, lat: float,
+                                                     lon: float) -> None:
     # Oracle: the library's own land lookup, which drops the Etc/GMT±N ocean zones. It keeps Etc/UTC, which
     # the boundary data uses for a stretch of Antarctica (e.g. -70, -6); we drop every Etc/* zone (no country).
-    expected = TimezoneFinder().timezone_at_land(lat=lat, lng=lon)
+    expected = finder.timezone_at_land(lat=lat, lng=lon)
     assert locator.timezone_at(lat, lon) == (None if expected is not None and expected.startswith("Etc/")
                                              else expected)
 
 
-def test_etc_utc_land_in_antarctica_is_no_zone(locator: Locator) -> None:
-    assert TimezoneFinder().timezone_at_land(lat=-70.0, lng=-6.0) == "Etc/UTC"
+def test_etc_utc_land_in_antarctica_is_no_zone(locator: Locator, finder: TimezoneFinder) -> None:
+    assert finder.timezone_at_land(lat=-70.0, lng=-6.0) == "Etc/UTC"
     assert locator.timezone_at(-70.0, -6.0) is None
     assert locator.locate(-70.0, -6.0).country is None
 

@@ -26,7 +26,7 @@ from schemathesis.config import SchemathesisConfig
 from schemathesis.schemas import APIOperation
 
 from tests.conftest import FIXTURE_DATASET, JWT_SECRET
-from tests.harness.fuzz_rules import within_stated_rules
+from tests.harness.fuzz_rules import own_operation, within_stated_rules
 from yurt import create_app
 from yurt.core.auth import mint
 from yurt.core.settings import Settings
@@ -107,7 +107,7 @@ def run(app: Flask, examples_per_operation: int, *, seed: int = 0) -> FuzzReport
         report.operations += 1
         headers = _headers(operation, tokens)
         strategy = operation.as_strategy(generation_mode=GenerationMode.POSITIVE).map(
-            within_stated_rules) | operation.as_strategy(generation_mode=GenerationMode.NEGATIVE)
+            within_stated_rules) | operation.as_strategy(generation_mode=GenerationMode.NEGATIVE).map(own_operation)
 
         check = given(case=strategy)(_checker(report, headers))
         hypothesis.seed(seed)(hypothesis.settings(

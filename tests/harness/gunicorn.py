@@ -62,6 +62,11 @@ class GunicornServer:
         """Return once /readyz answers 200 and every worker has loaded the app (a fault injected while a
         worker still boots would test the boot, not the fault). ``require_ready=False``: once every worker has
         loaded the app and /healthz answers, whatever /readyz says (for starting with a dependency down)."""
+        self.launch()
+        self.wait_ready(ready_timeout_s, require_ready=require_ready)
+
+    def launch(self) -> None:
+        """Start gunicorn and return at once: several servers then boot side by side (``wait_ready`` each)."""
         if "PROMETHEUS_MULTIPROC_DIR" in self._env:
             Path(self._env["PROMETHEUS_MULTIPROC_DIR"]).mkdir(parents=True, exist_ok=True)
         log = (self._workdir / f"gunicorn-{self.port}.log").open("ab")
@@ -70,6 +75,10 @@ class GunicornServer:
             [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "wsgi:app"],
             cwd=PROJECT_ROOT, env=self._env, stdout=log, stderr=log, start_new_session=True)
         log.close()
+
+    def wait_ready(self, ready_timeout_s: float = 30.0, *, require_ready: bool = True) -> None:
+        """See ``start``."""
+        assert self._proc is not None, "launch() first"
         deadline = time.monotonic() + ready_timeout_s
         while time.monotonic() < deadline:
             if self._proc.poll() is not None:

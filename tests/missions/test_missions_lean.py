@@ -1,6 +1,6 @@
 """The lean route of ``GET /v1/missions`` (``yurt.missions.http.missions.LeanCollection``) answers exactly as Flask's
 ``list_missions`` does, counts the rate limit, logs and measures each request, and steps aside for anything
-else."""
+else. Its filtered answers (``bbox`` and the rest) are compared with Flask's in test_bbox_lean.py."""
 
 from __future__ import annotations
 
@@ -118,10 +118,12 @@ def test_anything_else_goes_to_flask(app: Flask) -> None:
 
     front(app).lean["/v1/missions"] = spy
     client = app.test_client()
-    assert client.get("/v1/missions?type=embassy").status_code == 200  # a query: asked, Flask answers
+    assert client.get("/v1/missions?type=castle").status_code == 400  # an invalid query: asked, Flask answers
     assert client.head("/v1/missions").status_code == 200  # HEAD: Flask, not asked
     assert client.get("/v1/missions/").status_code == 200  # another path: Flask, not asked
-    assert calls == [("type=embassy", False)]
+    assert calls == [("type=castle", False)]
+    assert client.get("/v1/missions?type=embassy").status_code == 200  # a valid filter: the lean route's
+    assert calls[-1] == ("type=embassy", True)
     assert client.get("/v1/missions", headers={"Authorization": "Bearer not-a-token"}).status_code == 200
     assert calls[-1] == ("", False)  # asked, and it stepped aside: the token is counted in Flask's path
     assert client.get("/v1/missions").status_code == 200 and calls[-1] == ("", True)

@@ -376,10 +376,12 @@ def test_worker_sigkill_under_load(stack: Stack) -> None:
             victim = worker_pids(proc.pid)[0]
             os.kill(victim, signal.SIGKILL)
             killed.append(victim)
-            deadline = time.monotonic() + 15
-            while True:  # gunicorn's master notices the dead worker and forks a replacement
+            deadline = time.monotonic() + 30
+            while True:  # gunicorn's master notices the dead worker and forks a replacement, which loads the app
                 pids = worker_pids(proc.pid)
-                if len(pids) == 2 and victim not in pids:
+                # Ready, not just forked: killing the other worker while this one still boots would leave no
+                # worker to answer (a 10 s read timeout on a loaded machine), which tests the boot, not the kill.
+                if len(pids) == 2 and victim not in pids and stack.server.workers_ready() >= 2 + len(killed):
                     break
                 assert time.monotonic() < deadline, f"worker {victim} was not replaced: {pids}"
                 time.sleep(0.05)

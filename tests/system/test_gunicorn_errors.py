@@ -101,3 +101,24 @@ def test_server_keeps_serving_after_refusals(server: GunicornServer) -> None:
     assert status == 200 and orjson.loads(body) == {"status": "ok"}
     assert headers["content-type"] == "application/json"
 
+
+
+
+RAW_QUERIES = {
+    "nearest, stray 0xFF": b"/v1/missions/nearest?lat=51.1&lon=\xff",
+    "collection filter, stray 0xFE": b"/v1/missions?bbox=\xfe,1,2,3",
+    "collection search, raw UTF-8": "/v1/missions?q=Алматы".encode(),
+}
+
+
+@pytest.mark.parametrize("case", RAW_QUERIES)
+def test_raw_non_ascii_request_target_is_refused_by_gunicorn(server: GunicornServer, case: str) -> None:
+    # A request-target is ASCII (RFC 9112 §3.2, RFC 3986 §2): gunicorn refuses raw non-ASCII bytes before the
+    # app, as a problem document. (Behind another WSGI server the app normalises them itself:
+    # tests/api/test_hostile_input.py, raw query bytes.)
+    got, headers, body = send_raw(server.port, b"GET " + RAW_QUERIES[case] + b" HTTP/1.1\r\nHost: t\r\n"
+                                  b"Connection: close\r\n\r\n")
+    assert got == 400, (case, got, body[:300])
+    assert headers["content-type"] == PROBLEM_MEDIA_TYPE
+    assert orjson.loads(body)["status"] == 400
+    assert requests.get(f"{server.url}/healthz", timeout=10).status_code == 200

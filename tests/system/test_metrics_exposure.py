@@ -33,8 +33,10 @@ def random_method(rng: random.Random) -> str:
     return "".join(rng.choice(string.ascii_uppercase) for _ in range(rng.randint(3, 20)))
 
 
-@pytest.fixture
-def server(tmp_path: Path) -> Iterator[GunicornServer]:
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[GunicornServer]:
+    """One server for the module's tests: they read /metrics and send refused methods, and change no data."""
+    tmp_path = tmp_path_factory.mktemp("metrics-exposure")
     env = {"YURT_DATA_FILE": str(FIXTURE_DATASET), "YURT_DATA_DIR": str(tmp_path / "var"),
            "YURT_JWT_SECRET": JWT_SECRET, "YURT_METRICS_TOKEN": TOKEN}
     gunicorn = GunicornServer(env, tmp_path, workers=2)

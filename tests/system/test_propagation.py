@@ -42,8 +42,10 @@ def test_a_write_reaches_every_worker_within_a_second(redis_url: str, tmp_path: 
            "YURT_JWT_SECRET": JWT_SECRET, "YURT_REDIS_URL": redis_url}
     servers = [GunicornServer(env, tmp_path, workers=2) for _ in range(3)]
     try:
+        for server in servers:  # booting side by side
+            server.launch()
         for server in servers:
-            server.start()
+            server.wait_ready(60.0)  # six workers loading at once
         paths = [f"/v1/missions/{BERLIN}", f"/v1/missions/nearest?{NEAR_BERLIN}",
                  "/v1/missions/responsible?country=DE"]
         for server in servers:  # warm every worker's dataset

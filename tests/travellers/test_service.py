@@ -10,6 +10,7 @@ import pytest
 from yurt.geo import privacy
 from yurt.travellers.model.area_counts import count_band
 from yurt.travellers.service import (
+    MAX_AREA_SPAN_DEG,
     AreaTooLargeError,
     Eraser,
     NotSharingError,
@@ -114,8 +115,11 @@ def test_areas_count_established_accounts_never_the_caller_and_refuse_wide_boxes
     answer = svc.areas(caller, box, now)
     assert answer["k_anonymity"] == privacy.K_ANONYMITY
     assert [(a["count"], a["count_band"]) for a in answer["areas"]] == [(3, count_band(3)[1])]
-    with pytest.raises(AreaTooLargeError, match="at most 10° each way"):
-        svc.areas(caller, (0.0, 0.0, 11.0, 1.0), now)
+    with pytest.raises(AreaTooLargeError, match=r"at most 6\.5° each way"):
+        svc.areas(caller, (0.0, 0.0, 7.0, 1.0), now)
+    # The span is the whole rule: the largest box it allows, on the equator (where a box holds the most cells),
+    # is answered, not refused by the cell count.
+    assert svc.areas(caller, (0.0, -3.25, MAX_AREA_SPAN_DEG, 3.25), now)["areas"] == []
 
 
 def test_erase_calls_the_injected_erasers_then_forgets_the_presence() -> None:

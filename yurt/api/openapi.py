@@ -20,7 +20,7 @@ from yurt.core.codes import ENUM_COMPONENTS
 from yurt.core.http.contract import STRONG_ETAG_PATTERN, Contract
 from yurt.core.http.conventions import MAX_JSON_DEPTH
 from yurt.core.store_errors import MAX_ID
-from yurt.missions.schemas.record import MissionFeatureSchema
+from yurt.missions.schemas.record import RESERVED_IDS, MissionFeatureSchema
 
 # Tags in the order a reader needs them: the public answers first, operations last.
 TAGS = (
@@ -53,6 +53,11 @@ _PROBLEM = {"application/problem+json": {"schema": {"$ref": "#/components/schema
 _RULE_ARG = re.compile(r"<(?:([a-z]+)(?:\([^)]*\))?:)?([a-z_]+)>")
 _PATH_SCHEMAS: dict[str, dict[str, Any]] = {"int": {"type": "integer", "minimum": 0, "maximum": MAX_ID},
                                             "path": {"type": "string", "pattern": "^[^/]"}}
+# Path arguments restricted beyond their converter, by rule: at /v1/missions/<mission_id> a mission id is never
+# one of the segments that name the endpoints beside it (GET /v1/missions/quality is the quality report).
+_PATH_ARG_SCHEMAS: dict[tuple[str, str], dict[str, Any]] = {
+    ("/v1/missions/<mission_id>", "mission_id"): {"type": "string", "not": {"enum": sorted(RESERVED_IDS)}},
+}
 _DOUBLE_BACKTICKS = re.compile(r"``([^`]+)``")
 _SENTENCE_END = re.compile(r"(?<=[.:;])\s+(?=[A-Z(])")
 
@@ -97,7 +102,8 @@ def _operation(endpoint: str, view: Any, rule_text: str, method: str) -> dict[st
         "summary": summary,
         "tags": [_tag(endpoint, scope)],
         "parameters": [{"in": "path", "name": arg, "required": True,
-                        "schema": _PATH_SCHEMAS.get(converter, {"type": "string"})}
+                        "schema": _PATH_SCHEMAS.get(converter)
+                        or _PATH_ARG_SCHEMAS.get((rule_text, arg), {"type": "string"})}
                        for converter, arg in path_args],
     }
     responses: dict[str, Any] = {}

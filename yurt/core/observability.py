@@ -18,7 +18,7 @@ import sys
 import time
 from collections.abc import Callable, Mapping
 from typing import Any, cast
-from urllib.parse import parse_qsl, urlencode
+from urllib.parse import parse_qsl, quote, urlencode
 
 import orjson
 from flask import Flask
@@ -34,6 +34,7 @@ REQUEST_ID_ENVIRON = "yurt.request_id"
 # the metrics: Flask clears ``environ["werkzeug.request"]`` when its context ends.
 RULE_ENVIRON = "yurt.url_rule"
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._\-]{1,128}$")
+_ASCII = "".join(map(chr, range(128)))  # kept as they are by ``ascii_query``
 
 log = logging.getLogger("yurt.front")
 
@@ -155,11 +156,11 @@ class Front:
 
     **Lean routes.** A few answers are pre-built per dataset version and asked for far more often than any other:
     the phone's revalidation of the whole collection (``If-None-Match`` → 304) and the collection itself. A lean
-    route answers a plain ``GET`` (no query string) here, without building Flask's request, context and
+    route answers a ``GET`` of its path here, without building Flask's request, context and
     response; it answers ``None`` to leave the request to Flask (anything unusual, a refusal, an error), so
     every problem still comes from the one place. It counts the rate limit itself
-    (``RateLimits.admit_anonymous_read``). Lean routes: ``yurt.missions.http.missions.LeanCollection`` and
-    ``yurt.missions.http.lean_answers`` (nearest, responsible).
+    (``RateLimits.admit_anonymous_read``). Lean routes: ``yurt.missions.http.missions.LeanCollection`` (the
+    collection and its filtered views) and ``yurt.missions.http.lean_answers`` (nearest, responsible).
     """
 
     def __init__(self, app: Any, *, cors_origins: frozenset[str], access_log: AccessLog,
@@ -176,6 +177,9 @@ class Front:
         incoming = environ.get("HTTP_X_REQUEST_ID", "")
         request_id = incoming if incoming and _REQUEST_ID.match(incoming) else os.urandom(12).hex()
         environ[REQUEST_ID_ENVIRON] = request_id
+        query = environ.get("QUERY_STRING")
+        if query and not query.isascii():
+            environ["QUERY_STRING"] = ascii_query(query)
         answer = None
         if self.lean and environ.get("REQUEST_METHOD") == "GET":
             route = self.lean.get(environ.get("PATH_INFO", ""))
@@ -232,6 +236,24 @@ class Front:
                                     "Authorization, Content-Type, If-Match, If-None-Match, X-Request-ID"))
                     headers.append(("Access-Control-Max-Age", "600"))
         headers.extend((n, v) for n, v in self.defaults if n.lower() not in present)
+
+
+def ascii_query(query: str) -> str:
+    """A raw query string with its non-ASCII bytes percent-encoded: the same parameters for valid UTF-8, and no
+    500 for invalid UTF-8.
+
+    The environ holds the request's raw bytes as latin-1 (PEP 3333); werkzeug decodes them as UTF-8 before
+    parsing and raised ``UnicodeDecodeError`` on a stray byte such as 0xFF: a 500 from every endpoint. Encoded as
+    ``%FF``, a valid UTF-8 sequence still decodes to the same text (percent-decoding happens after splitting, so
+    an encoded ``&`` or ``=`` cannot appear: these are ASCII and kept), and an invalid one stays percent-encoded
+    in the value (werkzeug's documented ``url_quote`` error handling), which the query's schema then refuses
+    with a 400 like any other bad value.
+    """
+    try:
+        raw = query.encode("latin-1")
+    except UnicodeEncodeError:  # not a server's environ (a test client's str beyond latin-1): its UTF-8 bytes
+        raw = query.encode("utf-8", errors="surrogateescape")
+    return quote(raw, safe=_ASCII)
 
 
 def _path(environ: dict[str, Any]) -> str:

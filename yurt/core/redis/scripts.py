@@ -13,6 +13,9 @@ from redis.cluster import RedisCluster
 from redis.commands.core import Script
 from redis.connection import AbstractConnection
 
+from yurt.core.redis import node_pipelines
+from yurt.core.redis.held import Held
+
 T = TypeVar("T")
 
 
@@ -30,12 +33,9 @@ def reloading_scripts(client: redis.Redis, scripts: Sequence[Script], call: Call
 
 
 def run_scripts(client: redis.Redis, scripts: Sequence[Script], build: Callable[[Pipeline], None]) -> list[Any]:
-    """Run a non-transactional pipeline of ``evalsha`` calls made by ``build``, reloading lost scripts once."""
-    def call() -> list[Any]:
-        with client.pipeline(transaction=False) as pipe:
-            build(pipe)
-            return pipe.execute()
-    return reloading_scripts(client, scripts, call)
+    """Run a non-transactional pipeline (one per Cluster master: ``node_pipelines``) of ``evalsha`` calls made
+    by ``build``, reloading lost scripts once."""
+    return reloading_scripts(client, scripts, lambda: node_pipelines.run(client, build))
 
 
 def evalsha(pipe: Pipeline, script: Script, keys: Sequence[str], args: Sequence[Any]) -> None:
@@ -66,9 +66,9 @@ class PinnedScripts:
         self._local = threading.local()
 
     def _connection(self) -> AbstractConnection:
-        held: _Held | None = getattr(self._local, "held", None)
+        held: Held | None = getattr(self._local, "held", None)
         if held is None or held.pid != os.getpid():
-            held = self._local.held = _Held(self._client.connection_pool)
+            held = self._local.held = Held(self._client.connection_pool)
         return held.connection
 
     def __call__(self, script: Script, keys: Sequence[str], args: Sequence[Any]) -> Any:
@@ -92,16 +92,3 @@ class PinnedScripts:
                 connection.disconnect()  # type: ignore[no-untyped-call]  # a timeout may leave a reply unread
                 raise
         raise AssertionError("unreachable")
-
-
-class _Held:
-    """A thread's connection, back to its pool when the thread ends (its thread-local storage goes)."""
-
-    def __init__(self, pool: redis.ConnectionPool) -> None:
-        self.pool, self.pid = pool, os.getpid()
-        self.connection: AbstractConnection = pool.get_connection()  # connects: may raise, then nothing is held
-
-    def __del__(self) -> None:
-        connection = getattr(self, "connection", None)
-        if connection is not None and self.pid == os.getpid():
-            self.pool.release(connection)

@@ -157,7 +157,8 @@ def block(body: dict[str, Any]) -> Response:
 def areas(*, bbox: tuple[float, float, float, float]) -> Response:
     """Visible compatriots per resolution-5 cell (~252 km²), in bands; cells with fewer than 3 are left out.
 
-    Only presences of accounts known for a day count (the Sybil defence), and never the caller's own.
+    Only presences of accounts known for a day count (the Sybil defence), and never the caller's own. The bbox
+    may span at most 6.5° of latitude and of longitude (a 400 beyond).
     """
     try:
         body = service().areas(_tid(), bbox, request_now_s())

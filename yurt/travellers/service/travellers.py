@@ -22,7 +22,10 @@ from yurt.travellers.service.nearby import nearby_page, resolve_handle
 from yurt.travellers.stores.presence import Presence, Profile, TravellerStores
 
 MAX_AREA_CELLS = 3000  # resolution-5 cells, about a 900 km × 900 km box
-MAX_AREA_SPAN_DEG = 10.0  # H3 fills polygons along great circles: keep boxes small enough to mean what they say
+# H3 fills polygons along great circles: keep boxes small enough to mean what they say. 6.5° each way is at most
+# 2,731 resolution-5 cells (a box on the equator, measured), under MAX_AREA_CELLS: the span is the whole rule a
+# client follows (at 10°, an equatorial box of 6,016 cells passed the span check and was refused by the count).
+MAX_AREA_SPAN_DEG = 6.5
 
 Eraser = Callable[[str, str], None]  # (sub, traveller id): another feature forgets the traveller
 Settle = Callable[[RateCount | None], None]

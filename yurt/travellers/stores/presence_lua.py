@@ -120,3 +120,23 @@ end
 COMMIT = COMMIT_FUNCTION + "return commit(KEYS, ARGV)"
 # KEYS: cell zset, profile hash. ARGV: rotation, offset, count.
 READ_ROTATED = INDEX_FUNCTIONS + "return read_rotated(KEYS[1], KEYS[2], ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3]))"
+
+# The Cluster's per-slot step scripts (``travellers_cluster``).
+# KEYS: an index group's expiry zset, then its count hash (``n``, or ``ne`` for established members only). ARGV:
+# the group's resolution-5 cell, now_ms. Sweeps up to 1,000 expired members of the group (as
+# ``RedisPresenceStore.occupied`` does on a single node), then returns the count hash (flat cell, count pairs).
+OCCUPIED = INDEX_FUNCTIONS + """
+for _, m in ipairs(redis.call('ZRANGE', KEYS[1], '-inf', ARGV[2], 'BYSCORE', 'LIMIT', 0, 1000)) do
+  local sep = string.find(m, '|', 1, true)
+  local cell = string.sub(m, 1, sep - 1)
+  index_remove(index_keys(ARGV[1], cell), string.sub(m, sep + 1), cell, ARGV[2])
+end
+return redis.call('HGETALL', KEYS[2])
+"""
+# KEYS: the viewer's handle hash. ARGV: its TTL (s), then handle, tid pairs. The handles and the TTL together, as
+# the single node's MULTI does.
+REMEMBER_HANDLES = """
+redis.call('HSET', KEYS[1], unpack(ARGV, 2))
+redis.call('EXPIRE', KEYS[1], ARGV[1])
+return 1
+"""

@@ -38,20 +38,26 @@ from yurt.core.redis.common import (
     traveller_key,
     visible_key,
 )
+from yurt.core.redis.counters import RATE_HIT
 from yurt.core.redis.scripts import evalsha, reloading_scripts
-from yurt.geo.privacy import LimiterRecord, UpdatePolicy, index_cells_for, new_session, session_order
-from yurt.travellers.model.area_counts import ACCOUNT_AGE_FOR_AREAS_S, FIRST_SEEN_RETENTION_S
+from yurt.geo.privacy import LimiterRecord, UpdatePolicy, index_cells_for
 from yurt.travellers.model.steps import NearbyHead, NearbyRead, PagePlan, UpdateHead
-from yurt.travellers.stores.onetrip import OneTrip, index_copy, index_group, read_copy
+from yurt.travellers.stores.onetrip import OneTrip, index_group, read_copy
 from yurt.travellers.stores.presence import (
     MemberRead,
     Presence,
     PresenceStore,
     Profile,
-    SuspendedError,
-    admitted_update,
 )
-from yurt.travellers.stores.presence_lua import COMMIT, INDEX_ADD, INDEX_REMOVE, READ_ROTATED
+from yurt.travellers.stores.presence_cluster import ClusterScripts, ClusterSteps, limiter_record
+from yurt.travellers.stores.presence_lua import (
+    COMMIT,
+    INDEX_ADD,
+    INDEX_REMOVE,
+    OCCUPIED,
+    READ_ROTATED,
+    REMEMBER_HANDLES,
+)
 from yurt.travellers.stores.presence_redis_side import RedisSideTables, _fails_closed
 
 _t = traveller_key
@@ -66,19 +72,26 @@ _s = text
 
 
 class RedisPresenceStore(RedisSideTables, PresenceStore):
-    """On a single node, nearby and presence updates take the one-trip scripts (``travellers_onetrip``) and
-    count the request's rate-limit hit with them; on a Cluster, per-slot scripts and pipelines."""
+    """On a single node, nearby and presence updates take the one-trip scripts (``travellers_onetrip``); on a
+    Cluster, per-slot scripts and pipelines per master (``travellers_cluster``). Both count the request's
+    rate-limit hit in their first round trip."""
+
+    counts_requests = True
 
     def __init__(self, client: redis.Redis, policy: UpdatePolicy | None = None) -> None:
         self.policy = policy or UpdatePolicy()
         self._r = client
-        self._one = None if isinstance(client, redis.RedisCluster) else OneTrip(client, self.policy)
-        self.counts_requests = self._one is not None
+        cluster = isinstance(client, redis.RedisCluster)
+        self._one = None if cluster else OneTrip(client, self.policy)
         self._index_add = client.register_script(INDEX_ADD)
         self._index_remove = client.register_script(INDEX_REMOVE)
         self._read_rotated = client.register_script(READ_ROTATED)
         self._commit = client.register_script(COMMIT)
-        self._scripts = (self._index_add, self._index_remove, self._read_rotated, self._commit)
+        rate, occupied, remember = (client.register_script(src) for src in (RATE_HIT, OCCUPIED, REMEMBER_HANDLES))
+        self._scripts = (self._index_add, self._index_remove, self._read_rotated, self._commit, rate, occupied,
+                         remember)
+        self._cluster = ClusterSteps(self._sent, self.policy, ClusterScripts(
+            rate, occupied, remember, self._commit, self._index_add, self._index_remove)) if cluster else None
 
     def _pipelined(self, build: Callable[[Pipeline], None]) -> list[Any]:
         """Run non-transactional pipelines (one per Cluster master: ``node_pipelines``) of EVALSHA calls and
@@ -88,22 +101,26 @@ class RedisPresenceStore(RedisSideTables, PresenceStore):
         """
         return reloading_scripts(self._r, self._scripts, lambda: node_pipelines.run(self._r, build))
 
+    def _sent(self, commands: list[tuple[tuple[Any, ...], dict[str, Any]]]) -> list[Any]:
+        """``_pipelined`` for commands already built ((args, options) pairs)."""
+        return reloading_scripts(self._r, self._scripts, lambda: node_pipelines.send(self._r, commands))
+
     _eval = staticmethod(evalsha)
 
     _index_keys = staticmethod(index_group)
 
-    @staticmethod
-    def _record(raw: Mapping[bytes, bytes]) -> LimiterRecord | None:
-        if not raw:
-            return None
-        return LimiterRecord(int(raw[b"at_ms"]) / 1000, _s(raw[b"cell"]), int(raw[b"win_ms"]) / 1000,
-                             int(raw[b"count"]))
+    _record = staticmethod(limiter_record)
 
     @_fails_closed
     def nearby_head(self, tid: str, radius_km: float, now_s: float, charge: RateCharge | None = None
                     ) -> NearbyHead:
         if self._one is None:
-            return super().nearby_head(tid, radius_km, now_s)
+            assert self._cluster is not None
+            rate, raw = self._cluster.presence_head(tid, charge)
+            viewer = self._presence(tid, raw, now_s)
+            if viewer is None:
+                return NearbyHead(None, {}, rate)
+            return NearbyHead(viewer, self.occupied(index_cells_for(viewer.cell, radius_km), now_s), rate)
         head, without_ix = self._one.nearby_head(tid, radius_km, now_s, charge)
         return self._with_occupied(head, without_ix, radius_km, now_s)
 
@@ -134,7 +151,8 @@ class RedisPresenceStore(RedisSideTables, PresenceStore):
     @_fails_closed
     def update_head(self, tid: str, now_s: float, charge: RateCharge | None = None) -> UpdateHead:
         if self._one is None:
-            return super().update_head(tid, now_s)
+            assert self._cluster is not None
+            return self._cluster.update_head(tid, now_s, charge)
         return self._one.update_head(tid, now_s, charge)
 
     @_fails_closed
@@ -142,41 +160,8 @@ class RedisPresenceStore(RedisSideTables, PresenceStore):
                      account_since_s: float | None = None, head: UpdateHead | None = None) -> Presence:
         if self._one is not None:
             return self._one.put(tid, cell, expires_at_s, profile, now_s, account_since_s, head)
-        lim, presence_key, susp, seen = _t(tid, "lim"), _t(tid, "p"), _t(tid, "susp"), _t(tid, "seen")
-        since_s = now_s if account_since_s is None else min(now_s, account_since_s)
-        while True:
-            # Read, decide in Python (the speed check needs geodesy), then compare-and-set on the traveller's
-            # own slot: three round trips in all, and a concurrent update of the same traveller retries.
-            suspended, raw_record = node_pipelines.run(self._r, lambda pipe: (pipe.exists(susp), pipe.hgetall(lim)))
-            if suspended:
-                raise SuspendedError(tid)
-            record = self._record(raw_record)
-            new = admitted_update(tid, record, cell, now_s, self.policy)
-            expected = _s(raw_record[b"at_ms"]) if raw_record else ""
-            outcome = self._commit(keys=[lim, presence_key, susp, seen], args=[
-                expected, _ms(new.at_s), new.cell, _ms(new.window_start_s), new.count,
-                max(1, _ms(new.expires_at_s(self.policy) - now_s)),
-                cell, _ms(expires_at_s), profile.display_name, orjson.dumps(list(profile.languages)),
-                profile.about if profile.about is not None else "", max(1, _ms(expires_at_s - now_s)),
-                new_session(), _ms(now_s), _ms(since_s), _ms(FIRST_SEEN_RETENTION_S),
-                _ms(now_s + FIRST_SEEN_RETENTION_S), _ms(ACCOUNT_AGE_FOR_AREAS_S)])
-            if outcome[0] == b"ok":
-                break
-            if outcome[0] == b"suspended":
-                raise SuspendedError(tid)
-        old_cell = _s(outcome[1]) if outcome[1] else None
-        session, established = _s(outcome[2]), _s(outcome[3]) == "1"
-        copy = index_copy(cell, _ms(expires_at_s), session, established, profile.public_json())
-
-        def index(pipe: Pipeline) -> None:
-            if old_cell is not None and old_cell != cell:
-                self._eval(pipe, self._index_remove, self._index_keys(old_cell), [tid, old_cell, "+inf"])
-            self._eval(pipe, self._index_add, self._index_keys(cell),
-                       [tid, cell, session_order(session), _ms(expires_at_s), copy, int(established)])
-            pipe.zadd(visible_key(tid), {tid: _ms(expires_at_s)})
-
-        self._pipelined(index)
-        return Presence(tid, cell, expires_at_s, profile, session, established)
+        assert self._cluster is not None
+        return self._cluster.put(tid, cell, expires_at_s, profile, now_s, account_since_s, head)
 
     @staticmethod
     def _presence(tid: str, raw: Mapping[bytes, bytes], now_s: float) -> Presence | None:
@@ -211,8 +196,11 @@ class RedisPresenceStore(RedisSideTables, PresenceStore):
     @_fails_closed
     def occupied(self, index_cells: Sequence[str], now_s: float, established_only: bool = False
                  ) -> dict[str, int]:
+        if self._cluster is not None:
+            return self._cluster.occupied(index_cells, now_s, established_only)
         now_ms = _ms(now_s)
         counts_kind = "ne" if established_only else "n"
+
         def read(pipe: Pipeline) -> None:
             for coarse in index_cells:
                 pipe.zrange(_g(coarse, "x"), "-inf", now_ms, byscore=True, offset=0, num=1000)

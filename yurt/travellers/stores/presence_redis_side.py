@@ -19,6 +19,7 @@ from yurt.core.redis.common import (
     visible_shard_key,
 )
 from yurt.travellers.stores.presence import HANDLE_TTL_S
+from yurt.travellers.stores.presence_cluster import ClusterSteps
 
 _fails_closed = fails_closed("traveller store")
 _t = traveller_key
@@ -28,10 +29,14 @@ _ms = to_ms
 
 class RedisSideTables:
     _r: redis.Redis
+    _cluster: ClusterSteps | None
 
     @_fails_closed
     def remember_handles(self, viewer: str, handles: Mapping[str, str], now_s: float) -> None:
         if not handles:
+            return
+        if self._cluster is not None:
+            self._cluster.remember_handles(viewer, handles, int(HANDLE_TTL_S))
             return
         with self._r.pipeline(transaction=True) as tx:
             tx.hset(_t(viewer, "h"), mapping={k: v for k, v in handles.items()})
