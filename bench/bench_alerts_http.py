@@ -116,14 +116,18 @@ def seed_redis(url: str, records: list[AlertRecord]) -> None:
 
 
 def carrying(base: str, points: list[tuple[float, float]]) -> dict[str, int]:
-    """How many of the points' nearest answers carry alerts (and that none says ``alerts: null``)."""
-    counts = {"points": len(points), "with_alerts": 0, "alerts_null": 0}
+    """How many of the points' nearest answers carry alerts (and that none says ``alerts: null``), how many
+    alerts they carry and their body bytes in all (a bigger body costs gunicorn and wrk too)."""
+    counts = {"points": len(points), "with_alerts": 0, "alerts_null": 0, "alerts": 0, "body_bytes": 0}
     for lat, lon in points:
         with urllib.request.urlopen(f"{base}/v1/missions/nearest?lat={lat:.6f}&lon={lon:.6f}&limit=5",
                                     timeout=120) as response:
-            alerts = orjson.loads(response.read())["alerts"]
+            body = response.read()
+        alerts = orjson.loads(body)["alerts"]
         counts["with_alerts"] += bool(alerts)
         counts["alerts_null"] += alerts is None
+        counts["alerts"] += len(alerts or ())
+        counts["body_bytes"] += len(body)
     return counts
 
 
@@ -245,7 +249,8 @@ def main() -> int:
             print(f"{name}: workers idle {settle(masters[name]):.0f} s after warm-up", file=sys.stderr)
         carried = carrying(base["B"], points[:400])
         assert carried["alerts_null"] == 0, carried
-        assert carrying(base["A"], points[:20])["with_alerts"] == 0
+        carried_a = carrying(base["A"], points[:400])
+        assert carried_a["with_alerts"] == 0
 
         runs: dict[str, list[dict[str, float]]] = {"hello": [], "A": [], "B": []}
         loads = []
@@ -275,13 +280,17 @@ def main() -> int:
             print(f"{labels[name] + ' median':<34} {m['rps']:>7.0f} {m['p50_ms']:>7.2f} {m['p99_ms']:>7.2f} "
                   f"{m['cpu_ms']:>10.3f}")
         print(f"B/A req/s: {ratio} (pairs {pairs}); A/hello {medians['A']['rps'] / medians['hello']['rps']:.2f}; "
-              f"answers carrying alerts on B: {carried['with_alerts']} of {carried['points']}")
+              f"answers carrying alerts on B: {carried['with_alerts']} of {carried['points']}, "
+              f"{carried['alerts'] / carried['points']:.1f} alerts and "
+              f"{carried['body_bytes'] / carried['points']:,.0f} bytes per answer "
+              f"(A: {carried_a['body_bytes'] / carried_a['points']:,.0f} bytes)")
         print(f"worker CPU per request A/B: {cpu_ratio} (A {medians['A']['cpu_ms']} ms, B {medians['B']['cpu_ms']} ms; "
               f"B costs {medians['B']['cpu_ms'] - medians['A']['cpu_ms']:.3f} ms more)")
         report: dict[str, Any] = {"mode": mode, "workers": args.workers, "connections": args.connections,
                                   "duration_s": args.duration, "alerts": len(records), "points": len(points),
                                   "load_average_1m": loads, "runs": runs, "medians": medians,
                                   "ratio_b_over_a": ratio, "pair_ratios": pairs, "carrying": carried,
+                                  "carrying_a": carried_a,
                                   "cpu_ratio_a_over_b": cpu_ratio}
         if args.json:
             args.json.write_text(json.dumps(report, indent=1) + "\n")
