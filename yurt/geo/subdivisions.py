@@ -78,6 +78,12 @@ def unit_vectors(lat_deg: FloatArray, lon_deg: FloatArray) -> FloatArray:
     return np.column_stack((np.cos(lat) * np.cos(lon), np.cos(lat) * np.sin(lon), np.sin(lat)))
 
 
+def unit_vector(lat_deg: float, lon_deg: float) -> FloatArray:
+    """``unit_vectors`` for one point, in scalar arithmetic (a query's hot path: no 1-element arrays)."""
+    lat, lon = math.radians(lat_deg), math.radians(lon_deg)
+    return np.array((math.cos(lat) * math.cos(lon), math.cos(lat) * math.sin(lon), math.sin(lat)))
+
+
 def chord_to_km(chord: float) -> float:
     """Great-circle distance for a chord of the unit sphere: d = 2R asin(c/2)."""
     return 2.0 * EARTH_RADIUS_KM * math.asin(min(1.0, chord / 2.0))
@@ -154,10 +160,7 @@ class SubdivisionIndex:
         points = self._countries.get(country)
         if points is None:
             return None
-        lat_rad = math.radians(lat)
-        lon_rad = math.radians(lon)
-        cos_lat = math.cos(lat_rad)
-        query = np.array((cos_lat * math.cos(lon_rad), cos_lat * math.sin(lon_rad), math.sin(lat_rad)))
+        query = unit_vector(lat, lon)
         if points.tree is None:
             hits, chords, nearest_km = _scan(points.xyz, query)
         else:

@@ -1,12 +1,7 @@
 """What ``GET /v1/missions`` answers, shared by the Flask view (``missions.list_missions``) and its lean route
-(``missions.LeanCollection``): the caching headers, the filtered view's ETag and body, and ``FilterColumns``,
-the view's filters over column arrays built once per dataset version.
-
-``FilterColumns.select`` gives exactly ``Dataset.select``'s indices (the same comparisons on the same float64
-values, in the same id order) at a fraction of its cost: ``Dataset.select`` walks every mission's properties in
-Python (about 50 µs for a bbox over the shipped 128 missions), the columns compare whole arrays at once. The
-view keeps ``Dataset.select``, so the lean route is checked against it: tests/missions/test_bbox_lean.py
-compares the two paths' bytes over generated queries.
+(``missions.LeanCollection``): the caching headers, the filtered view's ETag and body, and the answers kept per
+dataset version. Both select with ``Dataset.select`` (column arrays, ``yurt.missions.model.filter_columns``);
+tests/missions/test_bbox_lean.py compares the two paths' bytes over generated queries.
 """
 
 from __future__ import annotations
@@ -16,20 +11,15 @@ import threading
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-import numpy as np
-import numpy.typing as npt
-
-from yurt.missions.model.dataset import Dataset, collection_body, fold
+from yurt.missions.model.dataset import Dataset, collection_body
 
 # A phone keeps the whole dataset offline: revalidate every 5 minutes with If-None-Match (a 304 costs a few
 # bytes), keep using the stale copy while revalidating (a day) and when the server cannot be reached (30 days).
 COLLECTION_CACHE_CONTROL = "public, max-age=300, stale-while-revalidate=86400, stale-if-error=2592000"
 LIST_RULE = "/v1/missions"
 
-# The view's filter names (``MissionListQuery``), the ones ``FilterColumns`` applies.
+# The view's filter names (``MissionListQuery``), the ones the lean route answers.
 FILTERS = frozenset({"country", "type", "service", "status", "q", "bbox"})
-
-Mask = npt.NDArray[np.bool_]
 
 
 def filtered_etag(dataset: Dataset, filters: Mapping[str, Any]) -> str:
@@ -44,61 +34,6 @@ def filtered_body(dataset: Dataset, indices: Sequence[int]) -> bytes:
     return collection_body(dataset.meta, [features[i] for i in indices], numberMatched=len(indices))
 
 
-def _masks(values: Sequence[Any]) -> dict[Any, Mask]:
-    """For each value, which missions have it."""
-    column = np.array(values, dtype=object)
-    return {value: column == value for value in set(values)}
-
-
-class FilterColumns:
-    """``Dataset.select`` over columns of one dataset version: a boolean mask per property value, longitudes and
-    latitudes as float64 arrays (the dataset's own floats, converted exactly)."""
-
-    def __init__(self, dataset: Dataset) -> None:
-        props = dataset.properties
-        self.dataset = dataset
-        self._lons = np.array(dataset.lons, dtype=np.float64)
-        self._lats = np.array(dataset.lats, dtype=np.float64)
-        self._none = np.zeros(len(dataset), dtype=np.bool_)
-        offered = {service for p in props for service in p["services"]}
-        # (filter name, mask by value): the filters that compare one property with the value given
-        self._equal: tuple[tuple[str, dict[Any, Mask]], ...] = (
-            ("country", _masks([p["host_country"] for p in props])),
-            ("type", _masks([p["type"] for p in props])),
-            ("status", _masks([p["status"] for p in props])),
-            ("service", {service: np.array([service in p["services"] for p in props], dtype=np.bool_)
-                         for service in offered}),
-        )
-
-    def select(self, filters: Mapping[str, Any]) -> list[int]:
-        """The indices ``Dataset.select`` gives for the view's ``filters`` (names as in ``MissionListQuery``),
-        ascending (id order)."""
-        mask: Mask | None = None
-        bbox = filters.get("bbox")
-        if bbox is not None:
-            min_lon, min_lat, max_lon, max_lat = bbox
-            lons, lats = self._lons, self._lats
-            mask = lats >= min_lat
-            mask &= lats <= max_lat
-            if min_lon <= max_lon:
-                mask &= lons >= min_lon
-                mask &= lons <= max_lon
-            else:  # crosses the antimeridian (RFC 7946 §5.2), as ``yurt.missions.model.dataset.in_bbox``
-                mask &= (lons >= min_lon) | (lons <= max_lon)
-        for name, masks in self._equal:
-            value = filters.get(name)
-            if value is not None:
-                found = masks.get(value, self._none)  # shared: never changed in place
-                mask = found if mask is None else mask & found
-        indices: list[int] = list(range(len(self.dataset))) if mask is None else np.flatnonzero(mask).tolist()
-        text = filters.get("q")
-        if text:
-            needle = fold(text)
-            search = self.dataset.search_text
-            indices = [i for i in indices if needle in search[i]]
-        return indices
-
-
 # What ``FilteredAnswers`` keeps per worker: about 20 answers as large as the whole collection, or hundreds of a
 # city's or a country's. Its cost is memory only (a worker's RSS is about 176 MB).
 ANSWER_CACHE_BYTES = 4 * 1024 * 1024
@@ -108,11 +43,10 @@ class FilteredAnswers:
     """The filtered answers of one dataset version (ETag and body), by raw query string: a query string always
     loads to the same filters, so a repeated one (a map's opening view, a country's page) costs a dict look-up.
     Only loaded queries are stored; the oldest answers are dropped past ``budget_bytes`` of bodies. Built anew
-    for each dataset version (``FilterColumns``), so nothing outlives the version it was computed from."""
+    for each dataset version, so nothing outlives the version it was computed from."""
 
     def __init__(self, dataset: Dataset, budget_bytes: int = ANSWER_CACHE_BYTES) -> None:
         self.dataset = dataset
-        self.columns = FilterColumns(dataset)
         # ``collection_body``'s bytes before the count: ``{"type":"FeatureCollection","dataset":{…}`` (orjson
         # writes the count, an int, as its decimal digits).
         self._head = collection_body(dataset.meta, [])[:-len(b',"features":[]}')] + b',"numberMatched":'
@@ -128,7 +62,9 @@ class FilteredAnswers:
 
     def body(self, filters: Mapping[str, Any]) -> bytes:
         """``filtered_body`` of the missions ``filters`` select, with the dataset's part of the head written once."""
-        indices = self.columns.select(filters)
+        indices = self.dataset.select(country=filters.get("country"), type_=filters.get("type"),
+                                      service=filters.get("service"), status=filters.get("status"),
+                                      text=filters.get("q"), bbox=filters.get("bbox"))
         parts = [self._head, str(len(indices)).encode(), b',"features":[']
         if indices:
             with_comma = self._with_comma

@@ -21,6 +21,7 @@ from typing import Any
 import orjson
 
 from yurt.geo.spatial_index import Neighbour, SpatialIndex
+from yurt.missions.model.filter_columns import FilterColumns
 from yurt.missions.model.open_now import OpenNow
 
 
@@ -84,6 +85,8 @@ class Dataset:
     by_country: Mapping[str, tuple[int, ...]] = field(repr=False, default_factory=dict)
     # Sub-indexes over the missions one fixed filter accepts (``subset_index``), built on first use.
     _subsets: dict[str, SubsetIndex] = field(repr=False, compare=False, default_factory=dict)
+    # ``select``'s column arrays (``FilterColumns``), built on first use.
+    _lazy: dict[str, FilterColumns] = field(repr=False, compare=False, default_factory=dict)
 
     @classmethod
     def build(cls, meta: Mapping[str, Any], records: Iterable[MissionRecord], generation: int,
@@ -155,23 +158,11 @@ class Dataset:
         ``bbox`` is ``(min_lon, min_lat, max_lon, max_lat)``; when ``min_lon > max_lon`` it crosses the
         antimeridian (RFC 7946 §5.2) and matches longitudes ``>= min_lon`` or ``<= max_lon``.
         """
-        needle = fold(text) if text else None
-        out: list[int] = []
-        for i, p in enumerate(self.properties):
-            if country is not None and p["host_country"] != country:
-                continue
-            if type_ is not None and p["type"] != type_:
-                continue
-            if service is not None and service not in p["services"]:
-                continue
-            if status is not None and p["status"] != status:
-                continue
-            if needle is not None and needle not in self.search_text[i]:
-                continue
-            if bbox is not None and not in_bbox(self.lons[i], self.lats[i], bbox):
-                continue
-            out.append(i)
-        return out
+        columns = self._lazy.get("columns")
+        if columns is None:  # built on first use (a race builds it twice, the same)
+            columns = self._lazy["columns"] = FilterColumns(self.properties, self.lons, self.lats, self.search_text)
+        return columns.select(country=country, type_=type_, service=service, status=status,
+                              needle=fold(text) if text else None, bbox=bbox)
 
 
 class SubsetIndex:
@@ -199,15 +190,6 @@ def _group_by_country(props: Sequence[Mapping[str, Any]]) -> dict[str, tuple[int
     for i, p in enumerate(props):
         groups.setdefault(p["host_country"], []).append(i)
     return {country: tuple(indices) for country, indices in groups.items()}
-
-
-def in_bbox(lon: float, lat: float, bbox: tuple[float, float, float, float]) -> bool:
-    min_lon, min_lat, max_lon, max_lat = bbox
-    if not min_lat <= lat <= max_lat:
-        return False
-    if min_lon <= max_lon:
-        return min_lon <= lon <= max_lon
-    return lon >= min_lon or lon <= max_lon  # crosses the antimeridian
 
 
 def collection_body(meta: Mapping[str, Any] | None, feature_bytes: Sequence[bytes], **members: Any) -> bytes:
