@@ -1,12 +1,14 @@
-"""CPU µs per request of the public read endpoints, in this process: the app's WSGI callable called directly
+"""CPU µs per request of the hot endpoints, in this process: the app's WSGI callable called directly
 with a gunicorn-like environ, no sockets. On a machine shared with other work this figure moves far less than
 req/s over HTTP (it is this process's CPU time, not wall time), so it is the one to compare changes with;
 gunicorn's own share (parsing, socket writes) is outside it and measured by bench/perf_breakdown.py.
 
 Production settings as in bench/bench_perf.py: access log on at INFO (written to a discarded stderr), Prometheus
 multiprocess metrics, the per-client rate limit raised but counted, alerts in force over Paris, France and
-Geneva's canton. ``--redis URL`` for Redis mode (a scratch Redis: it is flushed), else embedded. ``--profile``
-prints the top functions by own time (cProfile) for each endpoint.
+Geneva's canton, and ``SHARING`` travellers sharing presence around Dubai for ``nearby`` (bench_perf's nearby
+row: each request from the next traveller in turn, with a real bearer token). ``--redis URL`` for Redis mode (a
+scratch Redis: it is flushed), else embedded. ``--profile`` prints the top functions by own time (cProfile) for
+each endpoint.
 
     python bench/perf_inprocess.py [--redis redis://127.0.0.1:6390/0] [--n 3000] [--repeat 3] [--profile]
 """
@@ -28,7 +30,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 # As under gunicorn.conf.py: metric samples in files. Set before prometheus_client is imported (it picks then).
 os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="yurt-inprocess-metrics-")
 
-from perf_fixtures import JWT_SECRET
+from perf_fixtures import DUBAI, JWT_SECRET, NEARBY_PATH, SHARING, traveller_tokens
 
 PUBLISHED = [{"area": {"type": "Polygon",
                        "coordinates": [[[2.2, 48.8], [2.5, 48.8], [2.5, 48.95], [2.2, 48.95], [2.2, 48.8]]]}},
@@ -73,6 +75,12 @@ def build_app(redis_url: str | None, tmp: Path) -> Any:
         answer = client.post("/v1/alerts", json={"severity": "advisory", "title": text, "body": text, **where},
                              headers={"Authorization": f"Bearer {staff}"})
         assert answer.status_code == 201, answer.data
+    rng = random.Random(1)  # as bench_perf's share_presence: SHARING travellers a few hundred metres around Dubai
+    for i, token in enumerate(traveller_tokens("bench-inprocess", SHARING)):
+        body = {"lat": DUBAI[0] + rng.uniform(-0.004, 0.004), "lon": DUBAI[1] + rng.uniform(-0.004, 0.004),
+                "share_minutes": 120, "display_name": f"Traveller {i}", "languages": ["kk", "ru"], "about": "bench"}
+        answer = client.put("/v1/travellers/me/presence", json=body, headers={"Authorization": f"Bearer {token}"})
+        assert answer.status_code == 200, answer.data
     return app
 
 
@@ -83,11 +91,15 @@ def cases(app: Any) -> dict[str, Callable[[int], dict[str, Any]]]:
         lat = 57.29577951308232 * __import__("math").asin(2 * rng.random() - 1)
         points.append(f"lat={lat:.6f}&lon={rng.random() * 360 - 180:.6f}&limit=5")
     etag = app.test_client().get("/v1/missions").headers["ETag"]
+    tokens = traveller_tokens("bench-inprocess", SHARING)  # the same tokens build_app shared presence with
+    nearby_path, _, nearby_query = NEARBY_PATH.partition("?")
 
     def fixed(path: str, query: str = "", **headers: str) -> Callable[[int], dict[str, Any]]:
         return lambda i: environ_for(path, query, headers)
 
     return {
+        "nearby": lambda i: environ_for(nearby_path, nearby_query,
+                                        {"Authorization": f"Bearer {tokens[i % len(tokens)]}"}),
         "nearest": lambda i: environ_for("/v1/missions/nearest", points[i % len(points)], {}),
         "responsible": fixed("/v1/missions/responsible", "lat=46.2044&lon=6.1432"),
         "revalidate": fixed("/v1/missions", **{"If-None-Match": etag}),

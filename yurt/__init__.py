@@ -42,9 +42,11 @@ def create_app(settings: Settings | None = None) -> Flask:
     register_error_handlers(app)
     cli.init_app(app)
     from yurt.missions.http import lean_answers, missions
+    from yurt.travellers.http import lean_nearby
 
     missions.init_app(app)  # lean routes (yurt.core.observability.Front), once every request hook is in place
     lean_answers.init_app(app)
+    lean_nearby.init_app(app)
     return app
 
 

@@ -19,7 +19,7 @@ from typing import Any, ParamSpec, TypeVar, cast
 
 import click
 import jwt
-from flask import current_app, g, request
+from flask import Flask, current_app, g, request
 from flask.cli import AppGroup
 
 from yurt.core.http.problems import Problem
@@ -135,7 +135,12 @@ def current_principal(verifier: TokenVerifier, scope: str) -> Principal:
 def app_verifier() -> TokenVerifier:
     """The app's verifier, built once by the composition root (``yurt.composition``), which imports this module:
     reading it from the app, not through ``yurt.composition``, keeps the import graph acyclic."""
-    return cast(TokenVerifier, current_app.extensions["yurt"].verifier)
+    return verifier_of(current_app)
+
+
+def verifier_of(app: Flask) -> TokenVerifier:
+    """``app_verifier`` outside a request (a lean route keeps it from its installation)."""
+    return cast(TokenVerifier, app.extensions["yurt"].verifier)
 
 
 def requires(scope: str) -> Callable[[Callable[P, R]], Callable[P, R]]:

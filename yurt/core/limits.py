@@ -14,7 +14,9 @@ The shared counter runs on the service's one Redis client (``Services.redis``, c
 shutdown: ``storage.counters``). On a single Redis node, ``nearby`` and presence updates do not count on their
 own: the view hands the request's charge (``pending_charge``) to the travellers store, which counts it inside
 its first script, and ``settle`` judges the count (the whole request then takes two round trips). A request
-that ends before its view took the charge (401, 400, ...) is counted after it.
+that ends before its view took the charge (401, 400, ...) is counted after it. A lean route of such a view
+(``yurt.travellers.http.lean_nearby``) counts before Flask with ``count_ahead`` and marks the request
+(``COUNTED_ENVIRON``), so that ``check`` leaves it alone if Flask answers it after all.
 
 Failure policy: **fail open** — if Redis cannot count, the request goes through (and the error is counted in
 ``yurt_redis_errors_total``): a Redis outage must not take reads down with it. After a failure the shared
@@ -37,7 +39,7 @@ from flask import Flask, Response, current_app, g, request
 from limits import RateLimitItem, parse
 from limits.strategies import FixedWindowRateLimiter
 
-from yurt.core.auth import TokenVerifier
+from yurt.core.auth import Principal, TokenVerifier
 from yurt.core.http.problems import Problem
 from yurt.core.meters import REDIS_ERRORS
 from yurt.core.rate import RateCharge, RateCount
@@ -50,6 +52,8 @@ NAMESPACE = "yurt:rl"
 BACKOFF_S = 5.0
 # Views whose store counts the charge in its own first round trip (when the store ``counts_requests``).
 COUNTED_BY_THE_STORE = frozenset({"travellers.nearby", "travellers.put_presence"})
+# Set in the WSGI environ by a lean route that counted the request (``count_ahead``): ``check`` counts it no more.
+COUNTED_ENVIRON = "yurt.rate_counted"
 
 if TYPE_CHECKING:
     import redis
@@ -69,8 +73,13 @@ def client_key(verifier: TokenVerifier) -> str:
     if header[:7].lower() == "bearer " and len(header) > 7:
         principal = verifier.principal_or_none(header[7:].strip())
         if principal is not None:
-            return "sub:" + hashlib.sha256(principal.sub.encode()).hexdigest()[:32]
+            return principal_key(principal)
     return "ip:" + (request.remote_addr or "unknown")
+
+
+def principal_key(principal: Principal) -> str:
+    """The key a verified caller is charged under."""
+    return "sub:" + hashlib.sha256(principal.sub.encode()).hexdigest()[:32]
 
 
 class RateLimits:
@@ -104,8 +113,27 @@ class RateLimits:
         return RateCharge(f"{NAMESPACE}:{self.limit.amount}/{self._window_s}s:{key}", self._window_s,
                           self.limit.amount)
 
+    def count_ahead(self, key: str) -> RateCharge | None:
+        """What ``check`` does for a verified caller's ``key`` on a view of ``COUNTED_BY_THE_STORE``, for a lean
+        route (before Flask, no request context): the hit counted in memory now (the embedded default; over the
+        limit, the 429 ``Problem`` raised as ``check`` raises it), or the charge the store counts in its first
+        round trip (``settle`` judges it), or nothing while the shared counter is in its back-off (fail open).
+        The caller sets ``COUNTED_ENVIRON`` first, so that the request is not counted again if Flask answers it."""
+        if time.monotonic() < self._skip_shared_until:
+            return None
+        if self._shared is not None:
+            self._judge_local(self._shared, key)
+            return None
+        charge = self.charge_for(key)
+        if self._store_counts:
+            return charge
+        self.settle(self._count(charge))
+        return None
+
     def check(self) -> None:
         environ = request.environ
+        if COUNTED_ENVIRON in environ:  # counted by a lean route (``count_ahead``), which left it to Flask
+            return
         if "/" + environ.get("PATH_INFO", "").lstrip("/") in EXEMPT_PATHS:  # request.path, without the proxy
             return
         if environ.get("REQUEST_METHOD", "").upper() in {"GET", "HEAD"} and "HTTP_AUTHORIZATION" not in environ:

@@ -159,8 +159,9 @@ class Front:
     route answers a ``GET`` of its path here, without building Flask's request, context and
     response; it answers ``None`` to leave the request to Flask (anything unusual, a refusal, an error), so
     every problem still comes from the one place. It counts the rate limit itself
-    (``RateLimits.admit_anonymous_read``). Lean routes: ``yurt.missions.http.missions.LeanCollection`` (the
-    collection and its filtered views) and ``yurt.missions.http.lean_answers`` (nearest, responsible).
+    (``RateLimits.admit_anonymous_read``, or ``count_ahead`` for a verified caller). Lean routes:
+    ``yurt.missions.http.missions.LeanCollection`` (the collection and its filtered views),
+    ``yurt.missions.http.lean_answers`` (nearest, responsible) and ``yurt.travellers.http.lean_nearby`` (nearby).
     """
 
     def __init__(self, app: Any, *, cors_origins: frozenset[str], access_log: AccessLog,

@@ -15,7 +15,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from flask import Blueprint, Response, g
+from flask import Blueprint, Response, g, request
 
 from yurt.core import limits
 from yurt.core.auth import requires
@@ -44,6 +44,13 @@ from yurt.travellers.service import (
 __all__ = ["MAX_AREA_SPAN_DEG", "bp"]
 
 bp = Blueprint("travellers", __name__)
+
+NEARBY_RULE = "/v1/travellers/nearby"
+# The nearby view's query schema: the view and its lean route (``lean_nearby``) load a query with this instance.
+NEARBY_QUERY = NearbyQuery()
+# What the lean route's counted attempt raised (a refusal, the 429, an outage), for the view to raise in its
+# place: Flask answers the problem, without a second store call or a second count (``lean_nearby``).
+NEARBY_REFUSAL_ENVIRON = "yurt.travellers.nearby_refusal"
 
 
 def _tid() -> str:
@@ -115,9 +122,9 @@ def erase_me() -> Response:
     return Response(status=204)
 
 
-@bp.get("/v1/travellers/nearby")
+@bp.get(NEARBY_RULE)
 @requires("traveller")
-@use_query(NearbyQuery())
+@use_query(NEARBY_QUERY)
 @response(NearbyAnswerSchema, description="One page of compatriots, nearer bands first")
 @other_responses({409: "You share no presence: nearby is only computed around your own cell"})
 def nearby(*, radius_km: float, limit: int, cursor: str | None = None) -> Response:
@@ -126,7 +133,10 @@ def nearby(*, radius_km: float, limit: int, cursor: str | None = None) -> Respon
     ``radius_km`` is snapped up to the next band edge (2, 5, 10, 25 or 50 km) before anything is cut, so the
     answer is the same for every radius within one band; the response names the snapped radius.
     """
+    refusal = request.environ.pop(NEARBY_REFUSAL_ENVIRON, None)  # the lean route's attempt (``lean_nearby``)
     try:
+        if refusal is not None:
+            raise refusal
         page = service().nearby(_tid(), radius_km, limit, cursor, request_now_s(), limits.pending_charge(),
                                 limits.settle)
     except NotSharingError as exc:

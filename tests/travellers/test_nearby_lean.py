@@ -1,0 +1,215 @@
+"""The lean route of ``GET /v1/travellers/nearby`` (``yurt.travellers.http.lean_nearby``) answers a page exactly
+as the Flask view does, in both storage modes, counts the rate limit once per request on every path, keeps a
+page to one Redis round trip, and leaves everything else to Flask. Over real HTTP:
+tests/system/test_nearby_lean_http.py."""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from typing import Any
+
+import orjson
+import pytest
+import redis
+from flask import Flask
+from werkzeug.test import TestResponse
+
+from tests.conftest import JWT_SECRET, pin_clock, running_app
+from tests.harness.problems import assert_problem
+from tests.harness.round_trips import counting_round_trips
+from tests.travellers.helpers import auth, share
+from yurt.core.auth import mint
+from yurt.core.observability import front
+from yurt.core.settings import Settings
+from yurt.travellers.http.travellers import NEARBY_RULE
+
+DUBAI = (25.2048, 55.2708)
+CROWD = 14
+ID = {"X-Request-ID": "lean-nearby-1"}
+QUERIES = [{}, {"radius_km": 2, "limit": 3}, {"radius_km": 25, "limit": 4}, {"radius_km": 50, "limit": 50},
+           {"radius_km": "7.5", "limit": 1}]
+
+
+def spot(i: int) -> tuple[float, float]:
+    """A crowd over several cells and bands around Dubai (0 to about 12 km apart)."""
+    return DUBAI[0] + (i % 4) * 0.03, DUBAI[1] + (i // 4) * 0.03
+
+
+@pytest.fixture(params=["embedded", "redis"])
+def app(request: pytest.FixtureRequest, settings: Settings) -> Iterator[Flask]:
+    chosen = (settings.replace(redis_url=request.getfixturevalue("redis_url")) if request.param == "redis"
+              else settings)
+    with running_app(chosen) as application:
+        client = application.test_client()
+        for i in range(CROWD):
+            assert share(client, f"t{i}", *spot(i)).status_code == 200
+        yield application
+
+
+def _spy(app: Flask) -> list[bool]:
+    """Per call of the lean route: whether it answered (True) or left the request to Flask (False)."""
+    answered: list[bool] = []
+    route = front(app).lean[NEARBY_RULE]
+
+    def spy(environ: dict[str, Any]) -> Any:
+        answer = route(environ)
+        answered.append(answer is not None)
+        return answer
+
+    front(app).lean[NEARBY_RULE] = spy
+    return answered
+
+
+def _get(app: Flask, query: dict[str, Any], headers: dict[str, str], lean: bool) -> TestResponse:
+    routes = front(app).lean
+    saved = dict(routes)
+    if not lean:
+        routes.clear()  # Flask's own view answers
+    try:
+        return app.test_client().get(NEARBY_RULE, query_string=query, headers={**ID, **headers})
+    finally:
+        routes.update(saved)
+
+
+def _same(app: Flask, query: dict[str, Any], headers: dict[str, str]) -> TestResponse:
+    lean, flask = _get(app, query, headers, True), _get(app, query, headers, False)
+    assert (lean.status, lean.data) == (flask.status, flask.data), query
+    assert Counter(lean.headers.items()) == Counter(flask.headers.items()), query
+    return lean
+
+
+def test_every_page_is_the_views_own(app: Flask) -> None:
+    answered = _spy(app)
+    pages = shown = 0
+    for viewer in ("t0", "t5", "t13"):
+        token = auth(viewer)
+        for query in QUERIES:
+            cursor = None
+            while True:
+                page = _same(app, {**query, **({"cursor": cursor} if cursor else {})}, token)
+                assert answered.pop() is True and page.status_code == 200
+                assert page.headers["Cache-Control"] == "no-store" and page.mimetype == "application/json"
+                body = orjson.loads(page.data)
+                assert all(r["handle"].startswith("t_") for r in body["results"])
+                shown += len(body["results"])
+                pages += 1
+                cursor = body["next_cursor"]
+                if cursor is None:
+                    break
+    assert pages > 3 * len(QUERIES) and shown > 3 * CROWD  # several queries took more than one page
+    spaced = _same(app, {"limit": 2}, {"Authorization": "bEaReR   " + auth("t1")["Authorization"][7:] + " "})
+    assert answered.pop() is True and spaced.status_code == 200
+
+
+def test_anything_else_is_left_to_flask_and_answered_as_before(app: Flask) -> None:
+    answered = _spy(app)
+    staff = {"Authorization": "Bearer " + mint(JWT_SECRET, "s", ["staff"], 10)}
+    expired = {"Authorization": "Bearer " + mint(JWT_SECRET, "t0", ["traveller"], 10, now=time.time() - 3600)}
+    other_cursor = orjson.loads(_get(app, {"limit": 1}, auth("t1"), True).data)["next_cursor"]
+    answered.clear()
+    cases: list[tuple[dict[str, Any], dict[str, str], int]] = [
+        ({}, {}, 401),
+        ({}, {"Authorization": "Basic dDA6cHc="}, 401),
+        ({}, {"Authorization": "Bearer "}, 401),
+        ({}, {"Authorization": "Bearer not-a-token"}, 401),
+        ({}, expired, 401),
+        ({}, staff, 403),
+        ({"radius_km": 0}, auth("t0"), 400),
+        ({"radius_km": "nan"}, auth("t0"), 400),
+        ({"limit": 51}, auth("t0"), 400),
+        ({"limit": [2, 3]}, auth("t0"), 400),
+        ({"limt": 2}, auth("t0"), 400),
+        ({"cursor": ""}, auth("t0"), 400),
+        ({"cursor": "x" * 301}, auth("t0"), 400),
+        # counted by the lean route, then answered by Flask from what the attempt raised
+        ({"cursor": "not-a-cursor"}, auth("t0"), 400),
+        ({"cursor": other_cursor}, auth("t0"), 400),  # another viewer's cursor
+        ({}, auth("never-shared"), 409),
+    ]
+    for query, headers, status in cases:
+        lean, flask = _get(app, query, headers, True), _get(app, query, headers, False)
+        assert answered.pop() is False and not answered, (query, headers)
+        assert_problem(lean, status)
+        assert (lean.status, lean.data) == (flask.status, flask.data), (query, headers)
+        assert Counter(lean.headers.items()) == Counter(flask.headers.items()), (query, headers)
+
+
+def test_a_pinned_clock_is_honoured_by_leaving_the_request_to_flask(app: Flask) -> None:
+    answered = _spy(app)
+    pin_clock(app, datetime.now(UTC))
+    assert app.test_client().get(NEARBY_RULE, headers=auth("t0")).status_code == 200
+    assert answered == [False]
+
+
+@pytest.mark.parametrize("mode", ["embedded", "redis"])
+def test_each_request_is_counted_once_on_every_path(mode: str, settings: Settings,
+                                                    request: pytest.FixtureRequest) -> None:
+    limited = settings.replace(rate_limit="6/minute")
+    if mode == "redis":
+        limited = limited.replace(redis_url=request.getfixturevalue("redis_url"))
+    with running_app(limited) as app:
+        answered = _spy(app)
+        client = app.test_client()
+        assert share(client, "a", *DUBAI).status_code == 200  # 1 (Flask's PUT)
+        assert share(client, "b", *spot(1)).status_code == 200
+        page = client.get(NEARBY_RULE, headers=auth("a"))  # 2
+        assert page.status_code == 200 and answered[-1] is True
+        assert_problem(client.get(NEARBY_RULE, query_string={"cursor": "stale"}, headers=auth("a")), 400)  # 3
+        assert answered[-1] is False
+        assert_problem(client.get(NEARBY_RULE, query_string={"limit": 0}, headers=auth("a")), 400)  # 4, Flask's
+        assert client.get(NEARBY_RULE, headers=auth("a")).status_code == 200  # 5
+        assert client.get(NEARBY_RULE, query_string={"limit": 1}, headers=auth("a")).status_code == 200  # 6
+        assert answered.count(True) == 3
+        over = client.get(NEARBY_RULE, headers=auth("a"))  # 7: over, from the lean route's count
+        assert_problem(over, 429)
+        assert 1 <= int(over.headers["Retry-After"]) <= 60 and answered[-1] is False
+        assert_problem(client.get("/v1/travellers/me/presence", headers=auth("a")), 429)  # one budget, both paths
+        for _ in range(6):  # not sharing: each a 409, counted once
+            assert_problem(client.get(NEARBY_RULE, headers=auth("c")), 409)
+        assert_problem(client.get(NEARBY_RULE, headers=auth("c")), 429)
+        assert client.get(NEARBY_RULE, headers=auth("b")).status_code == 200  # another caller's own budget
+
+
+def _all_pages(app: Flask, sub: str, limit: int) -> int:
+    """Follow ``sub``'s pages to the last; how many there were."""
+    client, cursor, pages = app.test_client(), None, 0
+    while True:
+        page = client.get(NEARBY_RULE, query_string={"limit": limit, **({"cursor": cursor} if cursor else {})},
+                          headers=auth(sub))
+        assert page.status_code == 200
+        pages += 1
+        cursor = page.get_json()["next_cursor"]
+        if cursor is None:
+            return pages
+
+
+@pytest.mark.redis
+def test_a_lean_page_takes_one_round_trip_and_a_refusal_no_second(settings: Settings, redis_url: str) -> None:
+    server = redis.Redis.from_url(redis_url)
+
+    def evalsha() -> int:
+        return int(server.info("commandstats").get("cmdstat_evalsha", {}).get("calls", 0))
+
+    with running_app(settings.replace(redis_url=redis_url, reload_interval_s=3600)) as app:
+        answered = _spy(app)
+        client = app.test_client()
+        for i in range(CROWD):
+            assert share(client, f"t{i}", *spot(i)).status_code == 200
+        viewers = [f"t{i}" for i in range(6)]
+        for sub in viewers:  # each viewer's first head: this process has none to predict from yet
+            assert client.get(NEARBY_RULE, query_string={"limit": 3}, headers=auth(sub)).status_code == 200
+        server.config_resetstat()
+        with counting_round_trips() as trips:
+            pages = sum(_all_pages(app, sub, 3) for sub in viewers)
+        # one call a page, the rate limit's count included: sent by this client, run by the server
+        assert trips.count == evalsha() == pages > len(viewers)
+        assert all(answered[-pages:])
+        server.config_resetstat()
+        with counting_round_trips() as trips:
+            assert_problem(client.get(NEARBY_RULE, headers=auth("never-shared")), 409)
+            assert_problem(client.get(NEARBY_RULE, query_string={"cursor": "stale"}, headers=auth("t0")), 400)
+        assert trips.count == evalsha() == 2 and answered[-2:] == [False, False]
+    server.close()
