@@ -100,6 +100,9 @@ def cases(app: Any) -> dict[str, Callable[[int], dict[str, Any]]]:
     return {
         "nearby": lambda i: environ_for(nearby_path, nearby_query,
                                         {"Authorization": f"Bearer {tokens[i % len(tokens)]}"}),
+        # The same view through Flask: the lean route serves the exact path only, Flask matches the trailing /.
+        "nearby_flask": lambda i: environ_for(nearby_path + "/", nearby_query,
+                                              {"Authorization": f"Bearer {tokens[i % len(tokens)]}"}),
         "nearest": lambda i: environ_for("/v1/missions/nearest", points[i % len(points)], {}),
         "responsible": fixed("/v1/missions/responsible", "lat=46.2044&lon=6.1432"),
         "revalidate": fixed("/v1/missions", **{"If-None-Match": etag}),

@@ -91,8 +91,9 @@ class RateLimits:
         self._local = FixedWindowRateLimiter(self._local_counts)
         # limits' key for (NAMESPACE, client), split around the client: "<prefix>" + client + "<suffix>".
         prefix, _, suffix = self.limit.key_for(NAMESPACE, "\0").partition("\0")
-        self._anonymous_key = (prefix, suffix)
-        self._shared = FixedWindowRateLimiter(WindowCounts()) if client is None else None
+        self._limit_key = (prefix, suffix)
+        self._shared_counts = WindowCounts()
+        self._shared = FixedWindowRateLimiter(self._shared_counts) if client is None else None
         self._redis = RedisWindowCounter(client) if client is not None else None
         self._store_counts = store_counts and client is not None
         self._window_s = int(self.limit.get_expiry())
@@ -106,7 +107,7 @@ class RateLimits:
         The count ``FixedWindowRateLimiter.hit`` makes, on the same key, minus its per-call key building (the
         refusal, with its Retry-After, is ``_judge_local``'s). Lean routes (``yurt.observability.Front``) call
         it before Flask; a refused request goes on to Flask, which answers the 429."""
-        key = self._anonymous_key[0] + "ip:" + (remote_addr or "unknown") + self._anonymous_key[1]
+        key = self._limit_key[0] + "ip:" + (remote_addr or "unknown") + self._limit_key[1]
         return self._local_counts.incr(key, self._window_s) <= self.limit.amount
 
     def charge_for(self, key: str) -> RateCharge:
@@ -121,8 +122,10 @@ class RateLimits:
         The caller sets ``COUNTED_ENVIRON`` first, so that the request is not counted again if Flask answers it."""
         if time.monotonic() < self._skip_shared_until:
             return None
-        if self._shared is not None:
-            self._judge_local(self._shared, key)
+        if self._shared is not None:  # ``_judge_local``'s count, on the same key, without its key building
+            prefix, suffix = self._limit_key
+            if self._shared_counts.incr(prefix + key + suffix, self._window_s) > self.limit.amount:
+                self._refuse_window(self._shared, key)
             return None
         charge = self.charge_for(key)
         if self._store_counts:

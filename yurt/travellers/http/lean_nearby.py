@@ -23,7 +23,7 @@ from typing import Any
 
 from flask import Flask
 
-from yurt.core.auth import verifier_of
+from yurt.core.auth import Principal, verifier_of
 from yurt.core.http.conventions import JSON, fast_load, query_pairs
 from yurt.core.limits import COUNTED_ENVIRON, principal_key, rate_limits
 from yurt.core.observability import LeanAnswer, front
@@ -32,6 +32,7 @@ from yurt.travellers.service import TravellerService
 
 SCOPE = "traveller"  # the view's ``requires`` scope
 MAX_KEPT_QUERIES = 512  # loaded query strings kept (a phone sends the same few; cursors are one-off)
+MAX_KEPT_CALLERS = 10_000  # callers whose rate-limit key and pseudonym are kept (two hashes a request)
 
 
 class LeanNearby:
@@ -43,6 +44,7 @@ class LeanNearby:
         self._installed_hooks = {key: list(funcs) for key, funcs in app.before_request_funcs.items()}
         self._fast = fast_load(NEARBY_QUERY)
         self._queries: dict[str, dict[str, Any]] = {}
+        self._callers: dict[str, tuple[str, str]] = {}  # sub -> (rate-limit key, traveller id)
 
     def _query(self, query_string: str) -> dict[str, Any] | None:
         """The view's keyword arguments for this query string, or ``None`` where the view's path must load it."""
@@ -61,6 +63,16 @@ class LeanNearby:
             self._queries[query_string] = query
         return query
 
+    def _caller(self, principal: Principal) -> tuple[str, str]:
+        """The caller's rate-limit key (``principal_key``, as ``check`` keys it) and pseudonym (as ``_tid``)."""
+        kept = self._callers.get(principal.sub)
+        if kept is None:
+            if len(self._callers) >= MAX_KEPT_CALLERS:
+                self._callers.clear()
+            kept = self._callers[principal.sub] = (principal_key(principal),
+                                                   self._service.traveller_id(principal.sub))
+        return kept
+
     def __call__(self, environ: dict[str, Any]) -> LeanAnswer | None:
         header = environ.get("HTTP_AUTHORIZATION", "")
         # ``requires`` splits at the first space and strips the token; ``client_key`` takes what follows
@@ -77,9 +89,10 @@ class LeanNearby:
         limits = self._limits
         environ[COUNTED_ENVIRON] = True
         try:
-            charge = limits.count_ahead(principal_key(principal))
-            page = self._service.nearby(self._service.traveller_id(principal.sub), query["radius_km"],
-                                        query["limit"], query.get("cursor"), time.time(), charge, limits.settle)
+            key, tid = self._caller(principal)
+            charge = limits.count_ahead(key)
+            page = self._service.nearby(tid, query["radius_km"], query["limit"], query.get("cursor"), time.time(),
+                                        charge, limits.settle)
         except Exception as exc:  # the view raises it (the problem, or the 500, come from Flask)
             environ[NEARBY_REFUSAL_ENVIRON] = exc
             return None

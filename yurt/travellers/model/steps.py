@@ -23,9 +23,14 @@ class Profile:
     def public_json(self) -> bytes:
         """The profile as ``nearby`` shows it, the members of a JSON object without its braces
         (``"display_name":…,"languages":[…],"about":…``): the index keeps it so, and a page is assembled from
-        these bytes without decoding or encoding a profile per result."""
-        return orjson.dumps({"display_name": self.display_name, "languages": list(self.languages),
-                             "about": self.about})[1:-1]
+        these bytes without decoding or encoding a profile per result. Computed once per profile (kept beside
+        its fields: an embedded page shows stored profiles again and again)."""
+        members: bytes | None = self.__dict__.get("_public_json")
+        if members is None:
+            members = orjson.dumps({"display_name": self.display_name, "languages": list(self.languages),
+                                    "about": self.about})[1:-1]
+            object.__setattr__(self, "_public_json", members)  # not a field: equality and hash ignore it
+        return members
 
     @classmethod
     def from_public_json(cls, members: bytes) -> Profile:

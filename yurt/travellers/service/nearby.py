@@ -12,7 +12,6 @@ replayed by someone else or after the viewer moves.
 from __future__ import annotations
 
 import base64
-import hashlib
 import hmac
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -38,7 +37,7 @@ class Position:
 
 def _cursor_mac(secret: bytes, viewer: tuple[str, str], radius_km: float, payload: bytes) -> bytes:
     context = f"cursor\x1f{viewer[0]}\x1f{viewer[1]}\x1f{radius_km!r}\x1f".encode()
-    return hmac.new(secret, context + payload, hashlib.sha256).digest()[:12]
+    return hmac.digest(secret, context + payload, "sha256")[:12]  # one-shot C HMAC: hmac.new's bytes, faster
 
 
 def encode_cursor(secret: bytes, viewer: tuple[str, str], radius_km: float, position: Position) -> str:

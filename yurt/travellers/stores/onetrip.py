@@ -200,8 +200,12 @@ class OneTrip:
         position, end_offset, flat = reply
         members = []
         for slot, member, raw in zip(flat[0::3], flat[1::3], flat[2::3], strict=True):
-            copy = read_copy(raw)
-            members.append((slot - 1, member.decode(), copy.session, copy.profile_json))
+            if raw[:1] == b"{":  # a copy in the JSON form of before
+                copy = read_copy(raw)
+                members.append((slot - 1, member.decode(), copy.session, copy.profile_json))
+            else:  # "cell|exp_ms|session|est|profile" (``index_copy``): what a page shows, without the rest
+                _, _, session, _, profile_json = raw.split(b"|", 4)
+                members.append((slot - 1, member.decode(), session.decode(), profile_json))
         return NearbyRead(members, (int(position) - 1, int(end_offset)))
 
     def read_page(self, viewer: Presence, cells: Sequence[tuple[str, int, int]], offset: int, limit: int,
