@@ -5,6 +5,7 @@ tests/system/test_nearby_lean_http.py."""
 
 from __future__ import annotations
 
+import functools
 import time
 from collections import Counter
 from collections.abc import Iterator
@@ -15,12 +16,13 @@ import orjson
 import pytest
 import redis
 from flask import Flask
+from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
 from tests.conftest import JWT_SECRET, pin_clock, running_app
 from tests.harness.problems import assert_problem
 from tests.harness.round_trips import counting_round_trips
-from tests.travellers.helpers import auth, share
+from tests.travellers.helpers import auth
 from yurt.core.auth import mint
 from yurt.core.observability import front
 from yurt.core.settings import Settings
@@ -29,6 +31,8 @@ from yurt.travellers.http.travellers import NEARBY_RULE
 DUBAI = (25.2048, 55.2708)
 CROWD = 14
 ID = {"X-Request-ID": "lean-nearby-1"}
+# One token per caller for the whole module: the lean route answers callers this app's verifier has verified before
+token = functools.cache(auth)
 QUERIES = [{}, {"radius_km": 2, "limit": 3}, {"radius_km": 25, "limit": 4}, {"radius_km": 50, "limit": 50},
            {"radius_km": "7.5", "limit": 1}]
 
@@ -36,6 +40,12 @@ QUERIES = [{}, {"radius_km": 2, "limit": 3}, {"radius_km": 25, "limit": 4}, {"ra
 def spot(i: int) -> tuple[float, float]:
     """A crowd over several cells and bands around Dubai (0 to about 12 km apart)."""
     return DUBAI[0] + (i % 4) * 0.03, DUBAI[1] + (i // 4) * 0.03
+
+
+def share(client: FlaskClient, sub: str, lat: float, lon: float) -> TestResponse:
+    """``sub`` shares presence with its one token, which Flask's view verifies (and the verifier remembers)."""
+    body = {"lat": lat, "lon": lon, "display_name": sub.title(), "languages": ["kk", "ru"]}
+    return client.put("/v1/travellers/me/presence", json=body, headers=token(sub))
 
 
 @pytest.fixture(params=["embedded", "redis"])
@@ -46,6 +56,7 @@ def app(request: pytest.FixtureRequest, settings: Settings) -> Iterator[Flask]:
         client = application.test_client()
         for i in range(CROWD):
             assert share(client, f"t{i}", *spot(i)).status_code == 200
+        assert client.get(NEARBY_RULE, headers=token("never-shared")).status_code == 409  # verified, by Flask
         yield application
 
 
@@ -85,11 +96,10 @@ def test_every_page_is_the_views_own(app: Flask) -> None:
     answered = _spy(app)
     pages = shown = 0
     for viewer in ("t0", "t5", "t13"):
-        token = auth(viewer)
         for query in QUERIES:
             cursor = None
             while True:
-                page = _same(app, {**query, **({"cursor": cursor} if cursor else {})}, token)
+                page = _same(app, {**query, **({"cursor": cursor} if cursor else {})}, token(viewer))
                 assert answered.pop() is True and page.status_code == 200
                 assert page.headers["Cache-Control"] == "no-store" and page.mimetype == "application/json"
                 body = orjson.loads(page.data)
@@ -100,7 +110,7 @@ def test_every_page_is_the_views_own(app: Flask) -> None:
                 if cursor is None:
                     break
     assert pages > 3 * len(QUERIES) and shown > 3 * CROWD  # several queries took more than one page
-    spaced = _same(app, {"limit": 2}, {"Authorization": "bEaReR   " + auth("t1")["Authorization"][7:] + " "})
+    spaced = _same(app, {"limit": 2}, {"Authorization": "bEaReR   " + token("t1")["Authorization"][7:] + " "})
     assert answered.pop() is True and spaced.status_code == 200
 
 
@@ -108,7 +118,7 @@ def test_anything_else_is_left_to_flask_and_answered_as_before(app: Flask) -> No
     answered = _spy(app)
     staff = {"Authorization": "Bearer " + mint(JWT_SECRET, "s", ["staff"], 10)}
     expired = {"Authorization": "Bearer " + mint(JWT_SECRET, "t0", ["traveller"], 10, now=time.time() - 3600)}
-    other_cursor = orjson.loads(_get(app, {"limit": 1}, auth("t1"), True).data)["next_cursor"]
+    other_cursor = orjson.loads(_get(app, {"limit": 1}, token("t1"), True).data)["next_cursor"]
     answered.clear()
     cases: list[tuple[dict[str, Any], dict[str, str], int]] = [
         ({}, {}, 401),
@@ -117,17 +127,17 @@ def test_anything_else_is_left_to_flask_and_answered_as_before(app: Flask) -> No
         ({}, {"Authorization": "Bearer not-a-token"}, 401),
         ({}, expired, 401),
         ({}, staff, 403),
-        ({"radius_km": 0}, auth("t0"), 400),
-        ({"radius_km": "nan"}, auth("t0"), 400),
-        ({"limit": 51}, auth("t0"), 400),
-        ({"limit": [2, 3]}, auth("t0"), 400),
-        ({"limt": 2}, auth("t0"), 400),
-        ({"cursor": ""}, auth("t0"), 400),
-        ({"cursor": "x" * 301}, auth("t0"), 400),
+        ({"radius_km": 0}, token("t0"), 400),
+        ({"radius_km": "nan"}, token("t0"), 400),
+        ({"limit": 51}, token("t0"), 400),
+        ({"limit": [2, 3]}, token("t0"), 400),
+        ({"limt": 2}, token("t0"), 400),
+        ({"cursor": ""}, token("t0"), 400),
+        ({"cursor": "x" * 301}, token("t0"), 400),
         # counted by the lean route, then answered by Flask from what the attempt raised
-        ({"cursor": "not-a-cursor"}, auth("t0"), 400),
-        ({"cursor": other_cursor}, auth("t0"), 400),  # another viewer's cursor
-        ({}, auth("never-shared"), 409),
+        ({"cursor": "not-a-cursor"}, token("t0"), 400),
+        ({"cursor": other_cursor}, token("t0"), 400),  # another viewer's cursor
+        ({}, token("never-shared"), 409),
     ]
     for query, headers, status in cases:
         lean, flask = _get(app, query, headers, True), _get(app, query, headers, False)
@@ -135,12 +145,15 @@ def test_anything_else_is_left_to_flask_and_answered_as_before(app: Flask) -> No
         assert_problem(lean, status)
         assert (lean.status, lean.data) == (flask.status, flask.data), (query, headers)
         assert Counter(lean.headers.items()) == Counter(flask.headers.items()), (query, headers)
+    fresh = {"Authorization": "Bearer " + mint(JWT_SECRET, "t2", ["traveller"], 30)}  # not verified here yet
+    assert _get(app, {}, fresh, True).status_code == 200 and answered.pop() is False  # Flask verifies it
+    assert _get(app, {}, fresh, True).status_code == 200 and answered.pop() is True  # then remembered
 
 
 def test_a_pinned_clock_is_honoured_by_leaving_the_request_to_flask(app: Flask) -> None:
     answered = _spy(app)
     pin_clock(app, datetime.now(UTC))
-    assert app.test_client().get(NEARBY_RULE, headers=auth("t0")).status_code == 200
+    assert app.test_client().get(NEARBY_RULE, headers=token("t0")).status_code == 200
     assert answered == [False]
 
 
@@ -155,22 +168,22 @@ def test_each_request_is_counted_once_on_every_path(mode: str, settings: Setting
         client = app.test_client()
         assert share(client, "a", *DUBAI).status_code == 200  # 1 (Flask's PUT)
         assert share(client, "b", *spot(1)).status_code == 200
-        page = client.get(NEARBY_RULE, headers=auth("a"))  # 2
+        page = client.get(NEARBY_RULE, headers=token("a"))  # 2
         assert page.status_code == 200 and answered[-1] is True
-        assert_problem(client.get(NEARBY_RULE, query_string={"cursor": "stale"}, headers=auth("a")), 400)  # 3
+        assert_problem(client.get(NEARBY_RULE, query_string={"cursor": "stale"}, headers=token("a")), 400)  # 3
         assert answered[-1] is False
-        assert_problem(client.get(NEARBY_RULE, query_string={"limit": 0}, headers=auth("a")), 400)  # 4, Flask's
-        assert client.get(NEARBY_RULE, headers=auth("a")).status_code == 200  # 5
-        assert client.get(NEARBY_RULE, query_string={"limit": 1}, headers=auth("a")).status_code == 200  # 6
+        assert_problem(client.get(NEARBY_RULE, query_string={"limit": 0}, headers=token("a")), 400)  # 4, Flask's
+        assert client.get(NEARBY_RULE, headers=token("a")).status_code == 200  # 5
+        assert client.get(NEARBY_RULE, query_string={"limit": 1}, headers=token("a")).status_code == 200  # 6
         assert answered.count(True) == 3
-        over = client.get(NEARBY_RULE, headers=auth("a"))  # 7: over, from the lean route's count
+        over = client.get(NEARBY_RULE, headers=token("a"))  # 7: over, from the lean route's count
         assert_problem(over, 429)
         assert 1 <= int(over.headers["Retry-After"]) <= 60 and answered[-1] is False
-        assert_problem(client.get("/v1/travellers/me/presence", headers=auth("a")), 429)  # one budget, both paths
+        assert_problem(client.get("/v1/travellers/me/presence", headers=token("a")), 429)  # one budget, both paths
         for _ in range(6):  # not sharing: each a 409, counted once
-            assert_problem(client.get(NEARBY_RULE, headers=auth("c")), 409)
-        assert_problem(client.get(NEARBY_RULE, headers=auth("c")), 429)
-        assert client.get(NEARBY_RULE, headers=auth("b")).status_code == 200  # another caller's own budget
+            assert_problem(client.get(NEARBY_RULE, headers=token("c")), 409)
+        assert_problem(client.get(NEARBY_RULE, headers=token("c")), 429)
+        assert client.get(NEARBY_RULE, headers=token("b")).status_code == 200  # another caller's own budget
 
 
 def _all_pages(app: Flask, sub: str, limit: int) -> int:
@@ -178,7 +191,7 @@ def _all_pages(app: Flask, sub: str, limit: int) -> int:
     client, cursor, pages = app.test_client(), None, 0
     while True:
         page = client.get(NEARBY_RULE, query_string={"limit": limit, **({"cursor": cursor} if cursor else {})},
-                          headers=auth(sub))
+                          headers=token(sub))
         assert page.status_code == 200
         pages += 1
         cursor = page.get_json()["next_cursor"]
@@ -201,7 +214,7 @@ def test_a_lean_page_takes_one_round_trip_and_a_refusal_no_second(settings: Sett
         viewers = [f"t{i}" for i in range(6)]
         for sub in viewers:  # each viewer's first head (none to predict from yet), then a page with it: the
             for _ in range(2):  # scripts are loaded, should another test have flushed them
-                assert client.get(NEARBY_RULE, query_string={"limit": 3}, headers=auth(sub)).status_code == 200
+                assert client.get(NEARBY_RULE, query_string={"limit": 3}, headers=token(sub)).status_code == 200
         server.config_resetstat()
         with counting_round_trips() as trips:
             pages = sum(_all_pages(app, sub, 3) for sub in viewers)
@@ -210,7 +223,7 @@ def test_a_lean_page_takes_one_round_trip_and_a_refusal_no_second(settings: Sett
         assert all(answered[-pages:])
         server.config_resetstat()
         with counting_round_trips() as trips:
-            assert_problem(client.get(NEARBY_RULE, headers=auth("never-shared")), 409)
-            assert_problem(client.get(NEARBY_RULE, query_string={"cursor": "stale"}, headers=auth("t0")), 400)
+            assert_problem(client.get(NEARBY_RULE, headers=token("never-shared")), 409)
+            assert_problem(client.get(NEARBY_RULE, query_string={"cursor": "stale"}, headers=token("t0")), 400)
         assert trips.count == evalsha() == 2 and answered[-2:] == [False, False]
     server.close()

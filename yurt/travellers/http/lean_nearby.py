@@ -4,10 +4,11 @@ headers the view gives (both take the page from ``TravellerService.nearby``: tes
 compares the two paths, and counts the rate limit on each).
 
 What it leaves to Flask (``None``) before counting anything, so that Flask counts and answers as before: no
-bearer token, one that does not verify or lacks the ``traveller`` scope (the 401/403), a query that does not
-load exactly as the fast path loads it (a repeated or unknown parameter, a bad value: the 400 names it), and any
-app whose request hooks are not the ones it was installed with (a test's pinned clock: the lean route reads the
-wall clock).
+bearer token, one this worker has not verified yet (Flask verifies it, and the verifier remembers a good one: the
+lean route never checks a signature, so a bad or expired token costs what it did and gets Flask's 401), one
+without the ``traveller`` scope (the 403), a query that does not load exactly as the fast path loads it (a
+repeated or unknown parameter, a bad value: the 400 names it), and any app whose request hooks are not the ones
+it was installed with (a test's pinned clock: the lean route reads the wall clock).
 
 Once it has counted the request (``RateLimits.count_ahead``: in memory, or handed to the store's first round
 trip as the view hands it), the request is marked counted (``limits.COUNTED_ENVIRON``). Whatever the count or
@@ -79,8 +80,7 @@ class LeanNearby:
         # "bearer ": for a header that starts so, both read this token.
         if header[:7].lower() != "bearer " or self._hooks != self._installed_hooks:
             return None
-        token = header[7:].strip()
-        principal = self._verifier.principal_or_none(token) if token else None
+        principal = self._verifier.remembered(header[7:].strip())
         if principal is None or SCOPE not in principal.scopes:
             return None
         query = self._query(environ.get("QUERY_STRING", ""))
