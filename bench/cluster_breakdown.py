@@ -52,7 +52,8 @@ def main() -> None:
     args = parser.parse_args()
     print(f"load average {os.getloadavg()[0]:.2f} at the start", file=sys.stderr)
     table = ["| kind | node | round trips / op | commands / op | CPU less idle µs / op | µs in scripts / op "
-             "| µs in other commands / op | top commands (calls / op, µs / op) |", "|---|---|---:|---:|---:|---:|---:|---|"]
+             "| µs in other commands / op | top commands (calls / op, µs / op) |",
+             "|---|---|---:|---:|---:|---:|---:|---|"]
     found_all: dict[str, Any] = {}
     for kind in args.kinds.split(","):
         one = argparse.Namespace(**{**vars(args), "kinds": kind})

@@ -5,9 +5,10 @@ cluster routing (issue 15).
 
 - The heads count the request's rate-limit hit in their round trip (the counter has its own slot): a nearby
   head reads the viewer's presence with it, a presence update's head the suspension marker and the limiter.
-- ``occupied``: one script per index group (resolution-5 cell), which sweeps the group's expired members and
+- ``occupied``: a script per index group (resolution-5 cell), which sweeps the group's expired members and
   answers its counts: what the single node's Python sweep does, in one command per group instead of two plus
-  a call per expired member.
+  a call per expired member; sent as one call per master for all its groups (``node_pipelines.by_master``),
+  as are a page's member reads (a script per cell) and its block checks (a command per candidate).
 - The handles a page showed: one script on the viewer's slot (the hash and its TTL together, as MULTI does).
 
 Semantics are the single node's: the same keys, the same compare-and-set commit (``COMMIT``), the same
@@ -33,6 +34,7 @@ from yurt.travellers.stores.presence import SuspendedError, admitted_update
 
 Command = tuple[tuple[Any, ...], dict[str, Any]]
 Send = Callable[[list[Command]], list[Any]]
+ByMaster = Callable[[Script, list[tuple[list[str], list[Any]]]], list[Any]]
 _t = traveller_key
 _NO_OPTIONS: dict[str, Any] = {}
 
@@ -70,13 +72,16 @@ class ClusterScripts:
     commit: Script
     index_add: Script
     index_remove: Script
+    occupied_batch: Script  # ``node_pipelines.batched`` forms, for one call per master
+    read_batch: Script
+    command_batch: Script
 
 
 class ClusterSteps:
     """The per-slot steps; ``send`` runs commands (node pipelines, reloading lost scripts)."""
 
-    def __init__(self, send: Send, policy: UpdatePolicy, scripts: ClusterScripts) -> None:
-        self._send = send
+    def __init__(self, send: Send, by_master: ByMaster, policy: UpdatePolicy, scripts: ClusterScripts) -> None:
+        self._send, self.by_master = send, by_master
         self.policy = policy
         self._s = scripts
 
@@ -100,14 +105,26 @@ class ClusterSteps:
 
     def occupied(self, index_cells: Sequence[str], now_s: float, established_only: bool) -> dict[str, int]:
         kind, now_ms = ("ne" if established_only else "n"), to_ms(now_s)
-        replies = self._send([evalsha(self._s.occupied, [f"{{g:{coarse}}}:x", f"{{g:{coarse}}}:{kind}"],
-                                      [coarse, now_ms]) for coarse in index_cells])
+        replies = self.by_master(self._s.occupied_batch, [([f"{{g:{coarse}}}:x", f"{{g:{coarse}}}:{kind}"],
+                                                             [coarse, now_ms]) for coarse in index_cells])
         counts: dict[str, int] = {}
         for flat in replies:
             for cell, n in zip(flat[0::2], flat[1::2], strict=True):
                 if int(n) > 0:
                     counts[text(cell)] = int(n)
         return counts
+
+    def read_members(self, reads: Sequence[tuple[list[str], int, int, int]]) -> list[Any]:
+        """Each read's members and profile copies (``READ_ROTATED`` on (cell zset, profile hash), rotation,
+        offset, count)."""
+        return self.by_master(self._s.read_batch, [(keys, [rot, off, n]) for keys, rot, off, n in reads])
+
+    def hidden_flags(self, viewer: str, targets: Sequence[str]) -> tuple[list[int], list[int]]:
+        """Whether ``viewer`` blocked each target, and whether each target blocked ``viewer``."""
+        replies = self.by_master(self._s.command_batch, [
+            ([_t(viewer, "blk")], ["SMISMEMBER", *targets]),
+            *(([_t(target, "blk")], ["SISMEMBER", viewer]) for target in targets)])
+        return replies[0], replies[1:]
 
     def remember_handles(self, viewer: str, handles: Mapping[str, str], ttl_s: int) -> None:
         self._send([evalsha(self._s.remember, [_t(viewer, "h")],
