@@ -97,32 +97,33 @@ def send(client: redis.Redis, commands: Commands) -> list[Any]:
         return _send(client.pipeline(transaction=False), commands)
 
 
-def by_master(client: redis.Redis, script: Script, calls: Sequence[Call]) -> list[Any]:
-    """The replies of ``calls`` of a script, one per call in order; ``script`` is the script's ``batched`` form.
-    On a Cluster, one call per master for all the calls whose first key it serves (a single node: one call). If
-    the slot map was stale (MOVED/ASK, a key the master no longer serves) or a master is unreachable, the map is
-    refreshed and each call is sent on its own, as ``send`` sends commands (a call's keys share one slot);
-    a batch a master began is run again then, so the script must be safe to run twice (reads, idempotent
+def by_master(client: redis.Redis, script: Script, calls: Sequence[Call], also: Commands | None = None) -> list[Any]:
+    """The replies of ``calls`` of a script, one per call in order, then those of the commands ``also`` sent in
+    the same round trip; ``script`` is the script's ``batched`` form. On a Cluster, one call per master for all
+    the calls whose first key it serves (a single node: one call). If the slot map was stale (MOVED/ASK, a key
+    the master no longer serves) or a master is unreachable, the map is refreshed and each call is sent on its
+    own, beside ``also``, as ``send`` sends commands (a call's keys share one slot). What a master began is run
+    again then, as ``send`` replays a round trip: the script must be safe to run twice (reads, idempotent
     sweeps)."""
-    if not calls:
-        return []
+    also = also or []
     if not isinstance(client, redis.RedisCluster):
-        return list(send(client, [_batch(script, calls)])[0])
+        replies = send(client, [_batch(script, calls), *also] if calls else also)
+        return [*(replies[0] if calls else []), *replies[1 if calls else 0:]]
     router = _router(client)
     try:
         groups = router.by_master([keys[0] for keys, _ in calls])
-        replies = router.send([_batch(script, [calls[i] for i in group]) for group in groups])
+        replies = router.send([_batch(script, [calls[i] for i in group]) for group in groups] + also)
     except (*_REROUTE, ResponseError) as exc:
         if isinstance(exc, ResponseError) and not isinstance(exc, _REROUTE) and NON_LOCAL not in str(exc):
             raise  # NOSCRIPT (reloaded by the caller) or the script's own error
         client.nodes_manager.initialize()
         groups = [[i] for i in range(len(calls))]
-        replies = send(client, [_batch(script, [call]) for call in calls])
+        replies = send(client, [_batch(script, [call]) for call in calls] + also)
     out: list[Any] = [None] * len(calls)
-    for group, reply in zip(groups, replies, strict=True):
+    for group, reply in zip(groups, replies, strict=False):
         for i, one in zip(group, reply, strict=True):
             out[i] = one
-    return out
+    return out + replies[len(groups):]
 
 
 def _batch(script: Script, calls: Sequence[Call]) -> tuple[tuple[Any, ...], dict[str, Any]]:

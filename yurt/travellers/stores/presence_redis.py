@@ -109,10 +109,11 @@ class RedisPresenceStore(RedisSideTables, PresenceStore):
         """``_pipelined`` for commands already built ((args, options) pairs)."""
         return reloading_scripts(self._r, self._scripts, lambda: node_pipelines.send(self._r, commands))
 
-    def _by_master(self, script: Script, calls: list[tuple[list[str], list[Any]]]) -> list[Any]:
-        """``node_pipelines.by_master``: one call of a batched script per master; load the scripts once if Redis
-        lost them."""
-        return run_batched(self._r, self._scripts, script, calls)
+    def _by_master(self, script: Script, calls: list[tuple[list[str], list[Any]]],
+                   also: list[tuple[tuple[Any, ...], dict[str, Any]]] | None) -> list[Any]:
+        """``node_pipelines.by_master``: one call of a batched script per master, with ``also`` in the same round
+        trip; load the scripts once if Redis lost them."""
+        return run_batched(self._r, self._scripts, script, calls, also)
 
     _eval = staticmethod(evalsha)
 
@@ -125,11 +126,7 @@ class RedisPresenceStore(RedisSideTables, PresenceStore):
                     ) -> NearbyHead:
         if self._one is None:
             assert self._cluster is not None
-            rate, raw = self._cluster.presence_head(tid, charge)
-            viewer = self._presence(tid, raw, now_s)
-            if viewer is None:
-                return NearbyHead(None, {}, rate)
-            return NearbyHead(viewer, self.occupied(index_cells_for(viewer.cell, radius_km), now_s), rate)
+            return self._cluster.nearby_head(tid, radius_km, now_s, charge, lambda raw: self._presence(tid, raw, now_s))
         head, without_ix = self._one.nearby_head(tid, radius_km, now_s, charge)
         return self._with_occupied(head, without_ix, radius_km, now_s)
 
