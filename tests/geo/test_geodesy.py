@@ -91,6 +91,24 @@ def test_inverse_many_equals_one_at_a_time(origin: tuple[float, float], targets:
     assert distance_km.tolist() == one_by_one  # bitwise: the index and the oracle must see the same numbers
 
 
+@settings(max_examples=80, deadline=None)
+@given(points, st.lists(points, min_size=1, max_size=20))
+def test_inverse_many_is_pyprojs_public_inv_bit_for_bit(origin: tuple[float, float],
+                                                       targets: list[tuple[float, float]]) -> None:
+    """``inverse_many`` calls pyproj's internal ``Geod._inv``: the same numbers as the public ``Geod.inv``, and
+    its arguments untouched (``_inv`` writes into the buffers it is given)."""
+    target_lats = np.array([t[0] for t in targets])
+    target_lons = np.array([t[1] for t in targets])
+    before = (target_lats.copy(), target_lons.copy())
+    distance_km, bearing_deg = inverse_many(origin[0], origin[1], target_lats, target_lons)
+    azimuth_deg, _, distance_m = Geod(ellps="WGS84").inv(np.full(len(targets), origin[1]),
+                                                         np.full(len(targets), origin[0]), target_lons,
+                                                         target_lats, return_back_azimuth=False)
+    assert distance_km.tolist() == (np.asarray(distance_m) / 1000.0).tolist()
+    assert bearing_deg.tolist() == bearing_0_360(np.asarray(azimuth_deg)).tolist()
+    assert target_lats.tolist() == before[0].tolist() and target_lons.tolist() == before[1].tolist()
+
+
 @settings(max_examples=150, deadline=None)
 @given(points, points)
 def test_chord_never_exceeds_geodesic(a: tuple[float, float], b: tuple[float, float]) -> None:

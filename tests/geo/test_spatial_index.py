@@ -159,6 +159,24 @@ def test_rank_orders_a_given_set_exactly(draw: st.DataObject) -> None:
         assert index.rank(lat, lon, chosen, limit) == data.oracle(lat, lon, limit, wanted.__contains__)
 
 
+@settings(max_examples=200, deadline=None)
+@given(st.data())
+def test_nearest_and_rank_equals_its_two_oracles(draw: st.DataObject) -> None:
+    """One geodesic call for a filtered nearest and a ranked set (responsible's path): the brute-force answers
+    of both, in both modes, with the few points ordered in Python."""
+    data = draw.draw(datasets())
+    n = len(data.lats)
+    lat, lon = draw.draw(queries(data))
+    among = np.array(draw.draw(st.lists(st.booleans(), min_size=n, max_size=n)), dtype=np.bool_)
+    extra = draw.draw(st.lists(st.integers(0, n - 1), max_size=n + 3))
+    limit = draw.draw(st.integers(0, n + 1))
+    wanted = set(extra)
+    expected = (data.oracle(lat, lon, limit, among.__getitem__),
+                data.oracle(lat, lon, len(wanted), wanted.__contains__))
+    for index in data.both_modes():
+        assert index.nearest_and_rank(lat, lon, limit, among, extra) == expected
+
+
 def test_degenerate_inputs() -> None:
     # Two posts in one building (same place, different ids), posts at the poles, one on the antimeridian.
     lats = [51.1, 51.1, 90.0, 90.0, -90.0, 0.0]

@@ -56,17 +56,23 @@ def bearing_0_360(azimuth_deg: FloatArray) -> FloatArray:
 def inverse_many(lat: float, lon: float, lats: FloatArray, lons: FloatArray) -> tuple[FloatArray, FloatArray]:
     """Geodesics from one point to each of many: ``(distance_km, initial bearing_deg in [0, 360))`` arrays.
 
-    One vectorised ``Geod.inv`` call; the result for a given pair does not depend on the other pairs in the
-    call, so an index and a brute-force scan computing the same pair get bitwise-identical distances.
+    One vectorised Karney call; the result for a given pair does not depend on the other pairs in the call, so an
+    index and a brute-force scan computing the same pair get bitwise-identical distances.
+
+    It calls ``Geod._inv``, the C loop ``Geod.inv`` itself ends in, on buffers made here: ``Geod.inv`` first tries
+    its scalar path (an exception for arrays), then copies and converts each of its four arguments, which costs
+    more than the geodesics of a query's few points (about 10 µs of 20 for two pairs, pyproj 3.7, measured).
+    ``_inv`` writes its answers into the buffers it reads (azimuths into the first, distances into the third),
+    so every buffer is a fresh copy. tests/geo/test_geodesy.py checks it against ``Geod.inv`` bit for bit.
     """
-    lats = np.asarray(lats, dtype=np.float64)
-    lons = np.asarray(lons, dtype=np.float64)
-    if lats.size == 0:
+    lats2 = np.array(lats, dtype=np.float64)  # copies: _inv needs writeable buffers and overwrites them
+    lons2 = np.array(lons, dtype=np.float64)
+    if lats2.size == 0:
         return np.empty(0, dtype=np.float64), np.empty(0, dtype=np.float64)
-    lats1 = np.full(lats.shape, lat, dtype=np.float64)
-    lons1 = np.full(lats.shape, lon, dtype=np.float64)
-    azimuth_deg, _, distance_m = _GEOD.inv(lons1, lats1, lons, lats, return_back_azimuth=False)
-    return np.asarray(distance_m, dtype=np.float64) / 1000.0, bearing_0_360(np.asarray(azimuth_deg))
+    lats1 = np.full(lats2.shape, lat, dtype=np.float64)
+    lons1 = np.full(lats2.shape, lon, dtype=np.float64)
+    _GEOD._inv(lons1, lats1, lons2, lats2, radians=False, return_back_azimuth=False)
+    return lons2 / 1000.0, bearing_0_360(lons1)  # lons2 now holds distances (m), lons1 forward azimuths
 
 
 def geodesic_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:

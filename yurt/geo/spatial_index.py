@@ -37,6 +37,7 @@ from scipy.spatial import cKDTree
 from yurt.geo.geodesy import FloatArray, check_point, ecef_m, ecef_point_m, inverse_many
 
 IntArray = npt.NDArray[np.intp]
+BoolArray = npt.NDArray[np.bool_]
 Accept = Callable[[int], bool]
 
 TIE_KM = 1e-6  # 1 mm: distances whose millimetre roundings are equal tie, and then id decides
@@ -162,6 +163,41 @@ class SpatialIndex:
         if chosen.size and (chosen[0] < 0 or chosen[-1] >= len(self)):
             raise IndexError("an index is out of range")
         return self._ranked(lat, lon, chosen, limit)
+
+    def nearest_and_rank(self, lat: float, lon: float, limit: int, among: BoolArray, extra: Sequence[int]
+                         ) -> tuple[list[Neighbour], list[Neighbour]]:
+        """``nearest(lat, lon, limit, among.__getitem__)`` and ``rank(lat, lon, extra, len(extra))`` with the
+        geodesics of both in one call where it can (scan mode, the usual case): a responsible answer ranks the
+        host country's posts and finds the nearest open ones, a handful of points, where each numpy or pyproj
+        call's overhead costs more than its arithmetic. So the few points are ordered in Python, by the same keys
+        as ``_ranked``'s (``round`` and ``np.rint`` both round half to even). Same pairs, same geodesics, same
+        order: the same answers as the two calls (tests/geo/test_spatial_index.py)."""
+        check_point(lat, lon)
+        chosen = sorted(set(extra))
+        if chosen and (chosen[0] < 0 or chosen[-1] >= len(self)):
+            raise IndexError("an index is out of range")
+        query_m = ecef_point_m(lat, lon)
+        chords_m2 = self._chords_m2(query_m)
+        if chords_m2 is None or limit <= 0 or int(np.count_nonzero(among)) <= limit:  # tree mode, or no pruning
+            return self.nearest(lat, lon, limit, among.__getitem__), self.rank(lat, lon, chosen, len(chosen))
+        candidates: list[int] = np.argpartition(np.where(among, chords_m2, np.inf), limit - 1)[:limit].tolist()
+        points = np.array(candidates + chosen, dtype=np.intp)
+        distance_km, bearing_deg = inverse_many(lat, lon, self._lats[points], self._lons[points])
+        distances: list[float] = distance_km.tolist()
+        bearings: list[float] = bearing_deg.tolist()
+        radius_m = max(distances[:limit]) * 1000.0 + CHORD_SLACK_M  # the bound of ``nearest``'s step 2
+        ball = np.flatnonzero((chords_m2 <= radius_m * radius_m) & among)
+        if ball.size == limit:  # the ball holds every candidate, so it is the same set: rank these geodesics
+            nearest = self._ordered(candidates, distances[:limit], bearings[:limit])
+        else:
+            nearest = self._ranked(lat, lon, ball, limit)
+        return nearest, self._ordered(chosen, distances[limit:], bearings[limit:])
+
+    def _ordered(self, indices: list[int], distances: list[float], bearings: list[float]) -> list[Neighbour]:
+        id_rank = self._id_rank
+        order = sorted(range(len(indices)),
+                       key=lambda j: (round(distances[j] * 1e6), int(id_rank[indices[j]]), indices[j]))
+        return [Neighbour(indices[j], distances[j], bearings[j]) for j in order]
 
     def _chords_m2(self, query_m: tuple[float, float, float]) -> FloatArray | None:
         """Squared chords (m²) from the query to every point in scan mode; None in tree mode."""

@@ -18,6 +18,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
 import orjson
 
 from yurt.geo.spatial_index import Neighbour, SpatialIndex
@@ -172,10 +173,14 @@ class SubsetIndex:
     bearings come from the same geodesics, and ties order by id, then position, in both (the subset keeps the
     dataset's order, so its id ranks and positions order as the dataset's do)."""
 
-    __slots__ = ("_index", "_positions")
+    __slots__ = ("_index", "_positions", "mask")
 
     def __init__(self, dataset: Dataset, positions: list[int]) -> None:
         self._positions = tuple(positions)
+        # The same subset as a mask over the dataset's positions, for ``SpatialIndex.nearest_and_rank``.
+        self.mask = np.zeros(len(dataset.properties), dtype=np.bool_)
+        self.mask[positions] = True
+        self.mask.flags.writeable = False
         self._index = SpatialIndex([dataset.lats[i] for i in positions], [dataset.lons[i] for i in positions],
                                    [str(dataset.properties[i]["id"]) for i in positions])
 

@@ -135,16 +135,35 @@ def nearest_answer(svc: MissionService, lat: float, lon: float, limit: int, *, o
 
 
 def _decide(dataset: Dataset, country: str | None, subdivisions: tuple[str, ...], ambiguous: bool,
-            point: tuple[float, float] | None, ranked: dict[int, Neighbour]) -> Responsibility:
-    """The responsibility decision; distances (for an ``assumed`` post) are exact geodesics from the point, kept
-    in ``ranked`` for the answer."""
-    distance_km = None
+            ranked: Mapping[int, Neighbour] | None) -> Responsibility:
+    """The responsibility decision; ``ranked`` holds the exact geodesics from the point to the host country's
+    posts (what an ``assumed`` post is chosen by), None without a point."""
     hosted = dataset.by_country.get(country, ()) if country is not None else ()
-    if point is not None and hosted:
-        ranked.update((h.index, h) for h in dataset.index.rank(point[0], point[1], hosted, len(hosted)))
-        distance_km = lambda i: ranked[i].distance_km  # noqa: E731
+    distance_km = (lambda i: ranked[i].distance_km) if ranked is not None and hosted else None
     return responsible(dataset.properties, country, subdivisions, subdivision_ambiguous=ambiguous,
                        seats=dataset.seats, distance_km=distance_km, hosted=hosted)
+
+
+def _point_decision(dataset: Dataset, lat: float, lon: float, country: str | None, subdivisions: tuple[str, ...],
+                    ambiguous: bool) -> tuple[Responsibility, dict[int, Neighbour], list[Neighbour]]:
+    """The decision at a point, the geodesics to the posts it lists, and the nearest open career posts.
+
+    One geodesic call serves them all in the usual case (``SpatialIndex.nearest_and_rank``): with posts in the
+    host country the decision needs their distances, so those are ranked with the nearest open posts; without
+    any it needs none, so the posts it lists are. A listed post of another country beside hosted ones (rare)
+    takes a second call."""
+    hosted = dataset.by_country.get(country, ()) if country is not None else ()
+    decision = None if hosted else _decide(dataset, country, subdivisions, ambiguous, None)
+    extra = hosted if decision is None else decision.mission_indices
+    hits, ranked_extra = dataset.index.nearest_and_rank(lat, lon, NEAREST_OPEN_LIMIT,
+                                                        career_open_index(dataset).mask, extra)
+    ranked = {h.index: h for h in ranked_extra}
+    if decision is None:
+        decision = _decide(dataset, country, subdivisions, ambiguous, ranked)
+    unranked = [i for i in decision.mission_indices if i not in ranked]
+    if unranked:
+        ranked.update((h.index, h) for h in dataset.index.rank(lat, lon, unranked, len(unranked)))
+    return decision, ranked, hits
 
 
 def responsible_answer(svc: MissionService, point: tuple[float, float] | None, country: str | None, *,
@@ -159,20 +178,16 @@ def responsible_answer(svc: MissionService, point: tuple[float, float] | None, c
         # (it is the costly half of the lookup); elsewhere it is null.
         place = svc.locator.locate(point[0], point[1], subdivision_wanted=dataset.subdivision_countries.__contains__)
         country, subdivisions, ambiguous = place.country, place.subdivisions, place.subdivision_ambiguous
-    ranked: dict[int, Neighbour] = {}
-    decision = _decide(dataset, country, subdivisions or (), ambiguous, point, ranked)
-
     missions: list[bytes] = []
     nearest_open: list[bytes] = []
     if point is not None:
-        unranked = [i for i in decision.mission_indices if i not in ranked]  # posts of other countries
-        if unranked:
-            ranked.update((h.index, h) for h in dataset.index.rank(point[0], point[1], unranked, len(unranked)))
+        decision, ranked, hits = _point_decision(dataset, point[0], point[1], country, subdivisions or (),
+                                                 ambiguous)
         missions = [result_bytes(dataset, ranked[item.index], now, district_source=item.source)
                     for item in decision.listed]
-        hits = career_open_index(dataset).nearest(point[0], point[1], NEAREST_OPEN_LIMIT)
         nearest_open = [result_bytes(dataset, h, now) for h in hits]
     else:
+        decision = _decide(dataset, country, (), ambiguous, None)
         missions = [b'{"mission":' + dataset.feature_bytes[item.index] + b"," +
                     orjson.dumps({"district_source": item.source})[1:] for item in decision.listed]
 
