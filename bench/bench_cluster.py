@@ -25,9 +25,11 @@ and its ratio to the single node's (and, as an extra reading, the node's CPU ove
 load with no client, its round trips per operation (INFO stats: total_reads_processed) and the CPU less the
 idle one per 1,000 operations and per round trip); and the load processes' own CPU seconds per 1,000
 operations (client CPU), cluster over single node. ``--json`` prints the same figures as one JSON document
-(``bench/bench_perf.py`` reads it).
+(``bench/bench_perf.py`` reads it). ``--kinds`` runs part of the mix (``bench/cluster_breakdown.py`` runs each
+kind alone and lists the commands that took each node's time).
 
-    python bench/bench_cluster.py [--duration 20] [--processes 2] [--threads 3] [--travellers 3000] [--json]
+    python bench/bench_cluster.py [--duration 20] [--processes 2] [--threads 3] [--travellers 3000]
+                                  [--kinds presence,nearby,meetups,mission] [--json]
 """
 
 from __future__ import annotations
@@ -367,9 +369,10 @@ def main() -> None:
             print(f"measuring {target.name} ...", file=sys.stderr)
             rows.append(measure(target, args))
     found = figures(rows[0], rows[1])
-    if args.json:
+    if args.json:  # per-command counts are ``cluster_breakdown.py``'s: bench_perf's table keeps the figures above
+        single, clustered = ({k: v for k, v in row.items() if k != "commandstats"} for row in rows)
         print(json.dumps({"mode": "redis", "load_average": load, "duration_s": args.duration,
-                          "travellers": args.travellers, "single": rows[0], "cluster": rows[1], **found}))
+                          "travellers": args.travellers, "single": single, "cluster": clustered, **found}))
     else:
         report(rows[0], rows[1], found, args, load)
 
