@@ -25,9 +25,11 @@ and its ratio to the single node's (and, as an extra reading, the node's CPU ove
 load with no client, its round trips per operation (INFO stats: total_reads_processed) and the CPU less the
 idle one per 1,000 operations and per round trip); and the load processes' own CPU seconds per 1,000
 operations (client CPU), cluster over single node. ``--json`` prints the same figures as one JSON document
-(``bench/bench_perf.py`` reads it).
+(``bench/bench_perf.py`` reads it). ``--kinds`` runs part of the mix (``bench/cluster_breakdown.py`` runs each
+kind alone and lists the commands that took each node's time).
 
-    python bench/bench_cluster.py [--duration 20] [--processes 2] [--threads 3] [--travellers 3000] [--json]
+    python bench/bench_cluster.py [--duration 20] [--processes 2] [--threads 3] [--travellers 3000]
+                                  [--kinds presence,nearby,meetups,mission] [--json]
 """
 
 from __future__ import annotations
@@ -141,7 +143,7 @@ def seed_meetups(target: Target) -> None:
 
 
 def worker(target: Target, proc: int, threads: int, travellers: int, duration_s: float,
-           results: Any, start: Any) -> None:
+           results: Any, start: Any, mix: tuple[str, ...] = MIX) -> None:
     settings = Settings(data_file=DATASET, redis_url=target.url, redis_cluster=target.cluster)
     client = connect(settings)
     seed = read_collection_file(DATASET)
@@ -169,7 +171,7 @@ def worker(target: Target, proc: int, threads: int, travellers: int, duration_s:
         go.wait()
         deadline = time.monotonic() + duration_s
         while time.monotonic() < deadline:
-            kind = rng.choice(MIX)
+            kind = rng.choice(mix)
             tid = rng.choice(mine)
             hit = charge(tid)
             if kind != "mission" and not (folds and kind in ("presence", "nearby")):
@@ -219,15 +221,21 @@ def put(stores: TravellerStores, tid: str, home: tuple[float, float], step: int,
     stores.presence.put_presence(tid, privacy.presence_cell(lat, lon), now_s + 3600, PROFILE, now_s, None, head)
 
 
-def node_stats(ports: list[int]) -> list[tuple[int, int, int, float, int]]:
+NodeStats = tuple[int, int, int, float, int, dict[str, tuple[int, int]]]
+
+
+def node_stats(ports: list[int]) -> list[NodeStats]:
     """Per node: port, keys, commands processed so far, CPU seconds used so far (user + system), read events
-    processed so far (a client's pipeline or command: the round trips the node served)."""
+    processed so far (a client's pipeline or command: the round trips the node served), and per command its
+    calls and µs so far (INFO commandstats; a script's time includes its own commands')."""
     out = []
     for port in ports:
         node = redis.Redis(port=port)
-        cpu, stats = node.info("cpu"), node.info("stats")
+        cpu, stats, per_command = node.info("cpu"), node.info("stats"), node.info("commandstats")
         out.append((port, int(node.dbsize()), int(stats["total_commands_processed"]),
-                    float(cpu["used_cpu_user"]) + float(cpu["used_cpu_sys"]), int(stats["total_reads_processed"])))
+                    float(cpu["used_cpu_user"]) + float(cpu["used_cpu_sys"]), int(stats["total_reads_processed"]),
+                    {name.removeprefix("cmdstat_"): (int(v["calls"]), int(v["usec"]))
+                     for name, v in per_command.items()}))
         node.close()
     return out
 
@@ -250,8 +258,9 @@ def measure(target: Target, args: argparse.Namespace) -> dict[str, Any]:
     results: Any = multiprocessing.Queue()
     start = multiprocessing.Event()
     per_thread = args.travellers // (args.processes * args.threads)
+    mix = tuple(k for k in MIX if k in args.kinds.split(","))
     procs = [multiprocessing.Process(target=worker, args=(target, p, args.threads, per_thread, args.duration,
-                                                          results, start)) for p in range(args.processes)]
+                                                          results, start, mix)) for p in range(args.processes)]
     for p in procs:
         p.start()
     for _ in procs:
@@ -271,6 +280,8 @@ def measure(target: Target, args: argparse.Namespace) -> dict[str, Any]:
     commands = [a[2] - b[2] for a, b in zip(after, before, strict=True)]
     server_cpu_s = [a[3] - b[3] for a, b in zip(after, before, strict=True)]
     reads = [a[4] - b[4] for a, b in zip(after, before, strict=True)]
+    per_command = [{name: (calls - b[5].get(name, (0, 0))[0], usec - b[5].get(name, (0, 0))[1])
+                    for name, (calls, usec) in a[5].items()} for a, b in zip(after, before, strict=True)]
     return {"setup": target.name, "ports": target.ports, "operations": ops, "counts": dict(counts),
             "ops_per_s": ops / args.duration, "keys": [a[1] for a in after], "commands": commands,
             "commands_per_op": sum(commands) / ops, "server_cpu_s": server_cpu_s,
@@ -279,7 +290,9 @@ def measure(target: Target, args: argparse.Namespace) -> dict[str, Any]:
             "idle_cpu_s": idle_s, "round_trips_per_op": [r / ops for r in reads],
             "busy_cpu_s_per_1000_ops": [1000 * (c - i) / ops for c, i in zip(server_cpu_s, idle_s, strict=True)],
             "busy_cpu_us_per_round_trip": [1e6 * (c - i) / max(r, 1) for c, i, r in zip(server_cpu_s, idle_s, reads,
-                                                                                        strict=True)]}
+                                                                                        strict=True)],
+            "commandstats": [{name: [calls / ops, usec / ops] for name, (calls, usec) in node.items() if calls}
+                             for node in per_command]}
 
 
 def figures(single: dict[str, Any], cluster: dict[str, Any]) -> dict[str, Any]:
@@ -345,6 +358,8 @@ def main() -> None:
     parser.add_argument("--processes", type=int, default=2)
     parser.add_argument("--threads", type=int, default=3)
     parser.add_argument("--travellers", type=int, default=3000)
+    parser.add_argument("--kinds", default=",".join(dict.fromkeys(MIX)),
+                        help="the operations of the mix to run (comma-separated; default all, in its proportions)")
     parser.add_argument("--json", action="store_true", help="print the figures as one JSON document only")
     args = parser.parse_args()
     load = os.getloadavg()[0]
@@ -354,9 +369,10 @@ def main() -> None:
             print(f"measuring {target.name} ...", file=sys.stderr)
             rows.append(measure(target, args))
     found = figures(rows[0], rows[1])
-    if args.json:
+    if args.json:  # per-command counts are ``cluster_breakdown.py``'s: bench_perf's table keeps the figures above
+        single, clustered = ({k: v for k, v in row.items() if k != "commandstats"} for row in rows)
         print(json.dumps({"mode": "redis", "load_average": load, "duration_s": args.duration,
-                          "travellers": args.travellers, "single": rows[0], "cluster": rows[1], **found}))
+                          "travellers": args.travellers, "single": single, "cluster": clustered, **found}))
     else:
         report(rows[0], rows[1], found, args, load)
 

@@ -97,3 +97,64 @@ def test_a_master_going_away_leaves_the_others_connections_in_step(settings: Set
             assert outcomes == ["failed"] * 3 + [[b"4"] * len(live)]
         finally:
             client.close()
+
+
+def _move_slot(cluster: Any, slot: int, source: int, target: int) -> None:
+    """Reshard one slot with its keys from master ``source`` to ``target`` (the steps ``redis-cli --cluster
+    reshard`` takes), without telling any client."""
+    nodes = {port: cluster.node(port) for port in cluster.ports}
+    try:
+        ids = {port: node.execute_command("CLUSTER MYID").decode() for port, node in nodes.items()}
+        nodes[target].execute_command("CLUSTER SETSLOT", slot, "IMPORTING", ids[source])
+        nodes[source].execute_command("CLUSTER SETSLOT", slot, "MIGRATING", ids[target])
+        keys = nodes[source].execute_command("CLUSTER GETKEYSINSLOT", slot, 100)
+        if keys:
+            nodes[source].execute_command("MIGRATE", "127.0.0.1", target, "", 0, 5000, "KEYS", *keys)
+        for node in nodes.values():
+            node.execute_command("CLUSTER SETSLOT", slot, "NODE", ids[target])
+    finally:
+        for node in nodes.values():
+            node.close()
+
+
+def test_one_call_per_master_survives_a_stale_slot_map(settings: Settings) -> None:
+    """``by_master`` sends one batched call per master, routed by the client's slot map. After a slot moved, a
+    master either answers MOVED for the call's declared key or refuses a key of the moved slot inside the
+    script ("non local key"): both times the map is refreshed and every call answered, each on its own."""
+    with running_cluster(masters=3) as cluster:
+        client = connect(settings.replace(redis_url=cluster.url, redis_cluster=True, redis_timeout_s=5.0))
+        try:
+            get = client.register_script(node_pipelines.batched("return redis.call('GET', KEYS[1])"))
+            by_port: dict[int, list[str]] = {}
+            for key in KEYS:
+                by_port.setdefault(client.get_node_from_key(key).port, []).append(key)
+            a, b, c = sorted(by_port, key=lambda port: -len(by_port[port]))
+            first, second, elsewhere = by_port[a][0], by_port[a][1], by_port[b][0]
+            for key in KEYS:
+                client.set(key, f"v{key}")
+
+            def read(keys: list[str]) -> list[Any]:
+                return reloading_scripts(client, [get], lambda: node_pipelines.by_master(
+                    client, get, [([key], []) for key in keys]))
+
+            def expected(keys: list[str]) -> list[bytes]:
+                return [f"v{key}".encode() for key in keys]
+
+            assert read(KEYS) == expected(KEYS)
+            nodes = [cluster.node(port) for port in cluster.ports]
+            for node in nodes:
+                node.config_resetstat()
+            assert read(KEYS) == expected(KEYS)  # one call per master
+            assert [node.info("commandstats")["cmdstat_evalsha"]["calls"] for node in nodes] == [1, 1, 1]
+
+            _move_slot(cluster, client.keyslot(second), a, b)  # undeclared in master a's call: "non local key"
+            assert read([first, second, elsewhere]) == expected([first, second, elsewhere])
+            assert client.get_node_from_key(second).port == b  # the map was refreshed
+            _move_slot(cluster, client.keyslot(first), a, c)  # the declared key: MOVED
+            assert read([first, second, elsewhere]) == expected([first, second, elsewhere])
+            assert client.get_node_from_key(first).port == c
+            assert read(KEYS) == expected(KEYS)
+            for node in nodes:
+                node.close()
+        finally:
+            client.close()
