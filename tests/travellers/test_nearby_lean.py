@@ -1,7 +1,7 @@
 """The lean route of ``GET /v1/travellers/nearby`` (``yurt.travellers.http.lean_nearby``) answers a page exactly
-as the Flask view does, in both storage modes, counts the rate limit once per request on every path, keeps a
-page to one Redis round trip, and leaves everything else to Flask. Over real HTTP:
-tests/system/test_nearby_lean_http.py."""
+as the Flask view does in every storage mode (embedded, Redis, Redis Cluster), counts the rate limit once per
+request on every path, keeps a page to one Redis round trip (single node), and leaves everything else to Flask.
+Over real HTTP: tests/system/test_nearby_lean_http.py."""
 
 from __future__ import annotations
 
@@ -48,11 +48,17 @@ def share(client: FlaskClient, sub: str, lat: float, lon: float) -> TestResponse
     return client.put("/v1/travellers/me/presence", json=body, headers=token(sub))
 
 
-@pytest.fixture(params=["embedded", "redis"])
+def _settings(mode: str, settings: Settings, request: pytest.FixtureRequest) -> Settings:
+    if mode == "redis":
+        return settings.replace(redis_url=request.getfixturevalue("redis_url"))
+    if mode == "cluster":  # the store counts the charge there too, over its own round trips
+        return request.getfixturevalue("cluster_settings").replace(redis_timeout_s=5.0)
+    return settings
+
+
+@pytest.fixture(params=["embedded", "redis", "cluster"])
 def app(request: pytest.FixtureRequest, settings: Settings) -> Iterator[Flask]:
-    chosen = (settings.replace(redis_url=request.getfixturevalue("redis_url")) if request.param == "redis"
-              else settings)
-    with running_app(chosen) as application:
+    with running_app(_settings(request.param, settings, request)) as application:
         client = application.test_client()
         for i in range(CROWD):
             assert share(client, f"t{i}", *spot(i)).status_code == 200
@@ -157,13 +163,10 @@ def test_a_pinned_clock_is_honoured_by_leaving_the_request_to_flask(app: Flask) 
     assert answered == [False]
 
 
-@pytest.mark.parametrize("mode", ["embedded", "redis"])
+@pytest.mark.parametrize("mode", ["embedded", "redis", "cluster"])
 def test_each_request_is_counted_once_on_every_path(mode: str, settings: Settings,
                                                     request: pytest.FixtureRequest) -> None:
-    limited = settings.replace(rate_limit="6/minute")
-    if mode == "redis":
-        limited = limited.replace(redis_url=request.getfixturevalue("redis_url"))
-    with running_app(limited) as app:
+    with running_app(_settings(mode, settings, request).replace(rate_limit="6/minute")) as app:
         answered = _spy(app)
         client = app.test_client()
         assert share(client, "a", *DUBAI).status_code == 200  # 1 (Flask's PUT)
