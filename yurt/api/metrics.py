@@ -26,7 +26,6 @@ import ipaddress
 import os
 import time
 from collections.abc import Iterator
-from typing import Any
 
 from flask import Blueprint, Response, request
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
@@ -38,6 +37,7 @@ from yurt.composition import services
 from yurt.core.http.contract import other_responses, response
 from yurt.core.http.problems import Problem
 from yurt.core.meters import REDIS_ERRORS, REQUEST_SECONDS
+from yurt.core.mmap_values import FastHistogram
 from yurt.core.store_errors import StoreError
 from yurt.travellers.model.area_counts import VISIBLE_GAUGE_STEP, coarse_visible_count
 
@@ -109,8 +109,9 @@ def metrics() -> Response:
 
 
 # The labelled histograms already made, by (endpoint, method, status): ``labels()`` checks and joins its
-# arguments on every call. Bounded, since every label value comes from a closed set.
-_REQUEST_CHILDREN: dict[tuple[str, str, int], Any] = {}
+# arguments on every call; each is bound to its place in the multiprocess file (``yurt.core.mmap_values``).
+# Bounded, since every label value comes from a closed set.
+_REQUEST_CHILDREN: dict[tuple[str, str, int], FastHistogram] = {}
 
 
 def observe_request(endpoint: str, method: str, status: int, elapsed_s: float) -> None:
@@ -119,5 +120,5 @@ def observe_request(endpoint: str, method: str, status: int, elapsed_s: float) -
     key = (endpoint, method_label(method), status)  # the label, never the raw method: the set stays closed
     child = _REQUEST_CHILDREN.get(key)
     if child is None:
-        child = _REQUEST_CHILDREN[key] = REQUEST_SECONDS.labels(key[0], key[1], str(status))
+        child = _REQUEST_CHILDREN[key] = FastHistogram(REQUEST_SECONDS.labels(key[0], key[1], str(status)))
     child.observe(elapsed_s)

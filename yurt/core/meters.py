@@ -7,9 +7,9 @@ Every label value fed by a request comes from a closed set (see ``yurt.api.metri
 
 from __future__ import annotations
 
-from typing import Any
-
 from prometheus_client import Counter, Histogram
+
+from yurt.core.mmap_values import FastCounter
 
 REQUEST_SECONDS = Histogram(
     "yurt_request_seconds", "Request latency by endpoint", ["endpoint", "method", "status"],
@@ -19,14 +19,15 @@ CACHE_LOOKUPS = Counter("yurt_cache_lookups_total", "Result cache lookups", ["ca
 REDIS_ERRORS = Counter("yurt_redis_errors_total", "Redis errors by component", ["component"])
 
 
-# The labelled children already made: ``labels()`` checks and joins its arguments on every call. Bounded, since
-# every label value comes from a closed set.
-_CACHE_CHILDREN: dict[tuple[str, str], Any] = {}
+# The labelled children already made (``labels()`` checks and joins its arguments on every call), each bound to
+# its place in the multiprocess file (``yurt.core.mmap_values``). Bounded, since every label value comes from a
+# closed set.
+_CACHE_CHILDREN: dict[tuple[str, str], FastCounter] = {}
 
 
 def record_cache(cache: str, result: str) -> None:
     """``result`` is hit, miss or bypass."""
     child = _CACHE_CHILDREN.get((cache, result))
     if child is None:
-        child = _CACHE_CHILDREN[cache, result] = CACHE_LOOKUPS.labels(cache, result)
+        child = _CACHE_CHILDREN[cache, result] = FastCounter(CACHE_LOOKUPS.labels(cache, result))
     child.inc()

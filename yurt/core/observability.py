@@ -10,7 +10,6 @@ strings.
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import os
 import re
@@ -92,19 +91,24 @@ def redact_query(query_string: str) -> str:
     return urlencode([(k, v if k in LOGGED_PARAMS else "REDACTED") for k, v in pairs])
 
 
+# ``.mmmZ`` for every millisecond count (1000 too, as ``f"{1000:03d}"`` would write it): a list index instead of
+# formatting a number per line.
+_MILLIS = [f".{ms:03d}Z" for ms in range(1001)]
+
+
 class _Clock:
-    """``YYYY-MM-DDTHH:MM:SS.mmmZ`` for a time, formatting the seconds part once per second, not per line."""
+    """``YYYY-MM-DDTHH:MM:SS.mmmZ`` for a time, formatting the seconds part once per second, not per line. The
+    second and its text are kept as one tuple, so a thread never pairs one second with another's text."""
 
     def __init__(self) -> None:
-        self._second = -1
-        self._prefix = ""
+        self._stamp = (-1, "")
 
     def iso(self, now: float) -> str:
         second = int(now)
-        if second != self._second:
-            self._prefix = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(second))
-            self._second = second
-        return f"{self._prefix}.{int(now % 1 * 1000):03d}Z"
+        stamp = self._stamp
+        if stamp[0] != second:
+            stamp = self._stamp = (second, time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(second)))
+        return stamp[1] + _MILLIS[int(now % 1 * 1000)]
 
 
 class AccessLog:
@@ -118,6 +122,9 @@ class AccessLog:
         self._clock = _Clock()
 
     def write(self, method: str, path: str, query: str, status: int, request_id: str, duration_ms: float) -> None:
+        """``duration_ms`` is written rounded to the microsecond, as ``round(duration_ms, 3)`` would (the nearest
+        float to a whole number of microseconds; ``round`` with digits goes through decimal strings, a tenth of
+        this line's cost)."""
         entry = {
             "ts": self._clock.iso(time.time()),
             "level": "INFO",
@@ -128,10 +135,12 @@ class AccessLog:
             "path": path,
             "query": redact_query(query) if query else None,
             "status": status,
-            "duration_ms": round(duration_ms, 3),
+            "duration_ms": int(duration_ms * 1000 + 0.5) / 1000,
         }
-        with contextlib.suppress(OSError, ValueError):  # a closed stderr must never fail a request
-            os.write(sys.stderr.fileno(), orjson.dumps(entry) + b"\n")
+        try:  # noqa: SIM105 (contextlib.suppress costs a tenth of this line) a closed stderr must never fail a request
+            os.write(sys.stderr.fileno(), orjson.dumps(entry, option=orjson.OPT_APPEND_NEWLINE))
+        except (OSError, ValueError):
+            pass
 
 
 # (endpoint rule or "unmatched", method, status, elapsed seconds): called once per request, after the response.
