@@ -180,6 +180,7 @@ class Front:
         self.access_log = access_log
         self.observe = observe_request
         self.defaults = [*SECURITY_HEADER_LIST, ("Content-Security-Policy", API_CSP)]
+        self._default_names = frozenset(name.lower() for name, _ in self.defaults)
         self.lean: dict[str, LeanRoute] = {}
 
     def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
@@ -228,7 +229,7 @@ class Front:
     def _add_headers(self, status: str, headers: list[tuple[str, str]], environ: dict[str, Any],
                      request_id: str) -> None:
         present = {name.lower() for name, _ in headers}
-        if status[:3] in ("204", "304"):
+        if status[:3] in ("204", "304") and "content-type" in present:
             headers[:] = [(n, v) for n, v in headers if n.lower() != "content-type"]
         headers.append(("X-Request-ID", request_id))
         if self.cors_origins:
@@ -245,7 +246,10 @@ class Front:
                     headers.append(("Access-Control-Allow-Headers",
                                     "Authorization, Content-Type, If-Match, If-None-Match, X-Request-ID"))
                     headers.append(("Access-Control-Max-Age", "600"))
-        headers.extend((n, v) for n, v in self.defaults if n.lower() not in present)
+        if present.isdisjoint(self._default_names):  # the usual case: no view set one of them
+            headers.extend(self.defaults)
+        else:
+            headers.extend((n, v) for n, v in self.defaults if n.lower() not in present)
 
 
 def ascii_query(query: str) -> str:
