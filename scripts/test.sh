@@ -29,7 +29,13 @@ redis-server --port "$port" --bind 127.0.0.1 --save "" --appendonly no --dir "$w
 types_pid=""
 cleanup() {
   if [ -n "$types_pid" ]; then kill "$types_pid" 2>/dev/null || true; fi
-  if [ -f "$workdir/redis.pid" ]; then kill "$(cat "$workdir/redis.pid")" 2>/dev/null || true; fi
+  if [ -f "$workdir/redis.pid" ]; then
+    redis_pid=$(cat "$workdir/redis.pid")
+    kill "$redis_pid" 2>/dev/null || true
+    # Redis logs its shutdown into the work dir after the signal: removing the dir meanwhile fails ("Directory
+    # not empty") and failed a green run once. Wait for it to exit (5 s at most) before removing the dir.
+    for _ in $(seq 50); do kill -0 "$redis_pid" 2>/dev/null || break; sleep 0.1; done
+  fi
   rm -rf "$workdir"
 }
 trap cleanup EXIT
