@@ -83,7 +83,7 @@ _PLAIN_QUERY = re.compile(f"{_PLAIN_PAIR}(?:&{_PLAIN_PAIR})*")
 def redact_query(query_string: str) -> str:
     if _PLAIN_QUERY.fullmatch(query_string):
         # What the general path below gives for such a string, without parsing and quoting (a tenth of a cheap
-        # request went there); tests/test_observability.py compares the two.
+        # request went there); tests/missions/test_query_fast_load.py compares the two.
         return "&".join(
             f"{k}={v.replace(',', '%2C')}" if k in LOGGED_PARAMS else f"{k}=REDACTED"
             for k, _, v in (pair.partition("=") for pair in query_string.split("&")))
