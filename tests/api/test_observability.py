@@ -58,3 +58,33 @@ def test_requests_are_measured_by_route_rule(client: FlaskClient) -> None:
     assert client.get(f"/v1/missions/{mission_id}").status_code == 200
     assert client.get("/no/such/route").status_code == 404
     assert (count("/v1/missions/<mission_id>", "200"), count("unmatched", "404")) == (before[0] + 1, before[1] + 1)
+
+
+def test_access_log_line_as_formatted_before(capfd: pytest.CaptureFixture[str],
+                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    """The line ``AccessLog.write`` builds from a millisecond table and integer rounding is, field for field and
+    byte for byte, the one it built with ``strftime`` and ``round`` per line (times across second edges, in one
+    second, and durations at many scales, half-microseconds included)."""
+    import random
+    import time
+    import types
+
+    from yurt.core import observability
+
+    rng = random.Random(15)
+    cases = [(1_800_000_000 + rng.random() * 3, rng.choice([1e-3, 1, 1e3]) * rng.random()) for _ in range(300)]
+    cases += [(1_800_000_000.9995, 0.0005), (1_800_000_001.0, 2.5005), (1_800_000_001.001, 0.0)]
+    clock = types.SimpleNamespace(time=lambda: now, strftime=time.strftime, gmtime=time.gmtime)
+    monkeypatch.setattr(observability, "time", clock)
+    log = observability.AccessLog(enabled=True)
+    expected = []
+    capfd.readouterr()
+    for now, duration_ms in cases:
+        log.write("GET", "/v1/missions/nearest", "lat=1.5&lon=2&limit=5", 200, "ab" * 12, duration_ms)
+        expected.append(orjson.dumps({
+            "ts": time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(int(now))) + f".{int(now % 1 * 1000):03d}Z",
+            "level": "INFO", "logger": "yurt.access", "msg": "GET /v1/missions/nearest 200",
+            "request_id": "ab" * 12, "method": "GET", "path": "/v1/missions/nearest",
+            "query": "lat=REDACTED&lon=REDACTED&limit=5", "status": 200,
+            "duration_ms": round(duration_ms, 3)}).decode())
+    assert capfd.readouterr().err.splitlines() == expected
