@@ -10,55 +10,24 @@ the order of the commands, parsed by redis-py's own response callbacks. On a sin
 pipeline. If the cluster moved a slot (MOVED/ASK) or a master is unreachable, the same commands are replayed
 once through ``ClusterPipeline``, which follows redirections and refreshes the slot map. As with redis-py's
 pipelines, an error reply (a script Redis lost: NOSCRIPT) is raised after every reply was read.
-
-``by_master`` goes one step further for a round trip of many calls of one script: one call per master of the
-script's ``batched`` form, which runs the script's own text once per call, on keys of several slots of that
-master (issue 15: an EVALSHA costs a cluster master about 8 µs of CPU beyond its script's own work).
 """
 
 from __future__ import annotations
 
 import threading
 import weakref
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from typing import Any
 
 import hiredis
 import redis
-from redis.commands.core import CoreCommands, Script
+from redis.commands.core import CoreCommands
 from redis.exceptions import AskError, ClusterDownError, MovedError, ResponseError, TryAgainError
 
 from yurt.core.redis.held import Held
 
 _REROUTE = (MovedError, AskError, TryAgainError, ClusterDownError, redis.ConnectionError, redis.TimeoutError)
 Commands = list[tuple[tuple[Any, ...], dict[str, Any]]]
-Call = tuple[Sequence[Any], Sequence[Any]]  # a script call's KEYS and ARGV
-# A script touched a key of a slot this master does not serve (the slot moved, or is moving: the client's slot
-# map is stale). Redis 7 lets a script without flags touch undeclared keys of any slot its node serves.
-NON_LOCAL = "non local key"
-# ``batched``: the script's own text as a function of (KEYS, ARGV), called once per call encoded in ARGV as
-# (number of keys, number of arguments, keys, arguments), the replies in one array. The declared key (the first
-# call's first key) only routes the call: a master that does not serve its slot answers MOVED before running.
-BATCH_HEAD = "local function body(KEYS, ARGV)\n"
-BATCH_TAIL = """
-end
-local out, at = {}, 1
-while at <= #ARGV do
-  local nk, na = tonumber(ARGV[at]), tonumber(ARGV[at + 1])
-  local reply = body({unpack(ARGV, at + 2, at + 1 + nk)}, {unpack(ARGV, at + 2 + nk, at + 1 + nk + na)})
-  if reply == nil then reply = false end
-  out[#out + 1] = reply
-  at = at + 2 + nk + na
-end
-return out
-"""
-# One command on a key (ARGV: the command, then its other arguments), to batch single-key commands per master.
-ONE_COMMAND = "return redis.call(ARGV[1], KEYS[1], unpack(ARGV, 2))"
-
-
-def batched(source: str) -> str:
-    """The text of a script (one that touches only keys of one slot, given in KEYS) as ``by_master`` calls it."""
-    return BATCH_HEAD + source + BATCH_TAIL
 
 
 class _Recorder(CoreCommands):
@@ -95,42 +64,6 @@ def send(client: redis.Redis, commands: Commands) -> list[Any]:
     except _REROUTE:
         client.nodes_manager.initialize()  # the slot map changed or a master went away: route afresh
         return _send(client.pipeline(transaction=False), commands)
-
-
-def by_master(client: redis.Redis, script: Script, calls: Sequence[Call], also: Commands | None = None) -> list[Any]:
-    """The replies of ``calls`` of a script, one per call in order, then those of the commands ``also`` sent in
-    the same round trip; ``script`` is the script's ``batched`` form. On a Cluster, one call per master for all
-    the calls whose first key it serves (a single node: one call). If the slot map was stale (MOVED/ASK, a key
-    the master no longer serves) or a master is unreachable, the map is refreshed and each call is sent on its
-    own, beside ``also``, as ``send`` sends commands (a call's keys share one slot). What a master began is run
-    again then, as ``send`` replays a round trip: the script must be safe to run twice (reads, idempotent
-    sweeps)."""
-    also = also or []
-    if not isinstance(client, redis.RedisCluster):
-        replies = send(client, [_batch(script, calls), *also] if calls else also)
-        return [*(replies[0] if calls else []), *replies[1 if calls else 0:]]
-    router = _router(client)
-    try:
-        groups = router.by_master([keys[0] for keys, _ in calls])
-        replies = router.send([_batch(script, [calls[i] for i in group]) for group in groups] + also)
-    except (*_REROUTE, ResponseError) as exc:
-        if isinstance(exc, ResponseError) and not isinstance(exc, _REROUTE) and NON_LOCAL not in str(exc):
-            raise  # NOSCRIPT (reloaded by the caller) or the script's own error
-        client.nodes_manager.initialize()
-        groups = [[i] for i in range(len(calls))]
-        replies = send(client, [_batch(script, [call]) for call in calls] + also)
-    out: list[Any] = [None] * len(calls)
-    for group, reply in zip(groups, replies, strict=False):
-        for i, one in zip(group, reply, strict=True):
-            out[i] = one
-    return out + replies[len(groups):]
-
-
-def _batch(script: Script, calls: Sequence[Call]) -> tuple[tuple[Any, ...], dict[str, Any]]:
-    args: list[Any] = ["EVALSHA", script.sha, 1, calls[0][0][0]]
-    for keys, argv in calls:
-        args += [len(keys), len(argv), *keys, *argv]
-    return tuple(args), {}
 
 
 def _send(pipe: Any, commands: Commands) -> list[Any]:
@@ -192,14 +125,6 @@ class _Router:
         if mine is None or not mine.usable(node_client.connection_pool):
             mine = held[node.name] = Held(node_client.connection_pool)
         return node_client, mine.connection
-
-    def by_master(self, keys: Sequence[Any]) -> list[list[int]]:
-        """The positions of ``keys`` grouped by the master the client's slot map says serves each."""
-        slots = self._client.nodes_manager.slots_cache
-        groups: dict[str, list[int]] = {}
-        for i, key in enumerate(keys):
-            groups.setdefault(slots[self._slot(key)][0].name, []).append(i)
-        return list(groups.values())
 
     def send(self, commands: Commands) -> list[Any]:
         client = self._client

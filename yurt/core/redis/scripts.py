@@ -38,15 +38,6 @@ def run_scripts(client: redis.Redis, scripts: Sequence[Script], build: Callable[
     return reloading_scripts(client, scripts, lambda: node_pipelines.run(client, build))
 
 
-def run_batched(client: redis.Redis, scripts: Sequence[Script], batch: Script,
-                calls: Sequence[tuple[Sequence[Any], Sequence[Any]]],
-                also: node_pipelines.Commands | None = None) -> list[Any]:
-    """The replies of ``calls`` (KEYS, ARGV) of a script whose ``batched`` form is ``batch``, one call per
-    Cluster master, then those of ``also`` sent in the same round trip (``node_pipelines.by_master``), reloading
-    lost scripts once."""
-    return reloading_scripts(client, scripts, lambda: node_pipelines.by_master(client, batch, calls, also))
-
-
 def evalsha(pipe: Pipeline, script: Script, keys: Sequence[str], args: Sequence[Any]) -> None:
     """Queue a script call. The raw command, not ``pipe.evalsha``: redis-py's ClusterPipeline blocks that method
     by name, yet routes the command itself by its declared KEYS (all on one slot); a node missing the script

@@ -32,8 +32,7 @@ from redis.client import Pipeline
 from redis.typing import EncodableT, FieldT
 
 from yurt.core.redis.common import fails_closed, text, to_ms, traveller_key
-from yurt.core.redis.node_pipelines import batched
-from yurt.core.redis.scripts import evalsha, is_cluster, run_batched, run_scripts
+from yurt.core.redis.scripts import evalsha, is_cluster, run_scripts
 from yurt.core.store_errors import NotFound
 from yurt.meetups.model.cells import root, score
 from yurt.meetups.stores.lua import COUNTS, JOIN, RANGES, READ, RESERVE, SURVEY
@@ -65,13 +64,9 @@ class RedisMeetupStore(MeetupStore):
         self._counts = client.register_script(COUNTS)
         self._read = client.register_script(READ)
         ranges, survey = client.register_script(RANGES), client.register_script(SURVEY)
+        self._scripts = (self._counts, ranges, survey, self._read)
+        self._index_scripts = IndexScripts(self._counts, ranges, survey, self._scripts)
         self._by_slot = is_cluster(client)
-        sources = {COUNTS: self._counts, RANGES: ranges, SURVEY: survey, READ: self._read}  # safe to run twice
-        batches = {script.sha: client.register_script(batched(source))
-                   for source, script in sources.items()} if self._by_slot else {}
-        read_only = tuple(sources.values())
-        self._scripts = (*read_only, *batches.values())
-        self._index_scripts = IndexScripts(self._counts, ranges, survey, self._scripts, batches)
 
     def _pipelined(self, build: Callable[[Pipeline], None]) -> list[Any]:
         return run_scripts(self.r, self._scripts, build)
@@ -137,16 +132,14 @@ class RedisMeetupStore(MeetupStore):
     def many(self, meetup_ids: Sequence[str]) -> list[Meetup | None]:
         if not meetup_ids:
             return []
-        def build(pipe: Pipeline) -> None:
-            evalsha(pipe, self._read, [k for i in meetup_ids for k in (_m(i, "d"), _m(i, "a"))], [])
+        groups = [[i] for i in meetup_ids] if self._by_slot else [list(meetup_ids)]  # a script call per slot
 
-        if self._by_slot:  # a script call per meetup (its slot), one call per master for all of them
-            batch = self._index_scripts.batches[self._read.sha]
-            replies = run_batched(self.r, self._scripts, batch, [([_m(i, "d"), _m(i, "a")], []) for i in meetup_ids])
-        else:
-            replies = self._pipelined(build)
+        def build(pipe: Pipeline) -> None:
+            for group in groups:
+                evalsha(pipe, self._read, [k for i in group for k in (_m(i, "d"), _m(i, "a"))], [])
+
         out: list[Meetup | None] = []
-        for reply in (r for each in replies for r in each):
+        for reply in (r for replies in self._pipelined(build) for r in replies):
             if not reply:
                 out.append(None)
                 continue

@@ -3,8 +3,7 @@
 A search's first round trip is one script (``SURVEY``) that sweeps, counts and reads the fast path's cells: on
 a standalone Redis one call for all the roots a search touches, on a Cluster one per root (its own slot), where
 only a level whose cells all lie in that root is read ahead. Later reads (a ring the read-ahead missed, the
-best-first search) are one script call per root, all of a round trip in one pipeline; on a Cluster, one call per
-master runs the calls of the roots it serves (``node_pipelines.by_master``). The client's CPU per
+best-first search) are one script call per root, all of a round trip in one pipeline. The client's CPU per
 command and per venue parsed, not Redis, is what a search spends: the read-ahead sends back only the venues
 within its chord bound (about ``limit`` of them), not every venue of the cells it read.
 """
@@ -22,7 +21,7 @@ from redis.client import Pipeline
 from redis.commands.core import Script
 
 from yurt.core.redis.common import text
-from yurt.core.redis.scripts import evalsha, run_batched, run_scripts
+from yurt.core.redis.scripts import evalsha, run_scripts
 from yurt.geo.geodesy import WGS84_A_M, WGS84_E2, ecef_point_m
 from yurt.meetups.model.cells import Venue, cells_of, root_of, score_range
 from yurt.meetups.model.search import AHEAD_ADD_KM, GEODESIC_PER_CHORD, AheadRead, ReadAhead
@@ -64,7 +63,6 @@ class IndexScripts:
     ranges: Script
     survey: Script
     loaded: tuple[Script, ...]  # every script of the store, loaded again together if Redis lost them
-    batches: dict[str, Script]  # on a Cluster: a script's sha → its ``node_pipelines.batched`` form
 
 
 class RedisIndex:
@@ -81,10 +79,6 @@ class RedisIndex:
         self._window_ms = window_ms
 
     def _run(self, calls: list[tuple[Script, list[str], list[Any]]]) -> list[Any]:
-        if self._by_slot and calls:  # every call is of one script: one call per master
-            batch = self._scripts.batches[calls[0][0].sha]
-            return run_batched(self._r, self._scripts.loaded, batch, [(keys, args) for _, keys, args in calls])
-
         def build(pipe: Pipeline) -> None:
             for script, keys, args in calls:
                 evalsha(pipe, script, keys, args)

@@ -5,13 +5,9 @@ cluster routing (issue 15).
 
 - The heads count the request's rate-limit hit in their round trip (the counter has its own slot): a nearby
   head reads the viewer's presence with it, a presence update's head the suspension marker and the limiter.
-  A nearby head also counts, in that round trip, the index groups around the cell this process last saw the
-  viewer in (``LastCells``): if the viewer is still there, those are the counts the next round trip would have
-  read; if not (or never seen), the groups around the real cell are counted next, as before.
-- ``occupied``: a script per index group (resolution-5 cell), which sweeps the group's expired members and
+- ``occupied``: one script per index group (resolution-5 cell), which sweeps the group's expired members and
   answers its counts: what the single node's Python sweep does, in one command per group instead of two plus
-  a call per expired member; sent as one call per master for all its groups (``node_pipelines.by_master``),
-  as are a page's member reads (a script per cell) and its block checks (a command per candidate).
+  a call per expired member.
 - The handles a page showed: one script on the viewer's slot (the hash and its TTL together, as MULTI does).
 
 Semantics are the single node's: the same keys, the same compare-and-set commit (``COMMIT``), the same
@@ -20,7 +16,6 @@ sweeps; only how the commands travel differs.
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -30,15 +25,14 @@ from redis.commands.core import Script
 
 from yurt.core.rate import RateCharge, RateCount
 from yurt.core.redis.common import text, to_ms, traveller_key, visible_key
-from yurt.geo.privacy import LimiterRecord, UpdatePolicy, index_cells_for, new_session, session_order
+from yurt.geo.privacy import LimiterRecord, UpdatePolicy, new_session, session_order
 from yurt.travellers.model.area_counts import ACCOUNT_AGE_FOR_AREAS_S, FIRST_SEEN_RETENTION_S
-from yurt.travellers.model.steps import NearbyHead, Presence, Profile, UpdateHead
+from yurt.travellers.model.steps import Presence, Profile, UpdateHead
 from yurt.travellers.stores.onetrip import index_copy, index_group
 from yurt.travellers.stores.presence import SuspendedError, admitted_update
 
 Command = tuple[tuple[Any, ...], dict[str, Any]]
 Send = Callable[[list[Command]], list[Any]]
-ByMaster = Callable[[Script, list[tuple[list[str], list[Any]]], list[Command] | None], list[Any]]
 _t = traveller_key
 _NO_OPTIONS: dict[str, Any] = {}
 
@@ -49,16 +43,6 @@ def evalsha(script: Script, keys: Sequence[str], args: Sequence[Any]) -> Command
 
 def command(*args: Any) -> Command:
     return args, _NO_OPTIONS
-
-
-def _counts(replies: Sequence[Any]) -> dict[str, int]:
-    """Occupied cells and their counts from ``OCCUPIED`` replies (flat cell, count pairs per index group)."""
-    counts: dict[str, int] = {}
-    for flat in replies:
-        for cell, n in zip(flat[0::2], flat[1::2], strict=True):
-            if int(n) > 0:
-                counts[text(cell)] = int(n)
-    return counts
 
 
 class ClusterHead:
@@ -78,28 +62,6 @@ def limiter_record(raw: Mapping[bytes, bytes]) -> LimiterRecord | None:
                          int(raw[b"count"]))
 
 
-class LastCells:
-    """The cell this process last saw each traveller in (a nearby head, a presence update), which predicts the
-    next head's (a phone asks again and again from where it is). Bounded, oldest out first: a few MB."""
-
-    MAX_ENTRIES = 16384
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._cells: dict[str, str] = {}
-
-    def remember(self, tid: str, cell: str) -> None:
-        with self._lock:
-            self._cells.pop(tid, None)
-            self._cells[tid] = cell
-            if len(self._cells) > self.MAX_ENTRIES:
-                del self._cells[next(iter(self._cells))]
-
-    def get(self, tid: str) -> str | None:
-        with self._lock:
-            return self._cells.get(tid)
-
-
 @dataclass(frozen=True)
 class ClusterScripts:
     rate: Script  # ``counters.RATE_HIT``
@@ -108,19 +70,15 @@ class ClusterScripts:
     commit: Script
     index_add: Script
     index_remove: Script
-    occupied_batch: Script  # ``node_pipelines.batched`` forms, for one call per master
-    read_batch: Script
-    command_batch: Script
 
 
 class ClusterSteps:
     """The per-slot steps; ``send`` runs commands (node pipelines, reloading lost scripts)."""
 
-    def __init__(self, send: Send, by_master: ByMaster, policy: UpdatePolicy, scripts: ClusterScripts) -> None:
-        self._send, self.by_master = send, by_master
+    def __init__(self, send: Send, policy: UpdatePolicy, scripts: ClusterScripts) -> None:
+        self._send = send
         self.policy = policy
         self._s = scripts
-        self.last_cells = LastCells()
 
     def _with_rate(self, charge: RateCharge | None, commands: list[Command]) -> tuple[RateCount | None, list[Any]]:
         if charge is None:
@@ -128,30 +86,10 @@ class ClusterSteps:
         replies = self._send([evalsha(self._s.rate, [charge.key], [charge.window_s]), *commands])
         return RateCount(int(replies[0][0]), int(replies[0][1])), replies[1:]
 
-    def nearby_head(self, tid: str, radius_km: float, now_s: float, charge: RateCharge | None,
-                    presence: Callable[[Mapping[bytes, bytes]], Presence | None]) -> NearbyHead:
-        """The rate-limit count, the viewer's presence (``presence`` reads the hash) and the occupied cells within
-        the radius: one round trip if the viewer is in the cell this process last saw, else two."""
-        predicted = self.last_cells.get(tid)
-        groups = index_cells_for(predicted, radius_km) if predicted is not None else []
-        first = [command("HGETALL", _t(tid, "p"))]
-        if charge is not None:
-            first.insert(0, evalsha(self._s.rate, [charge.key], [charge.window_s]))
-        replies = self.by_master(self._s.occupied_batch, self._occupied_calls(groups, now_s, False), first)
-        rate = RateCount(int(replies[-2][0]), int(replies[-2][1])) if charge is not None else None
-        viewer = presence(replies[-1])
-        if viewer is None:
-            return NearbyHead(None, {}, rate)
-        self.last_cells.remember(tid, viewer.cell)
-        if viewer.cell == predicted:
-            return NearbyHead(viewer, _counts(replies[:len(groups)]), rate)
-        return NearbyHead(viewer, self.occupied(index_cells_for(viewer.cell, radius_km), now_s, False), rate)
-
-    @staticmethod
-    def _occupied_calls(index_cells: Sequence[str], now_s: float, established_only: bool
-                        ) -> list[tuple[list[str], list[Any]]]:
-        kind, now_ms = ("ne" if established_only else "n"), to_ms(now_s)
-        return [([f"{{g:{coarse}}}:x", f"{{g:{coarse}}}:{kind}"], [coarse, now_ms]) for coarse in index_cells]
+    def presence_head(self, tid: str, charge: RateCharge | None) -> tuple[RateCount | None, Mapping[bytes, bytes]]:
+        """A nearby head's first round trip: the rate-limit count and the viewer's presence hash."""
+        rate, (raw,) = self._with_rate(charge, [command("HGETALL", _t(tid, "p"))])
+        return rate, raw
 
     def update_head(self, tid: str, now_s: float, charge: RateCharge | None) -> UpdateHead:
         rate, (suspended, raw) = self._with_rate(charge, [command("EXISTS", _t(tid, "susp")),
@@ -161,20 +99,15 @@ class ClusterSteps:
         return UpdateHead(live, ClusterHead(bool(suspended), raw), rate)
 
     def occupied(self, index_cells: Sequence[str], now_s: float, established_only: bool) -> dict[str, int]:
-        return _counts(self.by_master(self._s.occupied_batch,
-                                      self._occupied_calls(index_cells, now_s, established_only), None))
-
-    def read_members(self, reads: Sequence[tuple[list[str], int, int, int]]) -> list[Any]:
-        """Each read's members and profile copies (``READ_ROTATED`` on (cell zset, profile hash), rotation,
-        offset, count)."""
-        return self.by_master(self._s.read_batch, [(keys, [rot, off, n]) for keys, rot, off, n in reads], None)
-
-    def hidden_flags(self, viewer: str, targets: Sequence[str]) -> tuple[list[int], list[int]]:
-        """Whether ``viewer`` blocked each target, and whether each target blocked ``viewer``."""
-        replies = self.by_master(self._s.command_batch, [
-            ([_t(viewer, "blk")], ["SMISMEMBER", *targets]),
-            *(([_t(target, "blk")], ["SISMEMBER", viewer]) for target in targets)], None)
-        return replies[0], replies[1:]
+        kind, now_ms = ("ne" if established_only else "n"), to_ms(now_s)
+        replies = self._send([evalsha(self._s.occupied, [f"{{g:{coarse}}}:x", f"{{g:{coarse}}}:{kind}"],
+                                      [coarse, now_ms]) for coarse in index_cells])
+        counts: dict[str, int] = {}
+        for flat in replies:
+            for cell, n in zip(flat[0::2], flat[1::2], strict=True):
+                if int(n) > 0:
+                    counts[text(cell)] = int(n)
+        return counts
 
     def remember_handles(self, viewer: str, handles: Mapping[str, str], ttl_s: int) -> None:
         self._send([evalsha(self._s.remember, [_t(viewer, "h")],
@@ -218,5 +151,4 @@ class ClusterSteps:
                           [tid, cell, session_order(session), exp_ms, copy, int(established)]),
                   command("ZADD", visible_key(tid), exp_ms, tid)]
         self._send(index)
-        self.last_cells.remember(tid, cell)
         return Presence(tid, cell, expires_at_s, profile, session, established)

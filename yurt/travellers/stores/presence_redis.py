@@ -29,7 +29,6 @@ from typing import Any, cast
 import orjson
 import redis
 from redis.client import Pipeline
-from redis.commands.core import Script
 
 from yurt.core.rate import RateCharge
 from yurt.core.redis import node_pipelines
@@ -40,8 +39,7 @@ from yurt.core.redis.common import (
     visible_key,
 )
 from yurt.core.redis.counters import RATE_HIT
-from yurt.core.redis.node_pipelines import ONE_COMMAND, batched
-from yurt.core.redis.scripts import evalsha, reloading_scripts, run_batched
+from yurt.core.redis.scripts import evalsha, reloading_scripts
 from yurt.geo.privacy import LimiterRecord, UpdatePolicy, index_cells_for
 from yurt.travellers.model.steps import NearbyHead, NearbyRead, PagePlan, UpdateHead
 from yurt.travellers.stores.onetrip import OneTrip, index_group, read_copy
@@ -90,12 +88,10 @@ class RedisPresenceStore(RedisSideTables, PresenceStore):
         self._read_rotated = client.register_script(READ_ROTATED)
         self._commit = client.register_script(COMMIT)
         rate, occupied, remember = (client.register_script(src) for src in (RATE_HIT, OCCUPIED, REMEMBER_HANDLES))
-        self._scripts: tuple[Script, ...] = (self._index_add, self._index_remove, self._read_rotated, self._commit,
-                                             rate, occupied, remember)
-        batches = tuple(client.register_script(batched(src)) for src in (OCCUPIED, READ_ROTATED, ONE_COMMAND))
-        self._scripts += batches
-        self._cluster = ClusterSteps(self._sent, self._by_master, self.policy, ClusterScripts(
-            rate, occupied, remember, self._commit, self._index_add, self._index_remove, *batches)) if cluster else None
+        self._scripts = (self._index_add, self._index_remove, self._read_rotated, self._commit, rate, occupied,
+                         remember)
+        self._cluster = ClusterSteps(self._sent, self.policy, ClusterScripts(
+            rate, occupied, remember, self._commit, self._index_add, self._index_remove)) if cluster else None
 
     def _pipelined(self, build: Callable[[Pipeline], None]) -> list[Any]:
         """Run non-transactional pipelines (one per Cluster master: ``node_pipelines``) of EVALSHA calls and
@@ -109,12 +105,6 @@ class RedisPresenceStore(RedisSideTables, PresenceStore):
         """``_pipelined`` for commands already built ((args, options) pairs)."""
         return reloading_scripts(self._r, self._scripts, lambda: node_pipelines.send(self._r, commands))
 
-    def _by_master(self, script: Script, calls: list[tuple[list[str], list[Any]]],
-                   also: list[tuple[tuple[Any, ...], dict[str, Any]]] | None) -> list[Any]:
-        """``node_pipelines.by_master``: one call of a batched script per master, with ``also`` in the same round
-        trip; load the scripts once if Redis lost them."""
-        return run_batched(self._r, self._scripts, script, calls, also)
-
     _eval = staticmethod(evalsha)
 
     _index_keys = staticmethod(index_group)
@@ -126,7 +116,11 @@ class RedisPresenceStore(RedisSideTables, PresenceStore):
                     ) -> NearbyHead:
         if self._one is None:
             assert self._cluster is not None
-            return self._cluster.nearby_head(tid, radius_km, now_s, charge, lambda raw: self._presence(tid, raw, now_s))
+            rate, raw = self._cluster.presence_head(tid, charge)
+            viewer = self._presence(tid, raw, now_s)
+            if viewer is None:
+                return NearbyHead(None, {}, rate)
+            return NearbyHead(viewer, self.occupied(index_cells_for(viewer.cell, radius_km), now_s), rate)
         head, without_ix = self._one.nearby_head(tid, radius_km, now_s, charge)
         return self._with_occupied(head, without_ix, radius_km, now_s)
 
@@ -237,11 +231,7 @@ class RedisPresenceStore(RedisSideTables, PresenceStore):
                 keys = self._index_keys(read.cell)
                 self._eval(pipe, self._read_rotated, [keys[0], keys[3]], [read.rotation, read.offset, read.count])
 
-        if self._cluster is not None:
-            replies = self._cluster.read_members([([keys[0], keys[3]], read.rotation, read.offset, read.count)
-                                                  for read in reads for keys in (self._index_keys(read.cell),)])
-        else:
-            replies = self._pipelined(fetch)
+        replies = self._pipelined(fetch)
         out = []
         for read, flat in zip(reads, replies, strict=True):
             batch = []

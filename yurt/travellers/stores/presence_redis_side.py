@@ -58,10 +58,6 @@ class RedisSideTables:
     def hidden_from(self, viewer: str, targets: Sequence[str]) -> set[str]:
         if not targets:
             return set()
-        if self._cluster is not None:  # one call per master
-            mine, theirs = self._cluster.hidden_flags(viewer, targets)
-            return {t for t, a, b in zip(targets, mine, theirs, strict=True) if a or b}
-
         def read(pipe: Pipeline) -> None:
             pipe.smismember(_t(viewer, "blk"), list(targets))
             for target in targets:
