@@ -114,6 +114,17 @@ class FastLoad:
                 out[attribute] = value
         return out
 
+    def load_query(self, query_string: str) -> dict[str, Any] | None:
+        """``load`` of a raw WSGI query string, for the lean routes: ``None`` (the view's path loads it and names
+        the problem) also for a parameter given twice that is not a list."""
+        data: dict[str, Any] = {}
+        for key, values in query_pairs(query_string).items():
+            is_list = key in self.lists
+            if len(values) > 1 and not is_list:
+                return None
+            data[key] = values if is_list else values[0]
+        return self.load(data)
+
 
 _FAST_LOADS: dict[int, FastLoad] = {}
 

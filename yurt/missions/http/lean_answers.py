@@ -19,7 +19,7 @@ from typing import Any
 from flask import Flask
 from marshmallow import Schema
 
-from yurt.core.http.conventions import JSON, fast_load, query_pairs
+from yurt.core.http.conventions import JSON, fast_load
 from yurt.core.http.problems import Problem
 from yurt.core.limits import rate_limits
 from yurt.core.meters import record_cache
@@ -51,12 +51,7 @@ class LeanQueryRoute:
         self._cache_label = rule.rsplit("/", 1)[-1]  # the view's record_cache label: nearest, responsible
 
     def _query(self, environ: dict[str, Any]) -> dict[str, Any] | None:
-        data: dict[str, Any] = {}
-        for key, values in query_pairs(environ.get("QUERY_STRING", "")).items():
-            if len(values) > 1 and key not in self._fast.lists:
-                return None
-            data[key] = values if key in self._fast.lists else values[0]
-        query = self._fast.load(data)
+        query = self._fast.load_query(environ.get("QUERY_STRING", ""))
         if query is not None and self._check is not None:
             try:
                 self._check(**query)

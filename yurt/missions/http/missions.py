@@ -13,7 +13,7 @@ from typing import Any
 from flask import Blueprint, Flask, Response
 
 from yurt.core.http.contract import response, revalidated
-from yurt.core.http.conventions import GEOJSON, conditional, etag_matches, fast_load, query_pairs, use_query
+from yurt.core.http.conventions import GEOJSON, conditional, etag_matches, fast_load, use_query
 from yurt.core.http.problems import Problem
 from yurt.core.limits import RateLimits, rate_limits
 from yurt.core.observability import LeanAnswer, front
@@ -113,12 +113,7 @@ class LeanCollection:
 
     def _filters(self, query_string: str) -> dict[str, Any] | None:
         """The view's keyword arguments for this query, or ``None`` where the view's path must load it."""
-        data: dict[str, Any] = {}
-        for key, values in query_pairs(query_string).items():
-            if len(values) > 1:  # no list parameters here: Flask's 400 names the repeated one
-                return None
-            data[key] = values[0]
-        filters = self._fast.load(data)
+        filters = self._fast.load_query(query_string)
         # No filter at all (``?&``): the view's whole collection, left to it (a query string nobody sends).
         return filters if filters and FILTERS.issuperset(filters) else None
 

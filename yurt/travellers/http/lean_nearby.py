@@ -25,7 +25,7 @@ from typing import Any
 from flask import Flask
 
 from yurt.core.auth import Principal, verifier_of
-from yurt.core.http.conventions import JSON, fast_load, query_pairs
+from yurt.core.http.conventions import JSON, fast_load
 from yurt.core.limits import COUNTED_ENVIRON, principal_key, rate_limits
 from yurt.core.observability import LeanAnswer, front
 from yurt.travellers.http.travellers import NEARBY_QUERY, NEARBY_REFUSAL_ENVIRON, NEARBY_RULE
@@ -52,12 +52,7 @@ class LeanNearby:
         kept = self._queries.get(query_string)
         if kept is not None:
             return kept
-        data: dict[str, Any] = {}
-        for key, values in query_pairs(query_string).items():
-            if len(values) > 1:  # no list parameters here: Flask's 400 names the repeated one
-                return None
-            data[key] = values[0]
-        query = self._fast.load(data)
+        query = self._fast.load_query(query_string)
         if query is not None:
             if len(self._queries) >= MAX_KEPT_QUERIES:
                 self._queries.clear()
