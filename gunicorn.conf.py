@@ -35,7 +35,9 @@ def _flag(name: str, default: str) -> bool:
 
 
 # GUNICORN_PRELOAD_APP (default false): load the app in the master before forking. Measured with
-# bench/bench_perf.py (README "Benchmarks", memory): PRELOAD_NOTE
+# bench/bench_perf.py (README "Benchmarks", memory): each worker's proportional set 154-155 MB without it, 74-77
+# MB with it (the master 23-24 MB without, 78-80 MB with). Off until what the app starts at creation (threads,
+# sockets) is shown safe across the fork (README "Benchmarks", memory).
 preload_app = _flag("GUNICORN_PRELOAD_APP", "false")
 
 # Prometheus multiprocess mode: each worker writes samples under this folder; /metrics aggregates them. A
